@@ -1,0 +1,81 @@
+#pragma once
+// Test support: temporary directories and real git repositories for the unit tests.
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace perfguard::test {
+
+// A fresh directory under the build tree, removed (with its contents) on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::filesystem::create_directories(PERFGUARD_TEST_TMP);
+    std::string tmpl = std::string(PERFGUARD_TEST_TMP) + "/t.XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& p) const { return path_ / p; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs a shell script in `dir` and returns its stdout; throws when it exits non-zero.
+// Test set-up only: the code under test never goes through a shell.
+inline std::string sh(const std::filesystem::path& dir, const std::string& script) {
+  std::string cmd = "cd '" + dir.string() + "' && (" + script + ")";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  if (rc != 0) throw std::runtime_error("shell step failed: " + script);
+  return out;
+}
+
+// A git repository with an identity set and one commit per entry of `commits` (0 = unborn).
+inline std::filesystem::path make_repo(const TempDir& tmp, int commits = 1,
+                                       const std::string& name = "repo") {
+  auto dir = tmp / name;
+  std::filesystem::create_directories(dir);
+  sh(dir,
+     "git init -q -b main . && git config user.name Test && git config user.email t@example.com"
+     " && git config commit.gpgsign false");
+  for (int i = 0; i < commits; ++i) {
+    sh(dir, "echo " + std::to_string(i) + " > file.txt && git add -A && git commit -qm c" +
+                std::to_string(i));
+  }
+  return dir;
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << content;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace perfguard::test
