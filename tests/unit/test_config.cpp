@@ -1,0 +1,431 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+#include "support.h"
+
+namespace fs = std::filesystem;
+using perfguard::CommandSpec;
+using perfguard::Config;
+using perfguard::ConfigSources;
+using perfguard::Duration;
+using perfguard::ExitCode;
+using perfguard::load_config;
+using perfguard::test::TempDir;
+using perfguard::test::write_file;
+
+namespace {
+
+const std::string kBadFast =
+    "bad duration 'fast': expected a number and a unit (us, ms, s, m, h, d, w), e.g. 250ms or "
+    "1.5s";
+
+// A user file, a repository with its .perfguard.toml, and an explicit file, all in `tmp`.
+struct Setup {
+  const TempDir& tmp;
+  fs::path user = tmp / "home/.config/perfguard/config.toml";
+  fs::path repo = tmp / "repo";
+  fs::path repo_file = repo / ".perfguard.toml";
+  fs::path explicit_file = tmp / "explicit.toml";
+
+  ConfigSources sources() const {
+    ConfigSources s;
+    s.user_file = user;
+    s.repo_file = repo_file;
+    s.repo_root = repo;
+    s.env["HOME"] = (tmp / "home").string();
+    return s;
+  }
+};
+
+std::string error_of(const perfguard::Result<Config>& result) {
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == ExitCode::usage);
+  return result.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("config defaults apply when no file exists") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->thresholds.commit == Duration::seconds(1));
+  CHECK(config->thresholds.rollback == Duration::seconds(2));
+  CHECK(config->thresholds.validate == Duration::seconds(5));
+  CHECK(config->thresholds.recover == Duration::seconds(10));
+  CHECK_FALSE(config->timeouts.commit.has_value());
+  CHECK(config->timeouts.kill_grace == Duration::seconds(2));
+  CHECK(config->busy_timeout == Duration::seconds(5));
+  CHECK_FALSE(config->store_path.has_value());
+  CHECK_FALSE(config->restart.has_value());
+  CHECK(config->files_read.empty());
+  CHECK(config->warnings.empty());
+}
+
+TEST_CASE("config precedence is user < repository < explicit < environment") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user,
+             "[thresholds]\ncommit = \"1.1s\"\nrollback = \"2.1s\"\nvalidate = \"5.1s\"\n"
+             "recover = \"10.1s\"\n");
+  write_file(setup.repo_file,
+             "[thresholds]\nrollback = \"2.2s\"\nvalidate = \"5.2s\"\nrecover = \"10.2s\"\n");
+  write_file(setup.explicit_file, "[thresholds]\nvalidate = \"5.3s\"\nrecover = \"10.3s\"\n");
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  sources.env["PERFGUARD_THRESHOLDS_RECOVER"] = "10.4s";
+
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->thresholds.commit == Duration::millis(1100));
+  CHECK(config->thresholds.rollback == Duration::millis(2200));
+  CHECK(config->thresholds.validate == Duration::millis(5300));
+  CHECK(config->thresholds.recover == Duration::millis(10400));
+  CHECK(config->files_read ==
+        std::vector<fs::path>{setup.user, setup.repo_file, setup.explicit_file});
+}
+
+TEST_CASE("config reads timeouts and store settings") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user,
+             "[timeouts]\ncommit = \"30s\"\nkill_grace = \"500ms\"\n"
+             "[store]\npath = \"/var/perf.db\"\nbusy_timeout = \"10s\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->timeouts.commit == Duration::seconds(30));
+  CHECK_FALSE(config->timeouts.rollback.has_value());
+  CHECK(config->timeouts.kill_grace == Duration::millis(500));
+  CHECK(config->store_path == fs::path("/var/perf.db"));
+  CHECK(config->busy_timeout == Duration::seconds(10));
+}
+
+TEST_CASE("config store.path relative to its file and ~/ from HOME") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.explicit_file, "[store]\npath = \"data/perf.db\"\n");
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->store_path == tmp.path() / "data/perf.db");
+
+  write_file(setup.explicit_file, "[store]\npath = \"~/perf.db\"\n");
+  config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->store_path == tmp.path() / "home/perf.db");
+}
+
+TEST_CASE("config missing user and repository files are skipped") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.explicit_file, "[thresholds]\ncommit = \"3s\"\n");
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->thresholds.commit == Duration::seconds(3));
+  CHECK(config->files_read == std::vector<fs::path>{setup.explicit_file});
+}
+
+TEST_CASE("config explicit file that does not exist is an error") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto sources = setup.sources();
+  sources.explicit_file = tmp / "nope.toml";
+  CHECK(error_of(load_config(sources)) ==
+        "config file " + (tmp / "nope.toml").string() + " does not exist");
+}
+
+TEST_CASE("config file that cannot be read is an error") {
+  TempDir tmp;
+  Setup setup{tmp};
+  fs::create_directories(setup.repo_file);  // a directory where the file should be
+  std::string message = error_of(load_config(setup.sources()));
+  CHECK(message.find("cannot read config file " + setup.repo_file.string()) == 0);
+}
+
+TEST_CASE("config unknown key names file, line and key") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[thresholds]\ncommit = \"1s\"\ncomit = \"2s\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() +
+            ":3: thresholds.comit: unknown key (expected one of: commit, rollback, validate, "
+            "recover)");
+}
+
+TEST_CASE("config unknown table names file, line and table") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "# mine\n[threshold]\ncommit = \"1s\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() +
+            ":2: threshold: unknown table (expected one of: thresholds, timeouts, store, trust, "
+            "recover, alerts)");
+}
+
+TEST_CASE("config bad duration names line and key") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[thresholds]\ncommit = \"fast\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() + ":2: thresholds.commit: " + kBadFast);
+}
+
+TEST_CASE("config invalid TOML names the line") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[thresholds]\ncommit = \"1s\"\n\nrollback = \n");
+  std::string message = error_of(load_config(setup.sources()));
+  CHECK(message.find(setup.repo_file.string() + ":4: invalid TOML: ") == 0);
+}
+
+TEST_CASE("config wrong type names the expected type") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "[thresholds]\ncommit = 1\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() +
+            ":2: thresholds.commit: expected a duration string like \"1.5s\", got an integer");
+
+  write_file(setup.user, "thresholds = 5\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":1: thresholds: expected a table, got an integer");
+
+  write_file(setup.user, "[store]\npath = true\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: store.path: expected a path string, got a boolean");
+
+  write_file(setup.user, "[trust]\nrepositories = \"/r\"\n");
+  CHECK(error_of(load_config(setup.sources()))
+            .find(":2: trust.repositories: expected an array of path strings") !=
+        std::string::npos);
+}
+
+TEST_CASE("config reports the first mistake in file order") {
+  TempDir tmp;
+  Setup setup{tmp};
+  // Tables are stored sorted by name; [alerts] must not be reported before line 2.
+  write_file(setup.user, "[thresholds]\ncommit = \"fast\"\n\n[alerts]\nnotify = 5\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: thresholds.commit: " + kBadFast);
+}
+
+TEST_CASE("config commands: an array runs without a shell, a string under /bin/sh -c") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user,
+             "[recover]\nrestart = [\"systemctl\", \"restart\", \"app\"]\n"
+             "health_check = \"curl -fsS localhost:8080/health | grep ok\"\n"
+             "[alerts]\nnotify = [\"notify-send\"]\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  REQUIRE(config->restart.has_value());
+  CHECK(config->restart->argv == std::vector<std::string>{"systemctl", "restart", "app"});
+  CHECK_FALSE(config->restart->shell);
+  REQUIRE(config->health_check.has_value());
+  CHECK(config->health_check->argv ==
+        std::vector<std::string>{"/bin/sh", "-c", "curl -fsS localhost:8080/health | grep ok"});
+  CHECK(config->health_check->shell);
+  REQUIRE(config->notify.has_value());
+  CHECK(config->notify->argv == std::vector<std::string>{"notify-send"});
+}
+
+TEST_CASE("config empty or malformed commands are errors") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "[recover]\nrestart = []\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: recover.restart: empty command");
+
+  write_file(setup.user, "[recover]\nrestart = \"  \"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: recover.restart: empty command");
+
+  write_file(setup.user, "[alerts]\nnotify = [\"mail\", 5]\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: alerts.notify[1]: expected a string, got an integer");
+
+  write_file(setup.user, "[alerts]\nnotify = 5\n");
+  CHECK(error_of(load_config(setup.sources()))
+            .find(":2: alerts.notify: expected a command: an array of strings") !=
+        std::string::npos);
+}
+
+TEST_CASE("config repository file commands are ignored with a warning") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file,
+             "[thresholds]\ncommit = \"3s\"\n\n[recover]\nrestart = \"rm -rf ~\"\n"
+             "health_check = [\"true\"]\n[alerts]\nnotify = \"curl evil\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->thresholds.commit == Duration::seconds(3));  // numbers still apply
+  CHECK_FALSE(config->restart.has_value());
+  CHECK_FALSE(config->health_check.has_value());
+  CHECK_FALSE(config->notify.has_value());
+  REQUIRE(config->warnings.size() == 3);
+  CHECK(config->warnings[0] ==
+        setup.repo_file.string() +
+            ":5: recover.restart: ignored: a repository file cannot set commands; trust this "
+            "repository from your user config ([trust] repositories = [\"" +
+            setup.repo.string() + "\"])");
+  CHECK(config->warnings[1].find(setup.repo_file.string() + ":6: recover.health_check: ignored") ==
+        0);
+  CHECK(config->warnings[2].find(setup.repo_file.string() + ":8: alerts.notify: ignored") == 0);
+}
+
+TEST_CASE("config repository file commands are honoured when the user trusts it") {
+  TempDir tmp;
+  Setup setup{tmp};
+  fs::create_directories(setup.repo);
+  // A different spelling of the same directory still matches.
+  write_file(setup.user, "[trust]\nrepositories = [\"/nowhere\", \"~/../repo/\"]\n");
+  write_file(setup.repo_file,
+             "[recover]\nrestart = [\"make\", \"restart\"]\n[store]\npath = \"perf.db\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->warnings.empty());
+  REQUIRE(config->restart.has_value());
+  CHECK(config->restart->argv == std::vector<std::string>{"make", "restart"});
+  CHECK(config->store_path == setup.repo / "perf.db");
+  CHECK(config->trusted_repositories.size() == 2);
+}
+
+TEST_CASE("config trusting another repository does not trust this one") {
+  TempDir tmp;
+  Setup setup{tmp};
+  fs::create_directories(setup.repo);
+  fs::create_directories(tmp / "other");
+  write_file(setup.user, "[trust]\nrepositories = [\"" + (tmp / "other").string() + "\"]\n");
+  write_file(setup.repo_file, "[recover]\nrestart = \"make restart\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->restart.has_value());
+  CHECK(config->warnings.size() == 1);
+}
+
+TEST_CASE("config store.path in a repository file is ignored with a warning") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[store]\npath = \"/tmp/elsewhere.db\"\nbusy_timeout = \"1s\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->store_path.has_value());
+  CHECK(config->busy_timeout == Duration::seconds(1));
+  REQUIRE(config->warnings.size() == 1);
+  CHECK(config->warnings[0].find(setup.repo_file.string() +
+                                 ":2: store.path: ignored: a repository file cannot set the "
+                                 "store path; trust this repository") == 0);
+}
+
+TEST_CASE("config a repository file cannot trust itself") {
+  TempDir tmp;
+  Setup setup{tmp};
+  fs::create_directories(setup.repo);
+  write_file(setup.repo_file, "[trust]\nrepositories = [\"" + setup.repo.string() +
+                                  "\"]\n[recover]\nrestart = \"make restart\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->trusted_repositories.empty());
+  CHECK_FALSE(config->restart.has_value());
+  REQUIRE(config->warnings.size() == 2);
+  CHECK(config->warnings[0].find(":2: trust.repositories: ignored: only your user config") !=
+        std::string::npos);
+}
+
+TEST_CASE("config ignored keys are still checked") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[recover]\nrestart = []\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() + ":2: recover.restart: empty command");
+}
+
+TEST_CASE("config explicit file and environment may set commands") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.explicit_file, "[recover]\nrestart = [\"make\", \"restart\"]\n");
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  sources.env["PERFGUARD_ALERTS_NOTIFY"] = "mail -s breach ops";
+  sources.env["PERFGUARD_RECOVER_HEALTH_CHECK"] = "curl -fsS localhost";
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->warnings.empty());
+  REQUIRE(config->restart.has_value());
+  CHECK(config->restart->argv == std::vector<std::string>{"make", "restart"});
+  REQUIRE(config->notify.has_value());
+  CHECK(config->notify->argv == std::vector<std::string>{"/bin/sh", "-c", "mail -s breach ops"});
+  CHECK(config->notify->shell);
+  REQUIRE(config->health_check.has_value());
+  CHECK(config->health_check->shell);
+}
+
+TEST_CASE("config environment sets durations and the store path") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "[store]\npath = \"/from/file.db\"\n");
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_DB"] = "/from/env.db";
+  sources.env["PERFGUARD_TIMEOUTS_ROLLBACK"] = "1m";
+  sources.env["PERFGUARD_TIMEOUTS_KILL_GRACE"] = "100ms";
+  sources.env["PERFGUARD_STORE_BUSY_TIMEOUT"] = "250ms";
+  sources.env["PERFGUARD_THRESHOLDS_VALIDATE"] = "";  // empty means unset
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->store_path == fs::path("/from/env.db"));
+  CHECK(config->timeouts.rollback == Duration::seconds(60));
+  CHECK(config->timeouts.kill_grace == Duration::millis(100));
+  CHECK(config->busy_timeout == Duration::millis(250));
+  CHECK(config->thresholds.validate == Duration::seconds(5));
+}
+
+TEST_CASE("config bad environment value names the variable") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_THRESHOLDS_COMMIT"] = "fast";
+  CHECK(error_of(load_config(sources)) == "PERFGUARD_THRESHOLDS_COMMIT: " + kBadFast);
+}
+
+TEST_CASE("config unknown PERFGUARD_ variables are ignored") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_FOO"] = "bar";
+  sources.env["PERFGUARD_BIN"] = "/usr/local/bin";
+  sources.env["PERFGUARD_THRESHOLDS_COMIT"] = "fast";
+  auto config = load_config(sources);
+  CHECK(config.ok());
+}
+
+TEST_CASE("default_user_config_file follows XDG_CONFIG_HOME, then HOME") {
+  using perfguard::default_user_config_file;
+  CHECK(default_user_config_file({{"XDG_CONFIG_HOME", "/x"}, {"HOME", "/h"}}) ==
+        fs::path("/x/perfguard/config.toml"));
+  CHECK(default_user_config_file({{"XDG_CONFIG_HOME", ""}, {"HOME", "/h"}}) ==
+        fs::path("/h/.config/perfguard/config.toml"));
+  CHECK(default_user_config_file({{"XDG_CONFIG_HOME", "relative"}, {"HOME", "/h"}}) ==
+        fs::path("/h/.config/perfguard/config.toml"));
+  CHECK(default_user_config_file({{"HOME", "/h"}}) == fs::path("/h/.config/perfguard/config.toml"));
+  CHECK_FALSE(default_user_config_file({}).has_value());
+}
+
+TEST_CASE("config_environment collects PERFGUARD_ variables, HOME and XDG_CONFIG_HOME") {
+  setenv("PERFGUARD_TEST_CONFIG_ENV", "yes", 1);
+  setenv("NOT_PERFGUARD_TEST_CONFIG_ENV", "no", 1);
+  auto env = perfguard::config_environment();
+  unsetenv("PERFGUARD_TEST_CONFIG_ENV");
+  unsetenv("NOT_PERFGUARD_TEST_CONFIG_ENV");
+  CHECK(env["PERFGUARD_TEST_CONFIG_ENV"] == "yes");
+  CHECK(env.count("NOT_PERFGUARD_TEST_CONFIG_ENV") == 0);
+  if (const char* home = std::getenv("HOME")) CHECK(env["HOME"] == home);
+  CHECK(env.count("PATH") == 0);
+}
