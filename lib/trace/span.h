@@ -56,11 +56,11 @@ struct StepRecord {
   Span root;                   // root.name == step
   StepStatus status = StepStatus::ok;
   std::optional<Duration> threshold;
-  int exit_code = 0;            // the tool's exit code for this step
-  std::string head_before;      // 40 hex, empty when unborn
+  int exit_code = 0;        // the tool's exit code for this step
+  std::string head_before;  // 40 hex, empty when unborn
   std::string head_after;
   RunContext context;
-  Labels labels;                // -k key=value, plus tool facts (snapshot, target, error)
+  Labels labels;  // -k key=value, plus tool facts (snapshot, target, error)
 };
 
 // A new random trace id (63 bits, never 0).

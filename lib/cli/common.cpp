@@ -1,0 +1,185 @@
+#include "cli/common.h"
+
+#include <cstdio>
+#include <regex>
+
+#include "core/version.h"
+#include "git/git.h"
+#include "store/journal.h"
+#include "trace/context.h"
+
+namespace fs = std::filesystem;
+
+namespace perfguard {
+
+namespace {
+
+Result<Labels> parse_labels(const std::vector<std::string>& items) {
+  static const std::regex key_pattern("[A-Za-z0-9_.-]+");
+  Labels labels;
+  for (const auto& item : items) {
+    auto eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    if (eq == std::string::npos || !std::regex_match(key, key_pattern)) {
+      return make_error(ExitCode::usage, "bad label '" + item +
+                                             "': expected key=value, the key made of letters, "
+                                             "digits, '_', '.' or '-'");
+    }
+    labels.emplace_back(key, item.substr(eq + 1));
+  }
+  return labels;
+}
+
+SnapshotRow snapshot_row(const Snapshot& s) {
+  return SnapshotRow{s.id, s.commit, s.head, s.branch, s.created_us, s.tool, s.reason};
+}
+
+}  // namespace
+
+void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
+  app.set_version_flag("--version", std::string(kVersion));
+  app.add_option("-C", o.directory, "Run as if started in DIR")->type_name("DIR");
+  app.add_option("--db", o.db, "The metrics store (default: <git common dir>/perfguard/perf.db)")
+      ->type_name("PATH")
+      ->envname("PERFGUARD_DB");
+  app.add_option("--config", o.config_file, "Read this configuration file too")->type_name("FILE");
+  app.add_option("--format", o.format, "Output format: text, json, jsonl, csv or tsv")
+      ->type_name("FORMAT");
+  app.add_flag("--json", o.json, "Shorthand for --format json");
+  app.add_flag("-q,--quiet", o.quiet, "Print nothing on success");
+  app.add_flag("-v,--verbose", o.verbose, "Say more about what is done");
+  if (recording) {
+    app.add_option("-k,--label", o.labels, "Attach a key=value label to the record (repeatable)")
+        ->type_name("KEY=VALUE");
+    app.add_flag("--no-record", o.no_record, "Do not append the result to the store");
+  }
+}
+
+Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options) {
+  ToolSession s;
+  s.tool = tool;
+  s.options = options;
+  auto format = parse_format(options.json ? "json" : options.format);
+  if (!format) {
+    return make_error(ExitCode::usage, "unknown --format '" + options.format +
+                                           "': expected text, json, jsonl, csv or tsv");
+  }
+  s.format = *format;
+  auto labels = parse_labels(options.labels);
+  if (!labels) return labels.error();
+  s.labels = *labels;
+
+  std::error_code ec;
+  fs::path start = options.directory.empty() ? fs::current_path(ec) : fs::path(options.directory);
+  auto repo = Repository::discover(start);
+  if (!repo) return repo.error();
+  s.repository = *repo;
+
+  ConfigSources sources;
+  sources.env = config_environment();
+  sources.user_file = default_user_config_file(sources.env);
+  if (auto wt = s.repository.work_tree()) {
+    sources.repo_file = *wt / ".perfguard.toml";
+    sources.repo_root = *wt;
+  }
+  if (!options.config_file.empty()) sources.explicit_file = options.config_file;
+  auto config = load_config(sources);
+  if (!config) return config.error();
+  s.config = *config;
+  for (const auto& w : s.config.warnings) s.warn(w);
+
+  s.context = process_context(tool);
+  s.context.repo = s.repository.work_tree().value_or(s.repository.git_dir()).string();
+  if (auto head = s.repository.head()) s.context.branch = head->branch();
+  return s;
+}
+
+StreamMode ToolSession::child_output() const {
+  return options.quiet ? StreamMode::capture : StreamMode::tee;
+}
+
+fs::path ToolSession::store_path() const {
+  if (!options.db.empty()) return options.db;
+  if (config.store_path) return *config.store_path;
+  return repository.perfguard_dir() / "perf.db";
+}
+
+void ToolSession::warn(const std::string& message) const {
+  std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), message.c_str());
+}
+
+void ToolSession::info(const std::string& message) const {
+  if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+}
+
+ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
+                      const std::optional<Snapshot>& snapshot) {
+  const std::uint64_t trace = new_trace_id();
+  for (auto& r : records) {
+    r.trace_id = trace;
+    r.context = session.context;
+    r.labels.insert(r.labels.begin(), session.labels.begin(), session.labels.end());
+  }
+  if (session.options.no_record || records.empty()) return step_code;
+
+  const fs::path path = session.store_path();
+  auto store = Store::open({path, session.config.busy_timeout, true});
+  Status written = store ? Status{} : Status{store.error()};
+  if (store) {
+    const std::string key = git_binary_key();
+    std::optional<std::string> version = store->cached_git_version(key);
+    if (!version) {
+      version = git_version();
+      (void)store->cache_git_version(key, *version);
+    }
+    for (auto& r : records) r.context.git_version = *version;
+    written = store->record(records);
+    if (written && snapshot) written = store->record_snapshot(snapshot_row(*snapshot));
+  }
+  if (written) {
+    session.info("recorded in " + path.string());
+    return step_code;
+  }
+  if (records.front().context.git_version.empty()) {
+    const std::string version = git_version();
+    for (auto& r : records) r.context.git_version = version;
+  }
+  auto journal = append_to_journal(path, records);
+  if (journal) {
+    session.warn(written.error().message + "; the record was written to " + journal->string() +
+                 " (take it back later with `perf-baseline import --format journal`)");
+  } else {
+    session.warn(written.error().message + "; " + journal.error().message);
+  }
+  return most_severe(step_code, ExitCode::store);
+}
+
+void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
+                 const std::vector<std::string>& extra_json) {
+  if (session.format == Format::text && session.options.quiet && code == ExitCode::ok) return;
+  write_records(stdout, session.format, records, session.tool, to_int(code), extra_json);
+}
+
+int report_error(const std::string& tool, const Error& error) {
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), error.message.c_str());
+  return to_int(error.code);
+}
+
+int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv,
+             const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "%s: %s (see %s --help)\n", tool.c_str(), e.what(), tool.c_str());
+    return to_int(ExitCode::usage);
+  }
+  install_interrupt_forwarding();
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return report_error(tool, make_error(ExitCode::step_failed, e.what()));
+  }
+}
+
+}  // namespace perfguard

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "git/repository.h"
+#include "output/report.h"
+#include "process/runner.h"
+#include "safety/snapshot.h"
+#include "steps/step_timer.h"
+#include "store/store.h"
+#include "trace/span.h"
+
+namespace perfguard {
+
+// The options every tool takes (DESIGN.md, "Command-line conventions").
+struct CommonOptions {
+  std::string directory;    // -C
+  std::string db;           // --db (env PERFGUARD_DB)
+  std::string config_file;  // --config
+  std::string format = "text";
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+  bool no_record = false;
+  std::vector<std::string> labels;  // -k key=value
+};
+
+// Adds -C, --db, --config, --format/--json, -q/-v, -k, --no-record and --version.
+void add_common_options(CLI::App& app, CommonOptions& options, bool recording = true);
+
+// Everything a tool resolves once before its step: the repository, the merged
+// configuration, the output format and the context every record carries.
+struct ToolSession {
+  std::string tool;
+  CommonOptions options;
+  Format format = Format::text;
+  Repository repository;
+  Config config;
+  RunContext context;
+  Labels labels;
+
+  // Where child output goes: passed through to stderr so stdout carries only our
+  // results; captured (and shown only on failure) with --quiet.
+  StreamMode child_output() const;
+  std::filesystem::path store_path() const;
+  void warn(const std::string& message) const;
+  void info(const std::string& message) const;  // only with --verbose
+};
+
+// Discovers the repository (-C), loads the configuration and checks the options.
+Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options);
+
+// Appends the records (and a snapshot's row) to the store, or to the journal beside it
+// when the store cannot be written. Returns the code to exit with: `step_code`, or
+// ExitCode::store when that is all that went wrong.
+ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
+                      const std::optional<Snapshot>& snapshot = {});
+
+// Prints the records in the session's format (nothing in text mode with --quiet unless
+// something went wrong).
+void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
+                 const std::vector<std::string>& extra_json = {});
+
+// `<tool>: <message>` on stderr; returns the error's exit code.
+int report_error(const std::string& tool, const Error& error);
+
+// Runs a tool's main body, turning CLI11 parse errors into exit 2 and exceptions into a
+// one-line error.
+int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv,
+             const std::function<int()>& body);
+
+}  // namespace perfguard

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "git/repository.h"
+#include "process/runner.h"
+
+namespace perfguard {
+
+// A `git` command line run in a repository's work tree (or git dir when bare), with the
+// pager off. Everything perfguard asks of the git executable goes through here.
+ChildCommand git_command(const Repository& repo, std::vector<std::string> args);
+
+// Runs git, capturing its output; a non-zero exit is an Error (ExitCode::step_failed)
+// carrying git's own message.
+Result<std::string> git_output(const Repository& repo, std::vector<std::string> args,
+                               const std::map<std::string, std::string>& env = {});
+
+// The commit `rev` names, or nothing when it names none.
+std::optional<std::string> rev_parse_commit(const Repository& repo, const std::string& rev);
+
+// The version of the git on PATH ("2.39.5"); `cache_key` identifies the binary (path, size,
+// mtime) so callers can cache the answer.
+std::string git_version();
+std::string git_binary_key();
+
+// The first non-empty line of git's message, without git's "fatal: "/"error: " prefix.
+std::string git_message(const std::string& stderr_text);
+
+std::string trim_right(std::string s);
+
+}  // namespace perfguard

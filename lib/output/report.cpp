@@ -1,0 +1,220 @@
+#include "output/report.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/clock.h"
+#include "output/json.h"
+#include "output/record_json.h"
+
+namespace perfguard {
+
+namespace {
+
+const char* kRed = "\033[31m";
+const char* kGreen = "\033[32m";
+const char* kYellow = "\033[33m";
+const char* kReset = "\033[0m";
+
+std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string spans_cell(const std::vector<Span>& spans) {
+  std::string out;
+  for (const auto& s : spans) {
+    if (!out.empty()) out += ';';
+    out += s.name + ":" + std::to_string(s.duration.us);
+  }
+  return out;
+}
+
+std::string labels_cell(const Labels& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) {
+    if (!out.empty()) out += ';';
+    out += k + "=" + v;
+  }
+  return out;
+}
+
+std::vector<std::string> table_row(const StepRecord& r) {
+  const RunContext& c = r.context;
+  return {hex16(r.trace_id),
+          r.step,
+          to_string(r.status),
+          format_timestamp(r.root.start_us),
+          std::to_string(r.root.duration.us),
+          r.threshold ? std::to_string(r.threshold->us) : "",
+          std::to_string(r.exit_code),
+          c.repo,
+          c.branch,
+          r.head_before,
+          r.head_after,
+          c.host,
+          c.user,
+          c.ci_provider,
+          c.ci_job,
+          c.tool,
+          c.tool_version,
+          c.git_version,
+          std::to_string(r.root.usage.cpu_user_us),
+          std::to_string(r.root.usage.cpu_sys_us),
+          std::to_string(r.root.usage.max_rss_kb),
+          spans_cell(r.root.children),
+          labels_cell(r.labels)};
+}
+
+// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// TSV (IANA text/tab-separated-values) cannot quote: tabs and line breaks become spaces.
+std::string tsv_field(std::string v) {
+  for (char& c : v) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return v;
+}
+
+void write_table(std::FILE* out, Format format, const std::vector<StepRecord>& records) {
+  const char sep = format == Format::csv ? ',' : '\t';
+  auto field = [&](const std::string& v) {
+    return format == Format::csv ? csv_field(v) : tsv_field(v);
+  };
+  auto write_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) line += sep;
+      line += field(cells[i]);
+    }
+    line += '\n';
+    std::fputs(line.c_str(), out);
+  };
+  write_row(table_columns());
+  for (const auto& r : records) write_row(table_row(r));
+}
+
+}  // namespace
+
+std::optional<Format> parse_format(std::string_view name) {
+  for (auto f : {Format::text, Format::json, Format::jsonl, Format::csv, Format::tsv}) {
+    if (name == to_string(f)) return f;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(Format format) {
+  switch (format) {
+    case Format::text:
+      return "text";
+    case Format::json:
+      return "json";
+    case Format::jsonl:
+      return "jsonl";
+    case Format::csv:
+      return "csv";
+    case Format::tsv:
+      return "tsv";
+  }
+  return "text";
+}
+
+bool use_colour(std::FILE* stream) {
+  const char* no_colour = std::getenv("NO_COLOR");
+  if (no_colour && *no_colour) return false;
+  return isatty(fileno(stream)) == 1;
+}
+
+const std::vector<std::string>& table_columns() {
+  static const std::vector<std::string> columns = {
+      "trace_id",    "step",        "status",     "started_at",  "duration_us",  "threshold_us",
+      "exit_code",   "repo",        "branch",     "head_before", "head_after",   "host",
+      "user",        "ci_provider", "ci_job",     "tool",        "tool_version", "git_version",
+      "cpu_user_us", "cpu_sys_us",  "max_rss_kb", "spans",       "labels"};
+  return columns;
+}
+
+std::string text_summary(const StepRecord& r, bool colour) {
+  std::ostringstream line;
+  line << r.step << ' ' << format_duration(r.root.duration);
+  if (!r.root.children.empty()) {
+    line << " (";
+    for (size_t i = 0; i < r.root.children.size(); ++i) {
+      const Span& s = r.root.children[i];
+      line << (i ? ", " : "") << s.name << ' ' << format_duration(s.duration);
+    }
+    line << ')';
+  }
+  auto paint = [&](const char* c, const std::string& text) {
+    return colour ? std::string(c) + text + kReset : text;
+  };
+  switch (r.status) {
+    case StepStatus::ok:
+      line << ' ' << paint(kGreen, "ok");
+      if (r.threshold) line << ", within " << format_duration(*r.threshold);
+      break;
+    case StepStatus::breach:
+      line << ' '
+           << paint(kYellow, "over the " + format_duration(*r.threshold) + " threshold by " +
+                                 format_duration(r.root.duration - *r.threshold));
+      break;
+    case StepStatus::failed:
+      line << ' ' << paint(kRed, "failed");
+      break;
+    case StepStatus::timeout:
+      line << ' ' << paint(kRed, "killed at its timeout");
+      break;
+    case StepStatus::interrupted:
+      line << ' ' << paint(kRed, "interrupted");
+      break;
+  }
+  return line.str();
+}
+
+void write_records(std::FILE* out, Format format, const std::vector<StepRecord>& records,
+                   const std::string& tool, int exit_code,
+                   const std::vector<std::string>& extra_json) {
+  switch (format) {
+    case Format::text:
+      for (const auto& r : records)
+        std::fprintf(out, "%s\n", text_summary(r, use_colour(out)).c_str());
+      break;
+    case Format::jsonl:
+      for (const auto& r : records) std::fprintf(out, "%s\n", record_to_jsonl(r).c_str());
+      break;
+    case Format::json: {
+      JsonWriter w;
+      w.begin_object().key("tool").value(tool).key("exit_code").value(exit_code);
+      w.key("steps").begin_array();
+      for (const auto& r : records) write_record_json(w, r);
+      w.end_array().end_object();
+      std::string text = w.take();
+      if (!extra_json.empty()) {
+        text.pop_back();  // the closing brace: the extra members go inside the object
+        for (const auto& member : extra_json) text += "," + member;
+        text += "}";
+      }
+      std::fprintf(out, "%s\n", text.c_str());
+      break;
+    }
+    case Format::csv:
+    case Format::tsv:
+      write_table(out, format, records);
+      break;
+  }
+  std::fflush(out);
+}
+
+}  // namespace perfguard

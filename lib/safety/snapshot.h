@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "git/repository.h"
+
+namespace perfguard {
+
+inline constexpr const char* kSnapshotRefPrefix = "refs/perfguard/snapshots/";
+
+// The safety net taken before any step that can discard work. It is a commit, reachable
+// from refs/perfguard/snapshots/<id>, whose tree is the work tree (tracked files as they
+// are on disk, plus untracked files that are not ignored) and whose parents are HEAD and,
+// when the index or work tree was dirty, a commit of the index. Its message carries the
+// metadata, so a snapshot is complete without the store.
+struct Snapshot {
+  std::string id;            // 20261123-153012-123456-af: UTC time to the µs, sorts by time
+  std::string commit;        // the snapshot commit
+  std::string head;          // HEAD when it was taken
+  std::string branch;        // refs/heads/main; empty when HEAD was detached
+  bool dirty = false;        // the index or work tree differed from HEAD
+  std::string index_commit;  // the commit of the index, when dirty
+  std::int64_t created_us = 0;
+  std::string tool;
+  std::string reason;
+
+  std::string ref() const { return kSnapshotRefPrefix + id; }
+};
+
+struct SnapshotRequest {
+  std::string tool;    // perf-rollback
+  std::string reason;  // "before rollback to HEAD~1 (1a2b3c4)"
+};
+
+// Makes the snapshot's commits without touching the user's index or work tree (a
+// temporary index file is used for the trees). Until save_snapshot writes its ref, nothing
+// the user can see has changed. Fails with ExitCode::refused when the state cannot be
+// captured (unmerged entries).
+Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
+                                  const SnapshotRequest& request);
+Status save_snapshot(const Repository& repo, const Snapshot& snapshot);
+
+// prepare_snapshot, then save_snapshot.
+Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
+                               const SnapshotRequest& request);
+
+// All snapshots, newest first.
+Result<std::vector<Snapshot>> list_snapshots(const Repository& repo);
+
+// The named snapshot (an id or its full ref), or the newest when `id` is empty.
+Result<Snapshot> find_snapshot(const Repository& repo, const std::string& id);
+
+// Puts HEAD, the index and the work tree back exactly as they were when the snapshot was
+// taken. Refuses (ExitCode::refused) when HEAD is on another branch than the snapshot's.
+// Files created since the snapshot that it does not know are left alone.
+Status restore_snapshot(const Repository& repo, const Snapshot& snapshot);
+
+// Deletes snapshots; nothing else ever removes one.
+Status delete_snapshot(const Repository& repo, const Snapshot& snapshot);
+
+}  // namespace perfguard

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/result.h"
+#include "git/repository.h"
+#include "process/runner.h"
+#include "safety/snapshot.h"
+#include "trace/span.h"
+
+namespace perfguard {
+
+struct RollbackOptions {
+  std::string target = "HEAD~1";
+  std::vector<std::string> paths;  // restore only these paths from the target
+  bool keep = false;               // `reset --keep`: refuse to touch local changes
+  bool validate = true;
+  bool force = false;  // run over a merge, rebase, cherry-pick, revert or bisect
+  Duration rollback_threshold = Duration::seconds(2);
+  Duration validate_threshold = Duration::seconds(5);
+  std::optional<Duration> rollback_timeout, validate_timeout;
+  Duration kill_grace = Duration::seconds(2);
+  StreamMode git_output = StreamMode::tee;
+  std::string tool = "perf-rollback";
+};
+
+// What a rollback will do, decided before anything changes.
+struct RollbackPlan {
+  Head head;
+  std::string target;      // as the user wrote it
+  std::string target_oid;  // the commit it names
+  std::vector<std::string> paths;
+  std::vector<std::string> git_args;  // the git command that moves the tree
+};
+
+struct RollbackRun {
+  std::vector<StepRecord> records;   // "rollback", then "validate" unless skipped
+  std::optional<Snapshot> snapshot;  // the safety snapshot taken first
+  std::string git_error;             // git's message when a part failed
+};
+
+// Checks every precondition and resolves the target; changes nothing. Refusals are
+// ExitCode::refused; a target that names no commit is ExitCode::usage.
+Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options);
+
+// The plan in words, for --dry-run.
+std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
+                          const RollbackOptions& options);
+
+// Snapshot, then `git reset --hard TARGET` (or `--keep`, or a restore of PATHs), timed as
+// the step "rollback"; then `git status` and `git log --oneline -5` as "validate".
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
+                                 const RollbackOptions& options);
+
+// Puts back the named snapshot (the newest when `id` is empty), after taking a snapshot of
+// the present state so the undo can itself be undone. Timed as "rollback" (labelled
+// mode=undo), then validated.
+Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
+                             const RollbackOptions& options);
+
+}  // namespace perfguard

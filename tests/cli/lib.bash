@@ -1,0 +1,101 @@
+# Helpers for the CLI suites. A test fails at the first expectation that does not hold;
+# the message says which promise broke.
+
+setup_test_env() {
+  export HOME="$1/home" TEST_DIR="$1"
+  unset XDG_CONFIG_HOME XDG_STATE_HOME GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE PERFGUARD_DB \
+    CI GITHUB_ACTIONS GITLAB_CI BUILDKITE JENKINS_URL NO_COLOR
+  export GIT_CONFIG_NOSYSTEM=1 LC_ALL=C.UTF-8
+  git config --global user.name "Test User"
+  git config --global user.email test@example.com
+  git config --global init.defaultBranch main
+  git config --global commit.gpgsign false
+  git config --global advice.detachedHead false
+}
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+
+# make_repo DIR [COMMITS]: a repository with COMMITS commits (default 2) of file.txt.
+make_repo() {
+  local dir=$1 n=${2:-2} i
+  git init -q "$dir" || fail "git init"
+  for ((i = 1; i <= n; i++)); do
+    echo "version $i" >"$dir/file.txt"
+    git -C "$dir" add -A && git -C "$dir" commit -qm "commit $i" || fail "commit $i"
+  done
+}
+
+# run CMD…: runs it, keeping stdout in $TEST_DIR/out, stderr in $TEST_DIR/err, status in $status.
+run() {
+  "$@" >"$TEST_DIR/out" 2>"$TEST_DIR/err"
+  status=$?
+  echo "\$ $* -> $status" >&2
+  sed 's/^/  out: /' "$TEST_DIR/out" >&2
+  sed 's/^/  err: /' "$TEST_DIR/err" >&2
+}
+
+expect_status() {
+  [[ $status -eq $1 ]] || fail "expected exit $1, got $status"
+}
+expect_stdout_contains() {
+  grep -qF -- "$1" "$TEST_DIR/out" || fail "stdout lacks: $1"
+}
+expect_stderr_contains() {
+  grep -qF -- "$1" "$TEST_DIR/err" || fail "stderr lacks: $1"
+}
+expect_stderr_lines() {
+  local n
+  n=$(grep -c . "$TEST_DIR/err")
+  [[ $n -eq $1 ]] || fail "expected $1 line(s) on stderr, got $n"
+}
+expect_eq() {
+  [[ "$1" == "$2" ]] || fail "${3:-value}: expected '$2', got '$1'"
+}
+expect_file_exists() { [[ -e $1 ]] || fail "missing file $1"; }
+expect_no_file() { [[ ! -e $1 ]] || fail "file should not exist: $1"; }
+
+# sql DB QUERY: the query's result from the store, through the public views.
+sql() { sqlite3 -batch -noheader "$1" "$2"; }
+expect_sql() {
+  local got
+  got=$(sql "$1" "$2")
+  [[ "$got" == "$3" ]] || fail "sql '$2': expected '$3', got '$got'"
+}
+
+# The default store of a repository.
+store_of() { echo "$(git -C "$1" rev-parse --path-format=absolute --git-common-dir)/perfguard/perf.db"; }
+
+# state_of DIR: HEAD, branch, index, work tree contents (bytes) and status, as one text to
+# compare before and after.
+state_of() {
+  (
+    cd "$1" || exit 1
+    echo "HEAD $(git rev-parse HEAD) $(git symbolic-ref -q HEAD || echo detached)"
+    echo "index:"; git ls-files -s
+    echo "status:"; git status --porcelain=v1 --untracked-files=all
+    echo "files:"; find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum
+  )
+}
+
+snapshot_count() { git -C "$1" for-each-ref refs/perfguard/snapshots/ | wc -l; }
+
+# share_with_other_user: lets the user of as_other_user work in this test's directory.
+share_with_other_user() {
+  if [[ $(id -u) -eq 0 ]]; then
+    chmod -R a+rwX "$TEST_DIR" 2>/dev/null
+    chmod a+x "$(dirname "$TEST_DIR")"
+  fi
+}
+
+# as_other_user CMD…: runs CMD as an unprivileged user when we are root (root ignores file
+# permissions, so a read-only store is only read-only to someone else).
+as_other_user() {
+  if [[ $(id -u) -eq 0 ]]; then
+    command -v setpriv >/dev/null || skip "setpriv is not installed"
+    setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$HOME" \
+      GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' "$@"
+  else
+    "$@"
+  fi
+}

@@ -1,0 +1,364 @@
+# perf-commit: times `git add -A && git commit`, enforces its threshold, records the result.
+
+test_commit_within_threshold_records_root_and_child_spans_with_context() {
+  make_repo r 1
+  echo new >r/new.txt
+  run perf-commit -C r -m "add new" -k ticket=OPS-1
+  expect_status 0
+  expect_stdout_contains "commit "
+  expect_stdout_contains "ok"
+  expect_eq "$(git -C r log -1 --format=%s)" "add new" "last commit"
+  db=$(store_of r)
+  expect_sql "$db" "select step, status, exit_code from step_results" "commit|ok|0"
+  expect_sql "$db" "select group_concat(name, ',') from (select name from child_spans order by offset_ms)" "add,commit"
+  expect_sql "$db" "select branch = 'main' and repo = '$(cd r && pwd)' and host <> '' and user <> ''
+    and tool = 'perf-commit' and tool_version <> '' and git_version like '2.%' from step_results" 1
+  expect_sql "$db" "select head_before = '$(git -C r rev-parse HEAD~1)' and head_after = '$(git -C r rev-parse HEAD)' from step_results" 1
+  expect_sql "$db" "select threshold_ms from step_results" "1000.0"
+  expect_sql "$db" "select labels from step_results" '{"ticket":"OPS-1"}'
+  expect_sql "$db" "select ci_provider || '/' || ci_job from step_results" "/"
+}
+
+test_store_is_private_file_in_private_directory() {
+  make_repo r 1
+  echo x >r/x && run perf-commit -C r -m x
+  expect_status 0
+  db=$(store_of r)
+  expect_eq "$(stat -c %a "$db")" 600 "store mode"
+  expect_eq "$(stat -c %a "$(dirname "$db")")" 700 "store directory mode"
+  expect_eq "$(sqlite3 "$db" 'pragma journal_mode')" wal "journal mode"
+}
+
+test_threshold_breach_exits_3_keeps_commit_and_records_breach() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m "slow one" --threshold 1us
+  expect_status 3
+  expect_stdout_contains "over the 1us threshold by"
+  expect_eq "$(git -C r log -1 --format=%s)" "slow one" "the commit was made"
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "breach|3"
+}
+
+test_warn_only_reports_breach_but_exits_0() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --threshold 1us --warn-only
+  expect_status 0
+  expect_sql "$(store_of r)" "select status from step_results" "breach"
+}
+
+test_threshold_from_repository_config() {
+  make_repo r 1
+  printf '[thresholds]\ncommit = "1us"\n' >r/.perfguard.toml
+  run perf-commit -C r -m x
+  expect_status 3
+  expect_sql "$(store_of r)" "select threshold_ms from step_results" "0.001"
+}
+
+test_nothing_to_commit_exits_1_with_gits_message_recorded_failed() {
+  make_repo r 1
+  run perf-commit -C r -m "empty"
+  expect_status 1
+  grep -q "nothing to commit" "$TEST_DIR/out" "$TEST_DIR/err" || fail "git's message not shown"
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "failed|1"
+}
+
+test_rejecting_hook_exits_1_and_no_verify_passes_through() {
+  make_repo r 1
+  printf '#!/bin/sh\necho "hook says no" >&2\nexit 1\n' >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  run perf-commit -C r -m x
+  expect_status 1
+  expect_stderr_contains "hook says no"
+  run perf-commit -C r -m x --git-arg=--no-verify --git-arg=--signoff
+  expect_status 0
+  git -C r log -1 --format=%B | grep -q "Signed-off-by" || fail "--signoff not passed to git"
+}
+
+test_message_from_file_and_from_stdin() {
+  make_repo r 1
+  echo a >r/a && echo "from a file" >msg
+  run perf-commit -C r -F "$TEST_DIR/msg"
+  expect_status 0
+  expect_eq "$(git -C r log -1 --format=%s)" "from a file"
+  echo b >r/b
+  echo "from stdin" | perf-commit -C r -F - >/dev/null 2>&1 || fail "stdin message"
+  expect_eq "$(git -C r log -1 --format=%s)" "from stdin"
+}
+
+test_no_add_commits_only_what_is_staged_and_pathspec_limits_staging() {
+  make_repo r 1
+  echo a >r/a && echo b >r/b && git -C r add a
+  run perf-commit -C r -m "only a" --no-add
+  expect_status 0
+  expect_eq "$(git -C r show --name-only --format= HEAD)" "a"
+  expect_sql "$(store_of r)" "select count(*) from child_spans where name = 'add'" 0
+  echo c >r/c
+  run perf-commit -C r -m "only c" c
+  expect_status 0
+  expect_eq "$(git -C r show --name-only --format= HEAD)" "c"
+  expect_eq "$(git -C r status --porcelain)" "?? b"
+}
+
+test_missing_message_is_a_usage_error() {
+  make_repo r 1
+  run perf-commit -C r
+  expect_status 2
+  expect_stderr_contains "perf-commit: no commit message"
+}
+
+test_timeout_kills_sleeping_hook_exits_124_leaves_no_lock() {
+  make_repo r 1
+  printf '#!/bin/sh\nsleep 30\n' >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  start=$(date +%s)
+  run perf-commit -C r -m x --timeout 300ms
+  expect_status 124
+  [[ $(($(date +%s) - start)) -lt 20 ]] || fail "the hook was not killed"
+  expect_no_file r/.git/index.lock
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "timeout|124"
+  pgrep -f "sleep 30" >/dev/null && pkill -f "sleep 30" && fail "the hook's sleep survived"
+  true
+}
+
+test_ctrl_c_is_forwarded_exits_130_and_is_recorded() {
+  make_repo r 1
+  printf '#!/bin/sh\nsleep 30\n' >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  perf-commit -C r -m x >out 2>err &
+  pid=$!
+  sleep 0.5
+  kill -INT $pid
+  wait $pid
+  status=$?
+  expect_status 130
+  expect_no_file r/.git/index.lock
+  expect_sql "$(store_of r)" "select status from step_results" "interrupted"
+}
+
+test_index_lock_held_refuses_with_5_naming_the_file() {
+  make_repo r 1
+  touch r/.git/index.lock
+  echo x >r/x
+  run perf-commit -C r -m x
+  expect_status 5
+  expect_stderr_contains "$(cd r && pwd)/.git/index.lock"
+  expect_stderr_lines 1
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "no commit made"
+}
+
+test_not_a_repository_is_a_usage_error() {
+  mkdir plain
+  run perf-commit -C plain -m x
+  expect_status 2
+  expect_stderr_contains "not a git repository"
+  expect_stderr_lines 1
+}
+
+test_missing_git_fails_with_one_line() {
+  make_repo r 1
+  echo x >r/x
+  PATH=/nonexistent run "$PERFGUARD_BIN/perf-commit" -C r -m x
+  expect_status 1
+  expect_stderr_contains "git: not found on PATH"
+}
+
+test_first_commit_in_empty_repository() {
+  git init -q r
+  echo x >r/x
+  run perf-commit -C r -m first
+  expect_status 0
+  expect_sql "$(store_of r)" "select head_before, length(head_after) from step_results" "|40"
+}
+
+test_detached_head_commit_records_empty_branch() {
+  make_repo r 2
+  git -C r checkout -q --detach HEAD~1
+  echo x >r/x
+  run perf-commit -C r -m x
+  expect_status 0
+  expect_sql "$(store_of r)" "select branch from step_results" ""
+}
+
+test_store_is_a_directory_journal_written_exit_4() {
+  make_repo r 1
+  mkdir -p store.db
+  echo x >r/x
+  run perf-commit -C r -m x --db "$TEST_DIR/store.db"
+  expect_status 4
+  expect_eq "$(git -C r log -1 --format=%s)" "x" "the commit was made"
+  expect_file_exists store.db.journal.jsonl
+  grep -q '"step":"commit"' store.db.journal.jsonl || fail "journal lacks the record"
+  expect_stderr_contains "store.db"
+}
+
+test_corrupt_store_journal_written_exit_4_file_untouched() {
+  make_repo r 1
+  head -c 8192 /dev/urandom >bad.db
+  sum=$(sha256sum <bad.db)
+  echo x >r/x
+  run perf-commit -C r -m x --db "$TEST_DIR/bad.db"
+  expect_status 4
+  expect_eq "$(sha256sum <bad.db)" "$sum" "corrupt store left as it was"
+  grep -q '"status":"ok"' bad.db.journal.jsonl || fail "journal lacks the record"
+}
+
+test_read_only_store_journal_written_exit_4() {
+  make_repo r 1
+  echo x >r/x
+  perf-commit -C r -m first --db "$TEST_DIR/ro.db" >/dev/null 2>&1 || fail "creating the store"
+  echo y >r/y
+  share_with_other_user
+  chmod 0444 ro.db
+  as_other_user "$PERFGUARD_BIN/perf-commit" -C "$TEST_DIR/r" -m second --db "$TEST_DIR/ro.db" >out 2>err
+  status=$?
+  cat err >&2
+  expect_status 4
+  expect_eq "$(git -C r log -1 --format=%s)" "second" "the commit was made"
+  grep -q '"status":"ok"' ro.db.journal.jsonl || fail "journal lacks the record"
+}
+
+test_store_locked_past_busy_timeout_journal_written_exit_4() {
+  make_repo r 1
+  echo x >r/x
+  perf-commit -C r -m first --db "$TEST_DIR/l.db" >/dev/null 2>&1 || fail "creating the store"
+  (echo "begin exclusive; insert into meta values ('lock', 'held');"; sleep 3; echo "rollback;") |
+    sqlite3 l.db &
+  sleep 0.5
+  echo y >r/y
+  PERFGUARD_STORE_BUSY_TIMEOUT=200ms run perf-commit -C r -m second --db "$TEST_DIR/l.db"
+  wait
+  expect_status 4
+  grep -q '"status":"ok"' l.db.journal.jsonl || fail "journal lacks the record"
+}
+
+test_newer_store_schema_is_refused_not_written() {
+  make_repo r 1
+  sqlite3 new.db "pragma user_version = 99; create table t(x);"
+  echo x >r/x
+  run perf-commit -C r -m x --db "$TEST_DIR/new.db"
+  expect_status 4
+  expect_stderr_contains "newer"
+  expect_eq "$(sqlite3 new.db 'pragma user_version')" 99 "schema version"
+}
+
+test_eight_parallel_commits_in_eight_clones_share_one_store() {
+  make_repo origin 1
+  for i in 1 2 3 4 5 6 7 8; do git clone -q origin c$i; done
+  for i in 1 2 3 4 5 6 7 8; do
+    (for j in 1 2 3 4 5; do
+      echo "$i $j" >c$i/f && perf-commit -C c$i -m "c$i $j" --db "$TEST_DIR/shared.db" -q || exit 1
+    done) &
+  done
+  wait
+  expect_sql shared.db "select count(*) from steps" 40
+  expect_sql shared.db "select count(*) from spans" 80
+  expect_sql shared.db "select count(distinct repo) from step_results" 8
+  expect_no_file shared.db.journal.jsonl
+}
+
+test_bad_toml_names_file_and_line_exit_2() {
+  make_repo r 1
+  printf '[thresholds]\ncommit = \n' >r/.perfguard.toml
+  echo x >r/x
+  run perf-commit -C r -m x
+  expect_status 2
+  expect_stderr_contains ".perfguard.toml:2"
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
+}
+
+test_unknown_key_names_file_line_and_key_exit_2() {
+  make_repo r 1
+  printf '[thresholds]\ncommit = "1s"\ncomit = "2s"\n' >r/.perfguard.toml
+  run perf-commit -C r -m x
+  expect_status 2
+  expect_stderr_contains ".perfguard.toml:3: thresholds.comit: unknown key"
+}
+
+test_bad_duration_names_key_exit_2() {
+  make_repo r 1
+  printf '[thresholds]\ncommit = "fast"\n' >r/.perfguard.toml
+  run perf-commit -C r -m x
+  expect_status 2
+  expect_stderr_contains ".perfguard.toml:2: thresholds.commit: bad duration 'fast'"
+  rm r/.perfguard.toml
+  run perf-commit -C r -m x --threshold 10
+  expect_status 2
+  expect_stderr_contains "--threshold: bad duration '10'"
+  PERFGUARD_THRESHOLDS_COMMIT=1x run perf-commit -C r -m x
+  expect_status 2
+  expect_stderr_contains "PERFGUARD_THRESHOLDS_COMMIT"
+}
+
+test_repository_file_command_is_ignored_with_warning() {
+  make_repo r 1
+  printf '[recover]\nrestart = ["touch", "/tmp/pwned"]\n' >r/.perfguard.toml
+  echo x >r/x
+  run perf-commit -C r -m x
+  expect_status 0
+  expect_stderr_contains "recover.restart: ignored"
+}
+
+test_json_output_is_one_object_with_stable_fields() {
+  command -v jq >/dev/null || skip "jq is not installed"
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --json
+  expect_status 0
+  jq -e '.tool == "perf-commit" and .exit_code == 0 and (.steps | length) == 1
+    and .steps[0].step == "commit" and .steps[0].status == "ok"
+    and (.steps[0].spans | map(.name)) == ["add", "commit"]
+    and (.steps[0].trace_id | test("^[0-9a-f]{16}$"))' out >/dev/null || fail "json fields"
+  grep -q "\[main" out && fail "git's output leaked onto stdout"
+  true
+}
+
+test_csv_and_tsv_have_header_and_one_row() {
+  make_repo r 1
+  echo x >r/x && run perf-commit -C r -m x --format csv
+  expect_status 0
+  expect_eq "$(head -1 out | cut -d, -f1-3)" "trace_id,step,status"
+  expect_eq "$(wc -l <out)" 2 "csv lines"
+  echo y >r/y && run perf-commit -C r -m y --format tsv
+  expect_eq "$(head -1 out | cut -f2)" "step"
+  run perf-commit -C r -m z --format yaml
+  expect_status 2
+}
+
+test_ci_job_is_recorded() {
+  make_repo r 1
+  echo x >r/x
+  GITHUB_ACTIONS=true GITHUB_RUN_ID=4242 GITHUB_JOB=build run perf-commit -C r -m x
+  expect_status 0
+  expect_sql "$(store_of r)" "select ci_provider, ci_job from step_results" "github|4242/build"
+}
+
+test_no_record_writes_nothing() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --no-record
+  expect_status 0
+  expect_no_file "$(store_of r)"
+}
+
+test_linked_worktree_shares_the_store() {
+  make_repo r 1
+  git -C r worktree add -q ../wt
+  echo x >wt/x
+  run perf-commit -C wt -m "in worktree"
+  expect_status 0
+  expect_sql "$(store_of r)" "select count(*) from step_results where repo like '%/wt'" 1
+}
+
+test_help_and_version() {
+  run perf-commit --help
+  expect_status 0
+  expect_stdout_contains "--threshold"
+  run perf-commit --version
+  expect_status 0
+  run perf-commit --no-such-flag
+  expect_status 2
+}

@@ -1,0 +1,312 @@
+# perf-rollback: snapshot, roll back, validate; nothing is ever lost.
+
+# A repository with three commits and every kind of local change: staged, unstaged,
+# untracked, a deletion, an executable bit, names with spaces and non-ASCII characters.
+make_dirty_repo() {
+  make_repo "$1" 3
+  (
+    cd "$1" || exit 1
+    printf 'staged\n' >staged.txt && git add staged.txt
+    printf 'staged then changed\n' >both.txt && git add both.txt && printf 'changed again\n' >both.txt
+    printf 'version 3 edited\n' >file.txt
+    printf 'untracked\n' >"untracked file.txt"
+    printf 'naïve café\n' >"données é.txt"
+    mkdir -p "new dir" && printf 'deep\n' >"new dir/ünïcode name.md"
+    printf '#!/bin/sh\n' >tool.sh && chmod +x tool.sh
+    printf 'ignored\n' >build.log && printf '*.log\n' >.gitignore
+  )
+}
+
+test_rollback_moves_head_and_validates() {
+  make_repo r 3
+  before=$(git -C r rev-parse HEAD)
+  run perf-rollback -C r
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse "$before~1")" "HEAD"
+  expect_stdout_contains "rollback "
+  expect_stdout_contains "validate "
+  expect_stdout_contains "undo with \`perf-rollback --undo "
+  db=$(store_of r)
+  expect_sql "$db" "select group_concat(step || ':' || status, ' ') from (select * from step_results order by step)" "rollback:ok validate:ok"
+  expect_sql "$db" "select group_concat(name, ',') from (select name from child_spans where step = 'rollback' order by offset_ms)" "snapshot,reset"
+  expect_sql "$db" "select group_concat(name, ',') from (select name from child_spans where step = 'validate' order by offset_ms)" "status,log"
+  expect_sql "$db" "select count(distinct trace_id) from step_results" 1
+  expect_sql "$db" "select head_before = '$before' from step_results where step = 'rollback'" 1
+  expect_sql "$db" "select count(*) from snapshots" 1
+}
+
+test_rollback_with_every_kind_of_change_then_undo_restores_byte_for_byte() {
+  make_dirty_repo r
+  state_before=$(state_of r)
+  head_before=$(git -C r rev-parse HEAD)
+  run perf-rollback -C r HEAD~2
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse "$head_before~2")" "HEAD after rollback"
+  run perf-rollback -C r --undo
+  expect_status 0
+  state_after=$(state_of r)
+  if [[ "$state_before" != "$state_after" ]]; then
+    diff <(echo "$state_before") <(echo "$state_after") >&2
+    fail "undo did not restore the repository exactly"
+  fi
+  expect_eq "$(cat r/build.log)" "ignored" "ignored file untouched"
+}
+
+test_undo_of_a_named_snapshot_and_undo_of_the_undo() {
+  make_repo r 3
+  echo local >r/file.txt
+  run perf-rollback -C r --json
+  expect_status 0
+  id=$(sed -n 's/.*"snapshot":{"id":"\([^"]*\)".*/\1/p' out)
+  [[ -n $id ]] || fail "no snapshot id in the json output"
+  after_rollback=$(state_of r)
+  run perf-rollback -C r --undo "$id"
+  expect_status 0
+  expect_eq "$(cat r/file.txt)" "local" "the local change is back"
+  run perf-rollback -C r --undo
+  expect_status 0
+  expect_eq "$(state_of r)" "$after_rollback" "undoing the undo"
+}
+
+test_list_snapshots_shows_each_newest_first() {
+  make_repo r 4
+  perf-rollback -C r -q && perf-rollback -C r -q || fail "rollbacks"
+  run perf-rollback -C r --list-snapshots
+  expect_status 0
+  expect_eq "$(wc -l <out)" 2 "two snapshots"
+  first=$(head -1 out | cut -d' ' -f1)
+  expect_eq "$first" "$(git -C r for-each-ref --sort=-refname --format='%(refname:lstrip=3)' refs/perfguard/snapshots/ | head -1)" "newest first"
+}
+
+test_refuses_unborn_head_exit_5() {
+  git init -q r
+  run perf-rollback -C r
+  expect_status 5
+  expect_stderr_contains "no commit yet"
+  expect_stderr_lines 1
+}
+
+test_refuses_rollback_past_root_commit_exit_5() {
+  make_repo r 1
+  run perf-rollback -C r
+  expect_status 5
+  expect_stderr_contains "perf-rollback: HEAD~1 does not exist: HEAD is the root commit"
+  expect_eq "$(snapshot_count r)" 0 "no snapshot"
+}
+
+test_unknown_target_is_usage_error_exit_2() {
+  make_repo r 2
+  before=$(state_of r)
+  run perf-rollback -C r no-such-branch
+  expect_status 2
+  expect_stderr_contains "unknown revision 'no-such-branch'"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_eq "$(snapshot_count r)" 0 "no snapshot"
+}
+
+expect_refused_in_progress() {
+  local what=$1
+  before=$(state_of r)
+  run perf-rollback -C r
+  expect_status 5
+  expect_stderr_contains "$what is in progress"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_eq "$(snapshot_count r)" 0 "no snapshot"
+}
+
+# Two branches that change the same line of file.txt.
+make_conflicting_branches() {
+  make_repo r 2
+  git -C r checkout -q -b other HEAD~1
+  echo other >r/file.txt && git -C r commit -qam other
+  git -C r checkout -q main
+}
+
+test_refuses_during_merge_exit_5() {
+  make_conflicting_branches
+  git -C r merge -q other >/dev/null 2>&1 && fail "merge should conflict"
+  expect_refused_in_progress "merge"
+}
+
+test_force_runs_over_a_merge_but_never_over_unresolved_conflicts() {
+  make_conflicting_branches
+  git -C r merge -q other >/dev/null 2>&1 && fail "merge should conflict"
+  before=$(state_of r)
+  run perf-rollback -C r --force HEAD
+  expect_status 5
+  expect_stderr_contains "unresolved conflicts"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  git -C r merge --abort
+  echo extra >r/extra.txt && git -C r add extra.txt && git -C r commit -qm extra
+  git -C r checkout -q -b side HEAD~1 && echo side >r/side.txt && git -C r add side.txt &&
+    git -C r commit -qm side && git -C r checkout -q main
+  git -C r merge -q --no-commit side >/dev/null 2>&1 || fail "clean merge"
+  run perf-rollback -C r --force HEAD
+  expect_status 0
+  expect_eq "$(snapshot_count r)" 1 "snapshot taken"
+}
+
+test_refuses_during_rebase_exit_5() {
+  make_conflicting_branches
+  git -C r checkout -q other
+  git -C r rebase -q main >/dev/null 2>&1 && fail "rebase should conflict"
+  expect_refused_in_progress "rebase"
+}
+
+test_refuses_during_cherry_pick_exit_5() {
+  make_conflicting_branches
+  git -C r cherry-pick other >/dev/null 2>&1 && fail "cherry-pick should conflict"
+  expect_refused_in_progress "cherry-pick"
+}
+
+test_refuses_while_index_lock_held_naming_it_exit_5() {
+  make_repo r 2
+  touch r/.git/index.lock
+  before=$(git -C r rev-parse HEAD)
+  run perf-rollback -C r
+  expect_status 5
+  expect_stderr_contains "$(cd r && pwd)/.git/index.lock exists"
+  expect_eq "$(git -C r rev-parse HEAD)" "$before" "HEAD unchanged"
+}
+
+test_dry_run_prints_plan_and_changes_nothing() {
+  make_dirty_repo r
+  before=$(state_of r)
+  run perf-rollback -C r --dry-run
+  expect_status 0
+  expect_stdout_contains "would run: git reset --hard"
+  expect_stdout_contains "local changes"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_eq "$(snapshot_count r)" 0 "no snapshot"
+  expect_no_file "$(store_of r)"
+}
+
+test_keep_refuses_to_touch_local_changes_but_snapshot_is_kept() {
+  make_repo r 3
+  echo local >r/file.txt
+  run perf-rollback -C r --keep
+  expect_status 1
+  expect_eq "$(cat r/file.txt)" "local" "local change kept"
+  expect_eq "$(snapshot_count r)" 1 "snapshot taken first"
+  expect_sql "$(store_of r)" "select status from step_results" "failed"
+}
+
+test_paths_restores_only_those_paths() {
+  make_repo r 1
+  echo a1 >r/a && echo b1 >r/b && git -C r add -A && git -C r commit -qm ab1
+  echo a2 >r/a && echo b2 >r/b && git -C r add -A && git -C r commit -qm ab2
+  head=$(git -C r rev-parse HEAD)
+  run perf-rollback -C r HEAD~1 -- a
+  expect_status 0
+  expect_eq "$(cat r/a)" a1 "a restored"
+  expect_eq "$(cat r/b)" b2 "b untouched"
+  expect_eq "$(git -C r rev-parse HEAD)" "$head" "HEAD not moved"
+  expect_sql "$(store_of r)" "select count(*) from child_spans where name = 'restore'" 1
+}
+
+test_no_validate_records_only_rollback() {
+  make_repo r 2
+  run perf-rollback -C r --no-validate
+  expect_status 0
+  expect_sql "$(store_of r)" "select group_concat(step) from step_results" "rollback"
+}
+
+test_threshold_breach_exits_3_after_rolling_back() {
+  make_repo r 2
+  run perf-rollback -C r --threshold 1us
+  expect_status 3
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "rolled back"
+  expect_sql "$(store_of r)" "select status from step_results where step = 'rollback'" "breach"
+  run perf-rollback -C r HEAD --validate-threshold 1us
+  expect_status 3
+  expect_sql "$(store_of r)" "select count(*) from step_results where step = 'validate' and status = 'breach'" 1
+}
+
+test_detached_head_rollback_and_undo() {
+  make_repo r 3
+  git -C r checkout -q --detach
+  before=$(state_of r)
+  run perf-rollback -C r
+  expect_status 0
+  run perf-rollback -C r --undo
+  expect_status 0
+  expect_eq "$(state_of r)" "$before" "detached HEAD restored"
+}
+
+test_undo_refuses_on_another_branch() {
+  make_repo r 3
+  perf-rollback -C r -q || fail "rollback"
+  git -C r checkout -q -b elsewhere
+  run perf-rollback -C r --undo
+  expect_status 5
+  expect_stderr_contains "was taken on branch main but HEAD is on elsewhere"
+}
+
+# Every commit reachable and every change recoverable after a kill at PERFGUARD_TEST_FAULT.
+expect_recoverable_after_kill() {
+  local fault=$1
+  make_dirty_repo r
+  before=$(state_of r)
+  PERFGUARD_TEST_FAULT=$fault perf-rollback -C r HEAD~2 >/dev/null 2>&1
+  status=$?
+  expect_status 137
+  sleep 0.5  # the orphaned git reset, if any, finishes or dies
+  expect_eq "$(snapshot_count r)" 1 "the snapshot ref exists"
+  git -C r merge-base --is-ancestor "$(echo "$before" | awk 'NR==1{print $2}')" \
+    "$(git -C r for-each-ref --format='%(objectname)' refs/perfguard/snapshots/)" ||
+    fail "the old HEAD is not reachable from the snapshot"
+  rm -f r/.git/index.lock  # as the refusal message says, when no git is running
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(state_of r)" "$before" "restored exactly"
+}
+
+test_kill_9_just_after_snapshot_loses_nothing() {
+  expect_recoverable_after_kill after-snapshot
+}
+
+test_kill_9_during_reset_loses_nothing() {
+  expect_recoverable_after_kill during-reset
+}
+
+test_kill_9_at_random_moments_loses_nothing() {
+  make_dirty_repo r
+  for i in $(seq 1 200); do echo "$i" >"r/bulk $i.txt"; done
+  git -C r add -A >/dev/null
+  for i in $(seq 1 200); do echo "changed $i" >"r/bulk $i.txt"; done
+  before=$(state_of r)
+  for delay in 0.005 0.01 0.02 0.04 0.08; do
+    setsid perf-rollback -C r HEAD~2 -q >/dev/null 2>&1 &
+    pid=$!
+    sleep $delay
+    kill -9 -- -$pid 2>/dev/null
+    wait $pid 2>/dev/null
+    sleep 0.2
+    rm -f r/.git/index.lock
+    if [[ $(snapshot_count r) -gt 0 ]]; then
+      perf-rollback -C r --undo "$(git -C r for-each-ref --sort=refname --format='%(refname:lstrip=3)' refs/perfguard/snapshots/ | head -1)" -q --no-validate ||
+        fail "undo after a kill at ${delay}s"
+    fi
+    expect_eq "$(state_of r)" "$before" "state after a kill at ${delay}s"
+    git -C r for-each-ref --format='%(refname)' refs/perfguard/snapshots/ | xargs -r -n1 git -C r update-ref -d
+  done
+}
+
+test_store_failure_still_rolls_back_exit_4() {
+  make_repo r 2
+  mkdir store.db
+  run perf-rollback -C r --db "$TEST_DIR/store.db"
+  expect_status 4
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "rolled back"
+  expect_eq "$(grep -c . store.db.journal.jsonl)" 2 "rollback and validate in the journal"
+}
+
+test_rollback_in_a_linked_worktree() {
+  make_repo r 3
+  git -C r worktree add -q ../wt HEAD
+  run perf-rollback -C wt
+  expect_status 0
+  expect_eq "$(git -C wt rev-list --count HEAD)" 2 "worktree HEAD moved"
+  expect_eq "$(git -C r rev-list --count HEAD)" 3 "main worktree untouched"
+}

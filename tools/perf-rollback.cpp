@@ -1,0 +1,158 @@
+// perf-rollback: snapshot, roll back, validate; each timed against its threshold.
+#include "cli/common.h"
+#include "core/clock.h"
+#include "output/json.h"
+#include "steps/rollback_step.h"
+
+using namespace perfguard;
+
+namespace {
+
+Result<std::optional<Duration>> duration_flag(const std::string& name, const std::string& text) {
+  if (text.empty()) return std::optional<Duration>{};
+  auto d = parse_duration(text);
+  if (!d) return make_error(ExitCode::usage, name + ": " + d.error().message);
+  return std::optional<Duration>{*d};
+}
+
+int list_snapshots_command(ToolSession& session) {
+  auto snapshots = list_snapshots(session.repository);
+  if (!snapshots) return report_error(session.tool, snapshots.error());
+  if (session.format == Format::text) {
+    for (const auto& s : *snapshots) {
+      std::printf("%s  %s  %s  %s%s  %s\n", s.id.c_str(), format_timestamp(s.created_us).c_str(),
+                  s.head.substr(0, 12).c_str(),
+                  s.branch.empty() ? "(detached)" : Head{s.branch, ""}.branch().c_str(),
+                  s.dirty ? " +local changes" : "", s.reason.c_str());
+    }
+    return 0;
+  }
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& s : *snapshots) {
+    w.begin_object()
+        .key("id")
+        .value(s.id)
+        .key("ref")
+        .value(s.ref())
+        .key("commit")
+        .value(s.commit)
+        .key("head")
+        .value(s.head)
+        .key("branch")
+        .value(s.branch)
+        .key("dirty")
+        .value(s.dirty)
+        .key("created_at")
+        .value(format_timestamp(s.created_us))
+        .key("tool")
+        .value(s.tool)
+        .key("reason")
+        .value(s.reason)
+        .end_object();
+  }
+  w.end_array();
+  std::printf("%s\n", w.str().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string tool = "perf-rollback";
+  CLI::App app{"Snapshot, roll back and validate a repository, each step timed and recorded."};
+  CommonOptions common;
+  add_common_options(app, common);
+
+  RollbackOptions options;
+  std::string rollback_threshold, validate_threshold, timeout, undo;
+  bool no_validate = false, dry_run = false, warn_only = false, list = false;
+  app.add_option("target", options.target, "The commit to roll back to (default HEAD~1)")
+      ->type_name("TARGET");
+  app.add_option("paths", options.paths, "Restore only these paths from TARGET (after --)")
+      ->type_name("PATH");
+  app.add_flag("--keep", options.keep, "Like `git reset --keep`: refuse to touch local changes");
+  app.add_flag("--no-validate", no_validate, "Skip `git status` + `git log` after the rollback");
+  app.add_flag("--dry-run", dry_run, "Print the plan and change nothing");
+  app.add_flag("--force", options.force, "Run over a merge, rebase, cherry-pick, revert or bisect");
+  auto* undo_opt =
+      app.add_option("--undo", undo, "Restore a snapshot exactly (default: the newest)")
+          ->type_name("SNAPSHOT")
+          ->expected(0, 1);
+  app.add_flag("--list-snapshots", list, "List the safety snapshots, newest first");
+  app.add_option("--threshold", rollback_threshold, "Rollback threshold (default 2s)")
+      ->type_name("DURATION");
+  app.add_option("--validate-threshold", validate_threshold, "Validation threshold (default 5s)")
+      ->type_name("DURATION");
+  app.add_option("--timeout", timeout, "Kill a step at this hard limit (exit 124)")
+      ->type_name("DURATION");
+  app.add_flag("--warn-only", warn_only, "Report a breach but exit 0");
+
+  return run_tool(tool, app, argc, argv, [&]() -> int {
+    auto session = open_session(tool, common);
+    if (!session) return report_error(tool, session.error());
+    if (list) return list_snapshots_command(*session);
+
+    const Config& config = session->config;
+    options.rollback_threshold = config.thresholds.rollback;
+    options.validate_threshold = config.thresholds.validate;
+    options.rollback_timeout = config.timeouts.rollback;
+    options.validate_timeout = config.timeouts.validate;
+    options.kill_grace = config.timeouts.kill_grace;
+    options.validate = !no_validate;
+    options.git_output = session->child_output();
+    for (auto [flag, text, field] :
+         {std::tuple{"--threshold", rollback_threshold, &options.rollback_threshold},
+          std::tuple{"--validate-threshold", validate_threshold, &options.validate_threshold}}) {
+      auto d = duration_flag(flag, text);
+      if (!d) return report_error(tool, d.error());
+      if (*d) *field = **d;
+    }
+    auto hard_limit = duration_flag("--timeout", timeout);
+    if (!hard_limit) return report_error(tool, hard_limit.error());
+    if (*hard_limit) options.rollback_timeout = options.validate_timeout = *hard_limit;
+
+    Result<RollbackRun> run = make_error(ExitCode::usage, "");
+    if (undo_opt->count() > 0) {
+      run = run_undo(session->repository, undo, options);
+    } else {
+      auto plan = plan_rollback(session->repository, options);
+      if (!plan) return report_error(tool, plan.error());
+      if (dry_run) {
+        std::fputs(describe_plan(session->repository, *plan, options).c_str(), stdout);
+        return 0;
+      }
+      run = run_rollback(session->repository, *plan, options);
+    }
+    if (!run) return report_error(tool, run.error());
+
+    ExitCode code = ExitCode::ok;
+    for (const auto& r : run->records) code = most_severe(code, exit_code_for(r.status, warn_only));
+    if (!run->git_error.empty() && common.quiet) session->warn(run->git_error);
+    code = record_steps(*session, run->records, code, run->snapshot);
+    std::vector<std::string> extra;
+    if (run->snapshot) {
+      const std::string undo_command = "perf-rollback --undo " + run->snapshot->id;
+      JsonWriter w;
+      w.begin_object()
+          .key("id")
+          .value(run->snapshot->id)
+          .key("commit")
+          .value(run->snapshot->commit)
+          .key("dirty")
+          .value(run->snapshot->dirty)
+          .key("undo")
+          .value(undo_command)
+          .end_object();
+      extra.push_back("\"snapshot\":" + w.str());
+      if (session->format == Format::text && !(common.quiet && code == ExitCode::ok)) {
+        print_steps(*session, run->records, code);
+        std::printf("snapshot %s: undo with `%s`\n", run->snapshot->id.c_str(),
+                    undo_command.c_str());
+        return to_int(code);
+      }
+    }
+    print_steps(*session, run->records, code, extra);
+    return to_int(code);
+  });
+}
