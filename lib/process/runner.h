@@ -82,6 +82,8 @@ Result<ChildOutcome> run_child(const ChildCommand& command);
 void install_interrupt_forwarding();
 // The signal we received (SIGINT, SIGTERM), or 0.
 int received_interrupt();
+// Forgets it (tests; a tool that handled it and carries on).
+void clear_received_interrupt();
 
 // The full path of a program on PATH, or nothing.
 std::optional<std::filesystem::path> find_program(const std::string& name);
