@@ -1,0 +1,662 @@
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "output/json.h"
+#include "store/schema.h"
+
+namespace perfguard {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+Error store_error(const fs::path& path, std::string_view what, std::string_view cause) {
+  std::string message = path.string();
+  message += ": ";
+  message += what;
+  message += ": ";
+  message += cause;
+  return Error{ExitCode::store, std::move(message)};
+}
+
+Error sqlite_error(sqlite3* db, const fs::path& path, std::string_view what) {
+  return store_error(path, what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+// Creates the missing directories of `dir` with mode 0700 (only those we create; existing
+// ones keep their mode). Returns an empty string or the cause of the failure.
+std::string create_private_directories(const fs::path& dir) {
+  if (dir.empty()) return {};
+  std::vector<fs::path> missing;
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return p.string() + " is not a directory";
+      break;
+    }
+    if (errno != ENOENT) return p.string() + ": " + std::strerror(errno);
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      return "cannot create " + it->string() + ": " + std::strerror(errno);
+    }
+  }
+  return {};
+}
+
+bool exec(sqlite3* db, const char* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+Statement prepare(sqlite3* db, std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return nullptr;
+  }
+  return Statement(stmt);
+}
+
+// The value of `PRAGMA user_version`, or -1 when the file cannot be read.
+int read_user_version(sqlite3* db) {
+  Statement stmt = prepare(db, "PRAGMA user_version");
+  if (!stmt || sqlite3_step(stmt.get()) != SQLITE_ROW) return -1;
+  return sqlite3_column_int(stmt.get(), 0);
+}
+
+Error newer_schema_error(const fs::path& path, int version) {
+  return Error{ExitCode::store, path.string() + ": store schema version " +
+                                    std::to_string(version) +
+                                    " is newer than this perfguard understands (" +
+                                    std::to_string(kSchemaVersion) + "): upgrade perfguard"};
+}
+
+// A BEGIN IMMEDIATE transaction, rolled back unless committed: the write lock is taken up
+// front, so a concurrent writer waits in the busy handler instead of failing mid-way.
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(sqlite3* db) : db_(db) {}
+  ~WriteTransaction() {
+    if (open_) exec(db_, "ROLLBACK");
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+
+  bool begin() { return open_ = exec(db_, "BEGIN IMMEDIATE"); }
+  bool commit() {
+    if (!exec(db_, "COMMIT")) return false;
+    open_ = false;
+    return true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+// Brings the schema to kSchemaVersion, or refuses a newer one. Runs under the write lock
+// and reads the version again there: another process may have migrated the file meanwhile.
+Status migrate(sqlite3* db, const fs::path& path) {
+  WriteTransaction tx(db);
+  if (!tx.begin()) return sqlite_error(db, path, "cannot create the schema");
+  int version = read_user_version(db);
+  if (version < 0) return sqlite_error(db, path, "cannot read the schema version");
+  if (version > kSchemaVersion) return newer_schema_error(path, version);
+  for (const schema::Migration& m : schema::migrations()) {
+    if (m.to_version <= version) continue;
+    std::string sql(m.sql);
+    sql += "\nPRAGMA user_version = " + std::to_string(m.to_version) + ";";
+    if (!exec(db, sql.c_str())) {
+      return sqlite_error(db, path,
+                          "cannot migrate the schema to version " + std::to_string(m.to_version));
+    }
+  }
+  if (!tx.commit()) return sqlite_error(db, path, "cannot create the schema");
+  return {};
+}
+
+// The switch to WAL can report SQLITE_BUSY while another process holds a lock (say, while a
+// first writer creates the schema); retry it for as long as the busy timeout allows.
+bool set_wal_mode(sqlite3* db, Duration busy_timeout) {
+  const std::int64_t step_us = 2000;
+  for (std::int64_t waited = 0;; waited += step_us) {
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return true;
+    if ((rc & 0xff) != SQLITE_BUSY || waited >= busy_timeout.us) return false;
+    sqlite3_sleep(static_cast<int>(step_us / 1000));
+  }
+}
+
+// Whether the file is already in WAL mode, from its header (bytes 18 and 19 are 2): saves
+// the journal-mode pragma, which loads the whole schema. Read through SQLite's own file
+// handle: opening and closing the file here would drop every POSIX lock this process holds
+// on it, and another process could then checkpoint and delete the WAL under our feet.
+bool is_wal_file(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+      !file->pMethods) {
+    return false;
+  }
+  unsigned char header[20];
+  return file->pMethods->xRead(file, header, sizeof header, 0) == SQLITE_OK &&
+         std::memcmp(header, "SQLite format 3", 16) == 0 && header[18] == 2 && header[19] == 2;
+}
+
+// Makes a new store file complete (schema written, WAL mode in its header) under a temporary
+// name, then links it into place; whoever links first wins and the others use that file.
+// An empty database file has no journal mode yet, so concurrent first openers would race
+// over it (SQLite even deletes a WAL it finds beside a zero-length database); a complete
+// file never gives them the chance.
+Status create_store_file(const fs::path& path) {
+  constexpr std::string_view kWhat = "cannot create the store";
+  std::string tmp = path.string() + ".tmp-XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // mode 0600, whatever the umask allows
+  if (fd < 0) return store_error(path, kWhat, std::strerror(errno));
+  ::close(fd);
+  struct RemoveTemporary {
+    const std::string& tmp;
+    ~RemoveTemporary() {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((tmp + suffix).c_str());
+    }
+  } remove_temporary{tmp};
+
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(db, path, kWhat);
+    sqlite3_close(db);
+    return e;
+  }
+  Status made = exec(db, "PRAGMA journal_mode=WAL") ? migrate(db, path)
+                                                    : Status(sqlite_error(db, path, kWhat));
+  if (made && !exec(db, "PRAGMA wal_checkpoint(TRUNCATE)")) made = sqlite_error(db, path, kWhat);
+  if (sqlite3_close(db) != SQLITE_OK && made) made = store_error(path, kWhat, "cannot close it");
+  if (!made) return made;
+
+  if (::link(tmp.c_str(), path.c_str()) == 0 || errno == EEXIST) return {};
+  // A file system without hard links: rename, but never over a store that appeared meanwhile.
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0 ||
+      errno == EEXIST) {
+    return {};
+  }
+  return store_error(path, kWhat, std::strerror(errno));
+}
+
+bool is_hex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+// A HEAD is stored as its binary object id (20 bytes for SHA-1, 32 for SHA-256), NULL when
+// empty, and as text when it is anything else.
+void bind_head(sqlite3_stmt* stmt, int index, const std::string& head) {
+  if (head.empty()) {
+    sqlite3_bind_null(stmt, index);
+  } else if ((head.size() == 40 || head.size() == 64) && is_hex(head)) {
+    unsigned char bytes[32];
+    for (std::size_t i = 0; i < head.size() / 2; ++i) {
+      bytes[i] =
+          static_cast<unsigned char>(hex_value(head[2 * i]) << 4 | hex_value(head[2 * i + 1]));
+    }
+    sqlite3_bind_blob(stmt, index, bytes, static_cast<int>(head.size() / 2), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_text(stmt, index, head.data(), static_cast<int>(head.size()), SQLITE_TRANSIENT);
+  }
+}
+
+std::string column_text(sqlite3_stmt* stmt, int col) {
+  const unsigned char* text = sqlite3_column_text(stmt, col);
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)))
+              : std::string();
+}
+
+std::string column_head(sqlite3_stmt* stmt, int col) {
+  if (sqlite3_column_type(stmt, col) != SQLITE_BLOB) return column_text(stmt, col);
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, col));
+  int n = sqlite3_column_bytes(stmt, col);
+  std::string hex;
+  hex.reserve(static_cast<std::size_t>(n) * 2);
+  for (int i = 0; i < n; ++i) {
+    hex.push_back(kHex[bytes[i] >> 4]);
+    hex.push_back(kHex[bytes[i] & 0xF]);
+  }
+  return hex;
+}
+
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void bind_optional_int(sqlite3_stmt* stmt, int index, const std::optional<int>& v) {
+  if (v) {
+    sqlite3_bind_int(stmt, index, *v);
+  } else {
+    sqlite3_bind_null(stmt, index);
+  }
+}
+
+std::string labels_json(const Labels& labels) {
+  JsonWriter out;
+  out.begin_object();
+  for (const auto& [k, v] : labels) out.key(k).value(v);
+  out.end_object();
+  return out.take();
+}
+
+// The statements one record() needs, prepared once per call (not at open: most processes
+// open the store to write one record or to read, never both).
+struct RecordStatements {
+  Statement find_context;
+  Statement insert_context;
+  Statement insert_step;
+  Statement insert_span;
+
+  bool prepare_all(sqlite3* db) {
+    find_context = prepare(db,
+                           "SELECT id FROM contexts WHERE repo = ?1 AND branch = ?2 AND host = ?3"
+                           " AND user = ?4 AND ci_provider = ?5 AND ci_job = ?6 AND tool = ?7"
+                           " AND tool_version = ?8 AND git_version = ?9");
+    insert_context = prepare(db,
+                             "INSERT INTO contexts (repo, branch, host, user, ci_provider, ci_job,"
+                             " tool, tool_version, git_version)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                             " ON CONFLICT DO NOTHING RETURNING id");
+    // (trace_id, step) identifies a record; a record already stored (a journal imported
+    // twice) is skipped. The check goes through steps_by_step_time (see schema.cpp).
+    insert_step = prepare(db,
+                          "INSERT INTO steps (trace_id, step, started_us, duration_us, status,"
+                          " threshold_us, exit_code, context_id, head_before, head_after,"
+                          " cpu_user_us, cpu_sys_us, max_rss_kb, labels)"
+                          " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+                          " WHERE NOT EXISTS (SELECT 1 FROM steps"
+                          " WHERE step = ?2 AND started_us = ?3 AND trace_id = ?1)"
+                          " RETURNING id");
+    insert_span = prepare(db,
+                          "INSERT INTO spans (step_id, seq, parent_seq, name, offset_us,"
+                          " duration_us, exit_code, cpu_user_us, cpu_sys_us, max_rss_kb)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    return find_context && insert_context && insert_step && insert_span;
+  }
+};
+
+// The id of the context row, inserted when new. Returns 0 on failure.
+std::int64_t context_id(RecordStatements& st, const RunContext& c) {
+  const std::string* fields[] = {&c.repo, &c.branch,       &c.host,
+                                 &c.user, &c.ci_provider,  &c.ci_job,
+                                 &c.tool, &c.tool_version, &c.git_version};
+  for (sqlite3_stmt* stmt : {st.find_context.get(), st.insert_context.get()}) {
+    sqlite3_reset(stmt);
+    for (int i = 0; i < 9; ++i) bind_text(stmt, i + 1, *fields[i]);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      std::int64_t id = sqlite3_column_int64(stmt, 0);
+      sqlite3_reset(stmt);
+      return id;
+    }
+    if (rc != SQLITE_DONE) return 0;
+  }
+  return 0;
+}
+
+// Child spans, depth first: each gets the next `seq` and names its parent's (none for the
+// root's own children).
+bool insert_children(sqlite3_stmt* stmt, std::int64_t step_id, const Span& parent,
+                     std::optional<int> parent_seq, std::int64_t root_start_us, int& seq) {
+  for (const Span& child : parent.children) {
+    int my_seq = seq++;
+    sqlite3_reset(stmt);
+    sqlite3_bind_int64(stmt, 1, step_id);
+    sqlite3_bind_int(stmt, 2, my_seq);
+    bind_optional_int(stmt, 3, parent_seq);
+    bind_text(stmt, 4, child.name);
+    sqlite3_bind_int64(stmt, 5, child.start_us - root_start_us);
+    sqlite3_bind_int64(stmt, 6, child.duration.us);
+    bind_optional_int(stmt, 7, child.exit_code);
+    sqlite3_bind_int64(stmt, 8, child.usage.cpu_user_us);
+    sqlite3_bind_int64(stmt, 9, child.usage.cpu_sys_us);
+    sqlite3_bind_int64(stmt, 10, child.usage.max_rss_kb);
+    if (sqlite3_step(stmt) != SQLITE_DONE) return false;
+    if (!insert_children(stmt, step_id, child, my_seq, root_start_us, seq)) return false;
+  }
+  return true;
+}
+
+// What the step timer makes a step's usage: the children's CPU times added up and the
+// largest of their peak memories. None when the span has no children.
+std::optional<ResourceUsage> children_usage(const Span& span) {
+  if (span.children.empty()) return std::nullopt;
+  ResourceUsage total;
+  for (const Span& child : span.children) {
+    total.cpu_user_us += child.usage.cpu_user_us;
+    total.cpu_sys_us += child.usage.cpu_sys_us;
+    total.max_rss_kb = std::max(total.max_rss_kb, child.usage.max_rss_kb);
+  }
+  return total;
+}
+
+struct SpanRow {
+  int seq;
+  std::optional<int> parent_seq;
+  Span span;
+};
+
+// Rebuilds the tree from the depth-first rows. A parent always precedes its children, so
+// only rows whose parent has a smaller seq are attached (a damaged row cannot loop).
+void attach_children(Span& parent, std::optional<int> parent_seq, std::vector<SpanRow>& rows) {
+  for (SpanRow& row : rows) {
+    if (row.parent_seq != parent_seq) continue;
+    if (parent_seq && row.seq <= *parent_seq) continue;
+    Span child = std::move(row.span);
+    attach_children(child, row.seq, rows);
+    parent.children.push_back(std::move(child));
+  }
+}
+
+}  // namespace
+
+Result<Store> Store::open(const StoreOptions& options) {
+  const fs::path& path = options.path;
+  if (path.empty()) return store_error("(no path)", "cannot open the store", "no path given");
+
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return store_error(path, "cannot open the store", "is a directory");
+  } else if ((errno == ENOENT || errno == ENOTDIR) && options.create) {
+    if (std::string cause = create_private_directories(path.parent_path()); !cause.empty()) {
+      return store_error(path, "cannot create the store's directory", cause);
+    }
+    if (Status s = create_store_file(path); !s) return s.error();
+  } else {
+    return store_error(path, "cannot open the store", std::strerror(errno));
+  }
+
+  sqlite3* raw = nullptr;
+  // No SQLITE_OPEN_CREATE: the file exists by now, and SQLite must never create an empty one
+  // (see create_store_file).
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Store store(raw, path);  // closes the handle on every return below
+  if (rc != SQLITE_OK) return sqlite_error(raw, path, "cannot open the store");
+
+  std::int64_t timeout_ms = options.busy_timeout.us / 1000;
+  sqlite3_busy_timeout(raw, static_cast<int>(std::min<std::int64_t>(timeout_ms, 1 << 30)));
+
+  // Read the version before anything can write: a newer file is left exactly as it was.
+  int version = read_user_version(raw);
+  if (version < 0) return sqlite_error(raw, path, "cannot read the store");
+  if (version > kSchemaVersion) return newer_schema_error(path, version);
+
+  if (!is_wal_file(raw) && !set_wal_mode(raw, options.busy_timeout)) {
+    return sqlite_error(raw, path, "cannot switch the store to WAL mode");
+  }
+  if (!exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")) {
+    return sqlite_error(raw, path, "cannot configure the store");
+  }
+  if (version < kSchemaVersion) {
+    if (Status s = migrate(raw, path); !s) return s.error();
+  }
+  return store;
+}
+
+Store::Store(Store&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+
+Store& Store::operator=(Store&& other) noexcept {
+  if (this != &other) {
+    if (db_) sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+Store::~Store() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status Store::record(const std::vector<StepRecord>& records) {
+  if (records.empty()) return {};
+  constexpr std::string_view kWhat = "cannot record the step";
+  WriteTransaction tx(db_);
+  if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
+  RecordStatements st;
+  if (!st.prepare_all(db_)) return sqlite_error(db_, path_, kWhat);
+
+  const RunContext* last_context = nullptr;
+  std::int64_t ctx_id = 0;
+  for (const StepRecord& r : records) {
+    const RunContext& c = r.context;
+    bool same_context =
+        last_context && c.repo == last_context->repo && c.branch == last_context->branch &&
+        c.host == last_context->host && c.user == last_context->user &&
+        c.ci_provider == last_context->ci_provider && c.ci_job == last_context->ci_job &&
+        c.tool == last_context->tool && c.tool_version == last_context->tool_version &&
+        c.git_version == last_context->git_version;
+    if (!same_context) {
+      ctx_id = context_id(st, c);
+      if (ctx_id == 0) return sqlite_error(db_, path_, kWhat);
+      last_context = &c;
+    }
+
+    sqlite3_stmt* s = st.insert_step.get();
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(r.trace_id));
+    bind_text(s, 2, r.step);
+    sqlite3_bind_int64(s, 3, r.root.start_us);
+    sqlite3_bind_int64(s, 4, r.root.duration.us);
+    sqlite3_bind_text(s, 5, to_string(r.status), -1, SQLITE_STATIC);
+    if (r.threshold) sqlite3_bind_int64(s, 6, r.threshold->us);
+    sqlite3_bind_int(s, 7, r.exit_code);
+    sqlite3_bind_int64(s, 8, ctx_id);
+    bind_head(s, 9, r.head_before);
+    bind_head(s, 10, r.head_after);
+    // Left NULL when derivable from the child spans (see schema.cpp).
+    const ResourceUsage& usage = r.root.usage;
+    std::optional<ResourceUsage> derived = children_usage(r.root);
+    if (!derived || derived->cpu_user_us != usage.cpu_user_us) {
+      sqlite3_bind_int64(s, 11, usage.cpu_user_us);
+    }
+    if (!derived || derived->cpu_sys_us != usage.cpu_sys_us) {
+      sqlite3_bind_int64(s, 12, usage.cpu_sys_us);
+    }
+    if (!derived || derived->max_rss_kb != usage.max_rss_kb) {
+      sqlite3_bind_int64(s, 13, usage.max_rss_kb);
+    }
+    std::string labels;
+    if (!r.labels.empty()) {
+      labels = labels_json(r.labels);
+      bind_text(s, 14, labels);
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) continue;  // (trace_id, step) already stored: a re-import
+    if (rc != SQLITE_ROW) return sqlite_error(db_, path_, kWhat);
+    std::int64_t step_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+
+    int seq = 0;
+    if (!insert_children(st.insert_span.get(), step_id, r.root, std::nullopt, r.root.start_us,
+                         seq)) {
+      return sqlite_error(db_, path_, kWhat);
+    }
+  }
+  if (!tx.commit()) return sqlite_error(db_, path_, kWhat);
+  return {};
+}
+
+Status Store::record_snapshot(const SnapshotRow& row) {
+  constexpr std::string_view kWhat = "cannot record the snapshot";
+  WriteTransaction tx(db_);
+  if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
+  Statement s = prepare(db_,
+                        "INSERT OR REPLACE INTO snapshots (id, commit_id, head, branch, "
+                        "created_us, tool, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!s) return sqlite_error(db_, path_, kWhat);
+  bind_text(s.get(), 1, row.id);
+  bind_text(s.get(), 2, row.commit);
+  bind_text(s.get(), 3, row.head);
+  bind_text(s.get(), 4, row.branch);
+  sqlite3_bind_int64(s.get(), 5, row.created_us);
+  bind_text(s.get(), 6, row.tool);
+  bind_text(s.get(), 7, row.reason);
+  if (sqlite3_step(s.get()) != SQLITE_DONE || !tx.commit()) {
+    return sqlite_error(db_, path_, kWhat);
+  }
+  return {};
+}
+
+std::optional<std::string> Store::cached_git_version(const std::string& key) {
+  Statement s = prepare(db_, "SELECT value FROM meta WHERE key = ?1");
+  if (!s) return std::nullopt;
+  std::string full_key = "git-version:" + key;
+  bind_text(s.get(), 1, full_key);
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return std::nullopt;
+  return column_text(s.get(), 0);
+}
+
+Status Store::cache_git_version(const std::string& key, const std::string& version) {
+  constexpr std::string_view kWhat = "cannot cache the git version";
+  WriteTransaction tx(db_);
+  if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
+  Statement s = prepare(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  if (!s) return sqlite_error(db_, path_, kWhat);
+  std::string full_key = "git-version:" + key;
+  bind_text(s.get(), 1, full_key);
+  bind_text(s.get(), 2, version);
+  if (sqlite3_step(s.get()) != SQLITE_DONE || !tx.commit()) {
+    return sqlite_error(db_, path_, kWhat);
+  }
+  return {};
+}
+
+Result<std::vector<StepRecord>> Store::recent_steps(int limit, const std::string& step) {
+  constexpr std::string_view kWhat = "cannot read the recorded steps";
+  std::string sql =
+      "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
+      " s.exit_code, s.head_before, s.head_after, s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb,"
+      " s.labels, c.repo, c.branch, c.host, c.user, c.ci_provider, c.ci_job, c.tool,"
+      " c.tool_version, c.git_version"
+      " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id";
+  if (!step.empty()) sql += " WHERE s.step = ?2";
+  sql += " ORDER BY s.started_us DESC, s.id DESC LIMIT ?1";
+
+  // One read transaction, so the steps and their spans come from the same snapshot.
+  if (!exec(db_, "BEGIN")) return sqlite_error(db_, path_, kWhat);
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { exec(db, "COMMIT"); }
+  } end_read{db_};
+
+  Statement steps = prepare(db_, sql);
+  Statement spans = prepare(db_,
+                            "SELECT seq, parent_seq, name, offset_us, duration_us, exit_code,"
+                            " cpu_user_us, cpu_sys_us, max_rss_kb"
+                            " FROM spans WHERE step_id = ?1 ORDER BY seq");
+  Statement labels = prepare(db_, "SELECT key, value FROM json_each(?1)");
+  if (!steps || !spans || !labels) return sqlite_error(db_, path_, kWhat);
+  sqlite3_bind_int(steps.get(), 1, limit > 0 ? limit : -1);
+  if (!step.empty()) bind_text(steps.get(), 2, step);
+
+  std::vector<StepRecord> out;
+  sqlite3_stmt* s = steps.get();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    StepRecord r;
+    std::int64_t id = sqlite3_column_int64(s, 0);
+    r.trace_id = static_cast<std::uint64_t>(sqlite3_column_int64(s, 1));
+    r.step = column_text(s, 2);
+    r.root.name = r.step;
+    r.root.start_us = sqlite3_column_int64(s, 3);
+    r.root.duration = Duration::micros(sqlite3_column_int64(s, 4));
+    r.status = parse_step_status(column_text(s, 5)).value_or(StepStatus::failed);
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+      r.threshold = Duration::micros(sqlite3_column_int64(s, 6));
+    }
+    r.exit_code = sqlite3_column_int(s, 7);
+    r.head_before = column_head(s, 8);
+    r.head_after = column_head(s, 9);
+    std::optional<std::int64_t> usage[3];
+    for (int i = 0; i < 3; ++i) {
+      if (sqlite3_column_type(s, 10 + i) != SQLITE_NULL) usage[i] = sqlite3_column_int64(s, 10 + i);
+    }
+    RunContext& c = r.context;
+    std::string* fields[] = {&c.repo,   &c.branch, &c.host,         &c.user,       &c.ci_provider,
+                             &c.ci_job, &c.tool,   &c.tool_version, &c.git_version};
+    for (int i = 0; i < 9; ++i) *fields[i] = column_text(s, 14 + i);
+
+    if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+      sqlite3_stmt* l = labels.get();
+      sqlite3_reset(l);
+      std::string json = column_text(s, 13);
+      bind_text(l, 1, json);
+      while ((rc = sqlite3_step(l)) == SQLITE_ROW) {
+        r.labels.emplace_back(column_text(l, 0), column_text(l, 1));
+      }
+      if (rc != SQLITE_DONE) return sqlite_error(db_, path_, kWhat);
+    }
+
+    sqlite3_stmt* p = spans.get();
+    sqlite3_reset(p);
+    sqlite3_bind_int64(p, 1, id);
+    std::vector<SpanRow> rows;
+    while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+      SpanRow row;
+      row.seq = sqlite3_column_int(p, 0);
+      if (sqlite3_column_type(p, 1) != SQLITE_NULL) row.parent_seq = sqlite3_column_int(p, 1);
+      row.span.name = column_text(p, 2);
+      row.span.start_us = r.root.start_us + sqlite3_column_int64(p, 3);
+      row.span.duration = Duration::micros(sqlite3_column_int64(p, 4));
+      if (sqlite3_column_type(p, 5) != SQLITE_NULL) row.span.exit_code = sqlite3_column_int(p, 5);
+      row.span.usage = {sqlite3_column_int64(p, 6), sqlite3_column_int64(p, 7),
+                        sqlite3_column_int64(p, 8)};
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(db_, path_, kWhat);
+    attach_children(r.root, std::nullopt, rows);
+    ResourceUsage derived = children_usage(r.root).value_or(ResourceUsage{});
+    r.root.usage = {usage[0].value_or(derived.cpu_user_us), usage[1].value_or(derived.cpu_sys_us),
+                    usage[2].value_or(derived.max_rss_kb)};
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db_, path_, kWhat);
+  return out;
+}
+
+int Store::schema_version() const {
+  return read_user_version(db_);
+}
+
+}  // namespace perfguard

@@ -1,0 +1,695 @@
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "support.h"
+
+using namespace perfguard;
+using perfguard::test::TempDir;
+
+namespace {
+
+constexpr std::int64_t kDayUs = 86400LL * 1000000;
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+RunContext typical_context(int variant = 0) {
+  RunContext c;
+  c.repo = "/home/alice/src/payments-service";
+  c.branch = variant % 2 ? "feature/faster-rollback" : "main";
+  c.host = "build-" + std::to_string(variant % 3) + ".ci.example.com";
+  c.user = "alice";
+  c.ci_provider = "github";
+  c.ci_job = "";
+  c.tool = "perf-commit";
+  c.tool_version = "0.1.0";
+  c.git_version = "2.39.5";
+  return c;
+}
+
+std::string random_sha(std::mt19937_64& rng) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(40, '0');
+  for (char& c : s) c = kHex[rng() % 16];
+  return s;
+}
+
+// A typical commit: two child spans (add, commit), SHA-1 HEADs, rusage, a threshold.
+StepRecord typical_record(std::mt19937_64& rng, std::uint64_t trace_id, std::int64_t start_us,
+                          int context_variant = 0) {
+  StepRecord r;
+  r.trace_id = trace_id;
+  r.step = "commit";
+  r.root.name = r.step;
+  r.root.start_us = start_us;
+  std::int64_t add_us = 8000 + static_cast<std::int64_t>(rng() % 30000);
+  std::int64_t commit_us = 20000 + static_cast<std::int64_t>(rng() % 200000);
+  r.root.duration = Duration::micros(add_us + commit_us + 150);
+  ResourceUsage add_usage{add_us / 2, add_us / 4, 7000 + static_cast<std::int64_t>(rng() % 2000)};
+  ResourceUsage commit_usage{commit_us / 2, commit_us / 4,
+                             8000 + static_cast<std::int64_t>(rng() % 8000)};
+  r.root.children.push_back(Span{"add", start_us + 40, Duration::micros(add_us), 0, add_usage, {}});
+  r.root.children.push_back(
+      Span{"commit", start_us + 80 + add_us, Duration::micros(commit_us), 0, commit_usage, {}});
+  // As the step timer makes it: the children's CPU added up, the larger peak memory.
+  r.root.usage = {add_usage.cpu_user_us + commit_usage.cpu_user_us,
+                  add_usage.cpu_sys_us + commit_usage.cpu_sys_us,
+                  std::max(add_usage.max_rss_kb, commit_usage.max_rss_kb)};
+  r.status = StepStatus::ok;
+  r.threshold = Duration::seconds(1);
+  r.exit_code = 0;
+  r.head_before = random_sha(rng);
+  r.head_after = random_sha(rng);
+  r.context = typical_context(context_variant);
+  return r;
+}
+
+StepRecord simple_record(std::uint64_t trace_id, const std::string& step, std::int64_t start_us,
+                         std::int64_t duration_us, StepStatus status = StepStatus::ok) {
+  StepRecord r;
+  r.trace_id = trace_id;
+  r.step = step;
+  r.root.name = step;
+  r.root.start_us = start_us;
+  r.root.duration = Duration::micros(duration_us);
+  r.status = status;
+  r.context = typical_context();
+  return r;
+}
+
+Store open_store(const std::filesystem::path& path) {
+  auto store = Store::open(StoreOptions{path});
+  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
+  return std::move(store.value());
+}
+
+// Runs a query returning one value, through the store's own connection.
+std::int64_t query_int(Store& store, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  std::int64_t v = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return v;
+}
+
+std::string query_text(Store& store, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const unsigned char* t = sqlite3_column_text(stmt, 0);
+  std::string v = t ? reinterpret_cast<const char*>(t) : "";
+  sqlite3_finalize(stmt);
+  return v;
+}
+
+// Every row of a query, each column as text ("NULL" for NULL).
+std::vector<std::vector<std::string>> query_rows(Store& store, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::vector<std::string>> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+      const unsigned char* t = sqlite3_column_text(stmt, i);
+      row.push_back(t ? reinterpret_cast<const char*>(t) : "NULL");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(stmt);
+  return rows;
+}
+
+// percentile_cont, computed without SQL: for sorted x[0..n-1], p -> rank (n-1)p.
+double percentile_cont(std::vector<std::int64_t> values, double p) {
+  std::sort(values.begin(), values.end());
+  double rank = static_cast<double>(values.size() - 1) * p;
+  auto lo = static_cast<std::size_t>(std::floor(rank));
+  auto hi = static_cast<std::size_t>(std::ceil(rank));
+  return static_cast<double>(values[lo]) +
+         (rank - static_cast<double>(lo)) * static_cast<double>(values[hi] - values[lo]);
+}
+
+unsigned file_mode(const std::filesystem::path& p) {
+  struct stat st;
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_CASE("open creates the store file 0600 in new 0700 directories") {
+  TempDir tmp;
+  auto path = tmp / "perfguard/deeper/perf.db";
+  {
+    Store store = open_store(path);
+    CHECK(store.schema_version() == kSchemaVersion);
+    CHECK(store.path() == path);
+  }
+  CHECK(file_mode(path) == 0600);
+  CHECK(file_mode(tmp / "perfguard/deeper") == 0700);
+  CHECK(file_mode(tmp / "perfguard") == 0700);
+  CHECK(file_mode(tmp.path()) == 0700);  // mkdtemp's, not ours: left as it was
+}
+
+TEST_CASE("open leaves the mode of an existing directory alone") {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp / "shared");
+  ::chmod((tmp / "shared").c_str(), 0755);
+  open_store(tmp / "shared/perf.db");
+  CHECK(file_mode(tmp / "shared") == 0755);
+  CHECK(file_mode(tmp / "shared/perf.db") == 0600);
+}
+
+TEST_CASE("open without create refuses a missing store and creates nothing") {
+  TempDir tmp;
+  auto path = tmp / "missing/perf.db";
+  auto store = Store::open(StoreOptions{path, Duration::seconds(1), false});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message.find(path.string() + ": ") == 0);
+  CHECK_FALSE(std::filesystem::exists(tmp / "missing"));
+}
+
+TEST_CASE("the store runs in WAL mode with synchronous=NORMAL and foreign keys on") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  CHECK(query_text(store, "PRAGMA journal_mode") == "wal");
+  CHECK(query_int(store, "PRAGMA synchronous") == 1);
+  CHECK(query_int(store, "PRAGMA foreign_keys") == 1);
+}
+
+TEST_CASE("a recorded step reads back unchanged, with nested spans, context and labels") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(1);
+  StepRecord r = typical_record(rng, 0x7abc'def0'1234'5678ULL, 1795447812123456);
+  r.status = StepStatus::breach;
+  r.exit_code = 3;
+  r.root.usage = {123456, 0, 99999};  // not the children's total: stored as given
+  r.root.children[1].children.push_back(
+      Span{"hook:pre-commit", r.root.start_us + 900, Duration::micros(700), 1, {1, 2, 3}, {}});
+  r.root.children[1].children[0].children.push_back(
+      Span{"lint", r.root.start_us + 950, Duration::micros(300), std::nullopt, {}, {}});
+  r.root.children[1].children.push_back(
+      Span{"hook:post-commit", r.root.start_us + 1700, Duration::micros(50), 0, {}, {}});
+  r.labels = {{"ticket", "OPS-1"}, {"note", "quote \" and caf\xC3\xA9"}, {"empty", ""}};
+  StepRecord unborn = simple_record(42, "validate", r.root.start_us + 5, 999);
+  unborn.head_before = "";
+  unborn.head_after = "not-a-sha";
+  unborn.context.ci_job = "job 7";
+  REQUIRE(store.record({r, unborn}).ok());
+
+  auto back = store.recent_steps(10);
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 2);
+  const StepRecord& v = (*back)[0];  // newest first
+  CHECK(v.step == "validate");
+  CHECK(v.head_before == "");
+  CHECK(v.head_after == "not-a-sha");
+  CHECK(v.context.ci_job == "job 7");
+  CHECK_FALSE(v.threshold.has_value());
+  CHECK(v.labels.empty());
+  CHECK(v.root.children.empty());
+
+  const StepRecord& s = (*back)[1];
+  CHECK(s.trace_id == r.trace_id);
+  CHECK(s.step == r.step);
+  CHECK(s.root.name == r.step);
+  CHECK(s.root.start_us == r.root.start_us);
+  CHECK(s.root.duration == r.root.duration);
+  CHECK(s.root.usage.cpu_user_us == r.root.usage.cpu_user_us);
+  CHECK(s.root.usage.cpu_sys_us == r.root.usage.cpu_sys_us);
+  CHECK(s.root.usage.max_rss_kb == r.root.usage.max_rss_kb);
+  CHECK(s.status == StepStatus::breach);
+  CHECK(s.threshold == r.threshold);
+  CHECK(s.exit_code == 3);
+  CHECK(s.head_before == r.head_before);
+  CHECK(s.head_after == r.head_after);
+  CHECK(s.context.repo == r.context.repo);
+  CHECK(s.context.branch == r.context.branch);
+  CHECK(s.context.host == r.context.host);
+  CHECK(s.context.user == r.context.user);
+  CHECK(s.context.ci_provider == r.context.ci_provider);
+  CHECK(s.context.ci_job == r.context.ci_job);
+  CHECK(s.context.tool == r.context.tool);
+  CHECK(s.context.tool_version == r.context.tool_version);
+  CHECK(s.context.git_version == r.context.git_version);
+  CHECK(s.labels == r.labels);
+
+  // The span tree, compared field by field at every depth.
+  std::function<void(const Span&, const Span&)> same = [&](const Span& a, const Span& b) {
+    CAPTURE(b.name);
+    CHECK(a.name == b.name);
+    CHECK(a.start_us == b.start_us);
+    CHECK(a.duration == b.duration);
+    CHECK(a.exit_code == b.exit_code);
+    CHECK(a.usage.cpu_user_us == b.usage.cpu_user_us);
+    CHECK(a.usage.cpu_sys_us == b.usage.cpu_sys_us);
+    CHECK(a.usage.max_rss_kb == b.usage.max_rss_kb);
+    REQUIRE(a.children.size() == b.children.size());
+    for (std::size_t i = 0; i < a.children.size(); ++i) same(a.children[i], b.children[i]);
+  };
+  REQUIRE(s.root.children.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) same(s.root.children[i], r.root.children[i]);
+  CHECK(s.root.children[1].children.size() == 2);
+  CHECK(s.root.children[1].children[0].children.size() == 1);
+
+  // The HEADs are stored as 20-byte blobs.
+  CHECK(query_int(store, "SELECT length(head_before) FROM steps WHERE step = 'commit'") == 20);
+  CHECK(query_text(store, "SELECT typeof(head_before) FROM steps WHERE step = 'validate'") ==
+        "null");
+}
+
+TEST_CASE("a step's usage equal to its children's total is derived, not stored") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(10);
+  StepRecord derived = typical_record(rng, 1, 1000);
+  StepRecord partly = typical_record(rng, 2, 2000);
+  partly.root.usage.cpu_sys_us += 1;  // differs: stored; the other two are derived
+  REQUIRE(store.record({derived, partly}).ok());
+
+  CHECK(query_int(store,
+                  "SELECT count(*) FROM steps WHERE cpu_user_us IS NULL AND cpu_sys_us IS "
+                  "NULL AND max_rss_kb IS NULL") == 1);
+  CHECK(query_int(store, "SELECT cpu_sys_us FROM steps WHERE trace_id = 2") ==
+        partly.root.usage.cpu_sys_us);
+  CHECK(query_int(store,
+                  "SELECT count(*) FROM steps WHERE trace_id = 2 AND cpu_user_us IS NULL "
+                  "AND max_rss_kb IS NULL") == 1);
+
+  auto rows = query_rows(store,
+                         "SELECT cpu_user_ms * 1000, cpu_sys_ms * 1000, max_rss_kb FROM "
+                         "step_results ORDER BY started_us");
+  REQUIRE(rows.size() == 2);
+  const StepRecord* records[] = {&derived, &partly};
+  for (int i = 0; i < 2; ++i) {
+    CHECK(std::stod(rows[i][0]) == doctest::Approx(records[i]->root.usage.cpu_user_us));
+    CHECK(std::stod(rows[i][1]) == doctest::Approx(records[i]->root.usage.cpu_sys_us));
+    CHECK(std::stoll(rows[i][2]) == records[i]->root.usage.max_rss_kb);
+  }
+
+  auto back = store.recent_steps(2);
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 2);
+  for (int i = 0; i < 2; ++i) {
+    const ResourceUsage& got = (*back)[1 - i].root.usage;
+    CHECK(got.cpu_user_us == records[i]->root.usage.cpu_user_us);
+    CHECK(got.cpu_sys_us == records[i]->root.usage.cpu_sys_us);
+    CHECK(got.max_rss_kb == records[i]->root.usage.max_rss_kb);
+  }
+}
+
+TEST_CASE("recent_steps is newest first, filtered by step and limited") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::vector<StepRecord> records;
+  for (int i = 0; i < 10; ++i) {
+    records.push_back(simple_record(100 + i, i % 2 ? "rollback" : "commit",
+                                    1795447812000000 + (i * 7 % 10) * 1000, 1000));
+  }
+  REQUIRE(store.record(records).ok());
+  auto all = store.recent_steps(0);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 10);
+  for (std::size_t i = 1; i < all->size(); ++i) {
+    CHECK((*all)[i - 1].root.start_us >= (*all)[i].root.start_us);
+  }
+  auto rollbacks = store.recent_steps(3, "rollback");
+  REQUIRE(rollbacks.ok());
+  REQUIRE(rollbacks->size() == 3);
+  for (const auto& r : *rollbacks) CHECK(r.step == "rollback");
+  CHECK((*rollbacks)[0].root.start_us >= (*rollbacks)[1].root.start_us);
+  auto none = store.recent_steps(5, "recover");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
+TEST_CASE("records that share a context share one contexts row") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(2);
+  REQUIRE(store.record({typical_record(rng, 1, 1000), typical_record(rng, 2, 2000)}).ok());
+  REQUIRE(store.record({typical_record(rng, 3, 3000)}).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM contexts") == 1);
+  REQUIRE(store.record({typical_record(rng, 4, 4000, 1), typical_record(rng, 5, 5000)}).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM contexts") == 2);
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == 5);
+  CHECK(query_int(store, "SELECT count(DISTINCT context_id) FROM steps") == 2);
+}
+
+TEST_CASE("recording the same trace and step again adds nothing") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(3);
+  StepRecord r = typical_record(rng, 77, 1000);
+  REQUIRE(store.record({r}).ok());
+  REQUIRE(store.record({r}).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
+  CHECK(query_int(store, "SELECT count(*) FROM spans") == 2);
+}
+
+TEST_CASE("a store path that is a directory is a store error") {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp / "perf.db");
+  auto store = Store::open(StoreOptions{tmp / "perf.db"});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message.find((tmp / "perf.db").string() + ": ") == 0);
+  CHECK(store.error().message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("a store path under a regular file is a store error") {
+  TempDir tmp;
+  perfguard::test::write_file(tmp / "file", "x");
+  auto store = Store::open(StoreOptions{tmp / "file/perf.db"});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message.find((tmp / "file").string() + " is not a directory") !=
+        std::string::npos);
+}
+
+TEST_CASE("a corrupt store file is a store error and is left unchanged") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  std::mt19937_64 rng(4);
+  std::string junk(8192, '\0');
+  for (char& c : junk) c = static_cast<char>(rng());
+  perfguard::test::write_file(path, junk);
+  auto store = Store::open(StoreOptions{path});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message.find(path.string() + ": ") == 0);
+  CHECK(store.error().message.find("file is not a database") != std::string::npos);
+  CHECK(perfguard::test::read_file(path) == junk);
+}
+
+TEST_CASE("a read-only store file is a store error when recording") {
+  if (::geteuid() == 0) {
+    MESSAGE("skipped: root writes read-only files; the CLI suites cover this as a user");
+    return;
+  }
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  std::mt19937_64 rng(5);
+  { open_store(path); }
+  ::chmod(path.c_str(), 0400);
+  auto store = Store::open(StoreOptions{path});
+  Status status =
+      store.ok() ? store->record({typical_record(rng, 1, 1000)}) : Status(store.error());
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().code == ExitCode::store);
+  CHECK(status.error().message.find(path.string() + ": ") == 0);
+  CHECK(status.error().message.find("readonly") != std::string::npos);
+}
+
+TEST_CASE("a store with a newer schema version is refused and left untouched") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  {
+    Store store = open_store(path);
+    REQUIRE(sqlite3_exec(store.handle(), "PRAGMA user_version = 2", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+  }
+  std::string before = perfguard::test::read_file(path);
+  auto store = Store::open(StoreOptions{path});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message == path.string() +
+                                     ": store schema version 2 is newer than this perfguard "
+                                     "understands (1): upgrade perfguard");
+  CHECK(perfguard::test::read_file(path) == before);
+}
+
+TEST_CASE("an older store is migrated forward on open") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  perfguard::test::write_file(path, "");  // an empty file is a version-0 database
+  Store store = open_store(path);
+  CHECK(store.schema_version() == kSchemaVersion);
+  CHECK(query_int(store, "SELECT count(*) FROM sqlite_schema WHERE name = 'step_summary'") == 1);
+}
+
+TEST_CASE("a store locked past the busy timeout is a store error") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  { open_store(path); }
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+
+  std::mt19937_64 rng(6);
+  auto t0 = std::chrono::steady_clock::now();
+  auto store = Store::open(StoreOptions{path, Duration::millis(50)});
+  Status status =
+      store.ok() ? store->record({typical_record(rng, 1, 1000)}) : Status(store.error());
+  auto waited = std::chrono::steady_clock::now() - t0;
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().code == ExitCode::store);
+  CHECK(status.error().message.find(path.string() + ": ") == 0);
+  CHECK(status.error().message.find("locked") != std::string::npos);
+  CHECK(waited >= std::chrono::milliseconds(40));
+  CHECK(waited < std::chrono::seconds(2));
+}
+
+TEST_CASE("eight processes writing at once lose no row") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";  // not created yet: the children race to create it too
+  constexpr int kProcs = 8, kRecords = 50;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Like a hook or CI job: open, record one step, close; over and over.
+      int failures = 0;
+      std::mt19937_64 rng(static_cast<std::uint64_t>(p));
+      for (int i = 0; i < kRecords; ++i) {
+        auto store = Store::open(StoreOptions{path});
+        auto id = static_cast<std::uint64_t>(p * 1000 + i + 1);
+        if (!store.ok() || !store->record({typical_record(rng, id, now_us(), p)}).ok()) {
+          ++failures;
+        }
+      }
+      ::_exit(failures);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  Store store = open_store(path);
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == kProcs * kRecords);
+  CHECK(query_int(store, "SELECT count(*) FROM spans") == 2 * kProcs * kRecords);
+  CHECK(query_int(store, "SELECT count(*) FROM contexts") == 6);  // 2 branches x 3 hosts
+}
+
+TEST_CASE("step_summary percentiles equal an independent percentile_cont") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::vector<std::int64_t>> durations;
+  std::map<std::string, int> breaches;
+  const std::pair<const char*, int> sizes[] = {
+      {"commit", 1000}, {"rollback", 37}, {"validate", 2}, {"recover", 1}};
+  std::vector<StepRecord> records;
+  std::uint64_t id = 1;
+  for (auto [step, n] : sizes) {
+    for (int i = 0; i < n; ++i) {
+      // Ties on purpose: many equal durations must not upset the ranks.
+      std::int64_t d = static_cast<std::int64_t>(rng() % 400) * 250 + 1;
+      StepStatus status = d > 90000 ? StepStatus::breach : StepStatus::ok;
+      durations[step].push_back(d);
+      if (status == StepStatus::breach) ++breaches[step];
+      records.push_back(simple_record(id++, step, 1795447812000000 + i, d, status));
+    }
+  }
+  REQUIRE(store.record(records).ok());
+
+  auto rows = query_rows(store,
+                         "SELECT step, n, breaches, min_ms, p50_ms, p75_ms, p90_ms, p95_ms, "
+                         "p99_ms, max_ms, mean_ms FROM step_summary");
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0][0] == "commit");  // ordered by step
+  for (const auto& row : rows) {
+    const auto& d = durations[row[0]];
+    CAPTURE(row[0]);
+    CHECK(std::stoll(row[1]) == static_cast<long long>(d.size()));
+    CHECK(std::stoll(row[2]) == breaches[row[0]]);
+    const double ps[] = {0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0};
+    for (int i = 0; i < 7; ++i) {
+      CAPTURE(ps[i]);
+      double expected_ms = percentile_cont(d, ps[i]) / 1000.0;
+      CHECK(std::stod(row[3 + i]) == doctest::Approx(expected_ms).epsilon(1e-9));
+    }
+    double mean = 0;
+    for (auto v : d) mean += static_cast<double>(v);
+    mean /= static_cast<double>(d.size());
+    CHECK(std::stod(row[10]) == doctest::Approx(mean / 1000.0).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("daily_trend counts steps per step and UTC day") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  const std::int64_t midnight = 1795392000LL * 1000000;  // 2026-11-23T00:00:00Z
+  std::vector<StepRecord> records = {
+      simple_record(1, "commit", midnight - 1, 1000),  // the last microsecond of the 22nd
+      simple_record(2, "commit", midnight, 3000, StepStatus::breach),
+      simple_record(3, "commit", midnight + kDayUs - 1, 2000),
+      simple_record(4, "commit", midnight + 5, 9000, StepStatus::failed),
+      simple_record(5, "rollback", midnight + 7, 4000),
+  };
+  REQUIRE(store.record(records).ok());
+  auto rows = query_rows(store,
+                         "SELECT step, day, n, mean_ms, p50_ms, max_ms, breaches, failures "
+                         "FROM daily_trend");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0] ==
+        std::vector<std::string>{"commit", "2026-11-22", "1", "1.0", "1.0", "1.0", "0", "0"});
+  CHECK(rows[1] == std::vector<std::string>{"commit", "2026-11-23", "3", "4.66666666666667", "3.0",
+                                            "9.0", "1", "1"});
+  CHECK(rows[2] ==
+        std::vector<std::string>{"rollback", "2026-11-23", "1", "4.0", "4.0", "4.0", "0", "0"});
+}
+
+TEST_CASE("slowest_recent lists the last seven days, slowest first") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::int64_t now = now_us();
+  REQUIRE(store
+              .record({
+                  simple_record(1, "commit", now - kDayUs, 5000),
+                  simple_record(2, "rollback", now - 2 * kDayUs, 9000, StepStatus::breach),
+                  simple_record(3, "commit", now - 60 * 1000000LL, 1000),
+                  simple_record(4, "commit", now - 8 * kDayUs, 100000),  // too old
+              })
+              .ok());
+  auto rows = query_rows(store,
+                         "SELECT step, duration_ms, status, repo, branch FROM "
+                         "slowest_recent");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0] == std::vector<std::string>{"rollback", "9.0", "breach",
+                                            "/home/alice/src/payments-service", "main"});
+  CHECK(rows[1][1] == "5.0");
+  CHECK(rows[2][1] == "1.0");
+}
+
+TEST_CASE("step_results and child_spans show hex ids, ISO times and milliseconds") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(8);
+  StepRecord r = typical_record(rng, 0x0123'4567'89ab'cdefULL, 1795447812123456);
+  r.labels = {{"k", "v"}};
+  REQUIRE(store.record({r}).ok());
+  auto rows = query_rows(store,
+                         "SELECT trace_id, started_at, duration_ms, threshold_ms, head_before, "
+                         "head_after, repo, git_version, labels FROM step_results");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == "0123456789abcdef");
+  CHECK(rows[0][1] == "2026-11-23T15:30:12.123456Z");
+  CHECK(std::stod(rows[0][2]) == doctest::Approx(r.root.duration.millis_f()));
+  CHECK(rows[0][3] == "1000.0");
+  CHECK(rows[0][4] == r.head_before);
+  CHECK(rows[0][5] == r.head_after);
+  CHECK(rows[0][6] == r.context.repo);
+  CHECK(rows[0][7] == "2.39.5");
+  CHECK(rows[0][8] == R"({"k":"v"})");
+
+  auto spans = query_rows(store,
+                          "SELECT trace_id, step, name, parent_seq, offset_ms, exit_code FROM "
+                          "child_spans ORDER BY seq");
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[0] ==
+        std::vector<std::string>{"0123456789abcdef", "commit", "add", "NULL", "0.04", "0"});
+  CHECK(spans[1][2] == "commit");
+}
+
+TEST_CASE("snapshots are recorded and replaced by id") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  SnapshotRow row{"20261123-153012-1", "c0ffee",        "deadbeef",       "main",
+                  1795447812000000,    "perf-rollback", "before rollback"};
+  REQUIRE(store.record_snapshot(row).ok());
+  row.reason = "before recover";
+  REQUIRE(store.record_snapshot(row).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM snapshots") == 1);
+  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before recover");
+  CHECK(query_text(store, "SELECT commit_id FROM snapshots") == "c0ffee");
+}
+
+TEST_CASE("the git version cache returns what was stored under its key") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  CHECK_FALSE(store.cached_git_version("/usr/bin/git:123:456").has_value());
+  REQUIRE(store.cache_git_version("/usr/bin/git:123:456", "2.39.5").ok());
+  REQUIRE(store.cache_git_version("/usr/bin/git:123:789", "2.43.0").ok());
+  CHECK(store.cached_git_version("/usr/bin/git:123:456") == "2.39.5");
+  CHECK(store.cached_git_version("/usr/bin/git:123:789") == "2.43.0");
+  REQUIRE(store.cache_git_version("/usr/bin/git:123:456", "2.40.0").ok());
+  CHECK(store.cached_git_version("/usr/bin/git:123:456") == "2.40.0");
+  CHECK(query_int(store, "SELECT count(*) FROM meta WHERE key LIKE 'git-version:%'") == 2);
+}
+
+TEST_CASE("opening an existing store is fast") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  { open_store(path); }
+  constexpr int kOpens = 200;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kOpens; ++i) {
+    auto store = Store::open(StoreOptions{path});
+    REQUIRE(store.ok());
+  }
+  auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count() /
+      kOpens;
+  MESSAGE("Store::open of an existing store: " << us << " us");
+  CHECK(us < 5000);
+}
+
+TEST_CASE("a typical step costs fewer than 200 bytes of store") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(9);
+  constexpr int kSteps = 10000;
+  std::int64_t start = 1795447812000000;
+  std::vector<StepRecord> batch;
+  for (int i = 0; i < kSteps; ++i) {
+    start += 60 * 1000000LL + static_cast<std::int64_t>(rng() % 600000000);
+    batch.push_back(typical_record(rng, rng() >> 1, start, static_cast<int>(rng() % 6)));
+    if (batch.size() == 100) {
+      REQUIRE(store.record(batch).ok());
+      batch.clear();
+    }
+  }
+  std::int64_t bytes = query_int(store, "PRAGMA page_count") * query_int(store, "PRAGMA page_size");
+  double per_step = static_cast<double>(bytes) / kSteps;
+  MESSAGE("store size per recorded step (2 child spans): " << per_step << " bytes");
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == kSteps);
+  CHECK(per_step < 200);
+}
