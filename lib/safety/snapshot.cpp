@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "git/clean_check.h"
 #include "git/git.h"
 
 namespace fs = std::filesystem;
@@ -148,22 +149,24 @@ Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
   s.tool = request.tool;
   s.reason = request.reason;
 
-  // Ask whether anything is dirty while, in parallel, making the commit a clean tree needs
-  // (the usual case on the hot path); it is simply left unreferenced when the tree is dirty.
-  ChildCommand status = quiet_git(repo, {"status", "--porcelain", "-z", "--untracked-files=all"},
-                                  {{"GIT_OPTIONAL_LOCKS", "0"}});
-  auto status_child = spawn(status);
-  if (!status_child) return status_child.error();
+  // Make the commit a clean tree needs (the usual case on the hot path) while finding out
+  // whether the tree is clean; the commit is simply left unreferenced when it is not.
   auto clean_commit =
       spawn(quiet_git(repo,
                       {"commit-tree", "--no-gpg-sign", "-m", snapshot_message(s, request.reason),
                        "-p", s.head, s.head + "^{tree}"},
                       kSnapshotIdentity));
-  auto status_out = finish(std::move(status_child), "git status");
+  bool clean = check_clean(repo, request.head_tree) == CleanCheck::clean;
+  if (!clean) {
+    ChildCommand status = quiet_git(repo, {"status", "--porcelain", "-z", "--untracked-files=all"},
+                                    {{"GIT_OPTIONAL_LOCKS", "0"}});
+    auto status_out = finish(spawn(status), "git status");
+    if (!status_out) return status_out.error();
+    clean = status_out->empty();
+  }
   auto clean_oid = finish(std::move(clean_commit), "git commit-tree");
-  if (!status_out) return status_out.error();
 
-  if (status_out->empty()) {
+  if (clean) {
     if (!clean_oid) return clean_oid.error();
     s.commit = *clean_oid;
   } else {

@@ -32,8 +32,10 @@ struct Snapshot {
 };
 
 struct SnapshotRequest {
-  std::string tool;    // perf-rollback
-  std::string reason;  // "before rollback to HEAD~1 (1a2b3c4)"
+  std::string tool;       // perf-rollback
+  std::string reason;     // "before rollback to HEAD~1 (1a2b3c4)"
+  std::string head_tree;  // HEAD's tree when the caller knows it: lets a clean tree be
+                          // proven clean without running `git status`
 };
 
 // Makes the snapshot's commits without touching the user's index or work tree (a

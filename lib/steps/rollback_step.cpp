@@ -39,11 +39,20 @@ std::vector<std::string> split_status(const std::string& porcelain) {
   return lines;
 }
 
-Result<std::string> resolve_target(const Repository& repo, const std::string& target) {
+// The target's commit and HEAD's tree, from one `git rev-parse`.
+Result<std::pair<std::string, std::string>> resolve_target(const Repository& repo,
+                                                           const std::string& target) {
   if (target.empty() || target[0] == '-') {
     return make_error(ExitCode::usage, "'" + target + "' is not a revision");
   }
-  if (auto oid = rev_parse_commit(repo, target)) return *oid;
+  if (auto both = git_output(repo, {"rev-parse", target + "^{commit}", "HEAD^{tree}"})) {
+    std::istringstream lines(*both);
+    std::string commit, tree;
+    if (std::getline(lines, commit) && std::getline(lines, tree) && is_hex_oid(commit) &&
+        is_hex_oid(tree)) {
+      return std::pair(commit, tree);
+    }
+  }
   if (relative_to_head(target) && !rev_parse_commit(repo, "HEAD^")) {
     return make_error(ExitCode::refused, target + " does not exist: HEAD is the root commit");
   }
@@ -99,9 +108,10 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
   RollbackPlan plan;
   plan.head = *head;
   plan.target = options.target;
-  auto oid = resolve_target(repo, options.target);
-  if (!oid) return oid.error();
-  plan.target_oid = *oid;
+  auto resolved = resolve_target(repo, options.target);
+  if (!resolved) return resolved.error();
+  plan.target_oid = resolved->first;
+  plan.head_tree = resolved->second;
   plan.paths = options.paths;
   if (options.paths.empty()) {
     plan.git_args = {"reset", options.keep ? "--keep" : "--hard", plan.target_oid};
@@ -135,7 +145,8 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& pla
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
   SnapshotRequest request{
-      options.tool, "before rollback to " + plan.target + " (" + short_oid(plan.target_oid) + ")"};
+      options.tool, "before rollback to " + plan.target + " (" + short_oid(plan.target_oid) + ")",
+      plan.head_tree};
   auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, plan.head, request); });
   if (!snapshot) return snapshot.error();  // nothing was changed
   run.snapshot = *snapshot;

@@ -32,6 +32,7 @@ struct RollbackPlan {
   Head head;
   std::string target;      // as the user wrote it
   std::string target_oid;  // the commit it names
+  std::string head_tree;   // HEAD's tree
   std::vector<std::string> paths;
   std::vector<std::string> git_args;  // the git command that moves the tree
 };
