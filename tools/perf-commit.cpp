@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
                           make_error(ExitCode::usage, "no commit message: pass -m MSG or -F FILE"));
     }
     options.stage = !no_add;
+    options.warn_only = warn_only;
     options.pathspecs = pathspecs;
     options.git_args = git_args;
     options.threshold = session->config.thresholds.commit;
@@ -65,8 +66,9 @@ int main(int argc, char** argv) {
     if (!run) return report_error(tool, run.error());
 
     std::vector<StepRecord> records = {run->record};
-    ExitCode code = exit_code_for(run->record.status, warn_only);
-    if (!run->git_error.empty() && common.quiet) session->warn(run->git_error);
+    ExitCode code = ExitCode{run->record.exit_code};
+    if (!run->git_error.empty() && common.quiet)
+      session->error("git commit failed: " + run->git_error);
     code = record_steps(*session, records, code);
     print_steps(*session, records, code);
     return to_int(code);

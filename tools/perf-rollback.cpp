@@ -15,44 +15,69 @@ Result<std::optional<Duration>> duration_flag(const std::string& name, const std
   return std::optional<Duration>{*d};
 }
 
+void write_snapshot_json(JsonWriter& w, const Snapshot& s) {
+  w.begin_object()
+      .key("id")
+      .value(s.id)
+      .key("ref")
+      .value(s.ref())
+      .key("commit")
+      .value(s.commit)
+      .key("head")
+      .value(s.head)
+      .key("branch")
+      .value(s.branch)
+      .key("dirty")
+      .value(s.dirty)
+      .key("created_at")
+      .value(format_timestamp(s.created_us))
+      .key("tool")
+      .value(s.tool)
+      .key("reason")
+      .value(s.reason)
+      .end_object();
+}
+
 int list_snapshots_command(ToolSession& session) {
   auto snapshots = list_snapshots(session.repository);
   if (!snapshots) return report_error(session.tool, snapshots.error());
-  if (session.format == Format::text) {
-    for (const auto& s : *snapshots) {
-      std::printf("%s  %s  %s  %s%s  %s\n", s.id.c_str(), format_timestamp(s.created_us).c_str(),
-                  s.head.substr(0, 12).c_str(),
-                  s.branch.empty() ? "(detached)" : Head{s.branch, ""}.branch().c_str(),
-                  s.dirty ? " +local changes" : "", s.reason.c_str());
+  switch (session.format) {
+    case Format::text:
+      for (const auto& s : *snapshots) {
+        std::printf("%s  %s  %s  %s%s  %s\n", s.id.c_str(), format_timestamp(s.created_us).c_str(),
+                    s.head.substr(0, 12).c_str(),
+                    s.branch.empty() ? "(detached)" : Head{s.branch, ""}.branch().c_str(),
+                    s.dirty ? " +local changes" : "", s.reason.c_str());
+      }
+      break;
+    case Format::json: {
+      JsonWriter w;
+      w.begin_array();
+      for (const auto& s : *snapshots) write_snapshot_json(w, s);
+      w.end_array();
+      std::printf("%s\n", w.str().c_str());
+      break;
     }
-    return 0;
+    case Format::jsonl:
+      for (const auto& s : *snapshots) {
+        JsonWriter w;
+        write_snapshot_json(w, s);
+        std::printf("%s\n", w.str().c_str());
+      }
+      break;
+    case Format::csv:
+    case Format::tsv: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& s : *snapshots) {
+        rows.push_back({s.id, s.ref(), s.commit, s.head, s.branch, s.dirty ? "true" : "false",
+                        format_timestamp(s.created_us), s.tool, s.reason});
+      }
+      write_table(
+          stdout, session.format,
+          {"id", "ref", "commit", "head", "branch", "dirty", "created_at", "tool", "reason"}, rows);
+      break;
+    }
   }
-  JsonWriter w;
-  w.begin_array();
-  for (const auto& s : *snapshots) {
-    w.begin_object()
-        .key("id")
-        .value(s.id)
-        .key("ref")
-        .value(s.ref())
-        .key("commit")
-        .value(s.commit)
-        .key("head")
-        .value(s.head)
-        .key("branch")
-        .value(s.branch)
-        .key("dirty")
-        .value(s.dirty)
-        .key("created_at")
-        .value(format_timestamp(s.created_us))
-        .key("tool")
-        .value(s.tool)
-        .key("reason")
-        .value(s.reason)
-        .end_object();
-  }
-  w.end_array();
-  std::printf("%s\n", w.str().c_str());
   return 0;
 }
 
@@ -66,7 +91,7 @@ int main(int argc, char** argv) {
 
   RollbackOptions options;
   std::string rollback_threshold, validate_threshold, timeout, undo;
-  bool no_validate = false, dry_run = false, warn_only = false, list = false;
+  bool no_validate = false, dry_run = false, list = false;
   app.add_option("target", options.target, "The commit to roll back to (default HEAD~1)")
       ->type_name("TARGET");
   app.add_option("paths", options.paths, "Restore only these paths from TARGET (after --)")
@@ -86,7 +111,7 @@ int main(int argc, char** argv) {
       ->type_name("DURATION");
   app.add_option("--timeout", timeout, "Kill a step at this hard limit (exit 124)")
       ->type_name("DURATION");
-  app.add_flag("--warn-only", warn_only, "Report a breach but exit 0");
+  app.add_flag("--warn-only", options.warn_only, "Report a breach but exit 0");
 
   return run_tool(tool, app, argc, argv, [&]() -> int {
     auto session = open_session(tool, common);
@@ -114,6 +139,12 @@ int main(int argc, char** argv) {
 
     Result<RollbackRun> run = make_error(ExitCode::usage, "");
     if (undo_opt->count() > 0) {
+      if (dry_run) {
+        auto plan = describe_undo(session->repository, undo, options);
+        if (!plan) return report_error(tool, plan.error());
+        std::fputs(plan->c_str(), stdout);
+        return 0;
+      }
       run = run_undo(session->repository, undo, options);
     } else {
       auto plan = plan_rollback(session->repository, options);
@@ -127,8 +158,8 @@ int main(int argc, char** argv) {
     if (!run) return report_error(tool, run.error());
 
     ExitCode code = ExitCode::ok;
-    for (const auto& r : run->records) code = most_severe(code, exit_code_for(r.status, warn_only));
-    if (!run->git_error.empty() && common.quiet) session->warn(run->git_error);
+    for (const auto& r : run->records) code = most_severe(code, ExitCode{r.exit_code});
+    if (!run->git_error.empty() && common.quiet) session->error(run->git_error);
     code = record_steps(*session, run->records, code, run->snapshot);
     std::vector<std::string> extra;
     if (run->snapshot) {

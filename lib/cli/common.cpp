@@ -108,6 +108,10 @@ void ToolSession::warn(const std::string& message) const {
   std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), message.c_str());
 }
 
+void ToolSession::error(const std::string& message) const {
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+}
+
 void ToolSession::info(const std::string& message) const {
   if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
 }

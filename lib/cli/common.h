@@ -51,7 +51,8 @@ struct ToolSession {
   StreamMode child_output() const;
   std::filesystem::path store_path() const;
   void warn(const std::string& message) const;
-  void info(const std::string& message) const;  // only with --verbose
+  void error(const std::string& message) const;  // `<tool>: <message>`
+  void info(const std::string& message) const;   // only with --verbose
 };
 
 // Discovers the repository (-C), loads the configuration and checks the options.

@@ -16,7 +16,7 @@ ChildCommand git_command(const Repository& repo, std::vector<std::string> args) 
   cmd.argv = {"git", "--no-pager"};
   cmd.argv.insert(cmd.argv.end(), std::make_move_iterator(args.begin()),
                   std::make_move_iterator(args.end()));
-  cmd.cwd = repo.work_tree().value_or(repo.git_dir());
+  cmd.cwd = repo.work_tree() ? repo.start_dir() : repo.git_dir();
   return cmd;
 }
 
@@ -64,18 +64,17 @@ std::string git_version() {
   return pos == std::string::npos ? out : out.substr(pos + 1);
 }
 
-std::string git_message(const std::string& stderr_text) {
-  std::istringstream in(stderr_text);
-  std::string line;
+std::string git_message(const std::string& output) {
+  std::istringstream in(output);
+  std::string line, last;
   while (std::getline(in, line)) {
     line = trim_right(line);
-    if (line.empty()) continue;
     for (const char* prefix : {"fatal: ", "error: "}) {
-      if (line.rfind(prefix, 0) == 0) line = line.substr(std::string(prefix).size());
+      if (line.rfind(prefix, 0) == 0) return line.substr(std::string(prefix).size());
     }
-    return line;
+    if (!line.empty()) last = line;
   }
-  return "git gave no message";
+  return last.empty() ? "git gave no message" : last;
 }
 
 }  // namespace perfguard

@@ -28,8 +28,9 @@ std::optional<std::string> rev_parse_commit(const Repository& repo, const std::s
 std::string git_version();
 std::string git_binary_key();
 
-// The first non-empty line of git's message, without git's "fatal: "/"error: " prefix.
-std::string git_message(const std::string& stderr_text);
+// What git said went wrong: its first "fatal:" or "error:" line without the prefix, else
+// its last non-empty line ("nothing to commit, working tree clean").
+std::string git_message(const std::string& output);
 
 std::string trim_right(std::string s);
 

@@ -123,6 +123,7 @@ std::string Head::branch() const {
 Result<Repository> Repository::discover(const fs::path& start) {
   Repository repo;
   const fs::path from = absolute_normal(start);
+  repo.start_dir_ = from;
   std::error_code ec;
   if (!fs::is_directory(from, ec)) {
     return make_error(ExitCode::usage, from.string() + ": no such directory");

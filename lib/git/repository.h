@@ -37,6 +37,9 @@ class Repository {
   const std::filesystem::path& common_dir() const { return common_dir_; }
   const std::optional<std::filesystem::path>& work_tree() const { return work_tree_; }
   bool bare() const { return !work_tree_.has_value(); }
+  // The directory the repository was found from (-C or the current directory): git runs
+  // there, so pathspecs and relative file names mean what the user meant.
+  const std::filesystem::path& start_dir() const { return start_dir_; }
 
   Result<Head> head() const;
   // The object id a ref points to (following symbolic refs), from the loose file or
@@ -63,6 +66,7 @@ class Repository {
   std::filesystem::path git_dir_;
   std::filesystem::path common_dir_;
   std::optional<std::filesystem::path> work_tree_;
+  std::filesystem::path start_dir_;
 };
 
 bool is_hex_oid(std::string_view s);

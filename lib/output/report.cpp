@@ -88,25 +88,23 @@ std::string tsv_field(std::string v) {
   return v;
 }
 
-void write_table(std::FILE* out, Format format, const std::vector<StepRecord>& records) {
+}  // namespace
+
+void write_table(std::FILE* out, Format format, const std::vector<std::string>& columns,
+                 const std::vector<std::vector<std::string>>& rows) {
   const char sep = format == Format::csv ? ',' : '\t';
-  auto field = [&](const std::string& v) {
-    return format == Format::csv ? csv_field(v) : tsv_field(v);
-  };
   auto write_row = [&](const std::vector<std::string>& cells) {
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
       if (i) line += sep;
-      line += field(cells[i]);
+      line += format == Format::csv ? csv_field(cells[i]) : tsv_field(cells[i]);
     }
     line += '\n';
     std::fputs(line.c_str(), out);
   };
-  write_row(table_columns());
-  for (const auto& r : records) write_row(table_row(r));
+  write_row(columns);
+  for (const auto& row : rows) write_row(row);
 }
-
-}  // namespace
 
 std::optional<Format> parse_format(std::string_view name) {
   for (auto f : {Format::text, Format::json, Format::jsonl, Format::csv, Format::tsv}) {
@@ -210,9 +208,12 @@ void write_records(std::FILE* out, Format format, const std::vector<StepRecord>&
       break;
     }
     case Format::csv:
-    case Format::tsv:
-      write_table(out, format, records);
+    case Format::tsv: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& r : records) rows.push_back(table_row(r));
+      write_table(out, format, table_columns(), rows);
       break;
+    }
   }
   std::fflush(out);
 }

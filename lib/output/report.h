@@ -28,6 +28,11 @@ std::string text_summary(const StepRecord& record, bool colour);
 // The columns of --format csv/tsv, in order.
 const std::vector<std::string>& table_columns();
 
+// A header row and rows, as csv (RFC 4180 quoting) or tsv (tabs and line breaks in a
+// field become spaces). Any other format is a programming error.
+void write_table(std::FILE* out, Format format, const std::vector<std::string>& columns,
+                 const std::vector<std::vector<std::string>>& rows);
+
 // Writes the records in a machine format. json: one object {"tool", "exit_code",
 // "steps": [...], plus `extra` fields}; jsonl: one record per line; csv/tsv: a header row
 // and one row per step. `extra_json` is a list of already-encoded `"key":value` members

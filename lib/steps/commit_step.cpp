@@ -42,12 +42,12 @@ Result<CommitRun> run_commit_step(const Repository& repo, const CommitOptions& o
     last = *outcome;
   }
   run.record = [&] {
-    StepRecord r = timer.finish(options.threshold);
+    StepRecord r = timer.finish(options.threshold, options.warn_only);
     r.head_before = run.record.head_before;
     return r;
   }();
   if (run.record.status == StepStatus::failed) {
-    run.git_error = git_message(last.err.empty() ? last.out : last.err);
+    run.git_error = git_message(last.err + "\n" + last.out);
   }
   if (run.record.status == StepStatus::timeout || run.record.status == StepStatus::interrupted) {
     // git removes its lock when it is terminated; after a SIGKILL it cannot. We refused to

@@ -18,6 +18,7 @@ struct CommitOptions {
   std::vector<std::string> pathspecs;  // limit staging to these
   std::vector<std::string> git_args;   // passed to `git commit` as they are
   Duration threshold = Duration::seconds(1);
+  bool warn_only = false;
   std::optional<Duration> timeout;
   Duration kill_grace = Duration::seconds(2);
   StreamMode git_output = StreamMode::tee;

@@ -60,7 +60,7 @@ ChildOutcome StepTimer::finish_part(const std::string& part, RunningChild& child
   return outcome;
 }
 
-StepRecord StepTimer::finish(std::optional<Duration> threshold) {
+StepRecord StepTimer::finish(std::optional<Duration> threshold, bool warn_only) {
   root_.duration = since(start_);
   for (const auto& child : root_.children) {
     root_.usage.cpu_user_us += child.usage.cpu_user_us;
@@ -74,7 +74,7 @@ StepRecord StepTimer::finish(std::optional<Duration> threshold) {
   if (status_ == StepStatus::ok && threshold && root_.duration > *threshold) {
     record.status = StepStatus::breach;
   }
-  record.exit_code = to_int(exit_code_for(record.status));
+  record.exit_code = to_int(exit_code_for(record.status, warn_only));
   record.root = std::move(root_);
   return record;
 }

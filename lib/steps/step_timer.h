@@ -45,7 +45,8 @@ class StepTimer {
 
   // Closes the root span and decides the status: the parts' outcome, else a breach when
   // the whole step took longer than `threshold`.
-  StepRecord finish(std::optional<Duration> threshold);
+  // `warn_only`: a breach is recorded as such but exits 0.
+  StepRecord finish(std::optional<Duration> threshold, bool warn_only = false);
 
  private:
   static std::int64_t now_us();

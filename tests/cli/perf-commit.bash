@@ -39,14 +39,6 @@ test_threshold_breach_exits_3_keeps_commit_and_records_breach() {
   expect_sql "$(store_of r)" "select status, exit_code from step_results" "breach|3"
 }
 
-test_warn_only_reports_breach_but_exits_0() {
-  make_repo r 1
-  echo x >r/x
-  run perf-commit -C r -m x --threshold 1us --warn-only
-  expect_status 0
-  expect_sql "$(store_of r)" "select status from step_results" "breach"
-}
-
 test_threshold_from_repository_config() {
   make_repo r 1
   printf '[thresholds]\ncommit = "1us"\n' >r/.perfguard.toml
@@ -361,4 +353,30 @@ test_help_and_version() {
   expect_status 0
   run perf-commit --no-such-flag
   expect_status 2
+}
+
+test_pathspecs_and_message_file_are_relative_to_the_current_directory() {
+  make_repo r 1
+  mkdir -p r/sub && echo a >r/sub/a.txt && echo top >r/a.txt && echo "msg from sub" >r/sub/msg
+  (cd r/sub && perf-commit -m "only sub/a.txt" a.txt >/dev/null 2>&1) || fail "commit from sub"
+  expect_eq "$(git -C r show --name-only --format= HEAD)" "sub/a.txt"
+  echo b >r/sub/b.txt
+  (cd r/sub && perf-commit -F msg b.txt >/dev/null 2>&1) || fail "-F relative to sub"
+  expect_eq "$(git -C r log -1 --format=%s)" "msg from sub"
+}
+
+test_quiet_failure_says_what_git_said_in_one_line() {
+  make_repo r 1
+  run perf-commit -C r -m x -q
+  expect_status 1
+  expect_stderr_contains "perf-commit: git commit failed: nothing to commit"
+  expect_stderr_lines 1
+}
+
+test_warn_only_records_the_exit_code_it_gives() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --threshold 1us --warn-only
+  expect_status 0
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "breach|0"
 }
