@@ -1,6 +1,7 @@
 #include "git/clean_check.h"
 
-#include <dirent.h>
+#include "core/sha1.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <string_view>
-#include <unordered_set>
+#include <thread>
 #include <vector>
 
 namespace perfguard {
@@ -22,7 +22,9 @@ std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
          std::uint32_t(p[3]);
 }
-std::uint16_t be16(const unsigned char* p) { return std::uint16_t((p[0] << 8) | p[1]); }
+std::uint16_t be16(const unsigned char* p) {
+  return std::uint16_t((p[0] << 8) | p[1]);
+}
 
 std::string hex(const unsigned char* p, size_t n) {
   static const char digits[] = "0123456789abcdef";
@@ -54,6 +56,7 @@ bool read_whole(const std::filesystem::path& path, std::string& out, struct stat
 struct IndexEntry {
   std::string path;
   std::uint32_t ctime_s, ctime_ns, mtime_s, mtime_ns, ino, mode, uid, gid, size;
+  const unsigned char* oid;  // into the index data
 };
 
 // Parses index versions 2-4. False for anything it does not fully understand.
@@ -71,8 +74,9 @@ bool parse_index(const std::string& data, std::vector<IndexEntry>& entries,
     if (pos + 62 > end) return false;
     const unsigned char* e = p + pos;
     // ctime, mtime (seconds, nanoseconds), dev, ino, mode, uid, gid, size, oid, flags.
-    IndexEntry entry{{},          be32(e),      be32(e + 4),  be32(e + 8),  be32(e + 12),
-                     be32(e + 20), be32(e + 24), be32(e + 28), be32(e + 32), be32(e + 36)};
+    IndexEntry entry{{},           be32(e),      be32(e + 4),  be32(e + 8),
+                     be32(e + 12), be32(e + 20), be32(e + 24), be32(e + 28),
+                     be32(e + 32), be32(e + 36), e + 40};
     const std::uint16_t flags = be16(e + 60);
     size_t cursor = pos + 62;
     if (flags & 0x3000) return false;  // an unmerged stage
@@ -131,16 +135,17 @@ bool parse_index(const std::string& data, std::vector<IndexEntry>& entries,
   return true;
 }
 
-bool entry_matches(const IndexEntry& e, const struct stat& st) {
+// The file is still the kind of thing the entry says: a regular file with the same
+// executable bit, or a symlink.
+bool same_kind(const IndexEntry& e, const struct stat& st) {
   const std::uint32_t type = e.mode & 0170000;
   if (type == 0100000) {
-    if (!S_ISREG(st.st_mode)) return false;
-    if (((e.mode & 0111) != 0) != ((st.st_mode & 0100) != 0)) return false;
-  } else if (type == 0120000) {
-    if (!S_ISLNK(st.st_mode)) return false;
-  } else {
-    return false;  // a gitlink (submodule): let git look inside
+    return S_ISREG(st.st_mode) && ((e.mode & 0111) != 0) == ((st.st_mode & 0100) != 0);
   }
+  return type == 0120000 && S_ISLNK(st.st_mode);  // not a gitlink: let git look inside
+}
+
+bool stat_matches(const IndexEntry& e, const struct stat& st) {
   return e.mtime_s == std::uint32_t(st.st_mtim.tv_sec) &&
          e.mtime_ns == std::uint32_t(st.st_mtim.tv_nsec) &&
          e.ctime_s == std::uint32_t(st.st_ctim.tv_sec) &&
@@ -149,74 +154,65 @@ bool entry_matches(const IndexEntry& e, const struct stat& st) {
          e.size == std::uint32_t(st.st_size);
 }
 
-// True when `dir` (relative, "" for the top) holds nothing the index does not know.
-bool only_known_files(const std::string& root, const std::string& dir,
-                      const std::unordered_set<std::string_view>& files,
-                      const std::unordered_set<std::string_view>& dirs) {
-  const std::string abs = dir.empty() ? root : root + "/" + dir;
-  DIR* d = ::opendir(abs.c_str());
-  if (!d) return false;
-  bool ok = true;
-  while (ok) {
-    const dirent* ent = ::readdir(d);
-    if (!ent) break;
-    std::string_view name = ent->d_name;
-    if (name == "." || name == "..") continue;
-    if (dir.empty() && name == ".git") continue;
-    std::string rel = dir.empty() ? std::string(name) : dir + "/" + std::string(name);
-    unsigned char type = ent->d_type;
-    if (type == DT_UNKNOWN) {
-      struct stat st {};
-      if (::lstat((root + "/" + rel).c_str(), &st) != 0) {
-        ok = false;
-        break;
-      }
-      type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-    }
-    if (type == DT_DIR) {
-      ok = dirs.count(rel) && only_known_files(root, rel, files, dirs);
-    } else {
-      ok = files.count(rel) > 0;
-    }
+// What git does for an entry whose stat data cannot be trusted: hash the content.
+bool content_matches(const IndexEntry& e, const std::string& path, const struct stat& st) {
+  std::string content;
+  if (S_ISLNK(st.st_mode)) {
+    content.resize(static_cast<size_t>(st.st_size) + 1);
+    ssize_t n = ::readlink(path.c_str(), content.data(), content.size());
+    if (n < 0 || static_cast<size_t>(n) >= content.size()) return false;
+    content.resize(static_cast<size_t>(n));
+  } else {
+    struct stat again {};
+    if (!read_whole(path, content, again)) return false;
   }
-  ::closedir(d);
-  return ok;
+  const auto id = git_blob_id(content);
+  return std::memcmp(id.data(), e.oid, id.size()) == 0;
 }
 
 }  // namespace
 
-CleanCheck check_clean(const Repository& repo, const std::string& head_tree) {
-  if (!repo.work_tree() || head_tree.size() != 2 * kOidBytes) return CleanCheck::unknown;
+TrackedScan scan_tracked_files(const Repository& repo) {
+  TrackedScan scan;
+  if (!repo.work_tree()) return scan;
   std::string data;
   struct stat index_st {};
-  if (!read_whole(repo.index_file(), data, index_st)) return CleanCheck::unknown;
+  if (!read_whole(repo.index_file(), data, index_st)) return scan;
   std::vector<IndexEntry> entries;
-  std::string root_tree;
-  if (!parse_index(data, entries, root_tree) || root_tree != head_tree) {
-    return CleanCheck::unknown;
+  if (!parse_index(data, entries, scan.index_tree)) {
+    scan.index_tree.clear();
+    return scan;
   }
 
-  const std::string root = repo.work_tree()->string();
-  std::unordered_set<std::string_view> files, dirs;
-  files.reserve(entries.size());
-  for (const auto& e : entries) {
-    struct stat st {};
-    if (::lstat((root + "/" + e.path).c_str(), &st) != 0 || !entry_matches(e, st)) {
-      return CleanCheck::unknown;
+  const std::string root = repo.work_tree()->string() + "/";
+  auto matches = [&](size_t begin, size_t end) {
+    std::string path = root;
+    for (size_t i = begin; i < end; ++i) {
+      const IndexEntry& e = entries[i];
+      path.resize(root.size());
+      path += e.path;
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || !same_kind(e, st)) return false;
+      // Racily clean (written in the same clock tick as the index) or smudged (size 0,
+      // which git writes for such entries): the stat data proves nothing, the content does.
+      const bool racy = std::pair(st.st_mtim.tv_sec, st.st_mtim.tv_nsec) >=
+                        std::pair(index_st.st_mtim.tv_sec, index_st.st_mtim.tv_nsec);
+      const bool smudged = e.size == 0 && st.st_size != 0;
+      if (racy || smudged ? !content_matches(e, path, st) : !stat_matches(e, st)) return false;
     }
-    // Racily clean: changed in the same instant the index was written; only a content
-    // comparison could tell.
-    if (std::pair(st.st_mtim.tv_sec, st.st_mtim.tv_nsec) >=
-        std::pair(index_st.st_mtim.tv_sec, index_st.st_mtim.tv_nsec)) {
-      return CleanCheck::unknown;
-    }
-    files.insert(e.path);
-    for (size_t slash = e.path.find('/'); slash != std::string::npos;
-         slash = e.path.find('/', slash + 1)) {
-      dirs.insert(std::string_view(e.path).substr(0, slash));
-    }
+    return true;
+  };
+  // lstat() is most of the cost: split it over two threads when there is enough of it.
+  const size_t half = entries.size() > 512 ? entries.size() / 2 : entries.size();
+  bool second_half = true;
+  std::thread helper;
+  if (half < entries.size()) {
+    helper = std::thread([&] { second_half = matches(half, entries.size()); });
   }
-  return only_known_files(root, "", files, dirs) ? CleanCheck::clean : CleanCheck::unknown;
+  const bool first_half = matches(0, half);
+  if (helper.joinable()) helper.join();
+  scan.unchanged = first_half && second_half;
+  return scan;
 }
 
 }  // namespace perfguard

@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "core/clock.h"
-#include "git/clean_check.h"
 #include "git/git.h"
 
 namespace fs = std::filesystem;
@@ -156,7 +155,7 @@ Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
                       {"commit-tree", "--no-gpg-sign", "-m", snapshot_message(s, request.reason),
                        "-p", s.head, s.head + "^{tree}"},
                       kSnapshotIdentity));
-  bool clean = check_clean(repo, request.head_tree) == CleanCheck::clean;
+  bool clean = request.proven_clean;
   if (!clean) {
     ChildCommand status = quiet_git(repo, {"status", "--porcelain", "-z", "--untracked-files=all"},
                                     {{"GIT_OPTIONAL_LOCKS", "0"}});

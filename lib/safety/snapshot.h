@@ -32,10 +32,11 @@ struct Snapshot {
 };
 
 struct SnapshotRequest {
-  std::string tool;       // perf-rollback
-  std::string reason;     // "before rollback to HEAD~1 (1a2b3c4)"
-  std::string head_tree;  // HEAD's tree when the caller knows it: lets a clean tree be
-                          // proven clean without running `git status`
+  std::string tool;    // perf-rollback
+  std::string reason;  // "before rollback to HEAD~1 (1a2b3c4)"
+  // The caller has proven that nothing the step will discard differs from HEAD (see
+  // scan_tracked_files): no `git status` is needed, the snapshot is HEAD itself.
+  bool proven_clean = false;
 };
 
 // Makes the snapshot's commits without touching the user's index or work tree (a

@@ -1,11 +1,15 @@
 #include "steps/rollback_step.h"
 
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
 
+#include "git/clean_check.h"
 #include "git/git.h"
 #include "steps/preconditions.h"
 #include "steps/step_timer.h"
@@ -29,6 +33,21 @@ bool relative_to_head(const std::string& target) {
   return target.rfind("HEAD", 0) == 0 || target.rfind("@", 0) == 0;
 }
 
+// True when none of the NUL-separated paths (relative to the top) exists on disk.
+bool nothing_in_the_way(const Repository& repo, const std::string& paths) {
+  const std::string root = repo.work_tree()->string() + "/";
+  size_t pos = 0;
+  while (pos < paths.size()) {
+    size_t end = paths.find('\0', pos);
+    if (end == std::string::npos) end = paths.size();
+    struct stat st {};
+    const std::string path = root + paths.substr(pos, end - pos);
+    if (::lstat(path.c_str(), &st) == 0 || errno != ENOENT) return false;
+    pos = end + 1;
+  }
+  return true;
+}
+
 std::vector<std::string> split_status(const std::string& porcelain) {
   std::vector<std::string> lines;
   std::istringstream in(porcelain);
@@ -39,19 +58,48 @@ std::vector<std::string> split_status(const std::string& porcelain) {
   return lines;
 }
 
-// The target's commit and HEAD's tree, from one `git rev-parse`.
-Result<std::pair<std::string, std::string>> resolve_target(const Repository& repo,
-                                                           const std::string& target) {
+ChildCommand quiet(ChildCommand cmd) {
+  cmd.out = StreamMode::capture;
+  cmd.err = StreamMode::capture;
+  return cmd;
+}
+
+// The target, resolved while the tree is proven clean or not: `git rev-parse` for the
+// target's commit and HEAD's tree, `git diff-tree` for the paths the target has and HEAD
+// has not (an untracked file there would be overwritten), and an lstat() of every tracked
+// file, all at once.
+struct Resolution {
+  std::string target_oid;
+  bool proven_clean = false;
+};
+
+Result<Resolution> resolve_target(const Repository& repo, const std::string& target,
+                                  bool whole_tree) {
   if (target.empty() || target[0] == '-') {
     return make_error(ExitCode::usage, "'" + target + "' is not a revision");
   }
-  if (auto both = git_output(repo, {"rev-parse", target + "^{commit}", "HEAD^{tree}"})) {
-    std::istringstream lines(*both);
-    std::string commit, tree;
-    if (std::getline(lines, commit) && std::getline(lines, tree) && is_hex_oid(commit) &&
-        is_hex_oid(tree)) {
-      return std::pair(commit, tree);
+  auto rev_parse =
+      spawn(quiet(git_command(repo, {"rev-parse", target + "^{commit}", "HEAD^{tree}"})));
+  if (!rev_parse) return rev_parse.error();
+  std::optional<RunningChild> added;
+  if (whole_tree) {
+    auto child =
+        spawn(quiet(git_command(repo, {"diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                                       "--diff-filter=A", "HEAD", target + "^{commit}"})));
+    if (child) added.emplace(std::move(*child));
+  }
+  const TrackedScan scan = whole_tree ? scan_tracked_files(repo) : TrackedScan{};
+  const ChildOutcome resolved = rev_parse->wait();
+  std::istringstream lines(resolved.out);
+  std::string commit, tree;
+  if (resolved.success() && std::getline(lines, commit) && std::getline(lines, tree) &&
+      is_hex_oid(commit) && is_hex_oid(tree)) {
+    Resolution r{commit, scan.unchanged && scan.index_tree == tree};
+    if (added) {
+      const ChildOutcome paths = added->wait();
+      r.proven_clean = r.proven_clean && paths.success() && nothing_in_the_way(repo, paths.out);
     }
+    return r;
   }
   if (relative_to_head(target) && !rev_parse_commit(repo, "HEAD^")) {
     return make_error(ExitCode::refused, target + " does not exist: HEAD is the root commit");
@@ -76,7 +124,7 @@ StepRecord validate(const Repository& repo, const RollbackOptions& options, std:
       break;
     }
   }
-  return timer.finish(options.validate_threshold);
+  return timer.finish(options.validate_threshold, options.warn_only);
 }
 
 void add_validation(const Repository& repo, const RollbackOptions& options, RollbackRun& run) {
@@ -108,10 +156,10 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
   RollbackPlan plan;
   plan.head = *head;
   plan.target = options.target;
-  auto resolved = resolve_target(repo, options.target);
+  auto resolved = resolve_target(repo, options.target, options.paths.empty());
   if (!resolved) return resolved.error();
-  plan.target_oid = resolved->first;
-  plan.head_tree = resolved->second;
+  plan.target_oid = resolved->target_oid;
+  plan.proven_clean = resolved->proven_clean;
   plan.paths = options.paths;
   if (options.paths.empty()) {
     plan.git_args = {"reset", options.keep ? "--keep" : "--hard", plan.target_oid};
@@ -146,7 +194,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& pla
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
   SnapshotRequest request{
       options.tool, "before rollback to " + plan.target + " (" + short_oid(plan.target_oid) + ")",
-      plan.head_tree};
+      plan.proven_clean};
   auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, plan.head, request); });
   if (!snapshot) return snapshot.error();  // nothing was changed
   run.snapshot = *snapshot;
@@ -160,7 +208,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& pla
   ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
   if (!outcome.success()) run.git_error = git_message(outcome.err);
 
-  StepRecord record = timer.finish(options.rollback_threshold);
+  StepRecord record = timer.finish(options.rollback_threshold, options.warn_only);
   record.head_before = plan.head.oid;
   if (auto head = repo.head()) record.head_after = head->oid;
   record.labels = {
@@ -174,8 +222,11 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& pla
   return run;
 }
 
-Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
-                             const RollbackOptions& options) {
+namespace {
+
+// The preconditions of an undo, and the snapshot it would restore.
+Result<std::pair<Head, Snapshot>> check_undo(const Repository& repo, const std::string& id,
+                                             const RollbackOptions& options) {
   if (auto ok = require_work_tree(repo); !ok) return ok.error();
   auto head = require_born_head(repo);
   if (!head) return head.error();
@@ -192,22 +243,46 @@ Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
     return make_error(ExitCode::refused, "snapshot " + wanted->id + " was taken on " + was +
                                              " but " + now + ": switch back first");
   }
+  return std::pair(*head, *wanted);
+}
+
+}  // namespace
+
+Result<std::string> describe_undo(const Repository& repo, const std::string& id,
+                                  const RollbackOptions& options) {
+  auto checked = check_undo(repo, id, options);
+  if (!checked) return checked.error();
+  const Snapshot& s = checked->second;
+  std::ostringstream out;
+  out << "would snapshot the present state of HEAD " << short_oid(checked->first.oid) << "\n"
+      << "would restore snapshot " << s.id << ": HEAD " << short_oid(s.head)
+      << (s.branch.empty() ? " (detached)" : " on " + Head{s.branch, ""}.branch())
+      << (s.dirty ? " with its local changes" : ", clean") << " (" << s.reason << ")\n";
+  if (options.validate) out << "would validate: git status; git log --oneline -5\n";
+  return out.str();
+}
+
+Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
+                             const RollbackOptions& options) {
+  auto checked = check_undo(repo, id, options);
+  if (!checked) return checked.error();
+  const auto& [head, wanted] = *checked;
 
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
-  SnapshotRequest request{options.tool, "before undoing to snapshot " + wanted->id};
-  auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, *head, request); });
+  SnapshotRequest request{options.tool, "before undoing to snapshot " + wanted.id};
+  auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, head, request); });
   if (!snapshot) return snapshot.error();
   run.snapshot = *snapshot;
-  auto restored = timer.time("restore", [&] { return restore_snapshot(repo, *wanted); });
+  auto restored = timer.time("restore", [&] { return restore_snapshot(repo, wanted); });
   if (!restored) {
     timer.fail();
     run.git_error = restored.error().message;
   }
-  StepRecord record = timer.finish(options.rollback_threshold);
-  record.head_before = head->oid;
+  StepRecord record = timer.finish(options.rollback_threshold, options.warn_only);
+  record.head_before = head.oid;
   if (auto after = repo.head()) record.head_after = after->oid;
-  record.labels = {{"mode", "undo"}, {"undo", wanted->id}, {"snapshot", run.snapshot->id}};
+  record.labels = {{"mode", "undo"}, {"undo", wanted.id}, {"snapshot", run.snapshot->id}};
   run.records.push_back(std::move(record));
   add_validation(repo, options, run);
   return run;

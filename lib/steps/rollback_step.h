@@ -18,7 +18,9 @@ struct RollbackOptions {
   std::vector<std::string> paths;  // restore only these paths from the target
   bool keep = false;               // `reset --keep`: refuse to touch local changes
   bool validate = true;
-  bool force = false;  // run over a merge, rebase, cherry-pick, revert or bisect
+  bool force = false;
+  bool warn_only = false;  // a breach is recorded but exits 0  // run over a merge, rebase,
+                           // cherry-pick, revert or bisect
   Duration rollback_threshold = Duration::seconds(2);
   Duration validate_threshold = Duration::seconds(5);
   std::optional<Duration> rollback_timeout, validate_timeout;
@@ -32,7 +34,9 @@ struct RollbackPlan {
   Head head;
   std::string target;      // as the user wrote it
   std::string target_oid;  // the commit it names
-  std::string head_tree;   // HEAD's tree
+  // Nothing the reset would discard differs from HEAD: tracked files unchanged, nothing
+  // staged, no untracked file where the target has one. The snapshot needs no git status.
+  bool proven_clean = false;
   std::vector<std::string> paths;
   std::vector<std::string> git_args;  // the git command that moves the tree
 };
@@ -55,6 +59,10 @@ std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
 // the step "rollback"; then `git status` and `git log --oneline -5` as "validate".
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
                                  const RollbackOptions& options);
+
+// What --undo would do, for --dry-run; checks the same preconditions, changes nothing.
+Result<std::string> describe_undo(const Repository& repo, const std::string& id,
+                                  const RollbackOptions& options);
 
 // Puts back the named snapshot (the newest when `id` is empty), after taking a snapshot of
 // the present state so the undo can itself be undone. Timed as "rollback" (labelled

@@ -310,3 +310,66 @@ test_rollback_in_a_linked_worktree() {
   expect_eq "$(git -C wt rev-list --count HEAD)" 2 "worktree HEAD moved"
   expect_eq "$(git -C r rev-list --count HEAD)" 3 "main worktree untouched"
 }
+
+test_dry_run_undo_prints_plan_and_changes_nothing() {
+  make_repo r 3
+  echo local >r/file.txt
+  perf-rollback -C r -q || fail "rollback"
+  before=$(state_of r)
+  run perf-rollback -C r --undo --dry-run
+  expect_status 0
+  expect_stdout_contains "would restore snapshot"
+  expect_stdout_contains "with its local changes"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_eq "$(snapshot_count r)" 1 "no new snapshot"
+}
+
+test_list_snapshots_in_every_format() {
+  make_repo r 3
+  perf-rollback -C r -q || fail "rollback"
+  id=$(git -C r for-each-ref --format='%(refname:lstrip=3)' refs/perfguard/snapshots/)
+  run perf-rollback -C r --list-snapshots --format jsonl
+  expect_stdout_contains "{\"id\":\"$id\""
+  run perf-rollback -C r --list-snapshots --format csv
+  expect_eq "$(head -1 out)" "id,ref,commit,head,branch,dirty,created_at,tool,reason"
+  expect_eq "$(sed -n 2p out | cut -d, -f1)" "$id"
+  run perf-rollback -C r --list-snapshots --format tsv
+  expect_eq "$(sed -n 2p out | cut -f5)" "refs/heads/main"
+  run perf-rollback -C r --list-snapshots --json
+  expect_eq "$(head -c 8 out)" "[{\"id\":\"" "json array"
+}
+
+test_paths_are_relative_to_the_current_directory() {
+  make_repo r 1
+  mkdir -p r/sub && echo a1 >r/sub/a && echo top1 >r/a && git -C r add -A && git -C r commit -qm one
+  echo a2 >r/sub/a && echo top2 >r/a && git -C r add -A && git -C r commit -qm two
+  (cd r/sub && perf-rollback -q HEAD~1 -- a) || fail "rollback from sub"
+  expect_eq "$(cat r/sub/a)" a1 "sub/a restored"
+  expect_eq "$(cat r/a)" top2 "top-level a untouched"
+}
+
+test_untracked_file_where_the_target_has_one_is_snapshotted_and_restored() {
+  make_repo r 1
+  echo "tracked then" >r/gone.txt && git -C r add gone.txt && git -C r commit -qm add-gone
+  git -C r rm -q gone.txt && git -C r commit -qm rm-gone
+  echo "my own, untracked" >r/gone.txt
+  before=$(state_of r)
+  run perf-rollback -C r HEAD~1
+  expect_status 0
+  expect_eq "$(cat r/gone.txt)" "tracked then" "the target's file is checked out"
+  run perf-rollback -C r --undo
+  expect_status 0
+  expect_eq "$(state_of r)" "$before" "the untracked file is back"
+}
+
+test_untracked_files_elsewhere_survive_a_clean_rollback() {
+  make_repo r 3
+  echo mine >r/notes.txt
+  run perf-rollback -C r
+  expect_status 0
+  expect_eq "$(cat r/notes.txt)" mine "untouched"
+  run perf-rollback -C r --undo
+  expect_status 0
+  expect_eq "$(cat r/notes.txt)" mine "still there"
+  expect_eq "$(git -C r rev-list --count HEAD)" 3 "HEAD back"
+}

@@ -16,19 +16,31 @@ std::string head_tree(const std::filesystem::path& dir) {
   return out;
 }
 
-CleanCheck check(const std::filesystem::path& dir) {
+TrackedScan scan(const std::filesystem::path& dir) {
   auto repo = Repository::discover(dir);
   REQUIRE(repo.ok());
-  return check_clean(*repo, head_tree(dir));
+  return scan_tracked_files(*repo);
 }
 
-// A repository with nested directories, a symlink and an executable, committed, whose
-// index is written well after its files (so no entry is racily clean).
-std::filesystem::path settled_repo(const TempDir& tmp, const std::string& index_version = "2") {
+// Proven: tracked files unchanged and nothing staged.
+bool proven_clean(const std::filesystem::path& dir) {
+  TrackedScan s = scan(dir);
+  return s.unchanged && s.index_tree == head_tree(dir);
+}
+
+// A repository with nested directories, a symlink, an executable and (optionally) enough
+// files to use both scanning threads, committed, whose index is written well after its
+// files (so no entry is racily clean).
+std::filesystem::path settled_repo(const TempDir& tmp, const std::string& index_version = "2",
+                                   int extra_files = 0) {
   auto dir = make_repo(tmp, 1);
   sh(dir,
      "mkdir -p a/b && echo x > a/b/x && echo y > a/y && ln -s a/y link && "
-     "printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && git add -A && git commit -qm more");
+     "printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && mkdir -p many && "
+     "i=0; while [ $i -lt " +
+         std::to_string(extra_files) +
+         " ]; do echo $i > many/f$i; "
+         "i=$((i+1)); done && git add -A && git commit -qm more");
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   sh(dir, "git update-index --index-version " + index_version +
               " && git update-index --refresh >/dev/null");
@@ -41,51 +53,61 @@ TEST_CASE("a committed, untouched tree is proven clean") {
   TempDir tmp;
   auto dir = settled_repo(tmp);
   REQUIRE(sh(dir, "git status --porcelain").empty());
-  CHECK(check(dir) == CleanCheck::clean);
+  CHECK(proven_clean(dir));
+}
+
+TEST_CASE("a large tree is scanned on two threads and still proven clean") {
+  TempDir tmp;
+  auto dir = settled_repo(tmp, "2", 1500);
+  CHECK(proven_clean(dir));
+  sh(dir, "echo changed > many/f1400");  // in the second thread's half
+  CHECK_FALSE(proven_clean(dir));
 }
 
 TEST_CASE("index version 4 (prefix-compressed names) is read too") {
   TempDir tmp;
-  auto dir = settled_repo(tmp, "4");
-  CHECK(check(dir) == CleanCheck::clean);
+  auto dir = settled_repo(tmp, "4", 50);
+  CHECK(proven_clean(dir));
 }
 
-TEST_CASE("anything git status would show is never called clean") {
-  TempDir tmp;
+TEST_CASE("a change to a tracked file or to the index is never called clean") {
   const char* changes[] = {
-      "echo changed > a/y",                                  // same size, new content
-      "echo staged > s && git add s",                        // staged
-      "echo new > a/b/untracked",                            // untracked in a known directory
-      "mkdir n && echo n > n/f",                             // untracked directory
-      "rm a/b/x",                                            // deleted
-      "chmod -x run.sh",                                     // mode change
-      "rm link && ln -s a/b/x link",                         // symlink retargeted
-      "echo '*.log' > .git/info/exclude && echo l > x.log",  // ignored: git is asked
+      "echo changed > a/y",                       // same size, new content
+      "echo staged > s && git add s",             // staged
+      "rm a/b/x",                                 // deleted
+      "chmod -x run.sh",                          // mode change
+      "rm link && ln -s a/b/x link",              // symlink retargeted
+      "echo z > a/y && touch -r .git/index a/y",  // racy: as new as the index, new content
   };
   for (const char* change : changes) {
     CAPTURE(change);
     TempDir t;
     auto dir = settled_repo(t);
     sh(dir, change);
-    CHECK(check(dir) == CleanCheck::unknown);
+    CHECK_FALSE(proven_clean(dir));
   }
 }
 
-TEST_CASE("a cache-tree that does not match HEAD's tree is not clean") {
+TEST_CASE("a racy entry whose content is unchanged is proven by its content") {
   TempDir tmp;
   auto dir = settled_repo(tmp);
-  auto repo = Repository::discover(dir);
-  REQUIRE(repo.ok());
-  std::string parent_tree = sh(dir, "git rev-parse HEAD~1^{tree}");
-  parent_tree.pop_back();
-  CHECK(check_clean(*repo, parent_tree) == CleanCheck::unknown);
-  CHECK(check_clean(*repo, "") == CleanCheck::unknown);
+  sh(dir,
+     "cp a/y a/y.tmp && mv a/y.tmp a/y && git update-index --refresh >/dev/null"
+     " && touch -r .git/index a/y");
+  CHECK(proven_clean(dir));
 }
 
-TEST_CASE("a file written after the index is racy and left to git") {
+TEST_CASE("untracked files are not the scan's business") {
   TempDir tmp;
   auto dir = settled_repo(tmp);
-  // Same content, rewritten: stat data differs, so it cannot be proven clean.
-  sh(dir, "cp a/y a/y.tmp && mv a/y.tmp a/y");
-  CHECK(check(dir) == CleanCheck::unknown);
+  sh(dir, "echo new > a/untracked");
+  CHECK(proven_clean(dir));
+}
+
+TEST_CASE("an index whose cache-tree is invalid names no tree") {
+  TempDir tmp;
+  auto dir = settled_repo(tmp);
+  sh(dir, "echo z > a/z && git add a/z && git rm -q --cached a/z");
+  TrackedScan s = scan(dir);
+  CHECK(s.index_tree.empty());
 }
