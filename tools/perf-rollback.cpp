@@ -147,13 +147,13 @@ int main(int argc, char** argv) {
       }
       run = run_undo(session->repository, undo, options);
     } else {
-      auto plan = plan_rollback(session->repository, options);
-      if (!plan) return report_error(tool, plan.error());
       if (dry_run) {
+        auto plan = plan_rollback(session->repository, options);
+        if (!plan) return report_error(tool, plan.error());
         std::fputs(describe_plan(session->repository, *plan, options).c_str(), stdout);
         return 0;
       }
-      run = run_rollback(session->repository, *plan, options);
+      run = run_rollback(session->repository, options);
     }
     if (!run) return report_error(tool, run.error());
 

@@ -114,7 +114,7 @@ ChildCommand quiet_git(const Repository& repo, std::vector<std::string> args,
   return cmd;
 }
 
-Result<std::string> finish(Result<RunningChild> child, const std::string& what) {
+Result<std::string> wait_output(Result<RunningChild> child, const std::string& what) {
   if (!child) return child.error();
   ChildOutcome outcome = child->wait();
   if (!outcome.success()) {
@@ -130,13 +130,20 @@ Result<std::string> commit_tree(const Repository& repo, const std::string& tree,
   std::vector<std::string> args = {"commit-tree", "--no-gpg-sign", "-m", message};
   for (const auto& p : parents) args.insert(args.end(), {"-p", p});
   args.push_back(tree);
-  return finish(spawn(quiet_git(repo, args, kSnapshotIdentity)), "git commit-tree");
+  return wait_output(spawn(quiet_git(repo, args, kSnapshotIdentity)), "git commit-tree");
 }
 
 }  // namespace
 
-Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
-                                  const SnapshotRequest& request) {
+PendingSnapshot::PendingSnapshot(const Repository& repo, Snapshot snapshot,
+                                 Result<RunningChild> clean_commit)
+    : repo_(&repo), snapshot_(std::move(snapshot)), clean_commit_(std::move(clean_commit)) {}
+
+PendingSnapshot::PendingSnapshot(PendingSnapshot&&) noexcept = default;
+PendingSnapshot::~PendingSnapshot() = default;
+
+Result<PendingSnapshot> begin_snapshot(const Repository& repo, const Head& head,
+                                       const SnapshotRequest& request) {
   if (head.unborn()) {
     return make_error(ExitCode::refused, "cannot take a snapshot: HEAD has no commit yet");
   }
@@ -147,53 +154,65 @@ Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
   s.branch = head.ref;
   s.tool = request.tool;
   s.reason = request.reason;
-
-  // Make the commit a clean tree needs (the usual case on the hot path) while finding out
-  // whether the tree is clean; the commit is simply left unreferenced when it is not.
+  // The commit a clean tree needs (the usual case on the hot path), made while the caller
+  // finds out whether the tree is clean; simply left unreferenced when it is not.
   auto clean_commit =
       spawn(quiet_git(repo,
                       {"commit-tree", "--no-gpg-sign", "-m", snapshot_message(s, request.reason),
                        "-p", s.head, s.head + "^{tree}"},
                       kSnapshotIdentity));
-  bool clean = request.proven_clean;
+  return PendingSnapshot(repo, std::move(s), std::move(clean_commit));
+}
+
+Result<Snapshot> PendingSnapshot::finish(bool proven_clean) {
+  const Repository& repo = *repo_;
+  Snapshot s = snapshot_;
+  bool clean = proven_clean;
   if (!clean) {
     ChildCommand status = quiet_git(repo, {"status", "--porcelain", "-z", "--untracked-files=all"},
                                     {{"GIT_OPTIONAL_LOCKS", "0"}});
-    auto status_out = finish(spawn(status), "git status");
+    auto status_out = wait_output(spawn(status), "git status");
     if (!status_out) return status_out.error();
     clean = status_out->empty();
   }
-  auto clean_oid = finish(std::move(clean_commit), "git commit-tree");
+  auto clean_oid = wait_output(std::move(clean_commit_), "git commit-tree");
 
   if (clean) {
     if (!clean_oid) return clean_oid.error();
     s.commit = *clean_oid;
-  } else {
-    s.dirty = true;
-    TempIndex index_copy(repo, s.id, "index");
-    TempIndex worktree_copy(repo, s.id, "worktree");
-    auto index_tree_child = spawn(quiet_git(repo, {"write-tree"}, with_identity(index_copy.env())));
-    auto add = finish(spawn(quiet_git(repo, {"add", "-A"}, worktree_copy.env())), "git add -A");
-    auto index_tree = finish(std::move(index_tree_child), "git write-tree");
-    if (!index_tree) {
-      return make_error(ExitCode::refused,
-                        "cannot take a snapshot of an index with unresolved conflicts: resolve "
-                        "them (git add) or abort the operation first");
-    }
-    if (!add) return add.error();
-    auto worktree_tree =
-        finish(spawn(quiet_git(repo, {"write-tree"}, worktree_copy.env())), "git write-tree");
-    if (!worktree_tree) return worktree_tree.error();
-    auto index_commit =
-        commit_tree(repo, *index_tree, {s.head}, "perfguard snapshot " + s.id + ": index\n");
-    if (!index_commit) return index_commit.error();
-    s.index_commit = *index_commit;
-    auto commit = commit_tree(repo, *worktree_tree, {s.head, s.index_commit},
-                              snapshot_message(s, request.reason));
-    if (!commit) return commit.error();
-    s.commit = *commit;
+    return s;
   }
+  s.dirty = true;
+  TempIndex index_copy(repo, s.id, "index");
+  TempIndex worktree_copy(repo, s.id, "worktree");
+  auto index_tree_child = spawn(quiet_git(repo, {"write-tree"}, with_identity(index_copy.env())));
+  auto add = wait_output(spawn(quiet_git(repo, {"add", "-A"}, worktree_copy.env())), "git add -A");
+  auto index_tree = wait_output(std::move(index_tree_child), "git write-tree");
+  if (!index_tree) {
+    return make_error(ExitCode::refused,
+                      "cannot take a snapshot of an index with unresolved conflicts: resolve "
+                      "them (git add) or abort the operation first");
+  }
+  if (!add) return add.error();
+  auto worktree_tree =
+      wait_output(spawn(quiet_git(repo, {"write-tree"}, worktree_copy.env())), "git write-tree");
+  if (!worktree_tree) return worktree_tree.error();
+  auto index_commit =
+      commit_tree(repo, *index_tree, {s.head}, "perfguard snapshot " + s.id + ": index\n");
+  if (!index_commit) return index_commit.error();
+  s.index_commit = *index_commit;
+  auto commit =
+      commit_tree(repo, *worktree_tree, {s.head, s.index_commit}, snapshot_message(s, s.reason));
+  if (!commit) return commit.error();
+  s.commit = *commit;
   return s;
+}
+
+Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
+                                  const SnapshotRequest& request) {
+  auto pending = begin_snapshot(repo, head, request);
+  if (!pending) return pending.error();
+  return pending->finish(request.proven_clean);
 }
 
 Status save_snapshot(const Repository& repo, const Snapshot& snapshot) {

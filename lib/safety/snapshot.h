@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "git/repository.h"
+#include "process/runner.h"
 
 namespace perfguard {
 
@@ -38,6 +39,31 @@ struct SnapshotRequest {
   // scan_tracked_files): no `git status` is needed, the snapshot is HEAD itself.
   bool proven_clean = false;
 };
+
+// A snapshot being made. Begun early, so that the commit a clean tree needs is written
+// while the caller proves the tree clean (or not); finished once it knows. Nothing the
+// user can see changes until save_snapshot writes the ref; a pending snapshot that is
+// dropped leaves at most an unreferenced object behind.
+class PendingSnapshot {
+ public:
+  PendingSnapshot(PendingSnapshot&&) noexcept;
+  ~PendingSnapshot();
+
+  // Makes the snapshot's commits: with `proven_clean`, HEAD's tree; otherwise `git status`
+  // decides, and a dirty tree is captured through a temporary index.
+  Result<Snapshot> finish(bool proven_clean);
+
+ private:
+  friend Result<PendingSnapshot> begin_snapshot(const Repository&, const Head&,
+                                                const SnapshotRequest&);
+  PendingSnapshot(const Repository& repo, Snapshot snapshot, Result<RunningChild> clean_commit);
+  const Repository* repo_;
+  Snapshot snapshot_;
+  Result<RunningChild> clean_commit_;
+};
+
+Result<PendingSnapshot> begin_snapshot(const Repository& repo, const Head& head,
+                                       const SnapshotRequest& request);
 
 // Makes the snapshot's commits without touching the user's index or work tree (a
 // temporary index file is used for the trees). Until save_snapshot writes its ref, nothing

@@ -141,7 +141,10 @@ void add_validation(const Repository& repo, const RollbackOptions& options, Roll
 
 }  // namespace
 
-Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options) {
+namespace {
+
+// Every precondition of a rollback, checked from git's files before anything runs.
+Result<Head> check_rollback(const Repository& repo, const RollbackOptions& options) {
   if (auto ok = require_work_tree(repo); !ok) return ok.error();
   auto head = require_born_head(repo);
   if (!head) return head.error();
@@ -152,9 +155,13 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
   if (options.keep && !options.paths.empty()) {
     return make_error(ExitCode::usage, "--keep applies to a whole-tree rollback, not to paths");
   }
+  return head;
+}
 
+Result<RollbackPlan> resolve_plan(const Repository& repo, const RollbackOptions& options,
+                                  const Head& head) {
   RollbackPlan plan;
-  plan.head = *head;
+  plan.head = head;
   plan.target = options.target;
   auto resolved = resolve_target(repo, options.target, options.paths.empty());
   if (!resolved) return resolved.error();
@@ -168,6 +175,14 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
     plan.git_args.insert(plan.git_args.end(), options.paths.begin(), options.paths.end());
   }
   return plan;
+}
+
+}  // namespace
+
+Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options) {
+  auto head = check_rollback(repo, options);
+  if (!head) return head.error();
+  return resolve_plan(repo, options, *head);
 }
 
 std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
@@ -188,15 +203,29 @@ std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
   return out.str();
 }
 
-Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
-                                 const RollbackOptions& options) {
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options) {
+  auto head = check_rollback(repo, options);
+  if (!head) return head.error();
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
-  SnapshotRequest request{
-      options.tool, "before rollback to " + plan.target + " (" + short_oid(plan.target_oid) + ")",
-      plan.proven_clean};
-  auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, plan.head, request); });
+  // The snapshot's commit is begun first, so that it is written while the target is
+  // resolved and the tree proven clean (or not); its ref is written only once the plan
+  // stands, so a refusal changes nothing.
+  std::optional<RollbackPlan> planned;
+  auto snapshot = timer.time("snapshot", [&]() -> Result<Snapshot> {
+    auto pending =
+        begin_snapshot(repo, *head, {options.tool, "before rollback to " + options.target});
+    if (!pending) return pending.error();
+    auto plan = resolve_plan(repo, options, *head);
+    if (!plan) return plan.error();
+    planned = *plan;
+    auto taken = pending->finish(plan->proven_clean);
+    if (!taken) return taken;
+    if (auto saved = save_snapshot(repo, *taken); !saved) return saved.error();
+    return taken;
+  });
   if (!snapshot) return snapshot.error();  // nothing was changed
+  const RollbackPlan& plan = *planned;
   run.snapshot = *snapshot;
   crash_point("after-snapshot");
 
@@ -210,7 +239,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& pla
 
   StepRecord record = timer.finish(options.rollback_threshold, options.warn_only);
   record.head_before = plan.head.oid;
-  if (auto head = repo.head()) record.head_after = head->oid;
+  if (auto after = repo.head()) record.head_after = after->oid;
   record.labels = {
       {"target", plan.target},
       {"target_oid", plan.target_oid},

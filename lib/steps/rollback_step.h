@@ -55,10 +55,11 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
 std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
                           const RollbackOptions& options);
 
-// Snapshot, then `git reset --hard TARGET` (or `--keep`, or a restore of PATHs), timed as
-// the step "rollback"; then `git status` and `git log --oneline -5` as "validate".
-Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
-                                 const RollbackOptions& options);
+// Checks, resolves and snapshots (span "snapshot"), then `git reset --hard TARGET` (or
+// `--keep`, or a restore of PATHs; span "reset" or "restore"), timed as the step
+// "rollback"; then `git status` and `git log --oneline -5` as "validate". Refusals and a
+// bad target are errors, as from plan_rollback, and change nothing.
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options);
 
 // What --undo would do, for --dry-run; checks the same preconditions, changes nothing.
 Result<std::string> describe_undo(const Repository& repo, const std::string& id,
