@@ -1,7 +1,7 @@
 #include "cli/common.h"
 
+#include <cctype>
 #include <cstdio>
-#include <regex>
 
 #include "core/version.h"
 #include "git/git.h"
@@ -14,13 +14,22 @@ namespace perfguard {
 
 namespace {
 
+bool is_label_key(const std::string& key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<Labels> parse_labels(const std::vector<std::string>& items) {
-  static const std::regex key_pattern("[A-Za-z0-9_.-]+");
   Labels labels;
   for (const auto& item : items) {
     auto eq = item.find('=');
     std::string key = item.substr(0, eq);
-    if (eq == std::string::npos || !std::regex_match(key, key_pattern)) {
+    if (eq == std::string::npos || !is_label_key(key)) {
       return make_error(ExitCode::usage, "bad label '" + item +
                                              "': expected key=value, the key made of letters, "
                                              "digits, '_', '.' or '-'");

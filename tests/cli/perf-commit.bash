@@ -380,3 +380,14 @@ test_warn_only_records_the_exit_code_it_gives() {
   expect_status 0
   expect_sql "$(store_of r)" "select status, exit_code from step_results" "breach|0"
 }
+
+test_bad_label_is_a_usage_error_and_commits_nothing() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x -k "no equals sign"
+  expect_status 2
+  expect_stderr_contains "bad label 'no equals sign'"
+  run perf-commit -C r -m x -k "sp ace=1"
+  expect_status 2
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
+}
