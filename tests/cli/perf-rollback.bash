@@ -244,14 +244,27 @@ test_undo_refuses_on_another_branch() {
 }
 
 # Every commit reachable and every change recoverable after a kill at PERFGUARD_TEST_FAULT.
+# wait_for_session SID: until every process of that session (the tool and the git
+# children it started in their own process groups) has exited.
+wait_for_session() {
+  local i
+  for i in $(seq 1 200); do
+    pgrep -s "$1" >/dev/null || return 0
+    sleep 0.05
+  done
+  fail "processes of session $1 still running"
+}
+
 expect_recoverable_after_kill() {
   local fault=$1
   make_dirty_repo r
   before=$(state_of r)
-  PERFGUARD_TEST_FAULT=$fault perf-rollback -C r HEAD~2 >/dev/null 2>&1
+  PERFGUARD_TEST_FAULT=$fault setsid perf-rollback -C r HEAD~2 >/dev/null 2>&1 &
+  pid=$!
+  wait $pid
   status=$?
   expect_status 137
-  sleep 0.5  # the orphaned git reset, if any, finishes or dies
+  wait_for_session $pid  # the orphaned git reset, if any, finishes
   expect_eq "$(snapshot_count r)" 1 "the snapshot ref exists"
   git -C r merge-base --is-ancestor "$(echo "$before" | awk 'NR==1{print $2}')" \
     "$(git -C r for-each-ref --format='%(objectname)' refs/perfguard/snapshots/)" ||
@@ -280,10 +293,10 @@ test_kill_9_at_random_moments_loses_nothing() {
     setsid perf-rollback -C r HEAD~2 -q >/dev/null 2>&1 &
     pid=$!
     sleep $delay
-    kill -9 -- -$pid 2>/dev/null
+    pkill -KILL -s $pid  # the tool and every git it started, as a power cut would
     wait $pid 2>/dev/null
-    sleep 0.2
-    rm -f r/.git/index.lock
+    wait_for_session $pid
+    rm -f r/.git/index.lock  # left by a killed git: nothing is running any more
     if [[ $(snapshot_count r) -gt 0 ]]; then
       perf-rollback -C r --undo "$(git -C r for-each-ref --sort=refname --format='%(refname:lstrip=3)' refs/perfguard/snapshots/ | head -1)" -q --no-validate ||
         fail "undo after a kill at ${delay}s"
