@@ -208,8 +208,256 @@ WHERE s.started_us >= (CAST(strftime('%s', 'now') AS INTEGER) - 7 * 86400) * 100
 ORDER BY s.duration_us DESC, s.started_us DESC;
 )sql";
 
+// Version 2: slimmer rows (under 150 bytes a step with two child spans, from about 195), the
+// per-hour rollups that make the analytics fast, and the baselines.
+//  - Step and span names are interned in `names`; a status is a small integer. The v1 tables
+//    `steps` and `spans` become views with exactly their old columns, so every v1 query, view
+//    and `DELETE FROM steps` still works; the data lives in step_rows and span_rows.
+//  - head_after is x'' (an empty blob, no bytes) when it equals head_before, as for every
+//    validation; NULL still means empty (an unborn HEAD).
+//  - No index on (step, time): it cost 25 bytes a step. Time ranges go through step_hours,
+//    whose rows list the ids of each hour's steps (sorted, as varint deltas: about a byte a
+//    step, as step ids grow with time while steps are recorded), and Store::record checks
+//    for a record already stored through the same lists. first_id and last_id bound them.
+//  - step_hours: one row per step name per UTC hour (hour = started_us / 3600000000): how
+//    many steps ended in each status, the id range, and of the completed steps (ok and
+//    breach) the sum of durations, the sum of squared deviations from their mean (m2, so
+//    that hours merge into an exact standard deviation), min, max and a log-linear histogram
+//    (lib/stats/histogram.h; about two bytes a step). Counts, mean, stddev, min and max read
+//    from it are exact, percentiles within 0.78%. Store::record keeps the rows in the same
+//    transaction as the steps; rows added by other means (plain SQL) are
+//    rolled up by the next writer (meta 'rolled_up_to' holds the last step id rolled up);
+//    a deleted or changed step marks its hour stale (triggers below, which also set meta
+//    'stale_hours') and readers then read that hour's steps themselves, until the next write
+//    to it, or the next perf-baseline command (catch_up_rollups), rebuilds the row.
+//  - baselines: see lib/baseline/baseline.h. At most one active baseline per
+//    (step, scope, repo, branch); replaced ones stay, inactive.
+constexpr std::string_view kVersion2 = R"sql(
+CREATE TABLE names (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+INSERT INTO names (name) SELECT step FROM steps GROUP BY step ORDER BY min(id);
+INSERT OR IGNORE INTO names (name) SELECT name FROM spans GROUP BY name ORDER BY min(step_id);
+
+CREATE TABLE step_rows (
+  id INTEGER PRIMARY KEY,
+  trace_id INTEGER NOT NULL,
+  name_id INTEGER NOT NULL REFERENCES names (id),
+  started_us INTEGER NOT NULL,
+  duration_us INTEGER NOT NULL,
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),
+  threshold_us INTEGER,
+  exit_code INTEGER NOT NULL,
+  context_id INTEGER NOT NULL REFERENCES contexts (id),
+  head_before BLOB,
+  head_after BLOB,
+  cpu_user_us INTEGER,
+  cpu_sys_us INTEGER,
+  max_rss_kb INTEGER,
+  labels TEXT
+);
+INSERT INTO step_rows (id, trace_id, name_id, started_us, duration_us, status, threshold_us,
+  exit_code, context_id, head_before, head_after, cpu_user_us, cpu_sys_us, max_rss_kb, labels)
+SELECT s.id, s.trace_id, n.id, s.started_us, s.duration_us,
+  CASE s.status WHEN 'ok' THEN 0 WHEN 'breach' THEN 1 WHEN 'failed' THEN 2
+    WHEN 'timeout' THEN 3 ELSE 4 END,
+  s.threshold_us, s.exit_code, s.context_id, s.head_before,
+  CASE WHEN s.head_after = s.head_before THEN x'' ELSE s.head_after END,
+  s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb, s.labels
+FROM steps AS s JOIN names AS n ON n.name = s.step
+ORDER BY s.id;
+
+CREATE TABLE span_rows (
+  step_id INTEGER NOT NULL REFERENCES step_rows (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  parent_seq INTEGER,
+  name_id INTEGER NOT NULL REFERENCES names (id),
+  offset_us INTEGER NOT NULL,
+  duration_us INTEGER NOT NULL,
+  exit_code INTEGER,
+  cpu_user_us INTEGER,
+  cpu_sys_us INTEGER,
+  max_rss_kb INTEGER,
+  PRIMARY KEY (step_id, seq)
+) WITHOUT ROWID;
+INSERT INTO span_rows (step_id, seq, parent_seq, name_id, offset_us, duration_us, exit_code,
+  cpu_user_us, cpu_sys_us, max_rss_kb)
+SELECT p.step_id, p.seq, p.parent_seq, n.id, p.offset_us, p.duration_us, p.exit_code,
+  p.cpu_user_us, p.cpu_sys_us, p.max_rss_kb
+FROM spans AS p JOIN names AS n ON n.name = p.name
+ORDER BY p.step_id, p.seq;
+
+-- The v1 views read `steps` and `spans` by name and keep working over the views below.
+DROP TABLE spans;
+DROP TABLE steps;
+
+CREATE VIEW steps AS
+SELECT
+  s.id AS id,
+  s.trace_id AS trace_id,
+  n.name AS step,
+  s.started_us AS started_us,
+  s.duration_us AS duration_us,
+  CASE s.status WHEN 0 THEN 'ok' WHEN 1 THEN 'breach' WHEN 2 THEN 'failed'
+    WHEN 3 THEN 'timeout' ELSE 'interrupted' END AS status,
+  s.threshold_us AS threshold_us,
+  s.exit_code AS exit_code,
+  s.context_id AS context_id,
+  s.head_before AS head_before,
+  CASE WHEN s.head_after = x'' THEN s.head_before ELSE s.head_after END AS head_after,
+  s.cpu_user_us AS cpu_user_us,
+  s.cpu_sys_us AS cpu_sys_us,
+  s.max_rss_kb AS max_rss_kb,
+  s.labels AS labels
+FROM step_rows AS s JOIN names AS n ON n.id = s.name_id;
+
+
+CREATE VIEW spans AS
+SELECT
+  p.step_id AS step_id,
+  p.seq AS seq,
+  p.parent_seq AS parent_seq,
+  n.name AS name,
+  p.offset_us AS offset_us,
+  p.duration_us AS duration_us,
+  p.exit_code AS exit_code,
+  p.cpu_user_us AS cpu_user_us,
+  p.cpu_sys_us AS cpu_sys_us,
+  p.max_rss_kb AS max_rss_kb
+FROM span_rows AS p JOIN names AS n ON n.id = p.name_id;
+
+-- v1 code that deletes steps (or spans) still works, and keeps the rollups right.
+CREATE TRIGGER steps_delete INSTEAD OF DELETE ON steps
+BEGIN
+  DELETE FROM step_rows WHERE id = old.id;
+END;
+CREATE TRIGGER spans_delete INSTEAD OF DELETE ON spans
+BEGIN
+  DELETE FROM span_rows WHERE step_id = old.step_id AND seq = old.seq;
+END;
+
+CREATE TABLE step_hours (
+  name_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  n_ok INTEGER NOT NULL DEFAULT 0,
+  n_breach INTEGER NOT NULL DEFAULT 0,
+  n_failed INTEGER NOT NULL DEFAULT 0,
+  n_timeout INTEGER NOT NULL DEFAULT 0,
+  n_interrupted INTEGER NOT NULL DEFAULT 0,
+  first_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  stale INTEGER NOT NULL DEFAULT 0,
+  sum_us INTEGER,
+  m2 REAL,
+  min_us INTEGER,
+  max_us INTEGER,
+  histogram BLOB,
+  ids BLOB,
+  PRIMARY KEY (name_id, hour)
+) WITHOUT ROWID;
+
+CREATE TRIGGER step_rows_deleted AFTER DELETE ON step_rows
+BEGIN
+  UPDATE step_hours SET stale = 1
+    WHERE name_id = old.name_id AND hour = old.started_us / 3600000000;
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('stale_hours', '1');
+END;
+
+CREATE TRIGGER step_rows_changed
+AFTER UPDATE OF name_id, started_us, duration_us, status ON step_rows
+BEGIN
+  UPDATE step_hours SET stale = 1
+    WHERE name_id = old.name_id AND hour = old.started_us / 3600000000;
+  INSERT INTO step_hours (name_id, hour, first_id, last_id, stale)
+    VALUES (new.name_id, new.started_us / 3600000000, new.id, new.id, 1)
+    ON CONFLICT (name_id, hour) DO UPDATE SET stale = 1,
+      first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('stale_hours', '1');
+END;
+
+-- Steps from the last seven days, found through the hours' id ranges instead of a scan.
+DROP VIEW slowest_recent;
+CREATE VIEW slowest_recent AS
+SELECT
+  s.id AS id,
+  printf('%016x', s.trace_id) AS trace_id,
+  n.name AS step,
+  c.repo AS repo,
+  c.branch AS branch,
+  CASE s.status WHEN 0 THEN 'ok' WHEN 1 THEN 'breach' WHEN 2 THEN 'failed'
+    WHEN 3 THEN 'timeout' ELSE 'interrupted' END AS status,
+  strftime('%Y-%m-%dT%H:%M:%S', s.started_us / 1000000, 'unixepoch')
+    || printf('.%06dZ', s.started_us % 1000000) AS started_at,
+  s.duration_us / 1000.0 AS duration_ms,
+  s.threshold_us / 1000.0 AS threshold_ms
+FROM step_rows AS s
+  JOIN names AS n ON n.id = s.name_id
+  JOIN contexts AS c ON c.id = s.context_id
+WHERE s.id >= coalesce((SELECT min(first_id) FROM step_hours
+    WHERE hour >= (CAST(strftime('%s', 'now') AS INTEGER) - 7 * 86400) / 3600), 0)
+  AND s.started_us >= (CAST(strftime('%s', 'now') AS INTEGER) - 7 * 86400) * 1000000
+ORDER BY s.duration_us DESC, s.started_us DESC;
+
+CREATE TABLE baselines (
+  id INTEGER PRIMARY KEY,
+  step TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('all', 'repo', 'branch')),
+  repo TEXT NOT NULL DEFAULT '',
+  branch TEXT NOT NULL DEFAULT '',
+  active INTEGER NOT NULL DEFAULT 1,
+  computed_us INTEGER NOT NULL,
+  window_us INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  min_us REAL,
+  p50_us REAL,
+  p75_us REAL,
+  p90_us REAL,
+  p95_us REAL,
+  p99_us REAL,
+  max_us REAL,
+  mean_us REAL,
+  stddev_us REAL,
+  mad_us REAL,
+  multiplier REAL NOT NULL,
+  min_change REAL NOT NULL,
+  reason TEXT NOT NULL,
+  replaces_id INTEGER REFERENCES baselines (id),
+  deactivated_us INTEGER
+);
+CREATE UNIQUE INDEX baselines_one_active ON baselines (step, scope, repo, branch) WHERE active;
+
+CREATE VIEW active_baselines AS
+SELECT
+  id,
+  step,
+  scope,
+  repo,
+  branch,
+  strftime('%Y-%m-%dT%H:%M:%S', computed_us / 1000000, 'unixepoch')
+    || printf('.%06dZ', computed_us % 1000000) AS computed_at,
+  window_us / 1000.0 AS window_ms,
+  n,
+  min_us / 1000.0 AS min_ms,
+  p50_us / 1000.0 AS p50_ms,
+  p75_us / 1000.0 AS p75_ms,
+  p90_us / 1000.0 AS p90_ms,
+  p95_us / 1000.0 AS p95_ms,
+  p99_us / 1000.0 AS p99_ms,
+  max_us / 1000.0 AS max_ms,
+  mean_us / 1000.0 AS mean_ms,
+  stddev_us / 1000.0 AS stddev_ms,
+  mad_us / 1000.0 AS mad_ms,
+  multiplier,
+  reason
+FROM baselines
+WHERE active
+ORDER BY step, scope, repo, branch;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
+    {2, kVersion2},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,

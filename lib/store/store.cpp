@@ -8,14 +8,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "output/json.h"
 #include "store/schema.h"
+#include "store/step_hours.h"
 
 namespace perfguard {
 
@@ -132,6 +136,13 @@ Status migrate(sqlite3* db, const fs::path& path) {
                           "cannot migrate the schema to version " + std::to_string(m.to_version));
     }
   }
+  // Version 2 added the hourly rollups: build them for the steps a version 1 file holds.
+  if (version < 2) {
+    HourRollups rollups(db);
+    if (!rollups.catch_up() || !rollups.flush()) {
+      return sqlite_error(db, path, "cannot roll up the recorded steps");
+    }
+  }
   if (!tx.commit()) return sqlite_error(db, path, "cannot create the schema");
   return {};
 }
@@ -203,19 +214,27 @@ Status create_store_file(const fs::path& path) {
   return store_error(path, kWhat, std::strerror(errno));
 }
 
-bool is_hex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
+// The value of a hex digit, or -1, by table: HEADs are random digits, on which the
+// branches of a range test mispredict (they were a tenth of a bulk import's time).
+constexpr auto kHexValues = [] {
+  std::array<signed char, 256> t{};
+  for (int i = 0; i < 256; ++i) {
+    t[i] = static_cast<signed char>(i >= '0' && i <= '9'   ? i - '0'
+                                    : i >= 'a' && i <= 'f' ? i - 'a' + 10
+                                    : i >= 'A' && i <= 'F' ? i - 'A' + 10
+                                                           : -1);
   }
-  return true;
-}
+  return t;
+}();
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
+  return kHexValues[static_cast<unsigned char>(c)];
+}
+
+bool is_hex(std::string_view s) {
+  int all = 0;
+  for (char c : s) all |= hex_value(c);
+  return all >= 0;
 }
 
 // A HEAD is stored as its binary object id (20 bytes for SHA-1, 32 for SHA-256), NULL when
@@ -278,11 +297,24 @@ std::string labels_json(const Labels& labels) {
 
 // The statements one record() needs, prepared once per call (not at open: most processes
 // open the store to write one record or to read, never both).
+// A child span as a row of span_rows, waiting for its INSERT.
+struct PendingSpan {
+  const Span* span;
+  int seq;
+  std::optional<int> parent_seq;
+  std::int64_t name_id;
+};
+
 struct RecordStatements {
   Statement find_context;
   Statement insert_context;
+  Statement find_name;
+  Statement insert_name;
   Statement insert_step;
   Statement insert_span;
+  std::map<std::string, std::int64_t, std::less<>> name_ids;  // step and span names
+  Statement insert_spans[8];               // 1 to 8 rows in one INSERT (see span_insert)
+  std::vector<PendingSpan> pending_spans;  // scratch
 
   bool prepare_all(sqlite3* db) {
     find_context = prepare(db,
@@ -294,21 +326,42 @@ struct RecordStatements {
                              " tool, tool_version, git_version)"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                              " ON CONFLICT DO NOTHING RETURNING id");
-    // (trace_id, step) identifies a record; a record already stored (a journal imported
-    // twice) is skipped. The check goes through steps_by_step_time (see schema.cpp).
+    find_name = prepare(db, "SELECT id FROM names WHERE name = ?1");
+    insert_name = prepare(db, "INSERT INTO names (name) VALUES (?1)");
+    // (trace_id, step, start) identifies a record; one already stored (a journal imported
+    // twice) is skipped. The check goes through the step's hour (HourRollups::contains).
     insert_step = prepare(db,
-                          "INSERT INTO steps (trace_id, step, started_us, duration_us, status,"
-                          " threshold_us, exit_code, context_id, head_before, head_after,"
+                          "INSERT INTO step_rows (trace_id, name_id, started_us, duration_us,"
+                          " status, threshold_us, exit_code, context_id, head_before, head_after,"
                           " cpu_user_us, cpu_sys_us, max_rss_kb, labels)"
-                          " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
-                          " WHERE NOT EXISTS (SELECT 1 FROM steps"
-                          " WHERE step = ?2 AND started_us = ?3 AND trace_id = ?1)"
-                          " RETURNING id");
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     insert_span = prepare(db,
-                          "INSERT INTO spans (step_id, seq, parent_seq, name, offset_us,"
+                          "INSERT INTO span_rows (step_id, seq, parent_seq, name_id, offset_us,"
                           " duration_us, exit_code, cpu_user_us, cpu_sys_us, max_rss_kb)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    return find_context && insert_context && insert_step && insert_span;
+    return find_context && insert_context && find_name && insert_name && insert_step && insert_span;
+  }
+
+  // The id of a step or span name, added to `names` when new. 0 on failure.
+  std::int64_t name_id(sqlite3* db, const std::string& name) {
+    if (auto it = name_ids.find(name); it != name_ids.end()) return it->second;
+    sqlite3_stmt* find = find_name.get();
+    sqlite3_reset(find);
+    bind_text(find, 1, name);
+    std::int64_t id = 0;
+    int rc = sqlite3_step(find);
+    if (rc == SQLITE_ROW) {
+      id = sqlite3_column_int64(find, 0);
+    } else if (rc == SQLITE_DONE) {
+      sqlite3_stmt* insert = insert_name.get();
+      sqlite3_reset(insert);
+      bind_text(insert, 1, name);
+      if (sqlite3_step(insert) == SQLITE_DONE) id = sqlite3_last_insert_rowid(db);
+      sqlite3_reset(insert);
+    }
+    sqlite3_reset(find);
+    if (id != 0) name_ids.emplace(name, id);
+    return id;
   }
 };
 
@@ -331,25 +384,68 @@ std::int64_t context_id(RecordStatements& st, const RunContext& c) {
   return 0;
 }
 
-// Child spans, depth first: each gets the next `seq` and names its parent's (none for the
-// root's own children).
-bool insert_children(sqlite3_stmt* stmt, std::int64_t step_id, const Span& parent,
-                     std::optional<int> parent_seq, std::int64_t root_start_us, int& seq) {
+// The rows of `parent`'s descendants, depth first: each gets the next `seq` and names its
+// parent's (none for the root's own children).
+bool collect_children(sqlite3* db, RecordStatements& st, const Span& parent,
+                      std::optional<int> parent_seq, int& seq, std::vector<PendingSpan>& out) {
   for (const Span& child : parent.children) {
     int my_seq = seq++;
+    std::int64_t name_id = st.name_id(db, child.name);
+    if (name_id == 0) return false;
+    out.push_back({&child, my_seq, parent_seq, name_id});
+    if (!collect_children(db, st, child, my_seq, seq, out)) return false;
+  }
+  return true;
+}
+
+// The statement inserting `rows` span rows at once (1 to kSpanRowsPerInsert), prepared the
+// first time it is needed: one statement for a step's few spans costs half what one per
+// span does.
+constexpr std::size_t kSpanRowsPerInsert = 8;
+
+sqlite3_stmt* span_insert(sqlite3* db, RecordStatements& st, std::size_t rows) {
+  Statement& stmt = st.insert_spans[rows - 1];
+  if (!stmt) {
+    std::string sql =
+        "INSERT INTO span_rows (step_id, seq, parent_seq, name_id, offset_us, duration_us,"
+        " exit_code, cpu_user_us, cpu_sys_us, max_rss_kb) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i) {
+      sql += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
+    }
+    stmt = prepare(db, sql);
+  }
+  return stmt.get();
+}
+
+// Inserts the child spans of a step's root span.
+bool insert_children(sqlite3* db, RecordStatements& st, std::int64_t step_id, const Span& root) {
+  std::vector<PendingSpan>& rows = st.pending_spans;
+  rows.clear();
+  int seq = 0;
+  if (!collect_children(db, st, root, std::nullopt, seq, rows)) return false;
+  for (std::size_t first = 0; first < rows.size();) {
+    std::size_t n = std::min(kSpanRowsPerInsert, rows.size() - first);
+    sqlite3_stmt* stmt = span_insert(db, st, n);
+    if (!stmt) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const PendingSpan& row = rows[first + i];
+      const Span& child = *row.span;
+      const int base = static_cast<int>(i) * 10;
+      sqlite3_bind_int64(stmt, base + 1, step_id);
+      sqlite3_bind_int(stmt, base + 2, row.seq);
+      bind_optional_int(stmt, base + 3, row.parent_seq);
+      sqlite3_bind_int64(stmt, base + 4, row.name_id);
+      sqlite3_bind_int64(stmt, base + 5, child.start_us - root.start_us);
+      sqlite3_bind_int64(stmt, base + 6, child.duration.us);
+      bind_optional_int(stmt, base + 7, child.exit_code);
+      sqlite3_bind_int64(stmt, base + 8, child.usage.cpu_user_us);
+      sqlite3_bind_int64(stmt, base + 9, child.usage.cpu_sys_us);
+      sqlite3_bind_int64(stmt, base + 10, child.usage.max_rss_kb);
+    }
+    int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
-    sqlite3_bind_int64(stmt, 1, step_id);
-    sqlite3_bind_int(stmt, 2, my_seq);
-    bind_optional_int(stmt, 3, parent_seq);
-    bind_text(stmt, 4, child.name);
-    sqlite3_bind_int64(stmt, 5, child.start_us - root_start_us);
-    sqlite3_bind_int64(stmt, 6, child.duration.us);
-    bind_optional_int(stmt, 7, child.exit_code);
-    sqlite3_bind_int64(stmt, 8, child.usage.cpu_user_us);
-    sqlite3_bind_int64(stmt, 9, child.usage.cpu_sys_us);
-    sqlite3_bind_int64(stmt, 10, child.usage.max_rss_kb);
-    if (sqlite3_step(stmt) != SQLITE_DONE) return false;
-    if (!insert_children(stmt, step_id, child, my_seq, root_start_us, seq)) return false;
+    if (rc != SQLITE_DONE) return false;
+    first += n;
   }
   return true;
 }
@@ -388,6 +484,11 @@ void attach_children(Span& parent, std::optional<int> parent_seq, std::vector<Sp
 }  // namespace
 
 Result<Store> Store::open(const StoreOptions& options) {
+  // SQLite's memory statistics take a global mutex on every allocation, and nothing here
+  // reads them (a bulk import spent a twentieth of its time there). Only possible before
+  // SQLite initialises; later it is refused, harmlessly.
+  static const bool memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)memstatus_off;
   const fs::path& path = options.path;
   if (path.empty()) return store_error("(no path)", "cannot open the store", "no path given");
 
@@ -453,71 +554,163 @@ Store::~Store() {
 
 Status Store::record(const std::vector<StepRecord>& records) {
   if (records.empty()) return {};
-  constexpr std::string_view kWhat = "cannot record the step";
-  WriteTransaction tx(db_);
-  if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
-  RecordStatements st;
-  if (!st.prepare_all(db_)) return sqlite_error(db_, path_, kWhat);
-
-  const RunContext* last_context = nullptr;
-  std::int64_t ctx_id = 0;
+  auto import = begin_import();
+  if (!import) return import.error();
   for (const StepRecord& r : records) {
-    const RunContext& c = r.context;
-    bool same_context =
-        last_context && c.repo == last_context->repo && c.branch == last_context->branch &&
-        c.host == last_context->host && c.user == last_context->user &&
-        c.ci_provider == last_context->ci_provider && c.ci_job == last_context->ci_job &&
-        c.tool == last_context->tool && c.tool_version == last_context->tool_version &&
-        c.git_version == last_context->git_version;
-    if (!same_context) {
-      ctx_id = context_id(st, c);
-      if (ctx_id == 0) return sqlite_error(db_, path_, kWhat);
-      last_context = &c;
-    }
-
-    sqlite3_stmt* s = st.insert_step.get();
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(r.trace_id));
-    bind_text(s, 2, r.step);
-    sqlite3_bind_int64(s, 3, r.root.start_us);
-    sqlite3_bind_int64(s, 4, r.root.duration.us);
-    sqlite3_bind_text(s, 5, to_string(r.status), -1, SQLITE_STATIC);
-    if (r.threshold) sqlite3_bind_int64(s, 6, r.threshold->us);
-    sqlite3_bind_int(s, 7, r.exit_code);
-    sqlite3_bind_int64(s, 8, ctx_id);
-    bind_head(s, 9, r.head_before);
-    bind_head(s, 10, r.head_after);
-    // Left NULL when derivable from the child spans (see schema.cpp).
-    const ResourceUsage& usage = r.root.usage;
-    std::optional<ResourceUsage> derived = children_usage(r.root);
-    if (!derived || derived->cpu_user_us != usage.cpu_user_us) {
-      sqlite3_bind_int64(s, 11, usage.cpu_user_us);
-    }
-    if (!derived || derived->cpu_sys_us != usage.cpu_sys_us) {
-      sqlite3_bind_int64(s, 12, usage.cpu_sys_us);
-    }
-    if (!derived || derived->max_rss_kb != usage.max_rss_kb) {
-      sqlite3_bind_int64(s, 13, usage.max_rss_kb);
-    }
-    std::string labels;
-    if (!r.labels.empty()) {
-      labels = labels_json(r.labels);
-      bind_text(s, 14, labels);
-    }
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) continue;  // (trace_id, step) already stored: a re-import
-    if (rc != SQLITE_ROW) return sqlite_error(db_, path_, kWhat);
-    std::int64_t step_id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-
-    int seq = 0;
-    if (!insert_children(st.insert_span.get(), step_id, r.root, std::nullopt, r.root.start_us,
-                         seq)) {
-      return sqlite_error(db_, path_, kWhat);
-    }
+    if (auto added = import->add(r); !added) return added.error();
   }
-  if (!tx.commit()) return sqlite_error(db_, path_, kWhat);
+  return import->commit();
+}
+
+namespace {
+
+// Foreign keys off for the life of a StepImport: its rows reference names, contexts and
+// steps it has just looked up or inserted, and the checks cost a sixth of a bulk import.
+// (The pragma is a no-op inside a transaction, so it is set before BEGIN, restored after.)
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(sqlite3* db) : db_(db) { exec(db_, "PRAGMA foreign_keys=OFF"); }
+  ~ForeignKeysOff() { exec(db_, "PRAGMA foreign_keys=ON"); }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+}  // namespace
+
+struct StepImport::State {
+  sqlite3* db;
+  fs::path path;
+  ForeignKeysOff foreign_keys_off;  // before tx: restored after the transaction ends
+  WriteTransaction tx;
+  RecordStatements st;
+  HourRollups rollups;  // step_hours, kept in the same transaction
+  // Context ids by context_key(), and the last one used, which runs of records share.
+  std::unordered_map<std::string, std::int64_t> contexts;
+  RunContext last_context;
+  std::int64_t last_context_id = 0;
+  std::string key;     // scratch
+  std::string labels;  // scratch
+  bool committed = false;
+
+  State(sqlite3* d, fs::path p)
+      : db(d), path(std::move(p)), foreign_keys_off(d), tx(d), rollups(d) {}
+};
+
+namespace {
+
+bool same_context(const RunContext& a, const RunContext& b) {
+  return a.repo == b.repo && a.branch == b.branch && a.host == b.host && a.user == b.user &&
+         a.ci_provider == b.ci_provider && a.ci_job == b.ci_job && a.tool == b.tool &&
+         a.tool_version == b.tool_version && a.git_version == b.git_version;
+}
+
+// A map key for a context: each field's length, then its bytes, so no two contexts share one.
+void context_key(std::string& key, const RunContext& c) {
+  key.clear();
+  for (const std::string* f : {&c.repo, &c.branch, &c.host, &c.user, &c.ci_provider, &c.ci_job,
+                               &c.tool, &c.tool_version, &c.git_version}) {
+    key += std::to_string(f->size());
+    key += ':';
+    key += *f;
+  }
+}
+
+}  // namespace
+
+StepImport::StepImport(std::unique_ptr<State> state) : state_(std::move(state)) {}
+StepImport::StepImport(StepImport&&) noexcept = default;
+StepImport& StepImport::operator=(StepImport&&) noexcept = default;
+StepImport::~StepImport() = default;
+
+Result<StepImport> Store::begin_import() {
+  constexpr std::string_view kWhat = "cannot record the step";
+  auto state = std::make_unique<StepImport::State>(db_, path_);
+  if (!state->tx.begin()) return sqlite_error(db_, path_, kWhat);
+  if (!state->st.prepare_all(db_)) return sqlite_error(db_, path_, kWhat);
+  if (!state->rollups.catch_up()) return sqlite_error(db_, path_, kWhat);
+  return StepImport(std::move(state));
+}
+
+Result<bool> StepImport::add(const StepRecord& r) {
+  constexpr std::string_view kWhat = "cannot record the step";
+  State& s = *state_;
+  if (s.committed) return store_error(s.path, kWhat, "the import was already committed");
+  const RunContext& c = r.context;
+  if (s.last_context_id == 0 || !same_context(c, s.last_context)) {
+    context_key(s.key, c);
+    auto it = s.contexts.find(s.key);
+    std::int64_t id = it != s.contexts.end() ? it->second : context_id(s.st, c);
+    if (id == 0) return sqlite_error(s.db, s.path, kWhat);
+    if (it == s.contexts.end()) s.contexts.emplace(s.key, id);
+    s.last_context = c;
+    s.last_context_id = id;
+  }
+
+  std::int64_t name_id = s.st.name_id(s.db, r.step);
+  if (name_id == 0) return sqlite_error(s.db, s.path, kWhat);
+  std::optional<bool> stored = s.rollups.contains(name_id, r.root.start_us, r.trace_id);
+  if (!stored) return sqlite_error(s.db, s.path, kWhat);
+  if (*stored) return false;  // (trace_id, step, start) already stored: a re-import
+
+  sqlite3_stmt* stmt = s.st.insert_step.get();
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(r.trace_id));
+  sqlite3_bind_int64(stmt, 2, name_id);
+  sqlite3_bind_int64(stmt, 3, r.root.start_us);
+  sqlite3_bind_int64(stmt, 4, r.root.duration.us);
+  sqlite3_bind_int(stmt, 5, status_code(r.status));
+  if (r.threshold) sqlite3_bind_int64(stmt, 6, r.threshold->us);
+  sqlite3_bind_int(stmt, 7, r.exit_code);
+  sqlite3_bind_int64(stmt, 8, s.last_context_id);
+  bind_head(stmt, 9, r.head_before);
+  if (!r.head_after.empty() && r.head_after == r.head_before) {
+    sqlite3_bind_zeroblob(stmt, 10, 0);  // x'': the same as head_before (see schema.cpp)
+  } else {
+    bind_head(stmt, 10, r.head_after);
+  }
+  // Left NULL when derivable from the child spans (see schema.cpp).
+  const ResourceUsage& usage = r.root.usage;
+  std::optional<ResourceUsage> derived = children_usage(r.root);
+  if (!derived || derived->cpu_user_us != usage.cpu_user_us) {
+    sqlite3_bind_int64(stmt, 11, usage.cpu_user_us);
+  }
+  if (!derived || derived->cpu_sys_us != usage.cpu_sys_us) {
+    sqlite3_bind_int64(stmt, 12, usage.cpu_sys_us);
+  }
+  if (!derived || derived->max_rss_kb != usage.max_rss_kb) {
+    sqlite3_bind_int64(stmt, 13, usage.max_rss_kb);
+  }
+  if (!r.labels.empty()) {
+    s.labels = labels_json(r.labels);
+    bind_text(stmt, 14, s.labels);
+  }
+  if (sqlite3_step(stmt) != SQLITE_DONE) return sqlite_error(s.db, s.path, kWhat);
+  std::int64_t step_id = sqlite3_last_insert_rowid(s.db);
+  sqlite3_reset(stmt);
+
+  if (!insert_children(s.db, s.st, step_id, r.root)) {
+    return sqlite_error(s.db, s.path, kWhat);
+  }
+  s.rollups.add(name_id, r.root.start_us, r.root.duration.us, r.status, r.trace_id, step_id);
+  return true;
+}
+
+Status StepImport::commit() {
+  State& s = *state_;
+  if (s.committed) return {};
+  // Statements must be reset (not running) for COMMIT to release every lock.
+  for (sqlite3_stmt* stmt :
+       {s.st.find_context.get(), s.st.insert_context.get(), s.st.find_name.get(),
+        s.st.insert_name.get(), s.st.insert_step.get(), s.st.insert_span.get()}) {
+    sqlite3_reset(stmt);
+  }
+  if (!s.rollups.flush()) return sqlite_error(s.db, s.path, "cannot record the step");
+  if (!s.tx.commit()) return sqlite_error(s.db, s.path, "cannot record the step");
+  s.committed = true;
   return {};
 }
 
@@ -567,15 +760,34 @@ Status Store::cache_git_version(const std::string& key, const std::string& versi
 }
 
 Result<std::vector<StepRecord>> Store::recent_steps(int limit, const std::string& step) {
+  StepQuery query;
+  query.step = step;
+  query.newest_first = true;
+  query.limit = limit;
+  std::vector<StepRecord> out;
+  Status read = for_each_step(query, [&](StepRecord& r) -> Status {
+    out.push_back(std::move(r));
+    return {};
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Status Store::for_each_step(const StepQuery& query,
+                            const std::function<Status(StepRecord&)>& visit) {
   constexpr std::string_view kWhat = "cannot read the recorded steps";
   std::string sql =
       "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
       " s.exit_code, s.head_before, s.head_after, s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb,"
       " s.labels, c.repo, c.branch, c.host, c.user, c.ci_provider, c.ci_job, c.tool,"
       " c.tool_version, c.git_version"
-      " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id";
-  if (!step.empty()) sql += " WHERE s.step = ?2";
-  sql += " ORDER BY s.started_us DESC, s.id DESC LIMIT ?1";
+      " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id WHERE 1";
+  if (!query.step.empty()) sql += " AND s.step = ?1";
+  if (query.since_us) sql += " AND s.started_us >= ?2";
+  if (query.before_us) sql += " AND s.started_us < ?3";
+  sql += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
+                            : " ORDER BY s.started_us, s.id";
+  sql += " LIMIT ?4";
 
   // One read transaction, so the steps and their spans come from the same snapshot.
   if (!exec(db_, "BEGIN")) return sqlite_error(db_, path_, kWhat);
@@ -591,12 +803,14 @@ Result<std::vector<StepRecord>> Store::recent_steps(int limit, const std::string
                             " FROM spans WHERE step_id = ?1 ORDER BY seq");
   Statement labels = prepare(db_, "SELECT key, value FROM json_each(?1)");
   if (!steps || !spans || !labels) return sqlite_error(db_, path_, kWhat);
-  sqlite3_bind_int(steps.get(), 1, limit > 0 ? limit : -1);
-  if (!step.empty()) bind_text(steps.get(), 2, step);
+  if (!query.step.empty()) bind_text(steps.get(), 1, query.step);
+  if (query.since_us) sqlite3_bind_int64(steps.get(), 2, *query.since_us);
+  if (query.before_us) sqlite3_bind_int64(steps.get(), 3, *query.before_us);
+  sqlite3_bind_int(steps.get(), 4, query.limit > 0 ? query.limit : -1);
 
-  std::vector<StepRecord> out;
   sqlite3_stmt* s = steps.get();
   int rc;
+  std::vector<SpanRow> rows;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     StepRecord r;
     std::int64_t id = sqlite3_column_int64(s, 0);
@@ -635,7 +849,7 @@ Result<std::vector<StepRecord>> Store::recent_steps(int limit, const std::string
     sqlite3_stmt* p = spans.get();
     sqlite3_reset(p);
     sqlite3_bind_int64(p, 1, id);
-    std::vector<SpanRow> rows;
+    rows.clear();
     while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
       SpanRow row;
       row.seq = sqlite3_column_int(p, 0);
@@ -653,10 +867,42 @@ Result<std::vector<StepRecord>> Store::recent_steps(int limit, const std::string
     ResourceUsage derived = children_usage(r.root).value_or(ResourceUsage{});
     r.root.usage = {usage[0].value_or(derived.cpu_user_us), usage[1].value_or(derived.cpu_sys_us),
                     usage[2].value_or(derived.max_rss_kb)};
-    out.push_back(std::move(r));
+    if (Status visited = visit(r); !visited) return visited;
   }
   if (rc != SQLITE_DONE) return sqlite_error(db_, path_, kWhat);
-  return out;
+  return {};
+}
+
+Result<PruneCounts> Store::prune_steps(std::int64_t before_us, bool dry_run) {
+  constexpr std::string_view kWhat = "cannot prune the recorded steps";
+  // Under the write lock even for a dry run, so the counts are those a real run would remove.
+  WriteTransaction tx(db_);
+  if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
+  Statement count = prepare(db_,
+                            "SELECT count(*), coalesce(sum((SELECT count(*) FROM spans AS p"
+                            " WHERE p.step_id = s.id)), 0)"
+                            " FROM steps AS s WHERE s.started_us < ?1");
+  if (!count) return sqlite_error(db_, path_, kWhat);
+  sqlite3_bind_int64(count.get(), 1, before_us);
+  if (sqlite3_step(count.get()) != SQLITE_ROW) return sqlite_error(db_, path_, kWhat);
+  PruneCounts counts{sqlite3_column_int64(count.get(), 0), sqlite3_column_int64(count.get(), 1)};
+  count.reset();
+  if (dry_run || counts.steps == 0) return counts;  // the transaction rolls back
+
+  // Spans first, explicitly: the ON DELETE CASCADE needs foreign_keys on, which a
+  // connection opened elsewhere may not have.
+  Statement spans = prepare(db_,
+                            "DELETE FROM spans WHERE step_id IN"
+                            " (SELECT id FROM steps WHERE started_us < ?1)");
+  Statement steps = prepare(db_, "DELETE FROM steps WHERE started_us < ?1");
+  if (!spans || !steps) return sqlite_error(db_, path_, kWhat);
+  for (sqlite3_stmt* stmt : {spans.get(), steps.get()}) {
+    sqlite3_bind_int64(stmt, 1, before_us);
+    if (sqlite3_step(stmt) != SQLITE_DONE) return sqlite_error(db_, path_, kWhat);
+    sqlite3_reset(stmt);
+  }
+  if (!tx.commit()) return sqlite_error(db_, path_, kWhat);
+  return counts;
 }
 
 int Store::schema_version() const {

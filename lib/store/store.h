@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,7 +18,7 @@ namespace perfguard {
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct StoreOptions {
   std::filesystem::path path;
@@ -34,6 +35,44 @@ struct SnapshotRow {
   std::int64_t created_us = 0;
   std::string tool;
   std::string reason;
+};
+
+// Which recorded steps to read (Store::for_each_step).
+struct StepQuery {
+  std::string step;                       // empty: every step
+  std::optional<std::int64_t> since_us;   // started at or after (Unix µs)
+  std::optional<std::int64_t> before_us;  // started before
+  bool newest_first = false;              // else oldest first
+  int limit = 0;                          // 0: no limit
+};
+
+// What Store::prune_steps removed (or, dry run, would remove).
+struct PruneCounts {
+  std::int64_t steps = 0;
+  std::int64_t spans = 0;  // child spans of those steps
+};
+
+// Many records appended in one BEGIN IMMEDIATE transaction (perf-baseline import, and
+// Store::record): the statements are prepared once and context ids are kept in memory.
+// Nothing is visible to other processes before commit(); destroying it uncommitted rolls
+// everything back. Holds the store's write lock until then.
+class StepImport {
+ public:
+  StepImport(StepImport&&) noexcept;
+  StepImport& operator=(StepImport&&) noexcept;
+  ~StepImport();
+
+  // Appends the record; false when it is already stored (the same trace id, step and start
+  // time), which makes importing the same data twice add nothing.
+  Result<bool> add(const StepRecord& record);
+  Status commit();
+
+  struct State;
+
+ private:
+  friend class Store;
+  explicit StepImport(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 // The one SQLite file every tool shares: WAL, synchronous=NORMAL, a busy timeout,
@@ -59,6 +98,18 @@ class Store {
 
   // Reads back recorded steps, newest first (for tests and the tools' queries).
   Result<std::vector<StepRecord>> recent_steps(int limit, const std::string& step = "");
+
+  // Calls `visit` with each step the query matches (spans, labels and context filled in),
+  // one at a time from one read transaction, so any number of steps can be streamed.
+  // Stops at the first error `visit` returns and returns it.
+  Status for_each_step(const StepQuery& query, const std::function<Status(StepRecord&)>& visit);
+
+  // Starts a bulk append; see StepImport.
+  Result<StepImport> begin_import();
+
+  // Deletes the steps that started before `before_us`, with their child spans, in one
+  // transaction; with `dry_run` only counts them. Snapshots, baselines and alerts stay.
+  Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run);
 
   int schema_version() const;
   const std::filesystem::path& path() const { return path_; }

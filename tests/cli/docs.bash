@@ -149,8 +149,11 @@ test_perfguard_7_lists_every_column_of_every_public_view() {
   for view in $(sql "$db" "select name from sqlite_master where type = 'view' order by name"); do
     n=$((n + 1))
     has_word page.txt "$view" || fail "perfguard(7) does not document the view $view"
-    # The view's paragraph: from its name to the next view's (or the section's end).
-    awk -v v="$view" '$1 == v { on = 1; next } on && /^     [a-z_]+$/ { exit } on' page.txt >view.txt
+    # The view's paragraph, in the SQL VIEWS section: from its name (and the text beside a
+    # short name) to the next view's (or the section's end).
+    awk -v v="$view" '/^SQL VIEWS/ { s = 1; next } s && /^[A-Z]/ { exit }
+      s && !on && $1 == v { on = 1; $1 = ""; print; next }
+      on && /^     [a-z_]+($|   )/ { exit } on' page.txt >view.txt
     [[ -s view.txt ]] || fail "perfguard(7) has no paragraph for the view $view"
     for col in $(sql "$db" "select name from pragma_table_info('$view')"); do
       has_word view.txt "$col" || fail "perfguard(7): view $view lacks column $col"

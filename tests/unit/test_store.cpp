@@ -425,16 +425,17 @@ TEST_CASE("a store with a newer schema version is refused and left untouched") {
   auto path = tmp / "perf.db";
   {
     Store store = open_store(path);
-    REQUIRE(sqlite3_exec(store.handle(), "PRAGMA user_version = 2", nullptr, nullptr, nullptr) ==
-            SQLITE_OK);
+    const std::string newer = "PRAGMA user_version = " + std::to_string(kSchemaVersion + 1);
+    REQUIRE(sqlite3_exec(store.handle(), newer.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   }
   std::string before = perfguard::test::read_file(path);
   auto store = Store::open(StoreOptions{path});
   REQUIRE_FALSE(store.ok());
   CHECK(store.error().code == ExitCode::store);
-  CHECK(store.error().message == path.string() +
-                                     ": store schema version 2 is newer than this perfguard "
-                                     "understands (1): upgrade perfguard");
+  CHECK(store.error().message == path.string() + ": store schema version " +
+                                     std::to_string(kSchemaVersion + 1) +
+                                     " is newer than this perfguard understands (" +
+                                     std::to_string(kSchemaVersion) + "): upgrade perfguard");
   CHECK(perfguard::test::read_file(path) == before);
 }
 

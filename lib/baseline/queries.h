@@ -1,0 +1,77 @@
+#pragma once
+// The read-only questions perf-baseline answers about the recorded steps: per-step
+// statistics, the trend over time, the slowest runs. Each returns structs; printing them is
+// lib/baseline/render.h's business.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "stats/statistics.h"
+#include "store/step_hours.h"
+#include "store/store.h"
+
+namespace perfguard {
+
+// Up to this many completed runs in a query's range, stats and trend read the runs
+// themselves and their percentiles are exact percentile_cont; above it they come from the
+// hourly rollups' histograms, within 0.78% (histogram.h), which keeps the time of a query
+// flat however many runs the store holds. Counts, mean, stddev, min and max are exact
+// either way; MAD is only given with exact percentiles.
+inline constexpr std::int64_t kExactSamples = 5000;
+
+struct StatsQuery {
+  std::string step;           // empty: every step
+  std::int64_t since_us = 0;  // steps started at or after
+};
+
+// One step's runs in the window: how each ended, and the timing of the completed ones.
+struct StepStats {
+  std::string step;
+  StatusCounts counts;
+  Summary timing;     // over the completed runs (ok and breach)
+  bool exact = true;  // percentiles exact, or from the histograms
+};
+
+Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query);
+
+enum class TrendPeriod { day, hour };
+const char* to_string(TrendPeriod period);
+std::optional<TrendPeriod> parse_trend_period(std::string_view text);
+
+struct TrendQuery {
+  std::string step;  // empty: every step
+  int days = 30;     // today and the days before it (UTC), or their hours
+  TrendPeriod by = TrendPeriod::day;
+  std::int64_t now_us = 0;  // 0: the current time
+};
+
+// One period (a UTC day or hour) of one step that has runs.
+struct TrendPoint {
+  std::string step;
+  std::int64_t start_us = 0;  // the period's start
+  StatusCounts counts;
+  Summary timing;
+  bool exact = true;
+};
+
+// By step, then period; periods without a run are left out.
+Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query);
+
+// Where a trend starts: the start of the period `days` days back that makes `days` whole
+// days (or days × 24 whole hours) up to and including the current one.
+std::int64_t trend_start(const TrendQuery& query, std::int64_t now_us);
+
+struct SlowestQuery {
+  std::int64_t since_us = 0;
+  int limit = 20;
+  std::string step;  // empty: every step
+  int spans = 3;     // child spans shown with each step, slowest first
+};
+
+Result<std::vector<SlowStep>> slowest_steps(Store& store, const SlowestQuery& query);
+
+}  // namespace perfguard

@@ -1,0 +1,536 @@
+// git's trace2 event files (`trace2.eventTarget` or GIT_TRACE2_EVENT set to a directory:
+// one file per git process, named after its session id). See docs/trace2.md.
+//
+// Every top-level git process becomes one step record:
+//   step        "git:" + its cmd_name ("git:merge", "git:status"; argv[1] when git exited
+//               before naming the command)
+//   timing      from the process's start (the start event's time less its t_abs) for the
+//               atexit event's t_abs (else exit's), so the process's whole life
+//   status      ok for exit code 0, interrupted when killed by SIGINT, else failed
+//   labels      argv (shell-quoted), sid, and mode (cmd_mode) when git names one
+//   context     repo from def_repo's worktree; tool "git" and git_version from the version
+//               event; host and user are the importing machine's
+// Child spans: each region_enter/region_leave pair ("category:label", nested as git nested
+// them; git writes regions only to GIT_TRACE2_EVENT_NESTING deep, 2 by default), and each
+// child process (child_start/child_exit): "git:<cmd>" for a git child whose own file is in
+// the directory (matched by the pid in its sid, its regions nested inside), "hook:<name>"
+// for hooks, "child:<program>" otherwise. Regions of other threads hang under the region
+// that was open in the main thread when the thread appeared.
+//
+// A child process whose parent's file is not in the directory is a record of its own. A
+// process without an exit, atexit or signal event is still running, and a file modified
+// within the last second may still be written: such files (and their whole process tree
+// when it is the parent that is not finished) are left for the next import. Files read are
+// removed by import_records() once the records are committed; the ids come from the root's
+// sid, so a second import of the same events adds nothing.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/json_reader.h"
+#include "exchange/exchange.h"
+#include "exchange/input.h"
+
+namespace perfguard {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Process;
+
+struct Node {
+  std::string name;
+  std::int64_t start_us = 0;
+  std::int64_t duration_us = -1;  // -1: still open
+  std::optional<int> exit_code;
+  std::vector<int> children;
+  const Process* child_process = nullptr;  // a git child whose own events are known
+};
+
+struct Process {
+  fs::path file;
+  std::string sid;         // full: parent-sid/…/own-sid
+  std::string parent_sid;  // empty for a top-level process
+  std::optional<std::uint32_t> pid;
+  bool complete = false;
+  bool recent = false;
+  bool started = false;
+  bool interrupted = false;
+  bool discard_sentinel = false;  // git-trace2-discard: the trace2.maxFiles marker
+  bool bad = false;
+  std::int64_t end_t_abs_us = -1;
+  int exit_code = 0;
+  std::string cmd_name, mode, worktree, version;
+  std::vector<std::string> argv;
+  std::vector<Node> nodes;                  // 0: the process itself
+  std::map<std::int64_t, int> child_nodes;  // child_id -> node
+  std::map<std::uint32_t, int> child_pids;  // pid -> node
+  std::vector<const Process*> children;     // child processes in the directory
+};
+
+std::int64_t seconds_to_us(double s) {
+  return std::llround(s * 1e6);
+}
+
+// The pid git puts in a session id: `…-P<8 hex digits>` at the end.
+std::optional<std::uint32_t> pid_of_sid(std::string_view own) {
+  std::size_t p = own.rfind("-P");
+  if (p == std::string_view::npos) return std::nullopt;
+  auto v = exchange::parse_trace_id(own.substr(p + 2));
+  if (!v || *v > 0xffffffffULL) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+std::string shell_quote(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& a : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_not_of(
+                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                                   "WXYZ0123456789-_./=:,+@%^") == std::string::npos;
+    if (plain) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (char c : a) {
+      if (c == '\'') {
+        out += "'\\''";
+      } else {
+        out += c;
+      }
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+std::string basename_of(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// Reads one event file into `p`, reporting bad lines to the sink.
+class EventFileReader {
+ public:
+  EventFileReader(Process& p, std::string display, ImportSink& sink)
+      : p_(p), display_(std::move(display)), sink_(sink) {}
+
+  // False when the sink asked to stop.
+  bool read(std::string_view text) {
+    p_.nodes.assign(1, Node{});
+    threads_.clear();
+    std::size_t line_number = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) {
+        // A last line without its newline is being written: the file is not finished.
+        p_.complete = false;
+        unfinished_ = true;
+        break;
+      }
+      std::string_view line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      ++line_number;
+      if (line.empty()) continue;
+      if (auto error = doc_.parse(line)) {
+        if (!problem(line_number, "column " + std::to_string(error->column) + ": " + error->message,
+                     line)) {
+          return false;
+        }
+        continue;
+      }
+      std::string message;
+      if (!event(doc_.root(), message)) {
+        if (!problem(line_number, message, line)) return false;
+      }
+    }
+    if (unfinished_) p_.complete = false;
+    return true;
+  }
+
+ private:
+  struct Thread {
+    std::vector<int> stack;  // open regions, innermost last
+    int base = 0;            // the node its outermost regions hang under
+  };
+
+  bool problem(std::size_t line, std::string message, std::string_view text) {
+    p_.bad = true;
+    return sink_.problem({display_, line, std::move(message), std::string(text)});
+  }
+
+  Thread& thread(std::string_view name) {
+    auto it = threads_.find(std::string(name));
+    if (it != threads_.end()) return it->second;
+    Thread t;
+    if (name != "main") t.base = top(threads_["main"]);
+    return threads_.emplace(std::string(name), std::move(t)).first->second;
+  }
+
+  static int top(const Thread& t) { return t.stack.empty() ? t.base : t.stack.back(); }
+
+  int add_node(int parent, std::string name, std::int64_t start_us) {
+    Node n;
+    n.name = std::move(name);
+    n.start_us = start_us;
+    p_.nodes.push_back(std::move(n));
+    int index = static_cast<int>(p_.nodes.size() - 1);
+    p_.nodes[parent].children.push_back(index);
+    return index;
+  }
+
+  bool event(JsonValue e, std::string& message) {
+    if (!e.is_object() || !e["event"].is_string()) {
+      message = "not a trace2 event: no \"event\" name";
+      return false;
+    }
+    std::string_view name = e["event"].as_string();
+    std::string_view sid = e["sid"].as_string();
+    if (!sid.empty() && p_.sid.empty()) {
+      p_.sid.assign(sid);
+      std::size_t slash = sid.rfind('/');
+      if (slash != std::string_view::npos) p_.parent_sid.assign(sid.substr(0, slash));
+      p_.pid = pid_of_sid(slash == std::string_view::npos ? sid : sid.substr(slash + 1));
+    }
+    std::optional<std::int64_t> time;
+    if (e["time"].is_string()) {
+      time = parse_utc_timestamp(e["time"].as_string());
+      if (!time) {
+        message = "\"time\" must be an ISO-8601 UTC time";
+        return false;
+      }
+    }
+    auto number = [&](std::string_view key, double& out) {
+      JsonValue v = e[key];
+      if (!v.is_number()) {
+        message = "a " + std::string(name) + " event needs a number \"" + std::string(key) + "\"";
+        return false;
+      }
+      out = v.as_double();
+      return true;
+    };
+
+    if (name == "version") {
+      p_.version.assign(e["exe"].as_string());
+    } else if (name == "start") {
+      double t_abs;
+      if (!number("t_abs", t_abs)) return false;
+      p_.argv.clear();
+      for (JsonValue a : e["argv"].items()) p_.argv.emplace_back(a.as_string());
+      std::int64_t when = time ? *time : sid_time();
+      p_.nodes[0].start_us = when - seconds_to_us(t_abs);
+      p_.started = true;
+    } else if (name == "cmd_name") {
+      p_.cmd_name.assign(e["name"].as_string());
+    } else if (name == "cmd_mode") {
+      p_.mode.assign(e["name"].as_string());
+    } else if (name == "def_repo") {
+      if (e["repo"].as_int64().value_or(1) == 1 && p_.worktree.empty()) {
+        p_.worktree.assign(e["worktree"].as_string());
+      }
+    } else if (name == "region_enter") {
+      if (!time) return true;  // brief mode: no times to place regions by
+      std::string_view category = e["category"].as_string();
+      std::string_view label = e["label"].as_string();
+      std::string region =
+          category.empty() ? std::string(label) : std::string(category) + ":" + std::string(label);
+      Thread& t = thread(e["thread"].as_string());
+      t.stack.push_back(add_node(top(t), std::move(region), *time));
+    } else if (name == "region_leave") {
+      if (!time) return true;
+      std::string_view category = e["category"].as_string();
+      std::string_view label = e["label"].as_string();
+      std::string region =
+          category.empty() ? std::string(label) : std::string(category) + ":" + std::string(label);
+      Thread& t = thread(e["thread"].as_string());
+      // The innermost open region of that name; any left open inside it end with it.
+      auto it = std::find_if(t.stack.rbegin(), t.stack.rend(),
+                             [&](int n) { return p_.nodes[n].name == region; });
+      if (it == t.stack.rend()) return true;  // entered before the nesting limit let us see it
+      double t_rel = 0;
+      JsonValue rel = e["t_rel"];
+      for (auto inner = t.stack.rbegin(); inner != it; ++inner) {
+        Node& n = p_.nodes[*inner];
+        if (n.duration_us < 0) n.duration_us = std::max<std::int64_t>(0, *time - n.start_us);
+      }
+      Node& n = p_.nodes[*it];
+      if (rel.is_number()) {
+        t_rel = rel.as_double();
+        n.duration_us = seconds_to_us(t_rel);
+      } else {
+        n.duration_us = std::max<std::int64_t>(0, *time - n.start_us);
+      }
+      t.stack.erase(std::next(it).base(), t.stack.end());
+    } else if (name == "child_start") {
+      if (!time) return true;
+      std::string_view cls = e["child_class"].as_string();
+      std::string child;
+      if (cls == "hook" && e["hook_name"].is_string()) {
+        child = "hook:" + std::string(e["hook_name"].as_string());
+      } else {
+        JsonValue argv = e["argv"];
+        std::string_view program = argv.size() ? (*argv.items().begin()).as_string() : cls;
+        child = "child:" + basename_of(program);
+      }
+      Thread& t = thread(e["thread"].as_string());
+      int node = add_node(top(t), std::move(child), *time);
+      p_.child_nodes[e["child_id"].as_int64().value_or(-1)] = node;
+    } else if (name == "child_exit") {
+      auto it = p_.child_nodes.find(e["child_id"].as_int64().value_or(-1));
+      if (it == p_.child_nodes.end()) return true;
+      Node& n = p_.nodes[it->second];
+      double t_rel;
+      if (!number("t_rel", t_rel)) return false;
+      n.duration_us = seconds_to_us(t_rel);
+      if (auto code = e["code"].as_int64()) n.exit_code = static_cast<int>(*code);
+      if (auto pid = e["pid"].as_int64(); pid && *pid > 0) {
+        p_.child_pids[static_cast<std::uint32_t>(*pid)] = it->second;
+      }
+    } else if (name == "thread_start") {
+      thread(e["thread"].as_string());
+    } else if (name == "exit" || name == "atexit") {
+      double t_abs;
+      if (!number("t_abs", t_abs)) return false;
+      p_.end_t_abs_us = std::max(p_.end_t_abs_us, seconds_to_us(t_abs));
+      if (auto code = e["code"].as_int64()) p_.exit_code = static_cast<int>(*code);
+      p_.complete = true;
+    } else if (name == "signal") {
+      double t_abs;
+      if (!number("t_abs", t_abs)) return false;
+      p_.end_t_abs_us = std::max(p_.end_t_abs_us, seconds_to_us(t_abs));
+      int signo = static_cast<int>(e["signo"].as_int64().value_or(0));
+      p_.exit_code = 128 + signo;
+      p_.interrupted = signo == 2;
+      p_.complete = true;
+    } else if (name == "too_many_files") {
+      p_.discard_sentinel = true;
+    }
+    return true;
+  }
+
+  // The time in a session id (`20261123T161038.077186Z-H…`), for brief mode's events.
+  std::int64_t sid_time() const {
+    std::string_view own = p_.sid;
+    if (std::size_t slash = own.rfind('/'); slash != std::string_view::npos) {
+      own = own.substr(slash + 1);
+    }
+    if (own.size() < 23) return 0;
+    std::string iso = std::string(own.substr(0, 4)) + "-" + std::string(own.substr(4, 2)) + "-" +
+                      std::string(own.substr(6, 2)) + "T" + std::string(own.substr(9, 2)) + ":" +
+                      std::string(own.substr(11, 2)) + ":" + std::string(own.substr(13, 2)) +
+                      std::string(own.substr(15, 8));
+    return parse_utc_timestamp(iso).value_or(0);
+  }
+
+  Process& p_;
+  std::string display_;
+  ImportSink& sink_;
+  JsonDocument doc_;
+  std::map<std::string, Thread> threads_;
+  bool unfinished_ = false;
+};
+
+std::string step_name(const Process& p) {
+  if (!p.cmd_name.empty()) return "git:" + p.cmd_name;
+  if (p.argv.size() > 1) return "git:" + p.argv[1];
+  return "git";
+}
+
+// The process's nodes as a span tree, with git children's own regions folded in.
+Span to_span(const Process& p, int index, std::int64_t end_us) {
+  const Node& n = p.nodes[index];
+  Span s;
+  s.name = n.name;
+  s.start_us = n.start_us;
+  s.duration = Duration::micros(
+      n.duration_us >= 0 ? n.duration_us : std::max<std::int64_t>(0, end_us - n.start_us));
+  s.exit_code = n.exit_code;
+  const std::int64_t my_end = s.start_us + s.duration.us;
+  for (int child : n.children) s.children.push_back(to_span(p, child, my_end));
+  if (const Process* c = n.child_process) {
+    s.name = step_name(*c);
+    for (int child : c->nodes[0].children) s.children.push_back(to_span(*c, child, my_end));
+    std::stable_sort(s.children.begin(), s.children.end(),
+                     [](const Span& a, const Span& b) { return a.start_us < b.start_us; });
+  }
+  return s;
+}
+
+class Trace2Importer : public Importer {
+ public:
+  Status read(const fs::path& input, const ImportOptions& options, ImportSink& sink) override {
+    if (input == "-") {
+      return make_error(ExitCode::usage,
+                        "--format trace2 reads a directory of event files, not stdin");
+    }
+    std::error_code ec;
+    if (!fs::is_directory(input, ec)) {
+      return make_error(ExitCode::usage,
+                        input.string() +
+                            " is not a directory: --format trace2 takes the directory "
+                            "trace2.eventTarget names (see docs/trace2.md)");
+    }
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(input, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
+      files.push_back(entry.path());
+    }
+    if (ec) {
+      return make_error(ExitCode::usage, "cannot read " + input.string() + ": " + ec.message());
+    }
+    std::sort(files.begin(), files.end());
+
+    processes_.clear();
+    processes_.reserve(files.size());
+    const std::int64_t settled_before = options.now_us - 1000000;
+    for (const fs::path& file : files) {
+      struct stat st;
+      if (::stat(file.c_str(), &st) != 0) continue;  // removed meanwhile
+      std::int64_t mtime =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      Process p;
+      p.file = file;
+      p.recent = mtime > settled_before;
+      EventFileReader reader(p, file.string(), sink);
+      if (!reader.read(text.str())) return {};
+      processes_.push_back(std::move(p));
+    }
+
+    std::map<std::string, Process*> by_sid;
+    for (Process& p : processes_) {
+      if (p.started && !p.sid.empty()) by_sid.emplace(p.sid, &p);
+    }
+    // Nest each child under its parent, in the node for the child_start/child_exit pair
+    // whose pid is the child's.
+    std::vector<Process*> roots;
+    for (Process& p : processes_) {
+      if (!p.started) {
+        if (p.discard_sentinel) {
+          // git's trace2.maxFiles marker: removing it lets git write event files again.
+          if (!p.recent) consumed_.push_back(p.file);
+          continue;
+        }
+        if (p.complete || !p.recent) {
+          sink.problem({p.file.string(), 0, "no trace2 start event: not a git event file", {}});
+        } else {
+          ++deferred_;
+        }
+        continue;
+      }
+      auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
+      if (parent == by_sid.end()) {
+        roots.push_back(&p);
+        continue;
+      }
+      parent->second->children.push_back(&p);
+      if (!p.complete) continue;  // still running: see collect()
+      if (p.pid) {
+        auto node = parent->second->child_pids.find(*p.pid);
+        if (node != parent->second->child_pids.end()) {
+          parent->second->nodes[node->second].child_process = &p;
+          continue;
+        }
+      }
+      // No matching child_exit: under the parent's process node, by its own times.
+      Node n;
+      n.name = step_name(p);
+      n.start_us = p.nodes[0].start_us;
+      n.duration_us = p.end_t_abs_us;
+      n.exit_code = p.exit_code;
+      n.child_process = &p;
+      parent->second->nodes.push_back(std::move(n));
+      parent->second->nodes[0].children.push_back(
+          static_cast<int>(parent->second->nodes.size() - 1));
+    }
+
+    StepRecord r;
+    for (Process* root : roots) {
+      if (!root->complete || any_recent(*root)) {
+        deferred_ += count(*root);
+        continue;
+      }
+      std::vector<fs::path> files_of_tree;
+      collect(*root, files_of_tree);
+      r = StepRecord{};
+      r.step = step_name(*root);
+      r.trace_id = stable_trace_id(root->sid);
+      Node& top = root->nodes[0];
+      top.name = r.step;
+      top.duration_us = std::max<std::int64_t>(0, root->end_t_abs_us);
+      top.exit_code = root->exit_code;
+      r.root = to_span(*root, 0, top.start_us + top.duration_us);
+      r.exit_code = root->exit_code;
+      r.status = root->exit_code == 0 ? StepStatus::ok
+                 : root->interrupted  ? StepStatus::interrupted
+                                      : StepStatus::failed;
+      r.context = options.context;
+      if (!root->worktree.empty()) r.context.repo = root->worktree;
+      r.context.branch.clear();
+      r.context.tool = "git";
+      r.context.tool_version = root->version;
+      r.context.git_version = root->version;
+      r.labels.emplace_back("argv", shell_quote(root->argv));
+      if (!root->mode.empty()) r.labels.emplace_back("mode", root->mode);
+      if (!root->parent_sid.empty()) r.labels.emplace_back("parent_sid", root->parent_sid);
+      r.labels.emplace_back("sid", root->sid);
+      if (Status s = sink.record(r); !s) return s;
+      consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
+    }
+    return {};
+  }
+
+  std::vector<fs::path> consumed() const override { return consumed_; }
+  std::size_t deferred() const override { return deferred_; }
+
+ private:
+  static bool any_recent(const Process& p) {
+    if (p.recent) return true;
+    for (const Process* c : p.children) {
+      if (any_recent(*c)) return true;
+    }
+    return false;
+  }
+
+  static std::size_t count(const Process& p) {
+    std::size_t n = 1;
+    for (const Process* c : p.children) n += count(*c);
+    return n;
+  }
+
+  // The files of a finished tree; a child still running (detached, say) stays, with its
+  // own children, and becomes a record of its own once it ends.
+  void collect(const Process& p, std::vector<fs::path>& files) {
+    files.push_back(p.file);
+    for (const Process* c : p.children) {
+      if (c->complete) {
+        collect(*c, files);
+      } else {
+        deferred_ += count(*c);
+      }
+    }
+  }
+
+  std::vector<Process> processes_;
+  std::vector<fs::path> consumed_;
+  std::size_t deferred_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Importer> make_trace2_importer() {
+  return std::make_unique<Trace2Importer>();
+}
+
+}  // namespace perfguard

@@ -1,0 +1,144 @@
+#include "exchange/input.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace perfguard::exchange {
+
+namespace {
+
+constexpr std::size_t kChunk = 1 << 20;
+
+Error read_error(const std::string& name, int err) {
+  return make_error(ExitCode::usage, "cannot read " + name + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+std::string display_name(const std::filesystem::path& input) {
+  return input == "-" ? std::string("stdin") : input.string();
+}
+
+LineReader::~LineReader() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+Status LineReader::open(const std::filesystem::path& input) {
+  name_ = display_name(input);
+  if (input == "-") {
+    fd_ = STDIN_FILENO;
+    owned_ = false;
+  } else {
+    fd_ = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return read_error(name_, errno);
+    owned_ = true;
+  }
+  buf_.resize(kChunk);
+  return {};
+}
+
+// Reads more after end_, first moving the unread part to the front (or growing the buffer
+// when one line fills it). False at the end of the input or on an error.
+bool LineReader::fill() {
+  if (eof_ || !status_) return false;
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+  for (;;) {
+    ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (n > 0) {
+      end_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    status_ = read_error(name_, errno);
+    return false;
+  }
+}
+
+bool LineReader::next(std::string_view& line) {
+  if (fd_ < 0) return false;
+  std::size_t scanned = begin_;
+  for (;;) {
+    const char* start = buf_.data() + begin_;
+    const void* nl = std::memchr(buf_.data() + scanned, '\n', end_ - scanned);
+    if (nl) {
+      std::size_t len = static_cast<const char*>(nl) - start;
+      begin_ += len + 1;
+      if (len > 0 && start[len - 1] == '\r') --len;
+      line = std::string_view(start, len);
+      ++line_;
+      return true;
+    }
+    scanned = end_ - begin_;  // the unread part moves to the front in fill()
+    if (!fill()) break;
+  }
+  if (begin_ < end_ && status_) {  // a last line without a newline
+    const char* start = buf_.data() + begin_;
+    std::size_t len = end_ - begin_;
+    begin_ = end_;
+    if (len > 0 && start[len - 1] == '\r') --len;
+    line = std::string_view(start, len);
+    ++line_;
+    return true;
+  }
+  return false;
+}
+
+Result<std::string> read_input(const std::filesystem::path& input) {
+  LineReader reader;
+  if (Status s = reader.open(input); !s) return s.error();
+  std::string text;
+  std::string_view line;
+  while (reader.next(line)) {
+    text.append(line);
+    text += '\n';
+  }
+  if (!reader.status()) return reader.status().error();
+  return text;
+}
+
+std::size_t line_at(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
+}
+
+void fill_context(RunContext& c, unsigned present, const RunContext& d) {
+  std::string* fields[] = {&c.repo,   &c.branch, &c.host,         &c.user,       &c.ci_provider,
+                           &c.ci_job, &c.tool,   &c.tool_version, &c.git_version};
+  const std::string* defaults[] = {&d.repo, &d.branch,       &d.host,
+                                   &d.user, &d.ci_provider,  &d.ci_job,
+                                   &d.tool, &d.tool_version, &d.git_version};
+  for (unsigned i = 0; i < 9; ++i) {
+    if (!(present & (1u << i))) *fields[i] = *defaults[i];
+  }
+}
+
+std::optional<std::uint64_t> parse_trace_id(std::string_view hex) {
+  if (hex.empty() || hex.size() > 16) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
+  if (ec != std::errc() || p != hex.data() + hex.size() || v == 0) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace perfguard::exchange

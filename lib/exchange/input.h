@@ -1,0 +1,65 @@
+#pragma once
+// Internal to lib/exchange: reading inputs and the checks every importer shares.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json_reader.h"
+#include "core/result.h"
+#include "exchange/exchange.h"
+
+namespace perfguard::exchange {
+
+// "stdin" for "-", else the path as given.
+std::string display_name(const std::filesystem::path& input);
+
+// Reads a file (or stdin, "-") line by line through a large buffer: the lines are views
+// into it, valid until the next call. A final line without a newline is still a line; a
+// trailing \r is dropped.
+class LineReader {
+ public:
+  LineReader() = default;
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  Status open(const std::filesystem::path& input);
+  // The next line; false at the end of the input or on a read error (see status()).
+  bool next(std::string_view& line);
+  std::size_t line_number() const { return line_; }
+  const Status& status() const { return status_; }
+
+ private:
+  bool fill();
+  int fd_ = -1;
+  bool owned_ = false;
+  std::string name_;
+  std::string buf_;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  bool eof_ = false;
+  std::size_t line_ = 0;
+  Status status_;
+};
+
+// The whole input (a file or stdin) in memory.
+Result<std::string> read_input(const std::filesystem::path& input);
+
+// The 1-based line of a byte offset in `text`.
+std::size_t line_at(std::string_view text, std::size_t offset);
+
+// Fills the context fields the record's input did not carry from the import's context.
+// `present` has bit i set when field i (repo, branch, host, user, ci_provider, ci_job, tool,
+// tool_version, git_version) was in the input.
+void fill_context(RunContext& context, unsigned present, const RunContext& defaults);
+
+// Parses 1 to 16 hex digits (not all zero) as a trace id.
+std::optional<std::uint64_t> parse_trace_id(std::string_view hex);
+
+// Parses a whole decimal integer.
+std::optional<std::int64_t> parse_int(std::string_view text);
+
+}  // namespace perfguard::exchange

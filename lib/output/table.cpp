@@ -1,0 +1,174 @@
+#include "output/table.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "output/json.h"
+
+namespace perfguard {
+
+namespace {
+
+// The shortest text that reads back as the same double, as JsonWriter writes it.
+std::string number_text(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// TSV (IANA text/tab-separated-values) cannot quote: tabs and line breaks become spaces.
+std::string tsv_field(std::string v) {
+  for (char& c : v) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return v;
+}
+
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count lead bytes only
+  return n;
+}
+
+std::string row_object(const Table& table, const std::vector<Cell>& row) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, table.columns[i]);
+    out += ':';
+    row[i].append_json(out);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+Cell Cell::json(std::string encoded, std::string flat) {
+  Cell c;
+  c.kind_ = Kind::json;
+  c.json_ = std::move(encoded);
+  c.text_ = std::move(flat);
+  return c;
+}
+
+void Cell::append_json(std::string& out) const {
+  switch (kind_) {
+    case Kind::null:
+      out += "null";
+      break;
+    case Kind::text:
+      append_json_string(out, text_);
+      break;
+    case Kind::integer:
+      out += std::to_string(integer_);
+      break;
+    case Kind::real:
+      out += std::isfinite(real_) ? number_text(real_) : "null";
+      break;
+    case Kind::boolean:
+      out += integer_ ? "true" : "false";
+      break;
+    case Kind::json:
+      out += json_;
+      break;
+  }
+}
+
+std::string Cell::flat() const {
+  switch (kind_) {
+    case Kind::null:
+      return "";
+    case Kind::text:
+    case Kind::json:
+      return text_;
+    case Kind::integer:
+      return std::to_string(integer_);
+    case Kind::real:
+      return std::isfinite(real_) ? number_text(real_) : "";
+    case Kind::boolean:
+      return integer_ ? "true" : "false";
+  }
+  return "";
+}
+
+void write_table(std::FILE* out, Format format, const Table& table, std::string_view rows_key,
+                 const std::vector<std::pair<std::string, Cell>>& members) {
+  std::string text;
+  switch (format) {
+    case Format::text:
+      return;
+    case Format::json:
+      text = "{";
+      for (const auto& [key, value] : members) {
+        append_json_string(text, key);
+        text += ':';
+        value.append_json(text);
+        text += ',';
+      }
+      append_json_string(text, rows_key);
+      text += ":[";
+      for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        if (r) text += ',';
+        text += row_object(table, table.rows[r]);
+      }
+      text += "]}\n";
+      break;
+    case Format::jsonl:
+      for (const auto& row : table.rows) text += row_object(table, row) + "\n";
+      break;
+    case Format::csv:
+    case Format::tsv: {
+      const bool csv = format == Format::csv;
+      auto line = [&](const auto& cells, auto&& cell_text) {
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+          if (i) text += csv ? ',' : '\t';
+          std::string v = cell_text(cells[i]);
+          text += csv ? csv_field(v) : tsv_field(std::move(v));
+        }
+        text += '\n';
+      };
+      line(table.columns, [](const std::string& c) { return c; });
+      for (const auto& row : table.rows) line(row, [](const Cell& c) { return c.flat(); });
+      break;
+    }
+  }
+  std::fputs(text.c_str(), out);
+  std::fflush(out);
+}
+
+std::string aligned_columns(const std::vector<std::vector<std::string>>& lines,
+                            const std::vector<bool>& right) {
+  std::vector<std::size_t> widths;
+  for (const auto& line : lines) {
+    if (widths.size() < line.size()) widths.resize(line.size(), 0);
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(line[i]));
+    }
+  }
+  std::string out;
+  for (const auto& line : lines) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      std::string pad(widths[i] - display_width(line[i]), ' ');
+      bool align_right = i < right.size() && right[i];
+      if (i) text += "  ";
+      text += align_right ? pad + line[i] : line[i] + (i + 1 < line.size() ? pad : "");
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+  }
+  return out;
+}
+
+}  // namespace perfguard

@@ -1,0 +1,300 @@
+# perf-baseline import, export and prune, and the passive trace2 watch: the real binaries,
+# real git, real hyperfine output.
+
+# some_commits DIR N: N commits timed by perf-commit in a repository at DIR.
+some_commits() {
+  local dir=$1 n=$2 i
+  make_repo "$dir" 1
+  for ((i = 1; i <= n; i++)); do
+    echo "change $i" >"$dir/change.txt"
+    perf-commit -C "$dir" -q -m "change $i" || fail "perf-commit $i"
+  done
+}
+
+# old_record DAYS_AGO STEP: one record line in our JSONL, started DAYS_AGO days ago.
+old_record() {
+  local start=$((($(date +%s) - $1 * 86400) * 1000000))
+  printf '{"trace_id":"%016x","step":"%s","status":"ok","started_us":%d,"duration_us":1500,"exit_code":0,"spans":[{"name":"a","offset_us":0,"duration_us":1000,"exit_code":0,"spans":[]}],"labels":{}}\n' \
+    "$((1000 + $1))" "$2" "$start"
+}
+
+test_import_of_an_export_adds_the_steps_once() {
+  some_commits r 3
+  run perf-baseline -C r export --format jsonl -o "$TEST_DIR/all.jsonl"
+  expect_status 0
+  expect_eq "$(wc -l <all.jsonl)" 3 "exported lines"
+  make_repo other 1
+  run perf-baseline -C other import all.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 3 steps"
+  db=$(store_of other)
+  expect_sql "$db" "select count(*) from step_results where step = 'commit'" 3
+  expect_sql "$db" "select count(*) from child_spans" 6
+  run perf-baseline -C other import all.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (3 already stored)"
+  expect_sql "$db" "select count(*) from step_results" 3
+  # The same records, field for field.
+  run perf-baseline -C other export --format jsonl
+  expect_eq "$(cat "$TEST_DIR/out")" "$(cat all.jsonl)" "records after a round trip"
+}
+
+test_import_reads_stdin_and_says_so_in_json() {
+  make_repo r 1
+  old_record 1 deploy | perf-baseline -C r import - --format jsonl --json >out 2>err
+  expect_eq "$?" 0 "exit"
+  expect_eq "$(jq -r '.imported, .duplicates, .skipped' out | tr '\n' ' ')" "1 0 0 " "json counts"
+}
+
+test_bad_line_is_named_by_file_and_line_and_nothing_is_imported() {
+  make_repo r 1
+  { old_record 1 deploy; echo '{"step": "deploy", oops}'; old_record 2 deploy;
+    echo '{"step":"deploy","started_us":1,"duration_us":"slow"}'; } >in.jsonl
+  run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 2
+  expect_stderr_contains "perf-baseline: in.jsonl:2: column 20: expected a member name in double quotes"
+  expect_stderr_contains "perf-baseline: in.jsonl:4: \"duration_us\" must be an integer"
+  expect_stderr_contains "nothing imported: 2 bad lines; fix or remove them, or pass --skip-bad"
+  expect_sql "$(store_of r)" "select count(*) from step_results" 0
+  run perf-baseline -C r import in.jsonl --format jsonl --skip-bad
+  expect_status 0
+  expect_stdout_contains "imported 2 steps (2 bad lines skipped)"
+  expect_stderr_contains "in.jsonl:2: column 20"
+  expect_sql "$(store_of r)" "select count(*) from step_results" 2
+}
+
+test_journal_is_taken_back_and_removed() {
+  some_commits r 1
+  db=$(store_of r)
+  # The store cannot be opened (not a database): perf-commit journals and exits 4.
+  mv "$db" "$db.good"
+  echo "not a database" >"$db"
+  echo x >r/x
+  run perf-commit -C r -m "while the store is broken"
+  expect_status 4
+  expect_stderr_contains "perf-baseline import --format journal"
+  expect_file_exists "$db.journal.jsonl"
+  mv "$db.good" "$db"
+  run perf-baseline -C r import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  expect_stderr_contains "removed the journal $db.journal.jsonl"
+  expect_no_file "$db.journal.jsonl"
+  expect_sql "$db" "select count(*) from step_results" 2
+  run perf-baseline -C r import --format journal
+  expect_status 0
+  expect_stderr_contains "no journal at $db.journal.jsonl: nothing to import"
+}
+
+test_hyperfine_runs_become_steps_named_after_the_command_or_step() {
+  command -v hyperfine >/dev/null || skip "hyperfine is not installed"
+  make_repo r 2
+  hyperfine -N --runs 4 --warmup 1 --export-json hf.json "git -C r status" "git -C r log -1" \
+    >/dev/null 2>&1 || fail "hyperfine"
+  run perf-baseline -C r import hf.json --format hyperfine
+  expect_status 0
+  expect_stdout_contains "imported 8 steps"
+  db=$(store_of r)
+  expect_sql "$db" "select count(*) from step_results where step = 'git -C r status'" 4
+  expect_sql "$db" "select distinct json_extract(labels, '$.command') from step_results where step = 'git -C r log -1'" "git -C r log -1"
+  expect_sql "$db" "select distinct tool from step_results" hyperfine
+  run perf-baseline -C r import hf.json --format hyperfine
+  expect_stdout_contains "imported 0 steps (8 already stored)"
+  make_repo named 1
+  run perf-baseline -C named import hf.json --format hyperfine --step status
+  expect_status 0
+  expect_sql "$(store_of named)" "select group_concat(distinct step) from step_results" status
+}
+
+# with_trace2 DIR CMD…: runs CMD with git writing trace2 events into DIR.
+with_trace2() {
+  local dir=$1
+  shift
+  GIT_TRACE2_EVENT=$dir GIT_TRACE2_EVENT_NESTING=5 "$@"
+}
+
+test_trace2_merge_with_conflicts_becomes_a_step_with_merge_ort_phases() {
+  make_repo r 1
+  git -C r checkout -qb side && echo side >r/file.txt && git -C r commit -qam side
+  git -C r checkout -q main && echo main >r/file.txt && git -C r commit -qam main
+  mkdir events
+  with_trace2 "$TEST_DIR/events" git -C r merge side >/dev/null 2>&1 && fail "the merge should conflict"
+  # Resolve it and commit: a second command.
+  echo resolved >r/file.txt && git -C r add file.txt
+  with_trace2 "$TEST_DIR/events" git -C r commit -qm merged || fail "commit"
+  sleep 1.2  # event files are left alone until they have not changed for a second
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 2 steps"
+  expect_stdout_contains "event files removed"
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  db=$(store_of r)
+  expect_sql "$db" "select status, exit_code, tool from step_results where step = 'git:merge'" "failed|1|git"
+  expect_sql "$db" "select json_extract(labels, '$.argv') from step_results where step = 'git:merge'" "git -C r merge side"
+  expect_sql "$db" "select count(*) from step_results where step = 'git:commit' and status = 'ok'" 1
+  # merge-ort's phases, nested as git nested them.
+  expect_sql "$db" "select count(*) > 0 from child_spans where step = 'git:merge' and name = 'merge:incore_recursive' and parent_seq is null" 1
+  expect_sql "$db" "select count(*) from child_spans as c join child_spans as p
+    on p.step_id = c.step_id and p.seq = c.parent_seq
+    where c.step = 'git:merge' and c.name = 'merge:process_entries' and p.name = 'merge:incore_recursive'" 1
+  expect_sql "$db" "select count(*) from child_spans where step = 'git:merge' and name = 'git:stash' and exit_code = 0" 1
+  run perf-baseline -C r import --format trace2 events
+  expect_stdout_contains "imported 0 steps"
+}
+
+test_trace2_directory_comes_from_git_config_and_the_import_leaves_no_trace() {
+  make_repo r 1
+  mkdir events
+  git config --global trace2.eventTarget "$TEST_DIR/events"
+  git -C r status >/dev/null
+  git -C r log -1 >/dev/null
+  sleep 1.2
+  run perf-baseline -C r import --format trace2
+  expect_status 0
+  expect_stdout_contains "imported 2 steps"
+  # perf-baseline asked git for trace2.eventTarget with tracing off: no file of its own.
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  expect_sql "$(store_of r)" "select group_concat(step, ',') from (select step from step_results order by started_us)" "git:status,git:log"
+  git config --global --unset trace2.eventTarget
+  run perf-baseline -C r import --format trace2
+  expect_status 2
+  expect_stderr_contains "no trace2 directory: name it, or point trace2.eventTarget at one"
+}
+
+test_trace2_leaves_a_running_command_for_next_time() {
+  make_repo r 1
+  mkdir events
+  mkfifo feed
+  # git hash-object --stdin runs until its input ends.
+  with_trace2 "$TEST_DIR/events" git -C r hash-object --stdin <feed >hash.out &
+  exec 7>feed
+  sleep 1.5
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (1 event file left for next time)"
+  echo data >&7
+  exec 7>&-
+  wait
+  sleep 1.2
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  expect_sql "$(store_of r)" "select step, status from step_results" "git:hash-object|ok"
+}
+
+test_trace2_max_files_marker_is_removed_so_git_traces_again() {
+  make_repo r 1
+  mkdir events
+  git config --global trace2.maxFiles 1
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null
+  expect_file_exists events/git-trace2-discard
+  sleep 1.2
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null
+  [[ -n $(ls events) ]] || fail "git does not trace again"
+}
+
+test_prometheus_export_is_valid_exposition() {
+  some_commits r 3
+  printf '[thresholds]\ncommit = "1us"\n' >r/.perfguard.toml
+  echo y >r/y && perf-commit -C r -q -m breach
+  run perf-baseline -C r export --format prometheus
+  expect_status 0
+  expect_stdout_contains '# TYPE perfguard_step_duration_seconds summary'
+  expect_stdout_contains "perfguard_step_duration_seconds_count{repo=\"$(cd r && pwd)\",step=\"commit\"} 4"
+  expect_stdout_contains "perfguard_step_breaches_total{repo=\"$(cd r && pwd)\",step=\"commit\"} 1"
+  [[ $(tail -c 1 out | od -An -c | tr -d ' ') == '\n' ]] || fail "no trailing newline"
+  if command -v promtool >/dev/null; then
+    promtool check metrics <out >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
+  else
+    echo "promtool not installed: the format is checked by the unit tests only" >&2
+  fi
+}
+
+test_prometheus_export_to_a_file_for_the_textfile_collector() {
+  some_commits r 1
+  mkdir textfile
+  echo stale >textfile/perfguard.prom
+  run perf-baseline -C r export --format prometheus -o textfile/perfguard.prom
+  expect_status 0
+  grep -q '^# HELP perfguard_step_duration_seconds ' textfile/perfguard.prom || fail "not replaced"
+  [[ $(ls textfile) == perfguard.prom ]] || fail "temporary files left: $(ls textfile)"
+}
+
+test_otlp_export_has_resource_scope_and_linked_spans() {
+  some_commits r 2
+  run perf-baseline -C r export --format otlp
+  expect_status 0
+  jq -e '.resourceSpans | length == 1' out >/dev/null || fail "one resource"
+  expect_eq "$(jq -r '.resourceSpans[0].resource.attributes[] | select(.key == "service.name") | .value.stringValue' out)" perfguard "service.name"
+  expect_eq "$(jq -r '.resourceSpans[0].scopeSpans[0].scope.name' out)" perfguard "scope"
+  expect_eq "$(jq '[.resourceSpans[0].scopeSpans[0].spans[]] | length' out)" 6 "spans"
+  jq -e '[.resourceSpans[0].scopeSpans[0].spans[] | (.traceId | test("^[0-9a-f]{32}$")) and (.spanId | test("^[0-9a-f]{16}$")) and (.startTimeUnixNano | test("^[0-9]+$"))] | all' out >/dev/null ||
+    fail "ids and times"
+  # Every child's parent is a span of the same trace.
+  jq -e '[.resourceSpans[0].scopeSpans[0].spans[]] as $s | [$s[] | select(.parentSpanId) | .parentSpanId as $p | .traceId as $t | any($s[]; .spanId == $p and .traceId == $t)] | all and length == 4' out >/dev/null ||
+    fail "parent links"
+  jq -e '[.resourceSpans[0].scopeSpans[0].spans[] | select(.parentSpanId | not) | .status.code] == [1, 1]' out >/dev/null ||
+    fail "root status"
+}
+
+test_csv_export_imports_back() {
+  some_commits r 2
+  run perf-baseline -C r export --format csv -o "$TEST_DIR/steps.csv"
+  expect_status 0
+  expect_eq "$(head -1 steps.csv | cut -d, -f1-3)" "trace_id,step,status" "header"
+  make_repo other 1
+  run perf-baseline -C other import steps.csv --format csv
+  expect_status 0
+  expect_stdout_contains "imported 2 steps"
+  expect_sql "$(store_of other)" "select count(*) from child_spans" 4
+}
+
+test_export_since_and_step_narrow_what_is_written() {
+  make_repo r 1
+  { old_record 1 deploy; old_record 3 deploy; old_record 1 build; } >in.jsonl
+  perf-baseline -C r import in.jsonl --format jsonl -q || fail import
+  run perf-baseline -C r export --since 2d --step deploy
+  expect_status 0
+  expect_eq "$(wc -l <out)" 1 "lines"
+  expect_stdout_contains '"step":"deploy"'
+}
+
+test_prune_counts_in_a_dry_run_then_removes_old_steps_and_spans() {
+  some_commits r 1
+  perf-baseline -C r import - --format jsonl -q < <(old_record 100 commit; old_record 120 commit; old_record 10 commit) ||
+    fail import
+  db=$(store_of r)
+  run perf-baseline -C r prune --older-than 90d --dry-run
+  expect_status 0
+  expect_stdout_contains "would remove 2 steps and 2 child spans that started before"
+  expect_sql "$db" "select count(*) from step_results" 4
+  run perf-baseline -C r prune --older-than 90d --json
+  expect_status 0
+  expect_eq "$(jq -r '.steps, .spans, .dry_run' out | tr '\n' ' ')" "2 2 false " "json"
+  expect_sql "$db" "select count(*) from step_results" 2
+  expect_sql "$db" "select count(*) from child_spans" 3
+}
+
+test_usage_errors_exit_2() {
+  make_repo r 1
+  run perf-baseline -C r import x --format xml
+  expect_status 2
+  expect_stderr_contains "'xml' is not an import format: jsonl, csv, hyperfine, journal or trace2"
+  run perf-baseline -C r import missing.jsonl --format jsonl
+  expect_status 2
+  expect_stderr_contains "cannot read missing.jsonl: No such file or directory"
+  run perf-baseline -C r export --format json
+  expect_status 2
+  expect_stderr_contains "is not an export format"
+  run perf-baseline -C r prune
+  expect_status 2
+  run perf-baseline -C r prune --older-than soon
+  expect_status 2
+  run perf-baseline -C r import x.json --format jsonl --step s
+  expect_status 2
+  expect_stderr_contains "--step names hyperfine's runs"
+}

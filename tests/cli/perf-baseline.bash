@@ -1,0 +1,268 @@
+# perf-baseline: baselines, statistics, trends and the slowest runs of the recorded steps.
+
+# new_store DIR: a repository whose store perf-commit created with one real commit.
+new_store() {
+  make_repo "$1" 1
+  echo first >"$1/first.txt"
+  perf-commit -q -C "$1" -m first || fail "perf-commit could not create the store"
+  db=$(store_of "$1")
+}
+
+# add_runs DB STEP STATUS AGE_S DURATION_US...: steps added with plain SQL, as an import of
+# old data might; perf-baseline rolls them up when it opens the store. STATUS is the stored
+# code (0 ok, 1 breach, 2 failed, 3 timeout, 4 interrupted); each run started AGE_S seconds
+# ago (plus a random fraction of a second). BRANCH (env) names the branch, default main.
+add_runs() {
+  local db=$1 step=$2 status=$3 age=$4 values="" d
+  shift 4
+  for d in "$@"; do values+="${values:+,}($d)"; done
+  sql "$db" "
+    INSERT OR IGNORE INTO names (name) VALUES ('$step');
+    INSERT OR IGNORE INTO contexts (repo, branch) VALUES ('/src/app', '${BRANCH:-main}');
+    WITH d(us) AS (VALUES $values)
+    INSERT INTO step_rows (trace_id, name_id, started_us, duration_us, status, threshold_us,
+      exit_code, context_id)
+    SELECT abs(random()), (SELECT id FROM names WHERE name = '$step'),
+      (CAST(strftime('%s', 'now') AS INTEGER) - $age) * 1000000 + abs(random()) % 1000000,
+      us, $status, 1000000, 0,
+      (SELECT id FROM contexts WHERE repo = '/src/app' AND branch = '${BRANCH:-main}' AND host = '')
+    FROM d;" || fail "add_runs"
+}
+
+# json_get FILE PATH: a value from a JSON document, by SQLite's JSON path.
+json_get() { sqlite3 :memory: "SELECT json_extract(readfile('$1'), '$2')"; }
+
+test_missing_store_exits_4_with_one_line_and_creates_nothing() {
+  make_repo r 1
+  run perf-baseline -C r stats
+  expect_status 4
+  expect_stderr_lines 1
+  expect_stderr_contains "perf-baseline: "
+  expect_stderr_contains "perf.db"
+  expect_no_file "$(store_of r)"
+}
+
+test_corrupt_store_exits_4() {
+  make_repo r 1
+  head -c 8192 /dev/urandom >bad.db
+  run perf-baseline -C r --db "$TEST_DIR/bad.db" show
+  expect_status 4
+  expect_stderr_lines 1
+  expect_stderr_contains "bad.db"
+}
+
+test_stats_counts_real_runs_failures_and_breaches() {
+  new_store r
+  for i in 1 2; do echo "$i" >"r/f$i" && perf-commit -q -C r -m "c$i"; done
+  perf-commit -q -C r -m "nothing to commit" 2>/dev/null
+  echo slow >r/slow && perf-commit -q -C r -m slow --threshold 1us --warn-only
+  run perf-baseline -C r stats --json
+  expect_status 0
+  expect_eq "$(json_get out '$.command')" stats
+  expect_eq "$(json_get out '$.steps[0].step')" commit
+  expect_eq "$(json_get out '$.steps[0].count')" 5
+  expect_eq "$(json_get out '$.steps[0].n')" 4 "completed runs"
+  expect_eq "$(json_get out '$.steps[0].failures')" 1
+  expect_eq "$(json_get out '$.steps[0].breaches')" 1
+  expect_eq "$(json_get out '$.steps[0].exact')" 1
+  expect_sql "$db" "select (select max(duration_us) from steps where status in ('ok', 'breach'))
+    = $(json_get out '$.steps[0].max_us')" 1
+  run perf-baseline -C r stats
+  expect_status 0
+  expect_stdout_contains "step "
+  expect_stdout_contains "commit "
+  grep -q "^commit  *5  *1  *1 " out || fail "text row: runs 5, failed 1, breaches 1"
+}
+
+test_stats_percentiles_are_percentile_cont_of_completed_runs() {
+  new_store r
+  add_runs "$db" validate 0 60 1000 2000 3000 4000 10000
+  add_runs "$db" validate 2 60 999999  # failed: not a timing
+  run perf-baseline -C r stats --step validate --format csv
+  expect_status 0
+  header=$(head -n 1 out)
+  expect_eq "$header" "step,count,n,ok,breaches,failures,failed,timeouts,interrupted,mean_us,stddev_us,min_us,p50_us,p75_us,p90_us,p95_us,p99_us,max_us,mad_us,exact"
+  # sorted 1000 2000 3000 4000 10000: p50 3000, p75 4000, p90 rank 3.6 -> 7600, p99 rank 3.96 -> 9760
+  expect_eq "$(sed -n 2p out)" "validate,6,5,5,0,1,1,0,0,4000,3535.5339059327375,1000,3000,4000,7600,8800,9760,10000,1000,true"
+}
+
+test_every_format_has_the_same_rows() {
+  new_store r
+  add_runs "$db" rollback 0 60 5000 6000
+  run perf-baseline -C r stats --format tsv
+  expect_status 0
+  expect_eq "$(wc -l <out)" 3 "tsv lines: header and two steps"
+  head -n 1 out | grep -q "^step	count	n	" || fail "tsv header"
+  run perf-baseline -C r stats --format jsonl
+  expect_eq "$(wc -l <out)" 2 "jsonl lines"
+  head -n 1 out >line.json
+  expect_eq "$(json_get line.json '$.step')" commit
+  run perf-baseline -C r stats --format yaml
+  expect_status 2
+  expect_stderr_contains "unknown --format 'yaml'"
+}
+
+test_no_runs_in_the_window_is_a_clear_message_and_exit_0() {
+  new_store r
+  add_runs "$db" commit 0 $((10 * 86400)) 5000
+  run perf-baseline -C r stats --step rollback
+  expect_status 0
+  expect_stdout_contains "no steps recorded in the last 7d"
+  run perf-baseline -C r stats --step rollback --json
+  expect_status 0
+  expect_eq "$(json_get out '$.steps')" "[]"
+  run perf-baseline -C r trend --step rollback
+  expect_status 0
+  expect_stdout_contains "no steps recorded in the last 30 days"
+  run perf-baseline -C r show
+  expect_status 0
+  expect_stdout_contains "no active baseline: compute one with \`perf-baseline compute\`"
+}
+
+test_compute_with_too_few_samples_says_how_many_stores_nothing_exits_0() {
+  new_store r
+  run perf-baseline -C r compute
+  expect_status 0
+  expect_stdout_contains "too few"
+  expect_stdout_contains "1 completed run in the last 7d, 10 needed"
+  expect_sql "$db" "select count(*) from baselines" 0
+  run perf-baseline -C r compute --step rollback --json
+  expect_status 0
+  expect_eq "$(json_get out '$.baselines[0].result')" too_few_samples
+  expect_eq "$(json_get out '$.baselines[0].n')" 0
+  expect_eq "$(json_get out '$.baselines[0].needed')" 10
+}
+
+test_compute_stores_keeps_and_replaces_only_when_a_percentile_moves() {
+  new_store r
+  add_runs "$db" rollback 0 3600 $(seq 100000 1000 119000)
+  add_runs "$db" rollback 3 3600 5000000  # killed at its timeout: left out
+  run perf-baseline -C r compute --step rollback
+  expect_status 0
+  expect_stdout_contains "stored"
+  expect_stdout_contains "first baseline (1 failed run left out)"
+  expect_sql "$db" "select n, p50_ms, min_ms, max_ms from active_baselines" "20|109.5|100.0|119.0"
+  run perf-baseline -C r compute --step rollback
+  expect_status 0
+  expect_stdout_contains "kept"
+  expect_stdout_contains "stays: largest move p50 +0.0%, within 5.0%"
+  expect_sql "$db" "select count(*) from baselines" 1
+  add_runs "$db" rollback 0 60 $(seq 130000 1000 149000)
+  run perf-baseline -C r compute --step rollback --format csv
+  expect_status 0
+  expect_eq "$(cut -d, -f1,5 out | sed -n 2p)" "rollback,replaced"
+  expect_sql "$db" "select count(*), sum(active) from baselines" "2|1"
+  expect_sql "$db" "select reason, replaces_id is not null from baselines where active" "moved|1"
+  run perf-baseline -C r compute --step rollback --force --min-change 90%
+  expect_status 0
+  expect_sql "$db" "select reason from baselines where active" "forced"
+}
+
+test_compute_per_branch_keeps_one_baseline_per_branch() {
+  new_store r
+  BRANCH=main add_runs "$db" commit 0 60 $(seq 1000 100 2900)
+  BRANCH=dev add_runs "$db" commit 0 60 $(seq 5000 100 6900)
+  run perf-baseline -C r compute --step commit --scope branch --min-samples 5
+  expect_status 0
+  expect_sql "$db" "select branch || ':' || n from active_baselines where scope = 'branch' order by branch" "dev:20
+main:20"
+  # The repository's own commit is a branch of its own, with too few runs.
+  grep -q "^commit  $(cd r && pwd)  *main  *too few  *1 " out || fail "the real repository's row"
+  expect_sql "$db" "select count(*) from active_baselines where repo = '$(cd r && pwd)'" 0
+}
+
+test_show_gives_threshold_and_headroom_to_p99() {
+  new_store r
+  printf '[thresholds]\nrollback = "200ms"\n' >r/.perfguard.toml
+  add_runs "$db" rollback 0 60 $(seq 100000 1000 119000)
+  add_runs "$db" trace2-fetch 0 60 $(seq 1 20)
+  perf-baseline -q -C r compute || fail "compute"
+  run perf-baseline -C r show --format csv
+  expect_status 0
+  head -n 1 out | grep -q "^id,step,scope,repo,branch,computed_at,computed_us,window_us,n," ||
+    fail "csv header"
+  line=$(grep '^[0-9]*,rollback,' out)
+  # p99 of 100..119 ms: rank 18.81 -> 118.81ms; headroom 200 - 118.81 = 81.19ms (40.6%)
+  expect_eq "$(echo "$line" | cut -d, -f 15,22,23)" "118810,200000,81190"
+  expect_eq "$(echo "$line" | cut -d, -f 24 | cut -c1-5)" "40.59"
+  expect_eq "$(grep ',trace2-fetch,' out | cut -d, -f 22,23,24)" ",," "no threshold, no headroom"
+  run perf-baseline -C r show
+  expect_status 0
+  expect_stdout_contains "headroom"
+  grep -q "^rollback .* 200ms  *81.2ms (41%)" out || fail "text headroom"
+}
+
+test_trend_draws_an_ascii_chart_when_piped() {
+  new_store r
+  add_runs "$db" validate 0 $((2 * 86400)) 1000 2000 3000
+  add_runs "$db" validate 0 1 4000 8000
+  run perf-baseline -C r trend --days 5 --step validate
+  expect_status 0
+  expect_eq "$(wc -l <out)" 3 "header and two days"
+  expect_stdout_contains "p50 # p95 -"
+  grep -q "^validate  $(date -u +%F)  *2 .*  #*-*$" out || fail "today's row with an ASCII bar"
+  LC_ALL=C.UTF-8 grep -q "[█░]" out && fail "Unicode in a pipe"
+  run perf-baseline -C r trend --days 5 --step validate --json
+  expect_eq "$(json_get out '$.points[1].n')" 2
+  expect_eq "$(json_get out '$.points[1].p50_us')" 6000
+  expect_eq "$(json_get out '$.by')" day
+  run perf-baseline -C r trend --by hour --days 1 --format csv
+  expect_eq "$(cut -d, -f2 out | sed -n 2p)" hour
+}
+
+test_trend_uses_unicode_blocks_on_a_utf8_terminal_only() {
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  new_store r
+  add_runs "$db" commit 0 60 4000 8000
+  LANG=C.UTF-8 LC_ALL=C.UTF-8 script -qec "perf-baseline -C r trend" /dev/null >tty.txt
+  grep -q "█" tty.txt || fail "no block characters on a UTF-8 terminal"
+  LANG=C LC_ALL=C script -qec "perf-baseline -C r trend" /dev/null >tty.txt
+  grep -q "#" tty.txt || fail "no ASCII bar on a non-UTF-8 terminal"
+  LC_ALL=C.UTF-8 grep -q "█" tty.txt && fail "block characters without a UTF-8 locale"
+  true
+}
+
+test_slowest_lists_runs_with_their_slowest_child_spans() {
+  new_store r
+  echo x >r/x && perf-commit -q -C r -m x
+  run perf-baseline -C r slowest --limit 1 --json
+  expect_status 0
+  expect_eq "$(json_get out '$.steps[0].step')" commit
+  expect_eq "$(json_get out '$.steps[0].duration_us')" \
+    "$(sql "$db" 'select max(duration_us) from steps')"
+  expect_eq "$(json_get out '$.steps[1]')" ""
+  spans=$(json_get out '$.steps[0].spans')
+  [[ $spans == *'"name":"commit"'* && $spans == *'"name":"add"'* ]] || fail "spans: $spans"
+  run perf-baseline -C r slowest
+  expect_status 0
+  expect_stdout_contains "slowest spans"
+  grep -q "commit .*, add " out || fail "text lists the slowest span first"
+  run perf-baseline -C r slowest --format csv --spans 1
+  expect_eq "$(head -n 1 out)" "trace_id,step,status,started_at,started_us,duration_us,threshold_us,repo,branch,spans"
+  grep -q ",commit:[0-9]*$" out || fail "csv spans cell"
+}
+
+test_bad_option_values_are_usage_errors() {
+  new_store r
+  for args in "compute --scope team" "compute --min-change 7" "compute --window soon" \
+    "compute --min-samples 0" "trend --by week" "trend --days 0" "stats --since yesterday" \
+    "slowest --limit 0" "frobnicate"; do
+    # shellcheck disable=SC2086 # split on purpose
+    run perf-baseline -C r $args
+    expect_status 2
+    expect_stderr_lines 1
+  done
+  run perf-baseline -C r
+  expect_status 2
+}
+
+test_help_lists_every_subcommand() {
+  run perf-baseline --help
+  expect_status 0
+  for sub in compute show stats trend slowest; do expect_stdout_contains "$sub"; done
+  run perf-baseline compute --help
+  expect_status 0
+  for opt in --step --window --min-samples --multiplier --scope --min-change --force; do
+    expect_stdout_contains "$opt"
+  done
+}
