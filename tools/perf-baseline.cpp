@@ -4,7 +4,10 @@
 #include <cstdlib>
 #include <limits>
 
+#include <unistd.h>
+
 #include "baseline/baseline.h"
+#include "baseline/measure.h"
 #include "baseline/queries.h"
 #include "baseline/render.h"
 #include "cli/common.h"
@@ -12,6 +15,7 @@
 #include "exchange/exchange.h"
 #include "git/git.h"
 #include "output/json.h"
+#include "report/html_report.h"
 #include "store/step_hours.h"
 
 using namespace perfguard;
@@ -198,6 +202,7 @@ std::string trace2_directory(const ToolSession& session) {
   const char* env = std::getenv("GIT_TRACE2_EVENT");
   std::error_code ec;
   if (env && env[0] == '/' && std::filesystem::is_directory(env, ec)) return env;
+  if (!session.in_repository) return {};
   auto target = git_output(session.repository, {"config", "--get", "trace2.eventTarget"},
                            {{"GIT_TRACE2_EVENT", "0"}});
   if (!target) return {};
@@ -344,6 +349,113 @@ int prune_command(ToolSession& session, const PruneArgs& args) {
   return 0;
 }
 
+// ---- report, measure ------------------------------------------------------------------------
+
+struct ReportArgs {
+  std::string output, since = "30d", step;
+};
+
+struct MeasureArgs {
+  int runs = 10;
+  std::vector<std::string> steps = {"commit", "rollback", "validate"};
+  bool warn_only = false;
+};
+
+int report_command(ToolSession& session, const ReportArgs& args) {
+  const std::string& tool = session.tool;
+  auto since = window_flag("--since", args.since);
+  if (!since) return report_error(tool, since.error());
+  auto store = open_store(session);
+  if (!store) return report_error(tool, store.error());
+  ReportQuery query;
+  query.step = args.step;
+  query.now_us = now_unix_us();
+  if (since->us > 0) query.since_us = query.now_us - since->us;
+  query.thresholds = session.config.thresholds;
+  auto report = collect_report(*store, query);
+  if (!report) return report_error(tool, report.error());
+  const std::string html = render_html_report(*report);
+  if (args.output == "-") {
+    std::fwrite(html.data(), 1, html.size(), stdout);
+    return 0;
+  }
+  if (Status written = write_report_file(args.output, html); !written) {
+    return report_error(tool, written.error());
+  }
+  const auto runs = static_cast<std::int64_t>(report->run_count());
+  const auto steps = static_cast<std::int64_t>(report->steps.size());
+  if (session.format == Format::json || session.format == Format::jsonl) {
+    JsonWriter w;
+    w.begin_object();
+    w.key("output").value(args.output);
+    w.key("steps").value(steps);
+    w.key("runs").value(runs);
+    w.key("since").value(since->us > 0 ? format_timestamp(*query.since_us) : "all");
+    w.end_object();
+    std::printf("%s\n", w.str().c_str());
+  } else if (!session.options.quiet) {
+    std::printf("wrote %s: %s, %s%s\n", args.output.c_str(),
+                plural(static_cast<std::size_t>(steps), "step", "steps").c_str(),
+                plural(static_cast<std::size_t>(runs), "run", "runs").c_str(),
+                in_window(*since).c_str());
+  }
+  return 0;
+}
+
+int measure_command(ToolSession& session, const MeasureArgs& args) {
+  const std::string& tool = session.tool;
+  if (!session.in_repository) {
+    return report_error(tool, make_error(ExitCode::usage,
+                                         "measure runs the steps in a copy of a repository: "
+                                         "run it inside one or pass -C DIR"));
+  }
+  auto steps = parse_measure_steps(args.steps);
+  if (!steps) return report_error(tool, steps.error());
+  if (args.runs < 1) {
+    return report_error(tool, make_error(ExitCode::usage, "--runs must be positive"));
+  }
+  MeasureOptions options;
+  options.runs = args.runs;
+  options.steps = *steps;
+  options.thresholds = session.config.thresholds;
+  options.timeouts = session.config.timeouts;
+  options.warn_only = args.warn_only;
+  options.tool = tool;
+  options.record = [&](std::vector<StepRecord>& records) {
+    return record_steps(session, records, ExitCode::ok);
+  };
+  const bool progress = !session.options.quiet && ::isatty(STDERR_FILENO);
+  if (progress) {
+    options.progress = [](int done, int total) {
+      std::fprintf(stderr, "\rmeasure: %d/%d", done, total);
+      std::fflush(stderr);
+    };
+  }
+  session.info("measuring " + std::to_string(args.runs) + " runs in a throwaway clone under " +
+               measure_parent(session.repository).string());
+  auto measured = run_measure(session.repository, options);
+  if (progress) std::fputs("\r\033[K", stderr);
+  if (!measured) return report_error(tool, measured.error());
+  if (!measured->git_error.empty()) session.error("in the throwaway clone: " + measured->git_error);
+  print_steps(session, measured->records, measured->code);
+  if (session.format == Format::text && !session.options.quiet) {
+    std::printf("recorded %s of %s with synthetic=true; the throwaway clone is removed\n",
+                plural(static_cast<std::size_t>(measured->runs_done), "run", "runs").c_str(),
+                [&] {
+                  std::string names;
+                  for (const auto& s : options.steps) names += (names.empty() ? "" : ", ") + s;
+                  return names;
+                }()
+                    .c_str());
+  }
+  if (measured->code == ExitCode::interrupted) {
+    session.error("interrupted after " +
+                  plural(static_cast<std::size_t>(measured->runs_done), "run", "runs") +
+                  "; the throwaway clone is removed");
+  }
+  return to_int(measured->code);
+}
+
 // Each subcommand takes the common options too (after its name), through fallthrough().
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description) {
   CLI::App* sub = app.add_subcommand(name, description);
@@ -464,8 +576,35 @@ int main(int argc, char** argv) {
       ->required();
   prune_cmd->add_flag("--dry-run", prune_args.dry_run, "Only count what would be removed");
 
+  ReportArgs report_args;
+  CLI::App* report_cmd =
+      add_command(app, "report",
+                  "Write one self-contained HTML page of charts: durations, thresholds, "
+                  "baselines, breaches");
+  report_cmd->add_option("-o,--output", report_args.output, "The HTML file to write (- for stdout)")
+      ->type_name("FILE")
+      ->required();
+  report_cmd
+      ->add_option("--since", report_args.since, "Runs started this long ago or later, or all")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  report_cmd->add_option("--step", report_args.step, "Only this step")->type_name("STEP");
+
+  MeasureArgs measure_args;
+  CLI::App* measure_cmd = add_command(
+      app, "measure",
+      "Record synthetic runs of the steps in a throwaway clone, leaving your work untouched");
+  measure_cmd->add_option("--runs", measure_args.runs, "How many runs")->capture_default_str();
+  measure_cmd
+      ->add_option("--steps", measure_args.steps, "The steps to record: commit, rollback, validate")
+      ->type_name("STEP,…")
+      ->delimiter(',')
+      ->capture_default_str();
+  measure_cmd->add_flag("--warn-only", measure_args.warn_only,
+                        "Record breaches but exit 0 for them");
+
   return run_tool(tool, app, argc, argv, [&]() -> int {
-    auto session = open_session(tool, common);
+    auto session = open_session(tool, common, /*repository_optional=*/true);
     if (!session) return report_error(tool, session.error());
     if (*compute_cmd) return compute_command(*session, compute);
     if (*show_cmd) return show_command(*session);
@@ -475,6 +614,8 @@ int main(int argc, char** argv) {
     if (*import_cmd) return import_command(*session, import_args);
     if (*export_cmd) return export_command(*session, export_args);
     if (*prune_cmd) return prune_command(*session, prune_args);
+    if (*report_cmd) return report_command(*session, report_args);
+    if (*measure_cmd) return measure_command(*session, measure_args);
     return to_int(ExitCode::usage);
   });
 }

@@ -31,8 +31,7 @@ class ThrowawayDir {
     std::string tmpl = (parent / "measure-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) {
       return make_error(ExitCode::step_failed, "cannot make a throwaway clone in " +
-                                                   parent.string() + ": " +
-                                                   std::strerror(errno));
+                                                   parent.string() + ": " + std::strerror(errno));
     }
     return ThrowawayDir(tmpl);
   }
@@ -66,9 +65,9 @@ Status git_in(const fs::path& dir, std::vector<std::string> args) {
   if (!run) return run.error();
   if (run->interrupted) return make_error(ExitCode::interrupted, "interrupted");
   if (!run->success()) {
-    return make_error(ExitCode::step_failed,
-                      "git " + args.front() + " failed in the throwaway clone: " +
-                          git_message(run->err + "\n" + run->out));
+    return make_error(ExitCode::step_failed, "git " + args.front() +
+                                                 " failed in the throwaway clone: " +
+                                                 git_message(run->err + "\n" + run->out));
   }
   return {};
 }
@@ -81,9 +80,9 @@ Result<std::vector<std::string>> parse_measure_steps(const std::vector<std::stri
     if (n.empty()) continue;
     if (std::find(std::begin(kMeasureSteps), std::end(kMeasureSteps), n) ==
         std::end(kMeasureSteps)) {
-      return make_error(ExitCode::usage,
-                        "--steps: '" + n + "' is not a step measure runs: commit, rollback or "
-                                           "validate");
+      return make_error(ExitCode::usage, "--steps: '" + n +
+                                             "' is not a step measure runs: commit, rollback or "
+                                             "validate");
     }
     if (!wants(out, n)) out.push_back(n);
   }
@@ -192,6 +191,8 @@ Result<MeasureResult> run_measure(const Repository& repo, const MeasureOptions& 
 
     ExitCode code = ExitCode::ok;
     for (StepRecord& r : records) {
+      // The snapshot a rollback took lives, and goes, with the clone: no label points at it.
+      std::erase_if(r.labels, [](const auto& label) { return label.first == "snapshot"; });
       r.labels.emplace_back("synthetic", "true");
       code = most_severe(code, ExitCode{r.exit_code});
     }
