@@ -64,7 +64,8 @@ void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   }
 }
 
-Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options) {
+Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options,
+                                 bool repository_optional) {
   ToolSession s;
   s.tool = tool;
   s.options = options;
@@ -81,8 +82,13 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   std::error_code ec;
   fs::path start = options.directory.empty() ? fs::current_path(ec) : fs::path(options.directory);
   auto repo = Repository::discover(start);
-  if (!repo) return repo.error();
-  s.repository = *repo;
+  if (repo) {
+    s.repository = *repo;
+  } else if (repository_optional && !options.db.empty()) {
+    s.in_repository = false;  // a store named outside any repository: fine for queries
+  } else {
+    return repo.error();
+  }
 
   ConfigSources sources;
   sources.env = config_environment();
@@ -98,8 +104,10 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   for (const auto& w : s.config.warnings) s.warn(w);
 
   s.context = process_context(tool);
-  s.context.repo = s.repository.work_tree().value_or(s.repository.git_dir()).string();
-  if (auto head = s.repository.head()) s.context.branch = head->branch();
+  if (s.in_repository) {
+    s.context.repo = s.repository.work_tree().value_or(s.repository.git_dir()).string();
+    if (auto head = s.repository.head()) s.context.branch = head->branch();
+  }
   return s;
 }
 

@@ -42,6 +42,7 @@ struct ToolSession {
   CommonOptions options;
   Format format = Format::text;
   Repository repository;
+  bool in_repository = true;  // false only for a tool that may query a --db from anywhere
   Config config;
   RunContext context;
   Labels labels;
@@ -55,8 +56,11 @@ struct ToolSession {
   void info(const std::string& message) const;   // only with --verbose
 };
 
-// Discovers the repository (-C), loads the configuration and checks the options.
-Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options);
+// Discovers the repository (-C), loads the configuration and checks the options. With
+// `repository_optional`, a store named with --db (or PERFGUARD_DB) may be used from
+// outside any repository.
+Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options,
+                                 bool repository_optional = false);
 
 // Appends the records (and a snapshot's row) to the store, or to the journal beside it
 // when the store cannot be written. Returns the code to exit with: `step_code`, or

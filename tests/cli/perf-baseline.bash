@@ -266,3 +266,17 @@ test_help_lists_every_subcommand() {
     expect_stdout_contains "$opt"
   done
 }
+
+test_stats_from_a_named_store_outside_any_repository() {
+  make_repo r 1
+  echo x >r/x && perf-commit -C r -m x -q --db "$TEST_DIR/ci.db" || fail "commit"
+  mkdir elsewhere
+  (cd elsewhere && GIT_CEILING_DIRECTORIES=$TEST_DIR perf-baseline stats --db "$TEST_DIR/ci.db" --format csv) >out 2>err
+  status=$?
+  expect_status 0
+  grep -q "^commit," out || fail "no commit row in: $(cat out)"
+  (cd elsewhere && GIT_CEILING_DIRECTORIES=$TEST_DIR perf-baseline stats) >out 2>err
+  status=$?
+  expect_status 2
+  expect_stderr_contains "not a git repository"
+}
