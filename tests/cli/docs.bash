@@ -3,8 +3,8 @@
 # so a change to a tool that the docs do not follow fails here.
 
 DOCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DOCS_TOOLS="perf-commit perf-rollback"
-DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perfguard.toml.5 man/perfguard.7"
+DOCS_TOOLS="perf-commit perf-rollback perf-baseline"
+DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perf-baseline.1 man/perfguard.toml.5 man/perfguard.7"
 
 # man_text PAGE: the page as a reader sees it, in plain text (mandoc, else groff).
 man_text() {
@@ -20,12 +20,17 @@ need_man_renderer() {
     skip "neither mandoc nor groff is installed"
 }
 
-# help_long_options TOOL / help_short_options TOOL: what the built tool's --help lists.
+# help_long_options TOOL [SUBCOMMAND] / help_short_options TOOL [SUBCOMMAND]: what the
+# built tool's --help (or its subcommand's) lists.
 help_long_options() {
-  "$PERFGUARD_BIN/$1" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+  "$PERFGUARD_BIN/$1" "${@:2}" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
 }
 help_short_options() {
-  "$PERFGUARD_BIN/$1" --help | sed -nE 's/^ +(-[A-Za-z])([ ,].*|$)/\1/p' | sort -u
+  "$PERFGUARD_BIN/$1" "${@:2}" --help | sed -nE 's/^ +(-[A-Za-z])([ ,].*|$)/\1/p' | sort -u
+}
+# help_subcommands TOOL: the subcommands the built tool's --help lists (none for most).
+help_subcommands() {
+  "$PERFGUARD_BIN/$1" --help | sed -n '/^Subcommands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'
 }
 
 # has_word FILE WORD: WORD occurs in FILE, not as part of a longer option name.
@@ -76,24 +81,37 @@ test_every_man_page_passes_mandoc_lint() {
 
 test_every_help_option_is_an_item_of_the_tools_man_page_options() {
   need_man_renderer
-  local tool opt
+  local tool opt sub
   for tool in $DOCS_TOOLS; do
     man_text "man/$tool.1" >"$tool.txt"
     [[ -s $tool.txt ]] || fail "man/$tool.1 renders to nothing"
     [[ -n $(help_long_options "$tool") ]] || fail "$tool --help lists no long option"
-    # The items of OPTIONS: `     -q, --quiet`, `     --db path`, `     -C dir  Run as…`.
-    sed -n '/^OPTIONS/,/^[A-Z]/p' "$tool.txt" | grep -E '^     -' >items.txt
+    # The items of OPTIONS (COMMON OPTIONS with subcommands): `     -q, --quiet`,
+    # `     --db path`, `     -C dir  Run as…`.
+    sed -nE '/^(COMMON )?OPTIONS/,/^[A-Z]/p' "$tool.txt" | grep -E '^     -' >items.txt
     for opt in $(help_long_options "$tool") $(help_short_options "$tool"); do
       has_word "$tool.txt" "$opt" || fail "man/$tool.1 does not mention $opt"
       grep -qE -- "^     (.*, )?$opt([ ,=]|$)" items.txt || fail "man/$tool.1: OPTIONS has no item for $opt"
+    done
+    # A subcommand's own options are items of its subsection (`   compute`); its -h and
+    # --help are the common ones.
+    for sub in $(help_subcommands "$tool"); do
+      awk -v s="   $sub" '$0 == s { on = 1; next } on && /^(   )?[^ ]/ { exit } on' "$tool.txt" |
+        grep -E '^     -' >sub-items.txt
+      for opt in $(help_long_options "$tool" "$sub") $(help_short_options "$tool" "$sub"); do
+        [[ $opt == -h || $opt == --help ]] && continue
+        grep -qE -- "^     (.*, )?$opt([ ,=]|$)" sub-items.txt ||
+          fail "man/$tool.1: the subsection $sub has no item for $opt"
+      done
     done
   done
 }
 
 test_every_help_option_is_in_each_completion_file() {
-  local tool opt name
+  local tool opt name sub
   for tool in $DOCS_TOOLS; do
-    for opt in $(help_long_options "$tool"); do
+    for opt in $(help_long_options "$tool") $(for sub in $(help_subcommands "$tool"); do
+      help_long_options "$tool" "$sub"; done | sort -u); do
       name=${opt#--}
       has_word "$DOCS_ROOT/completions/bash/$tool" "$opt" ||
         fail "completions/bash/$tool lacks $opt"
@@ -103,7 +121,8 @@ test_every_help_option_is_in_each_completion_file() {
       grep -qE -- "-l $name( |$)" "$DOCS_ROOT/completions/fish/$tool.fish" ||
         fail "completions/fish/$tool.fish lacks -l $name"
     done
-    for opt in $(help_short_options "$tool"); do
+    for opt in $(help_short_options "$tool") $(for sub in $(help_subcommands "$tool"); do
+      help_short_options "$tool" "$sub"; done | sort -u); do
       has_word "$DOCS_ROOT/completions/bash/$tool" "$opt" ||
         fail "completions/bash/$tool lacks $opt"
       grep -qE -- "[{']$opt\\+?[,[]" "$DOCS_ROOT/completions/zsh/_$tool" ||
@@ -209,21 +228,47 @@ test_perfguard_toml_5_documents_every_table_and_key() {
   done
 }
 
-# expect_every_option_offered TOOL SHELL FILE: FILE (what SHELL offered for `TOOL -`) holds
-# every option of TOOL's --help (`--git-arg=` counts for --git-arg).
+# expect_every_option_offered TOOL SHELL FILE [SUBCOMMAND]: FILE (what SHELL offered for
+# `TOOL [SUBCOMMAND] -`) holds every option of that --help (`--git-arg=` counts for
+# --git-arg).
 expect_every_option_offered() {
   local opt
-  for opt in $(help_long_options "$1") $(help_short_options "$1"); do
-    grep -qxE -- "$opt=?" "$3" || fail "$2: $1 -<TAB> does not offer $opt"
+  for opt in $(help_long_options "$1" "${@:4}") $(help_short_options "$1" "${@:4}"); do
+    grep -qxE -- "$opt=?" "$3" || fail "$2: $1 ${4:+$4 }-<TAB> does not offer $opt"
   done
 }
 
 test_bash_completion_offers_every_help_option() {
-  local tool
+  local tool sub
   for tool in $DOCS_TOOLS; do
     bash_complete "$tool" - >offered
     expect_every_option_offered "$tool" bash offered
+    for sub in $(help_subcommands "$tool"); do
+      bash_complete "$tool" "$sub" - >offered
+      expect_every_option_offered "$tool" bash offered "$sub"
+    done
   done
+}
+
+test_bash_completion_of_perf_baseline_offers_subcommands_then_their_values() {
+  local got
+  got=$(bash_complete perf-baseline "" | tr '\n' ' ')
+  expect_eq "$got" "$(help_subcommands perf-baseline | tr '\n' ' ')" "perf-baseline <TAB>"
+  got=$(bash_complete perf-baseline --db x.db st | tr '\n' ' ')
+  expect_eq "$got" "stats " "perf-baseline --db x.db st<TAB>"
+  got=$(bash_complete perf-baseline stats --format "" | tr '\n' ' ')
+  expect_eq "$got" "text json jsonl csv tsv " "perf-baseline stats --format <TAB>"
+  got=$(bash_complete perf-baseline import --format "" | tr '\n' ' ')
+  expect_eq "$got" "jsonl csv hyperfine journal trace2 " "perf-baseline import --format <TAB>"
+  got=$(bash_complete perf-baseline export --format=p | tr '\n' ' ')
+  expect_eq "$got" "prometheus " "perf-baseline export --format=p<TAB>"
+  got=$(bash_complete perf-baseline compute --step "" | tr '\n' ' ')
+  expect_eq "$got" "commit rollback validate recover " "perf-baseline compute --step <TAB>"
+  got=$(bash_complete perf-baseline measure --steps commit,r | tr '\n' ' ')
+  expect_eq "$got" "commit,rollback " "perf-baseline measure --steps commit,r<TAB>"
+  bash_complete perf-baseline show --w >offered
+  grep -qx -- --window offered && fail "perf-baseline show --w<TAB> offered compute's --window"
+  true
 }
 
 test_bash_completion_completes_an_option_name() {
@@ -316,10 +361,19 @@ test_zsh_completions_parse_and_complete() {
   grep -qxF -- "--format" offered || fail "zsh: perf-commit --for<TAB> did not offer --format"
   zsh_complete "perf-rollback -C r --undo " >offered
   grep -qxF -- "$SNAPSHOT_ID" offered || fail "zsh: perf-rollback --undo <TAB> did not offer $SNAPSHOT_ID"
+  local sub
   for tool in $DOCS_TOOLS; do
     zsh_complete "$tool -" >offered
     expect_every_option_offered "$tool" zsh offered
+    for sub in $(help_subcommands "$tool"); do
+      zsh_complete "$tool $sub -" >offered
+      expect_every_option_offered "$tool" zsh offered "$sub"
+    done
   done
+  zsh_complete "perf-baseline export --format " >offered
+  grep -qxF prometheus offered || fail "zsh: perf-baseline export --format <TAB> did not offer prometheus"
+  zsh_complete "perf-baseline " >offered
+  grep -qxF compute offered || fail "zsh: perf-baseline <TAB> did not offer compute"
 }
 
 test_fish_completions_parse_and_complete() {
@@ -335,10 +389,21 @@ test_fish_completions_parse_and_complete() {
   fish -c "source '$DOCS_ROOT/completions/fish/perf-rollback.fish'; complete -C 'perf-rollback -C r --undo '" |
     cut -f1 >offered
   grep -qxF -- "$SNAPSHOT_ID" offered || fail "fish: perf-rollback --undo <TAB> did not offer $SNAPSHOT_ID"
+  local sub
   for tool in $DOCS_TOOLS; do
     fish -c "source '$DOCS_ROOT/completions/fish/$tool.fish'; complete -C '$tool -'" | cut -f1 >offered
     expect_every_option_offered "$tool" fish offered
+    for sub in $(help_subcommands "$tool"); do
+      fish -c "source '$DOCS_ROOT/completions/fish/$tool.fish'; complete -C '$tool $sub -'" |
+        cut -f1 >offered
+      expect_every_option_offered "$tool" fish offered "$sub"
+    done
   done
+  fish -c "source '$DOCS_ROOT/completions/fish/perf-baseline.fish'; complete -C 'perf-baseline import --format '" |
+    cut -f1 >offered
+  grep -qxF trace2 offered || fail "fish: perf-baseline import --format <TAB> did not offer trace2"
+  grep -qxF text offered && fail "fish: perf-baseline import --format <TAB> offered text"
+  true
 }
 
 test_cmake_install_puts_man_pages_and_completions_in_place() {
@@ -350,10 +415,13 @@ test_cmake_install_puts_man_pages_and_completions_in_place() {
   expect_status 0
   local f
   for f in share/man/man1/perf-commit.1 share/man/man1/perf-rollback.1 \
-    share/man/man5/perfguard.toml.5 share/man/man7/perfguard.7 \
+    share/man/man1/perf-baseline.1 share/man/man5/perfguard.toml.5 share/man/man7/perfguard.7 \
     share/bash-completion/completions/perf-commit share/bash-completion/completions/perf-rollback \
+    share/bash-completion/completions/perf-baseline \
     share/zsh/vendor-completions/_perf-commit share/zsh/vendor-completions/_perf-rollback \
-    share/fish/vendor_completions.d/perf-commit.fish share/fish/vendor_completions.d/perf-rollback.fish; do
+    share/zsh/vendor-completions/_perf-baseline \
+    share/fish/vendor_completions.d/perf-commit.fish share/fish/vendor_completions.d/perf-rollback.fish \
+    share/fish/vendor_completions.d/perf-baseline.fish; do
     expect_file_exists "prefix/$f"
   done
 }
