@@ -19,6 +19,7 @@
 
 #include "output/json.h"
 #include "store/schema.h"
+#include "store/sql.h"
 #include "store/step_hours.h"
 
 namespace perfguard {
@@ -27,10 +28,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+using sql::column_text;
+using sql::exec;
+using sql::prepare;
+using sql::Statement;
+// BEGIN IMMEDIATE: the write lock is taken up front, so a concurrent writer waits in the
+// busy handler instead of failing mid-way.
+using sql::WriteTransaction;
 
 Error store_error(const fs::path& path, std::string_view what, std::string_view cause) {
   std::string message = path.string();
@@ -68,20 +72,6 @@ std::string create_private_directories(const fs::path& dir) {
   return {};
 }
 
-bool exec(sqlite3* db, const char* sql) {
-  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-}
-
-Statement prepare(sqlite3* db, std::string_view sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
-    sqlite3_finalize(stmt);
-    return nullptr;
-  }
-  return Statement(stmt);
-}
-
 // The value of `PRAGMA user_version`, or -1 when the file cannot be read.
 int read_user_version(sqlite3* db) {
   Statement stmt = prepare(db, "PRAGMA user_version");
@@ -95,29 +85,6 @@ Error newer_schema_error(const fs::path& path, int version) {
                                     " is newer than this perfguard understands (" +
                                     std::to_string(kSchemaVersion) + "): upgrade perfguard"};
 }
-
-// A BEGIN IMMEDIATE transaction, rolled back unless committed: the write lock is taken up
-// front, so a concurrent writer waits in the busy handler instead of failing mid-way.
-class WriteTransaction {
- public:
-  explicit WriteTransaction(sqlite3* db) : db_(db) {}
-  ~WriteTransaction() {
-    if (open_) exec(db_, "ROLLBACK");
-  }
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-
-  bool begin() { return open_ = exec(db_, "BEGIN IMMEDIATE"); }
-  bool commit() {
-    if (!exec(db_, "COMMIT")) return false;
-    open_ = false;
-    return true;
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
 
 // Brings the schema to kSchemaVersion, or refuses a newer one. Runs under the write lock
 // and reads the version again there: another process may have migrated the file meanwhile.
@@ -254,13 +221,6 @@ void bind_head(sqlite3_stmt* stmt, int index, const std::string& head) {
   }
 }
 
-std::string column_text(sqlite3_stmt* stmt, int col) {
-  const unsigned char* text = sqlite3_column_text(stmt, col);
-  return text ? std::string(reinterpret_cast<const char*>(text),
-                            static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)))
-              : std::string();
-}
-
 std::string column_head(sqlite3_stmt* stmt, int col) {
   if (sqlite3_column_type(stmt, col) != SQLITE_BLOB) return column_text(stmt, col);
   static constexpr char kHex[] = "0123456789abcdef";
@@ -275,6 +235,8 @@ std::string column_head(sqlite3_stmt* stmt, int col) {
   return hex;
 }
 
+// Unlike sql::bind_text, SQLite does not copy the text: the caller keeps it alive until the
+// statement has run (the import path binds millions of fields).
 void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
   sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
