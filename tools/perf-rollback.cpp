@@ -81,6 +81,52 @@ int list_snapshots_command(ToolSession& session) {
   return 0;
 }
 
+// --dry-run: the plan of a rollback or an undo, changing nothing.
+int dry_run_command(const ToolSession& session, bool undo_requested, const std::string& undo,
+                    const RollbackOptions& options) {
+  std::string text;
+  if (undo_requested) {
+    auto plan = describe_undo(session.repository, undo, options);
+    if (!plan) return report_error(session.tool, plan.error());
+    text = *plan;
+  } else {
+    auto plan = plan_rollback(session.repository, options);
+    if (!plan) return report_error(session.tool, plan.error());
+    text = describe_plan(session.repository, *plan, options);
+  }
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+// The steps, then the snapshot and the command that undoes the rollback: a line for a
+// person, a "snapshot" member in json.
+void print_rollback(const ToolSession& session, const RollbackRun& run, ExitCode code) {
+  if (!run.snapshot) {
+    print_steps(session, run.records, code);
+    return;
+  }
+  const std::string undo_command = "perf-rollback --undo " + run.snapshot->id;
+  if (session.format == Format::text) {
+    print_steps(session, run.records, code);
+    if (!(session.options.quiet && code == ExitCode::ok)) {
+      std::printf("snapshot %s: undo with `%s`\n", run.snapshot->id.c_str(), undo_command.c_str());
+    }
+    return;
+  }
+  JsonWriter w;
+  w.begin_object()
+      .key("id")
+      .value(run.snapshot->id)
+      .key("commit")
+      .value(run.snapshot->commit)
+      .key("dirty")
+      .value(run.snapshot->dirty)
+      .key("undo")
+      .value(undo_command)
+      .end_object();
+  print_steps(session, run.records, code, {"\"snapshot\":" + w.str()});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,53 +183,17 @@ int main(int argc, char** argv) {
     if (!hard_limit) return report_error(tool, hard_limit.error());
     if (*hard_limit) options.rollback_timeout = options.validate_timeout = *hard_limit;
 
-    Result<RollbackRun> run = make_error(ExitCode::usage, "");
-    if (undo_opt->count() > 0) {
-      if (dry_run) {
-        auto plan = describe_undo(session->repository, undo, options);
-        if (!plan) return report_error(tool, plan.error());
-        std::fputs(plan->c_str(), stdout);
-        return 0;
-      }
-      run = run_undo(session->repository, undo, options);
-    } else {
-      if (dry_run) {
-        auto plan = plan_rollback(session->repository, options);
-        if (!plan) return report_error(tool, plan.error());
-        std::fputs(describe_plan(session->repository, *plan, options).c_str(), stdout);
-        return 0;
-      }
-      run = run_rollback(session->repository, options);
-    }
+    const bool undo_requested = undo_opt->count() > 0;
+    if (dry_run) return dry_run_command(*session, undo_requested, undo, options);
+    auto run = undo_requested ? run_undo(session->repository, undo, options)
+                              : run_rollback(session->repository, options);
     if (!run) return report_error(tool, run.error());
 
     ExitCode code = ExitCode::ok;
     for (const auto& r : run->records) code = most_severe(code, ExitCode{r.exit_code});
     if (!run->git_error.empty() && common.quiet) session->error(run->git_error);
     code = record_steps(*session, run->records, code, run->snapshot);
-    std::vector<std::string> extra;
-    if (run->snapshot) {
-      const std::string undo_command = "perf-rollback --undo " + run->snapshot->id;
-      JsonWriter w;
-      w.begin_object()
-          .key("id")
-          .value(run->snapshot->id)
-          .key("commit")
-          .value(run->snapshot->commit)
-          .key("dirty")
-          .value(run->snapshot->dirty)
-          .key("undo")
-          .value(undo_command)
-          .end_object();
-      extra.push_back("\"snapshot\":" + w.str());
-      if (session->format == Format::text && !(common.quiet && code == ExitCode::ok)) {
-        print_steps(*session, run->records, code);
-        std::printf("snapshot %s: undo with `%s`\n", run->snapshot->id.c_str(),
-                    undo_command.c_str());
-        return to_int(code);
-      }
-    }
-    print_steps(*session, run->records, code, extra);
+    print_rollback(*session, *run, code);
     return to_int(code);
   });
 }
