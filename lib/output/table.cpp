@@ -16,25 +16,6 @@ std::string number_text(double v) {
   return std::string(buf, end);
 }
 
-// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes.
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// TSV (IANA text/tab-separated-values) cannot quote: tabs and line breaks become spaces.
-std::string tsv_field(std::string v) {
-  for (char& c : v) {
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  }
-  return v;
-}
-
 std::size_t display_width(const std::string& s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count lead bytes only
@@ -129,18 +110,15 @@ void write_table(std::FILE* out, Format format, const Table& table, std::string_
       break;
     case Format::csv:
     case Format::tsv: {
-      const bool csv = format == Format::csv;
-      auto line = [&](const auto& cells, auto&& cell_text) {
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-          if (i) text += csv ? ',' : '\t';
-          std::string v = cell_text(cells[i]);
-          text += csv ? csv_field(v) : tsv_field(std::move(v));
-        }
-        text += '\n';
-      };
-      line(table.columns, [](const std::string& c) { return c; });
-      for (const auto& row : table.rows) line(row, [](const Cell& c) { return c.flat(); });
-      break;
+      std::vector<std::vector<std::string>> rows;
+      rows.reserve(table.rows.size());
+      for (const auto& row : table.rows) {
+        std::vector<std::string>& cells = rows.emplace_back();
+        for (const Cell& c : row) cells.push_back(c.flat());
+      }
+      write_table(out, format, table.columns, rows);  // the one CSV/TSV writer (report.h)
+      std::fflush(out);
+      return;
     }
   }
   std::fputs(text.c_str(), out);
