@@ -10,60 +10,20 @@
 
 #include "exchange/exchange.h"
 #include "exchange/input.h"
+#include "exchange/record_reader.h"
 
 namespace perfguard {
 
 namespace {
 
-enum class Column {
-  ignored,
-  trace_id,
-  step,
-  status,
-  started_at,
-  started_us,
-  duration_us,
-  threshold_us,
-  exit_code,
-  head_before,
-  head_after,
-  cpu_user_us,
-  cpu_sys_us,
-  max_rss_kb,
-  spans,
-  labels,
-  context0,  // + the index of the RunContext field (fill_context's order)
-};
+using exchange::record_field;
+using exchange::RecordField;
 
-constexpr std::string_view kContextColumns[] = {"repo", "branch",       "host",
-                                                "user", "ci_provider",  "ci_job",
-                                                "tool", "tool_version", "git_version"};
-
+// A column's field, with a RunContext field's index added to RecordField::context.
 int column_of(std::string_view name) {
-  static constexpr std::pair<std::string_view, Column> kColumns[] = {
-      {"trace_id", Column::trace_id},
-      {"step", Column::step},
-      {"status", Column::status},
-      {"started_at", Column::started_at},
-      {"started_us", Column::started_us},
-      {"duration_us", Column::duration_us},
-      {"threshold_us", Column::threshold_us},
-      {"exit_code", Column::exit_code},
-      {"head_before", Column::head_before},
-      {"head_after", Column::head_after},
-      {"cpu_user_us", Column::cpu_user_us},
-      {"cpu_sys_us", Column::cpu_sys_us},
-      {"max_rss_kb", Column::max_rss_kb},
-      {"spans", Column::spans},
-      {"labels", Column::labels},
-  };
-  for (const auto& [n, c] : kColumns) {
-    if (n == name) return static_cast<int>(c);
-  }
-  for (int i = 0; i < 9; ++i) {
-    if (kContextColumns[i] == name) return static_cast<int>(Column::context0) + i;
-  }
-  return static_cast<int>(Column::ignored);
+  int context_index = 0;
+  const RecordField field = record_field(name, context_index);
+  return static_cast<int>(field) + (field == RecordField::context ? context_index : 0);
 }
 
 // Splits one CSV record into fields. Returns an empty string or the problem.
@@ -210,10 +170,11 @@ class CsvImporter : public Importer {
         out = *v;
         return true;
       };
-      switch (static_cast<Column>(std::min(columns[i], static_cast<int>(Column::context0)))) {
-        case Column::ignored:
+      switch (
+          static_cast<RecordField>(std::min(columns[i], static_cast<int>(RecordField::context)))) {
+        case RecordField::unknown:
           break;
-        case Column::trace_id:
+        case RecordField::trace_id:
           if (f.empty()) break;
           if (auto id = exchange::parse_trace_id(f)) {
             r.trace_id = *id;
@@ -221,10 +182,10 @@ class CsvImporter : public Importer {
             return bad(message, "trace_id", "1 to 16 hex digits, not all zero");
           }
           break;
-        case Column::step:
+        case RecordField::step:
           r.step = f;
           break;
-        case Column::status:
+        case RecordField::status:
           if (f.empty()) break;
           if (auto s = parse_step_status(f)) {
             r.status = *s;
@@ -233,7 +194,7 @@ class CsvImporter : public Importer {
             return bad(message, "status", "ok, breach, failed, timeout or interrupted");
           }
           break;
-        case Column::started_at:
+        case RecordField::started_at:
           if (f.empty() && has_start) break;
           if (auto t = parse_utc_timestamp(f)) {
             if (!has_start) r.root.start_us = *t;
@@ -242,22 +203,22 @@ class CsvImporter : public Importer {
             return bad(message, "started_at", "an ISO-8601 UTC time like 2026-01-31T12:00:00Z");
           }
           break;
-        case Column::started_us:
+        case RecordField::started_us:
           if (!integer("started_us", r.root.start_us, false)) return false;
           has_start = true;
           break;
-        case Column::duration_us:
+        case RecordField::duration_us:
           if (!integer("duration_us", r.root.duration.us, false)) return false;
           if (r.root.duration.us < 0) return bad(message, "duration_us", "0 or more");
           break;
-        case Column::threshold_us: {
+        case RecordField::threshold_us: {
           if (f.empty()) break;
           std::int64_t t = 0;
           if (!integer("threshold_us", t, false)) return false;
           r.threshold = Duration::micros(t);
           break;
         }
-        case Column::exit_code: {
+        case RecordField::exit_code: {
           std::int64_t code = 0;
           if (!integer("exit_code", code, true)) return false;
           if (code < std::numeric_limits<int>::min() || code > std::numeric_limits<int>::max()) {
@@ -266,29 +227,29 @@ class CsvImporter : public Importer {
           r.exit_code = static_cast<int>(code);
           break;
         }
-        case Column::head_before:
+        case RecordField::head_before:
           r.head_before = f;
           break;
-        case Column::head_after:
+        case RecordField::head_after:
           r.head_after = f;
           break;
-        case Column::cpu_user_us:
+        case RecordField::cpu_user_us:
           if (!integer("cpu_user_us", r.root.usage.cpu_user_us, true)) return false;
           break;
-        case Column::cpu_sys_us:
+        case RecordField::cpu_sys_us:
           if (!integer("cpu_sys_us", r.root.usage.cpu_sys_us, true)) return false;
           break;
-        case Column::max_rss_kb:
+        case RecordField::max_rss_kb:
           if (!integer("max_rss_kb", r.root.usage.max_rss_kb, true)) return false;
           break;
-        case Column::spans:
+        case RecordField::spans:
           spans = f;
           break;
-        case Column::labels:
+        case RecordField::labels:
           labels = f;
           break;
-        case Column::context0: {
-          int ci = columns[i] - static_cast<int>(Column::context0);
+        case RecordField::context: {
+          int ci = columns[i] - static_cast<int>(RecordField::context);
           std::string* ctx[] = {&r.context.repo, &r.context.branch,       &r.context.host,
                                 &r.context.user, &r.context.ci_provider,  &r.context.ci_job,
                                 &r.context.tool, &r.context.tool_version, &r.context.git_version};

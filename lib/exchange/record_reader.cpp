@@ -7,66 +7,46 @@
 
 namespace perfguard::exchange {
 
-namespace {
-
-enum class Field {
-  unknown,
-  trace_id,
-  step,
-  status,
-  started_at,
-  started_us,
-  duration_us,
-  threshold_us,
-  exit_code,
-  head_before,
-  head_after,
-  cpu_user_us,
-  cpu_sys_us,
-  max_rss_kb,
-  spans,
-  labels,
-  context,  // one of the nine RunContext fields: see context_index
-};
-
 // The RunContext fields in fill_context()'s order.
 constexpr std::string_view kContextFields[] = {"repo", "branch",       "host",
                                                "user", "ci_provider",  "ci_job",
                                                "tool", "tool_version", "git_version"};
 
-Field field_of(std::string_view key, int& context_index) {
+RecordField record_field(std::string_view name, int& context_index) {
   struct Entry {
     std::string_view name;
-    Field field;
+    RecordField field;
   };
   static constexpr Entry kFields[] = {
-      {"trace_id", Field::trace_id},
-      {"step", Field::step},
-      {"status", Field::status},
-      {"started_at", Field::started_at},
-      {"started_us", Field::started_us},
-      {"duration_us", Field::duration_us},
-      {"threshold_us", Field::threshold_us},
-      {"exit_code", Field::exit_code},
-      {"head_before", Field::head_before},
-      {"head_after", Field::head_after},
-      {"cpu_user_us", Field::cpu_user_us},
-      {"cpu_sys_us", Field::cpu_sys_us},
-      {"max_rss_kb", Field::max_rss_kb},
-      {"spans", Field::spans},
-      {"labels", Field::labels},
+      {"trace_id", RecordField::trace_id},
+      {"step", RecordField::step},
+      {"status", RecordField::status},
+      {"started_at", RecordField::started_at},
+      {"started_us", RecordField::started_us},
+      {"duration_us", RecordField::duration_us},
+      {"threshold_us", RecordField::threshold_us},
+      {"exit_code", RecordField::exit_code},
+      {"head_before", RecordField::head_before},
+      {"head_after", RecordField::head_after},
+      {"cpu_user_us", RecordField::cpu_user_us},
+      {"cpu_sys_us", RecordField::cpu_sys_us},
+      {"max_rss_kb", RecordField::max_rss_kb},
+      {"spans", RecordField::spans},
+      {"labels", RecordField::labels},
   };
   for (const Entry& e : kFields) {
-    if (e.name == key) return e.field;
+    if (e.name == name) return e.field;
   }
   for (int i = 0; i < 9; ++i) {
-    if (kContextFields[i] == key) {
+    if (kContextFields[i] == name) {
       context_index = i;
-      return Field::context;
+      return RecordField::context;
     }
   }
-  return Field::unknown;
+  return RecordField::unknown;
 }
+
+namespace {
 
 bool fail(std::string& problem, std::string_view prefix, std::string_view field,
           std::string_view what) {
@@ -171,23 +151,23 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
   constexpr std::string_view kNoPrefix;
   for (auto [key, v] : object.members()) {
     int ci = 0;
-    switch (field_of(key, ci)) {
-      case Field::unknown:
+    switch (record_field(key, ci)) {
+      case RecordField::unknown:
         break;
-      case Field::trace_id: {
+      case RecordField::trace_id: {
         auto id = v.is_string() ? parse_trace_id(v.as_string()) : std::nullopt;
         if (!id) return fail(problem, kNoPrefix, key, "1 to 16 hex digits, not all zero");
         r.trace_id = *id;
         break;
       }
-      case Field::step:
+      case RecordField::step:
         if (!v.is_string() || v.as_string().empty()) {
           return fail(problem, kNoPrefix, key, "a non-empty string");
         }
         r.step.assign(v.as_string());
         has_step = true;
         break;
-      case Field::status: {
+      case RecordField::status: {
         auto status = v.is_string() ? parse_step_status(v.as_string()) : std::nullopt;
         if (!status) {
           return fail(problem, kNoPrefix, key, "ok, breach, failed, timeout or interrupted");
@@ -196,22 +176,22 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         has_status = true;
         break;
       }
-      case Field::started_at:
+      case RecordField::started_at:
         started_at = v.is_string() ? parse_utc_timestamp(v.as_string()) : std::nullopt;
         if (!started_at) {
           return fail(problem, kNoPrefix, key, "an ISO-8601 UTC time like 2026-01-31T12:00:00Z");
         }
         break;
-      case Field::started_us:
+      case RecordField::started_us:
         if (!read_int(v, r.root.start_us, kNoPrefix, key, problem)) return false;
         has_start = true;
         break;
-      case Field::duration_us:
+      case RecordField::duration_us:
         if (!read_int(v, r.root.duration.us, kNoPrefix, key, problem)) return false;
         if (r.root.duration.us < 0) return fail(problem, kNoPrefix, key, "0 or more");
         has_duration = true;
         break;
-      case Field::threshold_us: {
+      case RecordField::threshold_us: {
         if (v.is_null()) break;
         std::int64_t t = 0;
         if (!read_int(v, t, kNoPrefix, key, problem)) return false;
@@ -219,7 +199,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         r.threshold = Duration::micros(t);
         break;
       }
-      case Field::exit_code: {
+      case RecordField::exit_code: {
         std::int64_t code = 0;
         if (!read_int(v, code, kNoPrefix, key, problem)) return false;
         if (code < std::numeric_limits<int>::min() || code > std::numeric_limits<int>::max()) {
@@ -228,24 +208,24 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         r.exit_code = static_cast<int>(code);
         break;
       }
-      case Field::head_before:
-      case Field::head_after:
+      case RecordField::head_before:
+      case RecordField::head_after:
         if (!v.is_string()) return fail(problem, kNoPrefix, key, "a string");
         (key == "head_before" ? r.head_before : r.head_after).assign(v.as_string());
         break;
-      case Field::cpu_user_us:
+      case RecordField::cpu_user_us:
         if (!read_int(v, r.root.usage.cpu_user_us, kNoPrefix, key, problem)) return false;
         break;
-      case Field::cpu_sys_us:
+      case RecordField::cpu_sys_us:
         if (!read_int(v, r.root.usage.cpu_sys_us, kNoPrefix, key, problem)) return false;
         break;
-      case Field::max_rss_kb:
+      case RecordField::max_rss_kb:
         if (!read_int(v, r.root.usage.max_rss_kb, kNoPrefix, key, problem)) return false;
         break;
-      case Field::spans:
+      case RecordField::spans:
         spans = v;  // read once the start time is known: offsets are relative to it
         break;
-      case Field::labels:
+      case RecordField::labels:
         if (!v.is_object()) return fail(problem, kNoPrefix, key, "an object of strings");
         for (auto [k, value] : v.members()) {
           if (!value.is_string()) {
@@ -257,7 +237,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
           r.labels.emplace_back(std::string(k), std::string(value.as_string()));
         }
         break;
-      case Field::context: {
+      case RecordField::context: {
         if (!v.is_string()) return fail(problem, kNoPrefix, key, "a string");
         std::string* fields[] = {&r.context.repo, &r.context.branch,       &r.context.host,
                                  &r.context.user, &r.context.ci_provider,  &r.context.ci_job,

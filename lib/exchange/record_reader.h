@@ -9,6 +9,32 @@
 
 namespace perfguard::exchange {
 
+// A record's fields, by the names its JSON (output/record_json.h) and its CSV columns
+// (output/report.h) share.
+enum class RecordField {
+  unknown,
+  trace_id,
+  step,
+  status,
+  started_at,
+  started_us,
+  duration_us,
+  threshold_us,
+  exit_code,
+  head_before,
+  head_after,
+  cpu_user_us,
+  cpu_sys_us,
+  max_rss_kb,
+  spans,
+  labels,
+  context,  // one of the nine RunContext fields, numbered in `context_index`
+};
+
+// The field `name` stands for; for a RunContext field also its index (repo, branch,
+// host, user, ci_provider, ci_job, tool, tool_version, git_version).
+RecordField record_field(std::string_view name, int& context_index);
+
 // Reads one record object into `record` (reused: its buffers are kept between calls).
 // `source` is the text it came from (the identity of a record without a trace_id);
 // `defaults` fills the context fields the object lacks. On failure returns false with
