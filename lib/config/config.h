@@ -34,8 +34,8 @@ struct Timeouts {
 struct Config {
   Thresholds thresholds;
   Timeouts timeouts;
-  std::optional<std::filesystem::path> store_path;  // [store] path / PERFGUARD_DB
-  Duration busy_timeout = Duration::seconds(5);     // [store] busy_timeout
+  std::optional<std::filesystem::path> store_path;          // [store] path / PERFGUARD_DB
+  Duration busy_timeout = Duration::seconds(5);             // [store] busy_timeout
   std::vector<std::filesystem::path> trusted_repositories;  // [trust] repositories
   std::optional<CommandSpec> restart;                       // [recover] restart
   std::optional<CommandSpec> health_check;                  // [recover] health_check

@@ -37,14 +37,14 @@ struct ChildCommand {
 };
 
 struct ChildOutcome {
-  int exit_code = 0;            // exit status, or 128+signal when killed by a signal
-  std::optional<int> signal;    // the signal that ended it, if any
-  bool timed_out = false;       // killed by us at its timeout
-  bool interrupted = false;     // we forwarded a SIGINT/SIGTERM we received to it
-  std::int64_t start_us = 0;    // wall clock (Unix epoch µs) when it was started
-  Duration wall;                // monotonic, from spawn to reaped
-  ResourceUsage usage;          // rusage of the child (and its waited-for descendants)
-  std::string out, err;         // with StreamMode::capture / tee
+  int exit_code = 0;          // exit status, or 128+signal when killed by a signal
+  std::optional<int> signal;  // the signal that ended it, if any
+  bool timed_out = false;     // killed by us at its timeout
+  bool interrupted = false;   // we forwarded a SIGINT/SIGTERM we received to it
+  std::int64_t start_us = 0;  // wall clock (Unix epoch µs) when it was started
+  Duration wall;              // monotonic, from spawn to reaped
+  ResourceUsage usage;        // rusage of the child (and its waited-for descendants)
+  std::string out, err;       // with StreamMode::capture / tee
 
   bool success() const { return exit_code == 0 && !timed_out && !interrupted; }
 };
