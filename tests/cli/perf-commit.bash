@@ -102,7 +102,7 @@ test_missing_message_is_a_usage_error() {
 
 test_timeout_kills_sleeping_hook_exits_124_leaves_no_lock() {
   make_repo r 1
-  printf '#!/bin/sh\nsleep 30\n' >r/.git/hooks/pre-commit
+  printf '#!/bin/sh\necho $$ >"%s/hook.pid"\nexec sleep 30\n' "$TEST_DIR" >r/.git/hooks/pre-commit
   chmod +x r/.git/hooks/pre-commit
   echo x >r/x
   start=$(date +%s)
@@ -111,8 +111,13 @@ test_timeout_kills_sleeping_hook_exits_124_leaves_no_lock() {
   [[ $(($(date +%s) - start)) -lt 20 ]] || fail "the hook was not killed"
   expect_no_file r/.git/index.lock
   expect_sql "$(store_of r)" "select status, exit_code from step_results" "timeout|124"
-  pgrep -f "sleep 30" >/dev/null && pkill -f "sleep 30" && fail "the hook's sleep survived"
-  true
+  # The hook's own process (killed with its group; give init a moment to reap it).
+  hook=$(cat hook.pid)
+  for _ in $(seq 1 40); do kill -0 "$hook" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$hook" 2>/dev/null; then
+    kill -9 "$hook"
+    fail "the hook's sleep survived"
+  fi
 }
 
 test_ctrl_c_is_forwarded_exits_130_and_is_recorded() {
