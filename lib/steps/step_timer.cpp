@@ -34,6 +34,10 @@ Result<ChildOutcome> StepTimer::run(const std::string& part, ChildCommand comman
 }
 
 Result<RunningChild> StepTimer::start(ChildCommand command) {
+  if (received_interrupt() != 0) {  // Ctrl-C between two parts: start no more
+    status_ = StepStatus::interrupted;
+    return make_error(ExitCode::interrupted, "interrupted");
+  }
   command.timeout = remaining();
   command.kill_grace = kill_grace_;
   auto child = spawn(command);

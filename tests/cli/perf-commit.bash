@@ -122,12 +122,12 @@ test_timeout_kills_sleeping_hook_exits_124_leaves_no_lock() {
 
 test_ctrl_c_is_forwarded_exits_130_and_is_recorded() {
   make_repo r 1
-  printf '#!/bin/sh\nsleep 30\n' >r/.git/hooks/pre-commit
+  printf '#!/bin/sh\ntouch "%s/hook.started"\nexec sleep 30\n' "$TEST_DIR" >r/.git/hooks/pre-commit
   chmod +x r/.git/hooks/pre-commit
   echo x >r/x
   perf-commit -C r -m x >out 2>err &
   pid=$!
-  sleep 0.5
+  for _ in $(seq 1 200); do [[ -e hook.started ]] && break; sleep 0.05; done
   kill -INT $pid
   wait $pid
   status=$?
