@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "exchange/input.h"
+#include "output/output_file.h"
 #include "store/journal.h"
 #include "store/store.h"
 
@@ -545,78 +546,9 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
 // ---------------------------------------------------------------------------------------
 // export_records
 
-namespace {
-
-class Output {
- public:
-  Output() = default;
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-  ~Output() {
-    if (file_ && file_ != stdout) std::fclose(file_);
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
-  }
-
-  Status open(const fs::path& target) {
-    if (target.empty() || target == "-") {
-      file_ = stdout;
-      name_ = "stdout";
-      return {};
-    }
-    target_ = target;
-    name_ = target.string();
-    tmp_ = target.string() + ".tmp-XXXXXX";
-    int fd = ::mkostemp(tmp_.data(), O_CLOEXEC);
-    if (fd < 0) {
-      tmp_.clear();
-      return failure(errno);
-    }
-    // The mode a new file would get (0666 less the umask): the file is meant to be read by
-    // others, such as node_exporter.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd, 0666 & ~mask);
-    file_ = ::fdopen(fd, "w");
-    if (!file_) {
-      ::close(fd);
-      return failure(errno);
-    }
-    return {};
-  }
-
-  Status write(std::string& text) {
-    if (!text.empty() && std::fwrite(text.data(), 1, text.size(), file_) != text.size()) {
-      return failure(errno);
-    }
-    text.clear();
-    return {};
-  }
-
-  Status close() {
-    if (std::fflush(file_) != 0) return failure(errno);
-    if (file_ == stdout) return {};
-    FILE* f = std::exchange(file_, nullptr);
-    if (std::fclose(f) != 0) return failure(errno);
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0) return failure(errno);
-    tmp_.clear();
-    return {};
-  }
-
- private:
-  Error failure(int err) const {
-    return make_error(ExitCode::step_failed, "cannot write " + name_ + ": " + std::strerror(err));
-  }
-  std::FILE* file_ = nullptr;
-  std::string name_;
-  fs::path target_;
-  std::string tmp_;
-};
-
-}  // namespace
-
 Result<std::size_t> export_records(Store& store, const ExportRequest& request) {
   std::unique_ptr<Exporter> exporter = make_exporter(request.format);
-  Output out;
+  OutputFile out;
   if (Status s = out.open(request.output); !s) return s.error();
   StepQuery query;
   query.step = request.step;

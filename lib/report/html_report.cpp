@@ -14,6 +14,7 @@
 #include <set>
 
 #include "baseline/baseline.h"
+#include "output/output_file.h"
 #include "report/svg.h"
 
 namespace perfguard {
@@ -265,34 +266,7 @@ std::string render_html_report(const Report& report) {
 }
 
 Status write_report_file(const std::filesystem::path& path, const std::string& html) {
-  auto failure = [&](int err) {
-    return make_error(ExitCode::step_failed,
-                      "cannot write " + path.string() + ": " + std::strerror(err));
-  };
-  std::string tmp = path.string() + ".tmp-XXXXXX";
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return failure(errno);
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  std::size_t done = 0;
-  while (done < html.size()) {
-    ssize_t n = ::write(fd, html.data() + done, html.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return failure(err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return failure(err);
-  }
-  return {};
+  return write_file_atomically(path, html);
 }
 
 }  // namespace perfguard
