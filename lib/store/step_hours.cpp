@@ -371,16 +371,37 @@ bool HourRollups::flush() {
   return true;
 }
 
+namespace {
+
+// Which step a query is limited to: none (every step), one the store knows, or one it has
+// never seen (then nothing matches).
+struct StepFilter {
+  std::optional<std::int64_t> only;
+  bool unknown = false;
+};
+
+Result<StepFilter> step_filter(Store& store, const std::string& step) {
+  StepFilter filter;
+  if (step.empty()) return filter;
+  auto id = find_name(store, step);
+  if (!id) return id.error();
+  if (*id) {
+    filter.only = **id;
+  } else {
+    filter.unknown = true;
+  }
+  return filter;
+}
+
+}  // namespace
+
 Result<std::vector<std::pair<std::int64_t, std::int64_t>>> step_id_ranges(Store& store,
                                                                           const std::string& step,
                                                                           std::int64_t since_us) {
-  std::optional<std::int64_t> only;
-  if (!step.empty()) {
-    auto id = find_name(store, step);
-    if (!id) return id.error();
-    if (!*id) return IdRanges{};
-    only = **id;
-  }
+  auto filter = step_filter(store, step);
+  if (!filter) return filter.error();
+  if (filter->unknown) return IdRanges{};
+  const std::optional<std::int64_t> only = filter->only;
   return id_ranges(store, only, hour_of(since_us));
 }
 
@@ -418,13 +439,10 @@ Result<std::vector<StepHour>> read_step_hours(Store& store, const std::string& s
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);
   if (!names) return names.error();
-  std::optional<std::int64_t> only;
-  if (!step.empty()) {
-    auto id = find_name(store, step);
-    if (!id) return id.error();
-    if (!*id) return std::vector<StepHour>{};
-    only = **id;
-  }
+  auto filter = step_filter(store, step);
+  if (!filter) return filter.error();
+  if (filter->unknown) return std::vector<StepHour>{};
+  const std::optional<std::int64_t> only = filter->only;
 
   // Through `names`, so each name's hours are one range of the (name_id, hour) key.
   Statement s = sql::prepare(db,
@@ -491,13 +509,10 @@ Result<std::vector<StepSample>> read_step_samples(Store& store, const std::strin
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);
   if (!names) return names.error();
-  std::optional<std::int64_t> only;
-  if (!step.empty()) {
-    auto id = find_name(store, step);
-    if (!id) return id.error();
-    if (!*id) return std::vector<StepSample>{};
-    only = **id;
-  }
+  auto filter = step_filter(store, step);
+  if (!filter) return filter.error();
+  if (filter->unknown) return std::vector<StepSample>{};
+  const std::optional<std::int64_t> only = filter->only;
   auto ranges = id_ranges(store, only, hour_of(since_us));
   if (!ranges) return ranges.error();
   // Contexts are few: read once, not joined to every step.
@@ -559,13 +574,10 @@ Result<std::vector<SlowStep>> read_slowest_steps(Store& store, std::int64_t sinc
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);
   if (!names) return names.error();
-  std::optional<std::int64_t> only;
-  if (!step.empty()) {
-    auto id = find_name(store, step);
-    if (!id) return id.error();
-    if (!*id) return std::vector<SlowStep>{};
-    only = **id;
-  }
+  auto filter = step_filter(store, step);
+  if (!filter) return filter.error();
+  if (filter->unknown) return std::vector<SlowStep>{};
+  const std::optional<std::int64_t> only = filter->only;
   auto ranges = id_ranges(store, only, hour_of(since_us));
   if (!ranges) return ranges.error();
   std::vector<SlowStep> slowest;
