@@ -1,15 +1,23 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "git/index_file.h"
 #include "git/repository.h"
 
 namespace perfguard {
 
 // What lstat() says of the tracked files, against the index.
 struct TrackedScan {
-  // Every index entry is a plain file or symlink whose stat data matches its entry and
-  // is not racily clean: git status would show no unstaged change to a tracked file.
+  IndexRead index;
+  // The paths of the entries not proven unchanged: a changed or racy file whose content
+  // differs, a missing file, a changed kind or executable bit, an unresolved conflict, an
+  // assume-unchanged, skip-worktree or intent-to-add entry (git would not look at the file,
+  // or would not commit it). Gitlinks are never listed: a rollback does not enter them.
+  std::vector<std::string> unproven;
+  // Every entry is proven unchanged: git status would show no unstaged change to a tracked
+  // file, and nothing about the index needs more than its tree to be put back.
   bool unchanged = false;
   // The index's own tree (its cache-tree root), empty when the cache-tree is invalid. Equal
   // to HEAD's tree: nothing is staged.
@@ -17,10 +25,9 @@ struct TrackedScan {
 };
 
 // A fast, conservative scan made in-process from the index file and one lstat() per entry
-// (on two threads), so that the snapshot before a rollback costs no `git status` on a
-// clean tree. Anything it cannot prove (a change, a racy entry, an unmerged or
-// skip-worktree entry, a split or sparse index, an index format it does not read) leaves
-// `unchanged` false. Untracked files are not looked at.
+// (on two threads), so that the snapshot before a rollback needs no `git status`. Racily
+// clean entries are proven by hashing the file, as git does. Untracked files are not
+// looked at. When the index cannot be read, `index.problem` says why and nothing is proven.
 TrackedScan scan_tracked_files(const Repository& repo);
 
 }  // namespace perfguard

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "git/clean_check.h"
@@ -110,4 +111,45 @@ TEST_CASE("an index whose cache-tree is invalid names no tree") {
   sh(dir, "echo z > a/z && git add a/z && git rm -q --cached a/z");
   TrackedScan s = scan(dir);
   CHECK(s.index_tree.empty());
+}
+
+TEST_CASE("the entries git would not look at are listed as unproven, with their flags read") {
+  TempDir tmp;
+  auto dir = settled_repo(tmp);
+  sh(dir,
+     "git update-index --assume-unchanged a/y && git update-index --skip-worktree a/b/x && "
+     "echo planned > p && git add -N p");
+  TrackedScan s = scan(dir);
+  CHECK_FALSE(s.unchanged);
+  CHECK(s.unproven == std::vector<std::string>{"a/b/x", "a/y", "p"});
+  REQUIRE(s.index.index);
+  for (const auto& e : s.index.index->entries) {
+    CHECK(e.assume_unchanged == (e.path == "a/y"));
+    CHECK(e.skip_worktree == (e.path == "a/b/x"));
+    CHECK(e.intent_to_add == (e.path == "p"));
+  }
+}
+
+TEST_CASE("only the changed entries are unproven; conflicts are listed once") {
+  TempDir tmp;
+  auto dir = settled_repo(tmp);
+  sh(dir, "echo changed > a/y");
+  CHECK(scan(dir).unproven == std::vector<std::string>{"a/y"});
+  sh(dir,
+     "git checkout -q a/y && git checkout -q -b o HEAD~1 && echo o > file.txt && "
+     "git commit -qam o && git checkout -q main && echo m > file.txt && git commit -qam m && "
+     "(git merge o >/dev/null 2>&1 || true)");
+  REQUIRE(sh(dir, "git ls-files -u | wc -l") == "3\n");
+  const auto unproven = scan(dir).unproven;
+  CHECK(std::count(unproven.begin(), unproven.end(), "file.txt") == 1);
+  CHECK(std::count(unproven.begin(), unproven.end(), "a/y") == 0);
+}
+
+TEST_CASE("a split index is named as the reason nothing is proven") {
+  TempDir tmp;
+  auto dir = settled_repo(tmp);
+  sh(dir, "git update-index --split-index");
+  TrackedScan s = scan(dir);
+  CHECK_FALSE(s.unchanged);
+  CHECK(s.index.problem == IndexProblem::split);
 }

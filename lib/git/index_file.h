@@ -1,0 +1,61 @@
+#pragma once
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace perfguard {
+
+using ObjectId = std::array<std::uint8_t, 20>;  // SHA-1: the only object format read here
+
+std::string to_hex(const ObjectId& oid);
+
+// One entry of git's index (Documentation/gitformat-index.txt), as stored.
+struct IndexEntry {
+  std::string path;
+  std::uint32_t ctime_s = 0, ctime_ns = 0, mtime_s = 0, mtime_ns = 0, ino = 0, mode = 0, uid = 0,
+                gid = 0, size = 0;
+  ObjectId oid{};
+  int stage = 0;                  // 0, or 1-3 for an unresolved conflict
+  bool assume_unchanged = false;  // `update-index --assume-unchanged` (CE_VALID)
+  bool skip_worktree = false;
+  bool intent_to_add = false;  // `git add -N`
+
+  bool gitlink() const { return (mode & 0170000) == 0160000; }
+  bool symlink() const { return (mode & 0170000) == 0120000; }
+};
+
+// The index file read in-process: its bytes (kept, so a snapshot can store them whole), its
+// stat data (for racy-git decisions), its entries and the root of its cache-tree.
+struct IndexFile {
+  std::string bytes;
+  struct stat st {};
+  std::vector<IndexEntry> entries;
+  std::string cache_tree_root;  // 40 hex; empty when the cache-tree is missing or invalid
+};
+
+// What stops the index being read exactly.
+enum class IndexProblem {
+  none,
+  missing,     // no index file: nothing is staged, nothing is tracked
+  unreadable,  // I/O error, or a format this reader does not know (not SHA-1, not v2-4)
+  split,       // core.splitIndex: entries live in a shared index file too
+  sparse,      // a sparse index: directories stand for the files below them
+};
+
+struct IndexRead {
+  std::optional<IndexFile> index;
+  IndexProblem problem = IndexProblem::none;
+};
+
+IndexRead read_index_file(const std::filesystem::path& path);
+
+// Reads a whole regular file; false on any error.
+bool read_whole_file(const std::filesystem::path& path, std::string& out, struct stat& st);
+
+}  // namespace perfguard
