@@ -1,13 +1,20 @@
 #include "safety/snapshot.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "core/clock.h"
 #include "git/git.h"
+#include "git/object_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -17,12 +24,7 @@ namespace {
 
 // Snapshot commits do not depend on the user's identity or signing set-up: they must be
 // possible on a CI machine with no user.name, and never wait for a passphrase.
-const std::map<std::string, std::string> kSnapshotIdentity = {
-    {"GIT_AUTHOR_NAME", "perfguard"},
-    {"GIT_AUTHOR_EMAIL", "perfguard@localhost"},
-    {"GIT_COMMITTER_NAME", "perfguard"},
-    {"GIT_COMMITTER_EMAIL", "perfguard@localhost"},
-};
+constexpr const char* kSnapshotIdentity = "perfguard <perfguard@localhost>";
 
 std::string new_snapshot_id(std::int64_t created_us) {
   std::time_t secs = static_cast<std::time_t>(created_us / 1000000);
@@ -37,16 +39,17 @@ std::string new_snapshot_id(std::int64_t created_us) {
   return std::string(stamp) + "-" + suffix;
 }
 
-std::string snapshot_message(const Snapshot& s, const std::string& reason) {
+std::string snapshot_message(const Snapshot& s, size_t held) {
   std::ostringstream m;
   m << "perfguard snapshot " << s.id << "\n\n"
-    << reason << "\n\n"
-    << "Perfguard-Snapshot: 1\n"
+    << s.reason << "\n\n"
+    << "Perfguard-Snapshot: " << s.format << "\n"
     << "Perfguard-Head: " << s.head << "\n"
     << "Perfguard-Branch: " << (s.branch.empty() ? "(detached)" : s.branch) << "\n"
-    << "Perfguard-Dirty: " << (s.dirty ? "yes" : "no") << "\n";
-  if (s.dirty) m << "Perfguard-Index: " << s.index_commit << "\n";
-  m << "Perfguard-Created: " << s.created_us << "\n"
+    << "Perfguard-Worktree: " << (s.worktree.empty() ? "(main)" : s.worktree) << "\n"
+    << "Perfguard-Dirty: " << (s.dirty ? "yes" : "no") << "\n"
+    << "Perfguard-Paths: " << held << "\n"
+    << "Perfguard-Created: " << s.created_us << "\n"
     << "Perfguard-Tool: " << s.tool << "\n";
   return m.str();
 }
@@ -57,174 +60,224 @@ std::optional<Snapshot> parse_snapshot(const std::string& id, const std::string&
   Snapshot s;
   s.id = id;
   s.commit = commit;
+  s.format = 0;
   std::istringstream in(message);
   std::string line;
   int n = 0;
-  bool marked = false;
   while (std::getline(in, line)) {
     ++n;
     if (n == 3) s.reason = line;
     auto colon = line.find(": ");
     if (colon == std::string::npos || line.rfind("Perfguard-", 0) != 0) continue;
     std::string key = line.substr(10, colon - 10), value = line.substr(colon + 2);
-    if (key == "Snapshot") marked = true;
+    if (key == "Snapshot") s.format = std::atoi(value.c_str());
     if (key == "Head") s.head = value;
     if (key == "Branch") s.branch = value == "(detached)" ? "" : value;
+    if (key == "Worktree") s.worktree = value == "(main)" ? "" : value;
     if (key == "Dirty") s.dirty = value == "yes";
     if (key == "Index") s.index_commit = value;
-    if (key == "Created") s.created_us = std::stoll(value);
+    if (key == "Created") s.created_us = std::strtoll(value.c_str(), nullptr, 10);
     if (key == "Tool") s.tool = value;
   }
-  if (!marked || !is_hex_oid(s.head)) return std::nullopt;
+  if (s.format < 1 || !is_hex_oid(s.head)) return std::nullopt;
   return s;
 }
 
-// Temporary index files in the git dir, removed however the snapshot ends. A kill leaves
-// them behind harmlessly (the names say what they are).
-class TempIndex {
- public:
-  TempIndex(const Repository& repo, const std::string& id, const std::string& what)
-      : path_(repo.git_dir() / ("perfguard-snapshot-" + id + "-" + what + ".index")) {
-    std::error_code ec;
-    if (fs::exists(repo.index_file(), ec)) {
-      fs::copy_file(repo.index_file(), path_, fs::copy_options::overwrite_existing, ec);
+Status interrupted_check() {
+  if (received_interrupt() == 0) return {};
+  return make_error(ExitCode::interrupted, "interrupted before anything was changed");
+}
+
+Status refuse_index(IndexProblem problem, const Repository& repo) {
+  switch (problem) {
+    case IndexProblem::split:
+      return make_error(ExitCode::refused,
+                        "cannot take an exact snapshot of a split index (core.splitIndex): run "
+                        "`git update-index --no-split-index` first");
+    case IndexProblem::sparse:
+      return make_error(ExitCode::refused,
+                        "cannot take an exact snapshot of a sparse index: run `git sparse-checkout "
+                        "disable` or set index.sparse=false first");
+    case IndexProblem::unreadable:
+      return make_error(ExitCode::refused,
+                        "cannot take an exact snapshot: " + repo.index_file().string() +
+                            " is not an index this version can read");
+    case IndexProblem::none:
+    case IndexProblem::missing:
+      break;
+  }
+  return {};
+}
+
+// The tree that keeps every blob the snapshot names reachable, each under its own id.
+Result<std::string> blob_tree(const ObjectWriter& objects, const std::set<std::string>& oids) {
+  std::vector<TreeEntry> entries;
+  entries.reserve(oids.size());
+  for (const auto& oid : oids) entries.push_back({"100644", oid, oid});
+  return objects.write_tree(std::move(entries));
+}
+
+Result<std::string> git_text(const Repository& repo, std::vector<std::string> args) {
+  auto out = git_output(repo, std::move(args));
+  if (!out) return out.error();
+  return *out;
+}
+
+Result<std::vector<CapturedPath>> read_manifest(const Repository& repo, const Snapshot& s) {
+  auto text = git_text(repo, {"cat-file", "blob", s.commit + ":manifest"});
+  if (!text) {
+    return make_error(ExitCode::step_failed,
+                      "snapshot " + s.id + " is damaged: its manifest cannot be read");
+  }
+  return decode_manifest(*text);
+}
+
+Status run_git(const Repository& repo, std::vector<std::string> args) {
+  auto out = git_output(repo, std::move(args));
+  if (!out) return out.error();
+  return {};
+}
+
+// The index now has the right entries but stale stat data; refreshing it makes files that
+// match their entry clean again. Exit 1 only means some files differ, as they should.
+Status refresh_index(const Repository& repo) {
+  ChildCommand refresh = git_command(repo, {"update-index", "-q", "--refresh"});
+  refresh.out = StreamMode::discard;
+  refresh.err = StreamMode::discard;
+  auto refreshed = run_child(refresh);
+  if (!refreshed) return refreshed.error();
+  return {};
+}
+
+// Snapshots of format 1 hold the work tree as a commit and the index as another.
+Status restore_format_1(const Repository& repo, const Snapshot& s) {
+  if (auto r = run_git(repo, {"reset", "--hard", "-q", s.head}); !r) return r;
+  if (!s.dirty) return {};
+  if (auto r = run_git(repo, {"read-tree", "--reset", "-u", s.commit + "^{tree}"}); !r) return r;
+  if (auto r = run_git(repo, {"read-tree", s.index_commit + "^{tree}"}); !r) return r;
+  return refresh_index(repo);
+}
+
+// A step that adds, changes or removes a .gitattributes file may rewrite any tracked file
+// below it, since git compares and checks files out through their attributes: every one
+// of them is held too.
+void widen_for_attributes(std::vector<std::string>& paths, const IndexFile* index) {
+  if (!index) return;
+  std::vector<std::string> dirs;
+  for (const auto& p : paths) {
+    const auto slash = p.rfind('/');
+    if ((slash == std::string::npos ? p : p.substr(slash + 1)) == ".gitattributes") {
+      dirs.push_back(slash == std::string::npos ? "" : p.substr(0, slash + 1));
     }
   }
-  ~TempIndex() {
-    std::error_code ec;
-    fs::remove(path_, ec);
+  if (dirs.empty()) return;
+  for (const auto& e : index->entries) {
+    if (e.gitlink()) continue;
+    for (const auto& dir : dirs) {
+      if (e.path.compare(0, dir.size(), dir) == 0) {
+        paths.push_back(e.path);
+        break;
+      }
+    }
   }
-  std::map<std::string, std::string> env() const { return {{"GIT_INDEX_FILE", path_.string()}}; }
-
- private:
-  fs::path path_;
-};
-
-std::map<std::string, std::string> with_identity(std::map<std::string, std::string> env) {
-  env.insert(kSnapshotIdentity.begin(), kSnapshotIdentity.end());
-  return env;
-}
-
-ChildCommand quiet_git(const Repository& repo, std::vector<std::string> args,
-                       const std::map<std::string, std::string>& env = {}) {
-  ChildCommand cmd = git_command(repo, std::move(args));
-  cmd.out = StreamMode::capture;
-  cmd.err = StreamMode::capture;
-  cmd.env_set = env;
-  return cmd;
-}
-
-Result<std::string> wait_output(Result<RunningChild> child, const std::string& what) {
-  if (!child) return child.error();
-  ChildOutcome outcome = child->wait();
-  if (!outcome.success()) {
-    return make_error(ExitCode::step_failed,
-                      "cannot take a snapshot: " + what + " failed: " + git_message(outcome.err));
-  }
-  return trim_right(outcome.out);
-}
-
-Result<std::string> commit_tree(const Repository& repo, const std::string& tree,
-                                const std::vector<std::string>& parents,
-                                const std::string& message) {
-  std::vector<std::string> args = {"commit-tree", "--no-gpg-sign", "-m", message};
-  for (const auto& p : parents) args.insert(args.end(), {"-p", p});
-  args.push_back(tree);
-  return wait_output(spawn(quiet_git(repo, args, kSnapshotIdentity)), "git commit-tree");
 }
 
 }  // namespace
 
-PendingSnapshot::PendingSnapshot(const Repository& repo, Snapshot snapshot,
-                                 Result<RunningChild> clean_commit)
-    : repo_(&repo), snapshot_(std::move(snapshot)), clean_commit_(std::move(clean_commit)) {}
+Status release_assume_unchanged(const Repository& repo) {
+  IndexRead read = read_index_file(repo.index_file());
+  if (!read.index) return {};
+  std::string flagged;
+  for (const auto& e : read.index->entries) {
+    if (e.assume_unchanged) flagged += e.path + '\0';
+  }
+  if (flagged.empty()) return {};
+  ChildCommand clear =
+      git_command(repo, {"update-index", "--no-assume-unchanged", "-z", "--stdin"});
+  clear.stdin_data = flagged;
+  clear.out = StreamMode::capture;
+  clear.err = StreamMode::capture;
+  auto cleared = run_child(clear);
+  if (!cleared) return cleared.error();
+  if (!cleared->success()) {
+    return make_error(ExitCode::step_failed,
+                      "cannot clear the assume-unchanged flags: " + git_message(cleared->err));
+  }
+  return {};
+}
 
-PendingSnapshot::PendingSnapshot(PendingSnapshot&&) noexcept = default;
-PendingSnapshot::~PendingSnapshot() = default;
+std::string worktree_name(const Repository& repo) {
+  if (repo.git_dir() == repo.common_dir()) return "";
+  auto relative = repo.git_dir().lexically_relative(repo.common_dir());
+  return relative.empty() ? repo.git_dir().string() : relative.string();
+}
 
-Result<PendingSnapshot> begin_snapshot(const Repository& repo, const Head& head,
-                                       const SnapshotRequest& request) {
+Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
+                               const SnapshotRequest& request, const SnapshotScope& scope) {
   if (head.unborn()) {
     return make_error(ExitCode::refused, "cannot take a snapshot: HEAD has no commit yet");
   }
+  if (auto ok = refuse_index(scope.scan.index.problem, repo); !ok) return ok.error();
+  auto objects = ObjectWriter::open(repo);
+  if (!objects) return objects.error();
+  if (auto ok = interrupted_check(); !ok) return ok.error();
+
   Snapshot s;
   s.created_us = now_unix_us();
   s.id = new_snapshot_id(s.created_us);
   s.head = head.oid;
   s.branch = head.ref;
+  s.worktree = worktree_name(repo);
   s.tool = request.tool;
   s.reason = request.reason;
-  // The commit a clean tree needs (the usual case on the hot path), made while the caller
-  // finds out whether the tree is clean; simply left unreferenced when it is not.
-  auto clean_commit =
-      spawn(quiet_git(repo,
-                      {"commit-tree", "--no-gpg-sign", "-m", snapshot_message(s, request.reason),
-                       "-p", s.head, s.head + "^{tree}"},
-                      kSnapshotIdentity));
-  return PendingSnapshot(repo, std::move(s), std::move(clean_commit));
-}
+  const IndexFile* index = scope.scan.index.index ? &*scope.scan.index.index : nullptr;
+  s.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
 
-Result<Snapshot> PendingSnapshot::finish(bool proven_clean) {
-  const Repository& repo = *repo_;
-  Snapshot s = snapshot_;
-  bool clean = proven_clean;
-  if (!clean) {
-    ChildCommand status = quiet_git(repo, {"status", "--porcelain", "-z", "--untracked-files=all"},
-                                    {{"GIT_OPTIONAL_LOCKS", "0"}});
-    auto status_out = wait_output(spawn(status), "git status");
-    if (!status_out) return status_out.error();
-    clean = status_out->empty();
-  }
-  auto clean_oid = wait_output(std::move(clean_commit_), "git commit-tree");
+  std::vector<std::string> paths = scope.paths;
+  paths.insert(paths.end(), scope.scan.unproven.begin(), scope.scan.unproven.end());
+  widen_for_attributes(paths, index);
+  auto captured = capture_work_tree(repo, *objects, std::move(paths),
+                                    index ? known_blobs(*index) : KnownBlobs{});
+  if (!captured) return captured.error();
+  auto git_files = capture_git_files(repo, *objects);
+  if (!git_files) return git_files.error();
+  captured->insert(captured->end(), git_files->begin(), git_files->end());
+  if (auto ok = interrupted_check(); !ok) return ok.error();
 
-  if (clean) {
-    if (!clean_oid) return clean_oid.error();
-    s.commit = *clean_oid;
-    return s;
+  std::vector<TreeEntry> root;
+  if (s.dirty && index) {
+    auto raw = objects->write_blob(index->bytes);
+    if (!raw) return raw.error();
+    captured->push_back({CapturedPath::Kind::index, 0600, *raw, "index"});
+    std::set<std::string> staged;
+    for (const auto& e : index->entries) {
+      if (!e.gitlink() && !e.intent_to_add) staged.insert(to_hex(e.oid));
+    }
+    auto staged_tree = blob_tree(*objects, staged);
+    if (!staged_tree) return staged_tree.error();
+    root.push_back({"40000", "staged", *staged_tree});
+  } else if (s.dirty) {
+    captured->push_back({CapturedPath::Kind::no_index, 0, "", "index"});
   }
-  s.dirty = true;
-  TempIndex index_copy(repo, s.id, "index");
-  TempIndex worktree_copy(repo, s.id, "worktree");
-  auto index_tree_child = spawn(quiet_git(repo, {"write-tree"}, with_identity(index_copy.env())));
-  auto add = wait_output(spawn(quiet_git(repo, {"add", "-A"}, worktree_copy.env())), "git add -A");
-  auto index_tree = wait_output(std::move(index_tree_child), "git write-tree");
-  if (!index_tree) {
-    return make_error(ExitCode::refused,
-                      "cannot take a snapshot of an index with unresolved conflicts: resolve "
-                      "them (git add) or abort the operation first");
+  std::set<std::string> held;
+  for (const auto& c : *captured) {
+    if (!c.oid.empty()) held.insert(c.oid);
   }
-  if (!add) return add.error();
-  auto worktree_tree =
-      wait_output(spawn(quiet_git(repo, {"write-tree"}, worktree_copy.env())), "git write-tree");
-  if (!worktree_tree) return worktree_tree.error();
-  auto index_commit =
-      commit_tree(repo, *index_tree, {s.head}, "perfguard snapshot " + s.id + ": index\n");
-  if (!index_commit) return index_commit.error();
-  s.index_commit = *index_commit;
-  auto commit =
-      commit_tree(repo, *worktree_tree, {s.head, s.index_commit}, snapshot_message(s, s.reason));
+  auto files_tree = blob_tree(*objects, held);
+  if (!files_tree) return files_tree.error();
+  root.push_back({"40000", "files", *files_tree});
+  auto manifest = objects->write_blob(encode_manifest(*captured));
+  if (!manifest) return manifest.error();
+  root.push_back({"100644", "manifest", *manifest});
+  auto tree = objects->write_tree(std::move(root));
+  if (!tree) return tree.error();
+  auto commit = objects->write_commit(*tree, {s.head}, kSnapshotIdentity, s.created_us / 1000000,
+                                      snapshot_message(s, captured->size()));
   if (!commit) return commit.error();
   s.commit = *commit;
+  if (auto ok = interrupted_check(); !ok) return ok.error();
+  if (auto saved = repo.create_ref(s.ref(), s.commit); !saved) return saved.error();
   return s;
-}
-
-Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
-                                  const SnapshotRequest& request) {
-  auto pending = begin_snapshot(repo, head, request);
-  if (!pending) return pending.error();
-  return pending->finish(request.proven_clean);
-}
-
-Status save_snapshot(const Repository& repo, const Snapshot& snapshot) {
-  return repo.create_ref(snapshot.ref(), snapshot.commit);
-}
-
-Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
-                               const SnapshotRequest& request) {
-  auto snapshot = prepare_snapshot(repo, head, request);
-  if (!snapshot) return snapshot;
-  if (auto saved = save_snapshot(repo, *snapshot); !saved) return saved.error();
-  return snapshot;
 }
 
 Result<std::vector<Snapshot>> list_snapshots(const Repository& repo) {
@@ -258,17 +311,41 @@ Result<std::vector<Snapshot>> list_snapshots(const Repository& repo) {
 Result<Snapshot> find_snapshot(const Repository& repo, const std::string& id) {
   auto all = list_snapshots(repo);
   if (!all) return all.error();
-  if (all->empty()) {
-    return make_error(ExitCode::usage, "there is no snapshot in this repository");
-  }
-  if (id.empty()) return all->front();
+  const std::string here = worktree_name(repo);
   std::string want =
       id.rfind(kSnapshotRefPrefix, 0) == 0 ? id.substr(std::string(kSnapshotRefPrefix).size()) : id;
   for (const auto& s : *all) {
-    if (s.id == want) return s;
+    if (!want.empty() && s.id != want) continue;
+    if (s.worktree == here) return s;
+    if (!want.empty()) {
+      return make_error(
+          ExitCode::refused,
+          "snapshot " + s.id + " belongs to the work tree " +
+              (s.worktree.empty() ? std::string("of the main repository")
+                                  : "at " + (repo.common_dir() / s.worktree).string()) +
+              ": undo it from there");
+    }
   }
-  return make_error(ExitCode::usage,
-                    "no snapshot " + id + ": see `perf-rollback --list-snapshots` for the ids");
+  if (!want.empty()) {
+    return make_error(ExitCode::usage,
+                      "no snapshot " + id + ": see `perf-rollback --list-snapshots` for the ids");
+  }
+  return make_error(ExitCode::usage, "there is no snapshot of this work tree");
+}
+
+Result<std::vector<std::string>> restored_paths(const Repository& repo, const Snapshot& s) {
+  std::vector<std::string> paths;
+  if (s.format == 1) return paths;
+  auto manifest = read_manifest(repo, s);
+  if (!manifest) return manifest.error();
+  for (const auto& c : *manifest) {
+    using Kind = CapturedPath::Kind;
+    if (c.kind == Kind::file || c.kind == Kind::symlink || c.kind == Kind::directory ||
+        c.kind == Kind::absent) {
+      paths.push_back(c.path);
+    }
+  }
+  return paths;
 }
 
 Status restore_snapshot(const Repository& repo, const Snapshot& s) {
@@ -281,29 +358,22 @@ Status restore_snapshot(const Repository& repo, const Snapshot& s) {
     return make_error(ExitCode::refused, "snapshot " + s.id + " was taken on " + was + " but " +
                                              now + ": switch back first");
   }
-  auto run = [&](std::vector<std::string> args) -> Status {
-    auto out = git_output(repo, std::move(args));
-    if (!out) return out.error();
-    return {};
-  };
-  if (auto r = run({"reset", "--hard", "-q", s.head}); !r) return r;
-  if (!s.dirty) return {};
-  if (auto r = run({"read-tree", "--reset", "-u", s.commit + "^{tree}"}); !r) return r;
-  if (auto r = run({"read-tree", s.index_commit + "^{tree}"}); !r) return r;
-  // The index now has the right entries but no stat data; refreshing it makes files that
-  // match their entry clean again. Exit 1 only means some files differ, as they should.
-  ChildCommand refresh = git_command(repo, {"update-index", "-q", "--refresh"});
-  refresh.out = StreamMode::discard;
-  refresh.err = StreamMode::discard;
-  auto refreshed = run_child(refresh);
-  if (!refreshed) return refreshed.error();
-  return {};
+  if (s.format == 1) return restore_format_1(repo, s);
+  auto manifest = read_manifest(repo, s);
+  if (!manifest) return manifest.error();
+  if (auto r = release_assume_unchanged(repo); !r) return r;
+  if (auto r = run_git(repo, {"reset", "--hard", "-q", "--no-recurse-submodules", s.head}); !r) {
+    return r;
+  }
+  if (auto r = restore_captured(repo, *manifest); !r) return r;
+  const bool had_index =
+      std::none_of(manifest->begin(), manifest->end(),
+                   [](const CapturedPath& c) { return c.kind == CapturedPath::Kind::no_index; });
+  return had_index ? refresh_index(repo) : Status{};
 }
 
 Status delete_snapshot(const Repository& repo, const Snapshot& s) {
-  auto out = git_output(repo, {"update-ref", "-d", s.ref(), s.commit});
-  if (!out) return out.error();
-  return {};
+  return run_git(repo, {"update-ref", "-d", s.ref(), s.commit});
 }
 
 }  // namespace perfguard

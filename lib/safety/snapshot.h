@@ -6,28 +6,38 @@
 #include <vector>
 
 #include "core/result.h"
+#include "git/clean_check.h"
 #include "git/repository.h"
 #include "process/runner.h"
+#include "safety/capture.h"
 
 namespace perfguard {
 
 inline constexpr const char* kSnapshotRefPrefix = "refs/perfguard/snapshots/";
 
 // The safety net taken before any step that can discard work. It is a commit, reachable
-// from refs/perfguard/snapshots/<id>, whose tree is the work tree (tracked files as they
-// are on disk, plus untracked files that are not ignored) and whose parents are HEAD and,
-// when the index or work tree was dirty, a commit of the index. Its message carries the
-// metadata, so a snapshot is complete without the store.
+// from refs/perfguard/snapshots/<id>, whose parent is HEAD and whose tree holds, exactly,
+// everything on disk the step may overwrite or remove: the bytes and modes of those paths
+// (ignored files, nested repositories and bytes git's filters would change included), the
+// index file itself when it says more than HEAD's tree, and the state files of an
+// interrupted merge, cherry-pick or revert. Its message carries the metadata, so a
+// snapshot is complete without the store.
+//
+// Tree layout: `manifest` (NUL-terminated records, see capture.h), `files/` (every blob
+// the manifest names, by id), `index` (the raw index file) and `staged/` (every blob the
+// index names, so that gc keeps them).
 struct Snapshot {
-  std::string id;            // 20261123-153012-123456-af: UTC time to the µs, sorts by time
-  std::string commit;        // the snapshot commit
-  std::string head;          // HEAD when it was taken
-  std::string branch;        // refs/heads/main; empty when HEAD was detached
-  bool dirty = false;        // the index or work tree differed from HEAD
-  std::string index_commit;  // the commit of the index, when dirty
+  std::string id;        // 20261123-153012-123456-af: UTC time to the µs, sorts by time
+  std::string commit;    // the snapshot commit
+  std::string head;      // HEAD when it was taken
+  std::string branch;    // refs/heads/main; empty when HEAD was detached
+  bool dirty = false;    // the index or the work tree differed from HEAD
+  std::string worktree;  // "" for the main work tree, "worktrees/<name>" for a linked one
   std::int64_t created_us = 0;
   std::string tool;
   std::string reason;
+  int format = 2;            // 1: the work tree as a commit (older versions)
+  std::string index_commit;  // format 1 only: the commit of the index, when dirty
 
   std::string ref() const { return kSnapshotRefPrefix + id; }
 };
@@ -35,58 +45,49 @@ struct Snapshot {
 struct SnapshotRequest {
   std::string tool;    // perf-rollback
   std::string reason;  // "before rollback to HEAD~1 (1a2b3c4)"
-  // The caller has proven that nothing the step will discard differs from HEAD (see
-  // scan_tracked_files): no `git status` is needed, the snapshot is HEAD itself.
-  bool proven_clean = false;
 };
 
-// A snapshot being made. Begun early, so that the commit a clean tree needs is written
-// while the caller proves the tree clean (or not); finished once it knows. Nothing the
-// user can see changes until save_snapshot writes the ref; a pending snapshot that is
-// dropped leaves at most an unreferenced object behind.
-class PendingSnapshot {
- public:
-  PendingSnapshot(PendingSnapshot&&) noexcept;
-  ~PendingSnapshot();
-
-  // Makes the snapshot's commits: with `proven_clean`, HEAD's tree; otherwise `git status`
-  // decides, and a dirty tree is captured through a temporary index.
-  Result<Snapshot> finish(bool proven_clean);
-
- private:
-  friend Result<PendingSnapshot> begin_snapshot(const Repository&, const Head&,
-                                                const SnapshotRequest&);
-  PendingSnapshot(const Repository& repo, Snapshot snapshot, Result<RunningChild> clean_commit);
-  const Repository* repo_;
-  Snapshot snapshot_;
-  Result<RunningChild> clean_commit_;
+// What the step after the snapshot may touch, so that the snapshot holds exactly that.
+struct SnapshotScope {
+  // Work-tree paths the step may write or remove. Whatever stands at each (or on the way to
+  // it) is captured: a file, a symlink, a directory tree, or the fact that nothing was.
+  std::vector<std::string> paths;
+  // The tracked files as the in-process scan found them: which entries are not proven
+  // unchanged (they are captured too), and the index itself.
+  TrackedScan scan;
+  // HEAD's tree: when the index's tree is this and every entry is unchanged, a reset to HEAD
+  // rebuilds the index and it need not be stored.
+  std::string head_tree;
 };
 
-Result<PendingSnapshot> begin_snapshot(const Repository& repo, const Head& head,
-                                       const SnapshotRequest& request);
-
-// Makes the snapshot's commits without touching the user's index or work tree (a
-// temporary index file is used for the trees). Until save_snapshot writes its ref, nothing
-// the user can see has changed. Fails with ExitCode::refused when the state cannot be
-// captured (unmerged entries).
-Result<Snapshot> prepare_snapshot(const Repository& repo, const Head& head,
-                                  const SnapshotRequest& request);
-Status save_snapshot(const Repository& repo, const Snapshot& snapshot);
-
-// prepare_snapshot, then save_snapshot.
+// Makes the snapshot's objects in-process without touching the user's index or work tree,
+// then writes its ref. Fails with ExitCode::refused when the state cannot be captured
+// exactly, and with ExitCode::interrupted after Ctrl-C; either way nothing has changed.
 Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
-                               const SnapshotRequest& request);
+                               const SnapshotRequest& request, const SnapshotScope& scope);
 
-// All snapshots, newest first.
+// Snapshots of every work tree, newest first.
 Result<std::vector<Snapshot>> list_snapshots(const Repository& repo);
 
-// The named snapshot (an id or its full ref), or the newest when `id` is empty.
+// The name this work tree's snapshots carry ("" for the main work tree).
+std::string worktree_name(const Repository& repo);
+
+// This work tree's snapshot named `id` (an id or its full ref), or its newest when `id` is
+// empty.
 Result<Snapshot> find_snapshot(const Repository& repo, const std::string& id);
 
-// Puts HEAD, the index and the work tree back exactly as they were when the snapshot was
-// taken. Refuses (ExitCode::refused) when HEAD is on another branch than the snapshot's.
-// Files created since the snapshot that it does not know are left alone.
+// The work-tree paths a snapshot's restore writes or removes (what the snapshot taken
+// before an undo must hold, besides what the reset to its HEAD touches).
+Result<std::vector<std::string>> restored_paths(const Repository& repo, const Snapshot& snapshot);
+
+// Puts HEAD, the index, the work tree and the state files back exactly as they were when
+// the snapshot was taken. Refuses (ExitCode::refused) when HEAD is on another branch than
+// the snapshot's. Files the snapshot does not hold are left as a reset leaves them.
 Status restore_snapshot(const Repository& repo, const Snapshot& snapshot);
+
+// git refuses to reset over an assume-unchanged entry. Once a snapshot holds the entry, its
+// flag and the file's bytes, the flags can go: this clears every one in the index.
+Status release_assume_unchanged(const Repository& repo);
 
 // Deletes snapshots; nothing else ever removes one.
 Status delete_snapshot(const Repository& repo, const Snapshot& snapshot);

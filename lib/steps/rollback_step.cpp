@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "git/clean_check.h"
@@ -19,10 +21,15 @@ namespace perfguard {
 namespace {
 
 // Fault injection for the crash-safety tests: PERFGUARD_TEST_FAULT names a point at which
-// the process kills itself with SIGKILL, as a power cut or `kill -9` would.
+// the process kills itself with SIGKILL, as a power cut or `kill -9` would, or, as
+// "POINT:INT", sends itself SIGINT, as Ctrl-C would.
 void crash_point(const char* point) {
   static const char* fault = std::getenv("PERFGUARD_TEST_FAULT");
-  if (fault != nullptr && std::strcmp(fault, point) == 0) ::raise(SIGKILL);
+  if (fault == nullptr) return;
+  const size_t n = std::strlen(point);
+  if (std::strncmp(fault, point, n) != 0) return;
+  if (fault[n] == '\0') ::raise(SIGKILL);
+  if (std::strcmp(fault + n, ":INT") == 0) ::raise(SIGINT);
 }
 
 std::string short_oid(const std::string& oid) {
@@ -31,21 +38,6 @@ std::string short_oid(const std::string& oid) {
 
 bool relative_to_head(const std::string& target) {
   return target.rfind("HEAD", 0) == 0 || target.rfind("@", 0) == 0;
-}
-
-// True when none of the NUL-separated paths (relative to the top) exists on disk.
-bool nothing_in_the_way(const Repository& repo, const std::string& paths) {
-  const std::string root = repo.work_tree()->string() + "/";
-  size_t pos = 0;
-  while (pos < paths.size()) {
-    size_t end = paths.find('\0', pos);
-    if (end == std::string::npos) end = paths.size();
-    struct stat st {};
-    const std::string path = root + paths.substr(pos, end - pos);
-    if (::lstat(path.c_str(), &st) == 0 || errno != ENOENT) return false;
-    pos = end + 1;
-  }
-  return true;
 }
 
 std::vector<std::string> split_status(const std::string& porcelain) {
@@ -58,53 +50,99 @@ std::vector<std::string> split_status(const std::string& porcelain) {
   return lines;
 }
 
+std::vector<std::string> split_nul(const std::string& text) {
+  std::vector<std::string> items;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\0', pos);
+    if (end == std::string::npos) end = text.size();
+    if (end > pos) items.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return items;
+}
+
 ChildCommand quiet(ChildCommand cmd) {
   cmd.out = StreamMode::capture;
   cmd.err = StreamMode::capture;
   return cmd;
 }
 
-// The target, resolved while the tree is proven clean or not: `git rev-parse` for the
-// target's commit and HEAD's tree, `git diff-tree` for the paths the target has and HEAD
-// has not (an untracked file there would be overwritten), and an lstat() of every tracked
-// file, all at once.
+bool has_assume_unchanged(const TrackedScan& scan) {
+  if (!scan.index.index) return false;
+  const auto& entries = scan.index.index->entries;
+  return std::any_of(entries.begin(), entries.end(),
+                     [](const IndexEntry& e) { return e.assume_unchanged; });
+}
+
+bool shallow_at(const Repository& repo, const std::string& oid) {
+  std::ifstream shallow(repo.common_dir() / "shallow");
+  std::string line;
+  while (std::getline(shallow, line)) {
+    if (line == oid) return true;
+  }
+  return false;
+}
+
+// What a reset to the target (or a restore of paths from it) may touch, found at once:
+// `git rev-parse` for the target's commit and HEAD's tree, `git diff-index --cached` for the
+// paths where the index and the target differ, and an lstat() of every tracked file for
+// the ones that differ from the index.
 struct Resolution {
   std::string target_oid;
-  bool proven_clean = false;
+  SnapshotScope scope;
 };
 
-Result<Resolution> resolve_target(const Repository& repo, const std::string& target,
-                                  bool whole_tree) {
+Result<Resolution> resolve_target(const Repository& repo, const Head& head, std::string target,
+                                  const std::vector<std::string>& paths) {
   if (target.empty() || target[0] == '-') {
     return make_error(ExitCode::usage, "'" + target + "' is not a revision");
   }
-  auto rev_parse =
-      spawn(quiet(git_command(repo, {"rev-parse", target + "^{commit}", "HEAD^{tree}"})));
-  if (!rev_parse) return rev_parse.error();
-  std::optional<RunningChild> added;
-  if (whole_tree) {
-    auto child =
-        spawn(quiet(git_command(repo, {"diff-tree", "-r", "-z", "--name-only", "--no-renames",
-                                       "--diff-filter=A", "HEAD", target + "^{commit}"})));
-    if (child) added.emplace(std::move(*child));
+  const std::string as_written = target;
+  if (target.rfind(":/", 0) == 0) {  // a message search: a suffix would become part of it
+    auto found = git_output(repo, {"rev-parse", "--verify", "--quiet", "--end-of-options", target});
+    if (!found || !is_hex_oid(trim_right(*found))) {
+      return make_error(ExitCode::usage, "no commit message matches '" + target.substr(2) + "'");
+    }
+    target = trim_right(*found);
   }
-  const TrackedScan scan = whole_tree ? scan_tracked_files(repo) : TrackedScan{};
+  auto rev_parse =
+      spawn(quiet(git_command(repo, {"rev-parse", target + "^{commit}", head.oid + "^{tree}"})));
+  if (!rev_parse) return rev_parse.error();
+  std::vector<std::string> diff_args = {"diff-index",   "--cached",           "-z", "--name-only",
+                                        "--no-renames", target + "^{commit}", "--"};
+  diff_args.insert(diff_args.end(), paths.begin(), paths.end());
+  auto diff = spawn(quiet(git_command(repo, diff_args)));
+  if (!diff) return diff.error();
+  Resolution r;
+  r.scope.scan = scan_tracked_files(repo);
   const ChildOutcome resolved = rev_parse->wait();
+  const ChildOutcome changed = diff->wait();
+  if (received_interrupt() != 0) {
+    return make_error(ExitCode::interrupted, "interrupted before anything was changed");
+  }
   std::istringstream lines(resolved.out);
   std::string commit, tree;
   if (resolved.success() && std::getline(lines, commit) && std::getline(lines, tree) &&
       is_hex_oid(commit) && is_hex_oid(tree)) {
-    Resolution r{commit, scan.unchanged && scan.index_tree == tree};
-    if (added) {
-      const ChildOutcome paths = added->wait();
-      r.proven_clean = r.proven_clean && paths.success() && nothing_in_the_way(repo, paths.out);
+    if (!changed.success()) {
+      return make_error(ExitCode::step_failed,
+                        "git diff-index failed: " + git_message(changed.err));
     }
+    r.target_oid = commit;
+    r.scope.head_tree = tree;
+    r.scope.paths = split_nul(changed.out);
     return r;
   }
-  if (relative_to_head(target) && !rev_parse_commit(repo, "HEAD^")) {
-    return make_error(ExitCode::refused, target + " does not exist: HEAD is the root commit");
+  if (relative_to_head(as_written) && !rev_parse_commit(repo, "HEAD^")) {
+    if (shallow_at(repo, head.oid)) {
+      return make_error(ExitCode::refused, as_written +
+                                               " is not in this shallow clone: fetch more "
+                                               "history first (git fetch --deepen=1)");
+    }
+    return make_error(ExitCode::refused, as_written + " does not exist: HEAD is the root commit");
   }
-  return make_error(ExitCode::usage, "unknown revision '" + target +
+  return make_error(ExitCode::usage, "unknown revision '" + as_written +
                                          "': name a commit, branch or tag (e.g. HEAD~1)");
 }
 
@@ -163,15 +201,22 @@ Result<RollbackPlan> resolve_plan(const Repository& repo, const RollbackOptions&
   RollbackPlan plan;
   plan.head = head;
   plan.target = options.target;
-  auto resolved = resolve_target(repo, options.target, options.paths.empty());
+  auto resolved = resolve_target(repo, head, options.target, options.paths);
   if (!resolved) return resolved.error();
   plan.target_oid = resolved->target_oid;
-  plan.proven_clean = resolved->proven_clean;
+  plan.scope = std::move(resolved->scope);
   plan.paths = options.paths;
+  // Submodules are other repositories: their work trees are never the rollback's to move.
   if (options.paths.empty()) {
-    plan.git_args = {"reset", options.keep ? "--keep" : "--hard", plan.target_oid};
+    plan.git_args = {"reset", options.keep ? "--keep" : "--hard", "--no-recurse-submodules",
+                     plan.target_oid};
   } else {
-    plan.git_args = {"restore", "--source=" + plan.target_oid, "--staged", "--worktree", "--"};
+    plan.git_args = {"restore",
+                     "--no-recurse-submodules",
+                     "--source=" + plan.target_oid,
+                     "--staged",
+                     "--worktree",
+                     "--"};
     plan.git_args.insert(plan.git_args.end(), options.paths.begin(), options.paths.end());
   }
   return plan;
@@ -208,27 +253,27 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
   if (!head) return head.error();
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
-  // The snapshot's commit is begun first, so that it is written while the target is
-  // resolved and the tree proven clean (or not); its ref is written only once the plan
-  // stands, so a refusal changes nothing.
+  // The plan and the snapshot are one part: finding what the reset may touch is most of
+  // the snapshot's work. Its ref is written only once the plan stands, so a refusal
+  // changes nothing.
   std::optional<RollbackPlan> planned;
   auto snapshot = timer.time("snapshot", [&]() -> Result<Snapshot> {
-    auto pending =
-        begin_snapshot(repo, *head, {options.tool, "before rollback to " + options.target});
-    if (!pending) return pending.error();
     auto plan = resolve_plan(repo, options, *head);
     if (!plan) return plan.error();
-    planned = *plan;
-    auto taken = pending->finish(plan->proven_clean);
-    if (!taken) return taken;
-    if (auto saved = save_snapshot(repo, *taken); !saved) return saved.error();
-    return taken;
+    planned = std::move(*plan);
+    crash_point("during-snapshot");
+    return take_snapshot(repo, *head, {options.tool, "before rollback to " + options.target},
+                         planned->scope);
   });
   if (!snapshot) return snapshot.error();  // nothing was changed
   const RollbackPlan& plan = *planned;
   run.snapshot = *snapshot;
   crash_point("after-snapshot");
 
+  if (has_assume_unchanged(plan.scope.scan)) {
+    auto cleared = timer.time("clear-flags", [&] { return release_assume_unchanged(repo); });
+    if (!cleared) return cleared.error();
+  }
   ChildCommand cmd = git_command(repo, plan.git_args);
   cmd.out = cmd.err = options.git_output;
   auto child = timer.start(cmd);
@@ -299,8 +344,18 @@ Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
 
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
-  SnapshotRequest request{options.tool, "before undoing to snapshot " + wanted.id};
-  auto snapshot = timer.time("snapshot", [&] { return take_snapshot(repo, head, request); });
+  // The present state is snapshotted first, so that the undo can itself be undone: it must
+  // hold what the reset to the snapshot's HEAD touches and every path the restore writes.
+  auto snapshot = timer.time("snapshot", [&]() -> Result<Snapshot> {
+    auto resolved = resolve_target(repo, head, wanted.head, {});
+    if (!resolved) return resolved.error();
+    auto restored = restored_paths(repo, wanted);
+    if (!restored) return restored.error();
+    SnapshotScope scope = std::move(resolved->scope);
+    scope.paths.insert(scope.paths.end(), restored->begin(), restored->end());
+    return take_snapshot(repo, head, {options.tool, "before undoing to snapshot " + wanted.id},
+                         scope);
+  });
   if (!snapshot) return snapshot.error();
   run.snapshot = *snapshot;
   auto restored = timer.time("restore", [&] { return restore_snapshot(repo, wanted); });

@@ -34,9 +34,8 @@ struct RollbackPlan {
   Head head;
   std::string target;      // as the user wrote it
   std::string target_oid;  // the commit it names
-  // Nothing the reset would discard differs from HEAD: tracked files unchanged, nothing
-  // staged, no untracked file where the target has one. The snapshot needs no git status.
-  bool proven_clean = false;
+  // What the reset or restore may touch: the snapshot holds exactly that.
+  SnapshotScope scope;
   std::vector<std::string> paths;
   std::vector<std::string> git_args;  // the git command that moves the tree
 };

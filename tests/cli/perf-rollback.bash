@@ -129,15 +129,24 @@ test_refuses_during_merge_exit_5() {
   expect_refused_in_progress "merge"
 }
 
-test_force_runs_over_a_merge_but_never_over_unresolved_conflicts() {
+# The snapshot holds the index file itself and the merge's state files, so even a merge
+# with unresolved conflicts can be rolled back with --force and put back exactly.
+test_force_over_unresolved_conflicts_then_undo_restores_the_merge_exactly() {
   make_conflicting_branches
   git -C r merge -q other >/dev/null 2>&1 && fail "merge should conflict"
-  before=$(state_of r)
+  before=$(state_of r; cat r/.git/MERGE_HEAD r/.git/MERGE_MSG)
   run perf-rollback -C r --force HEAD
-  expect_status 5
-  expect_stderr_contains "unresolved conflicts"
-  expect_eq "$(state_of r)" "$before" "nothing changed"
-  git -C r merge --abort
+  expect_status 0
+  expect_no_file r/.git/MERGE_HEAD
+  expect_eq "$(git -C r ls-files -u | wc -l)" 0 "no conflict after the rollback"
+  run perf-rollback -C r --undo
+  expect_status 0
+  expect_eq "$(state_of r; cat r/.git/MERGE_HEAD r/.git/MERGE_MSG)" "$before" "the merge is back"
+  git -C r merge --abort || fail "the merge can be aborted as before"
+}
+
+test_force_runs_over_a_merge_without_conflicts() {
+  make_conflicting_branches
   echo extra >r/extra.txt && git -C r add extra.txt && git -C r commit -qm extra
   git -C r checkout -q -b side HEAD~1 && echo side >r/side.txt && git -C r add side.txt &&
     git -C r commit -qm side && git -C r checkout -q main

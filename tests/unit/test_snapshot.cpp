@@ -23,18 +23,34 @@ Repository open(const std::filesystem::path& dir) {
   return *repo;
 }
 
+std::string line(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// A snapshot that holds the tracked files the scan cannot prove unchanged and `paths`.
+Result<Snapshot> snapshot(const Repository& repo, const std::filesystem::path& dir,
+                          const std::string& reason, std::vector<std::string> paths = {}) {
+  SnapshotScope scope;
+  scope.scan = scan_tracked_files(repo);
+  scope.head_tree = line(sh(dir, "git rev-parse HEAD^{tree}"));
+  scope.paths = std::move(paths);
+  return take_snapshot(repo, *repo.head(), {"test", reason}, scope);
+}
+
 }  // namespace
 
-TEST_CASE("a clean snapshot points at a commit whose tree is HEAD's and whose parent is HEAD") {
+TEST_CASE("a clean snapshot is a commit on HEAD that holds no index and passes fsck") {
   TempDir tmp;
   auto dir = make_repo(tmp, 2);
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "clean"});
+  auto s = snapshot(repo, dir, "clean");
   REQUIRE(s.ok());
   CHECK_FALSE(s->dirty);
-  CHECK(sh(dir, "git rev-parse " + s->commit + "^{tree}") == sh(dir, "git rev-parse HEAD^{tree}"));
   CHECK(sh(dir, "git rev-parse " + s->commit + "^") == sh(dir, "git rev-parse HEAD"));
   CHECK(sh(dir, "git rev-parse " + s->ref()) == s->commit + "\n");
+  CHECK(sh(dir, "git ls-tree --name-only " + s->commit) == "files\nmanifest\n");
+  CHECK(sh(dir, "git fsck --strict --no-dangling 2>&1").empty());
 }
 
 TEST_CASE("a dirty snapshot leaves the user's index and files untouched") {
@@ -44,15 +60,18 @@ TEST_CASE("a dirty snapshot leaves the user's index and files untouched") {
   const auto index_before = read_file(dir / ".git/index");
   const auto before = state(dir);
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "dirty"});
+  auto s = snapshot(repo, dir, "dirty", {"u v.txt"});
   REQUIRE(s.ok());
   CHECK(s->dirty);
   CHECK(read_file(dir / ".git/index") == index_before);
   CHECK(state(dir) == before);
-  CHECK(sh(dir, "git show " + s->commit + ":'u v.txt'") == "new\n");
-  CHECK(sh(dir, "git show " + s->index_commit + ":s") == "staged\n");
-  CHECK(sh(dir, "git cat-file -e " + s->index_commit + ":'u v.txt' 2>/dev/null || echo absent") ==
-        "absent\n");
+  const std::string manifest =
+      sh(dir, "git cat-file blob " + s->commit + ":manifest | tr '\\0' '\\n'");
+  CHECK(manifest.find("f 644 " + line(sh(dir, "git hash-object 'u v.txt'")) + " u v.txt") !=
+        std::string::npos);
+  CHECK(manifest.find(" file.txt\n") != std::string::npos);  // the unstaged change
+  CHECK(manifest.find("i 600 ") != std::string::npos);       // the index itself
+  CHECK(sh(dir, "git fsck --strict --no-dangling 2>&1").empty());
 }
 
 TEST_CASE("restore brings back HEAD, index and work tree exactly") {
@@ -64,7 +83,7 @@ TEST_CASE("restore brings back HEAD, index and work tree exactly") {
      " && git add x.sh && rm file.txt");
   const auto before = state(dir);
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "round trip"});
+  auto s = snapshot(repo, dir, "round trip", {"caf\xc3\xa9 file.txt", "s", "x.sh", "file.txt"});
   REQUIRE(s.ok());
   sh(dir, "git reset -q --hard HEAD~2 && git clean -qfd");
   CHECK(state(dir) != before);
@@ -76,8 +95,8 @@ TEST_CASE("list is newest first and find takes an id, a ref, or nothing for the 
   TempDir tmp;
   auto dir = make_repo(tmp, 1);
   Repository repo = open(dir);
-  auto a = take_snapshot(repo, *repo.head(), {"test", "first"});
-  auto b = take_snapshot(repo, *repo.head(), {"test", "second"});
+  auto a = snapshot(repo, dir, "first");
+  auto b = snapshot(repo, dir, "second");
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   auto all = list_snapshots(repo);
@@ -94,24 +113,57 @@ TEST_CASE("list is newest first and find takes an id, a ref, or nothing for the 
   CHECK(list_snapshots(repo)->size() == 1);
 }
 
-TEST_CASE("unresolved conflicts are refused, not half captured") {
+TEST_CASE("unresolved conflicts are held whole: stages, markers and MERGE_HEAD") {
   TempDir tmp;
   auto dir = make_repo(tmp, 2);
   sh(dir,
      "git checkout -q -b o HEAD~1 && echo o > file.txt && git commit -qam o && "
      "git checkout -q main && (git merge o >/dev/null 2>&1 || true)");
+  const auto before = state(dir) + read_file(dir / ".git/MERGE_HEAD");
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "conflict"});
+  auto s = snapshot(repo, dir, "conflict");
+  REQUIRE(s.ok());
+  sh(dir, "git reset -q --hard HEAD");
+  CHECK_FALSE(std::filesystem::exists(dir / ".git/MERGE_HEAD"));
+  REQUIRE(restore_snapshot(repo, *s).ok());
+  CHECK(state(dir) + read_file(dir / ".git/MERGE_HEAD") == before);
+}
+
+TEST_CASE("a FIFO in the step's way is refused, and no ref is written") {
+  TempDir tmp;
+  auto dir = make_repo(tmp, 1);
+  sh(dir, "mkfifo pipe");
+  Repository repo = open(dir);
+  auto s = snapshot(repo, dir, "fifo", {"pipe"});
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == ExitCode::refused);
+  CHECK(s.error().message.find("pipe is a FIFO") != std::string::npos);
   CHECK(sh(dir, "git for-each-ref refs/perfguard/").empty());
+}
+
+TEST_CASE("find takes only this work tree's snapshots") {
+  TempDir tmp;
+  auto dir = make_repo(tmp, 2);
+  sh(dir, "git worktree add -q ../wt HEAD");
+  Repository main_repo = open(dir);
+  Repository linked = open(dir.parent_path() / "wt");
+  auto m = snapshot(main_repo, dir, "main");
+  REQUIRE(m.ok());
+  CHECK(m->worktree.empty());
+  CHECK(find_snapshot(linked, "").error().code == ExitCode::usage);
+  CHECK(find_snapshot(linked, m->id).error().code == ExitCode::refused);
+  auto w = snapshot(linked, dir.parent_path() / "wt", "linked");
+  REQUIRE(w.ok());
+  CHECK(w->worktree == "worktrees/wt");
+  CHECK(find_snapshot(linked, "")->id == w->id);
+  CHECK(find_snapshot(main_repo, "")->id == m->id);
 }
 
 TEST_CASE("restore refuses when HEAD is on another branch") {
   TempDir tmp;
   auto dir = make_repo(tmp, 1);
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "x"});
+  auto s = snapshot(repo, dir, "x");
   REQUIRE(s.ok());
   sh(dir, "git checkout -q -b other");
   auto r = restore_snapshot(repo, *s);
@@ -124,6 +176,6 @@ TEST_CASE("snapshots work without a user identity") {
   auto dir = make_repo(tmp, 1);
   sh(dir, "git config --unset user.name && git config --unset user.email && echo d >> file.txt");
   Repository repo = open(dir);
-  auto s = take_snapshot(repo, *repo.head(), {"test", "no identity"});
+  auto s = snapshot(repo, dir, "no identity");
   CHECK(s.ok());
 }
