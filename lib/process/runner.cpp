@@ -20,6 +20,8 @@
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 
+#include "core/clock.h"
+
 extern char** environ;
 
 namespace perfguard {
@@ -375,9 +377,7 @@ ChildOutcome RunningChild::wait() {
   if (s.stdin_pipe && !s.feed()) s.stdin_pipe.reset();
 
   const std::optional<Clock::time_point> deadline =
-      s.timeout ? std::optional(s.started + std::chrono::microseconds(s.timeout->us))
-                : std::nullopt;
-  const auto grace = std::chrono::microseconds(s.kill_grace.us);
+      s.timeout ? std::optional(deadline_after(s.started, *s.timeout)) : std::nullopt;
   std::optional<Clock::time_point> kill_at;  // SIGKILL the group then, unless it is gone
   bool forwarded = false, term_sent = false, kill_sent = false;
   // After the reap, output still in the pipes is read; a grandchild that keeps a pipe open
@@ -393,13 +393,13 @@ ChildOutcome RunningChild::wait() {
         kill_group(s.pid, sig != 0 ? sig : SIGINT);
         forwarded = term_sent = true;
         s.outcome.interrupted = true;
-        if (!kill_at) kill_at = now + grace;
+        if (!kill_at) kill_at = deadline_after(now, s.kill_grace);
       }
       if (deadline && !s.outcome.timed_out && now >= *deadline) {
         kill_group(s.pid, SIGTERM);
         term_sent = true;
         s.outcome.timed_out = true;
-        if (!kill_at) kill_at = now + grace;
+        if (!kill_at) kill_at = deadline_after(now, s.kill_grace);
       }
       if (kill_at && !kill_sent && now >= *kill_at) {
         kill_group(s.pid, SIGKILL);

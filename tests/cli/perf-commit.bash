@@ -396,3 +396,15 @@ test_bad_label_is_a_usage_error_and_commits_nothing() {
   expect_status 2
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
 }
+
+test_timeout_too_long_for_the_clock_is_no_deadline() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --timeout 200000d --threshold 1h
+  expect_status 0
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "commits"
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "ok|0"
+  run perf-commit -C r -m y --timeout 106752000d
+  expect_status 2
+  expect_stderr_contains "perf-commit: --timeout: bad duration '106752000d': too long"
+}

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -286,6 +287,41 @@ TEST_CASE("a child that ignores SIGTERM is SIGKILLed after kill_grace") {
   CHECK(o.exit_code == 128 + SIGKILL);
   CHECK(o.wall >= Duration::millis(500));
   CHECK(o.wall < Duration::seconds(5));
+}
+
+TEST_CASE("a timeout longer than the clock can hold is no deadline, not one already past") {
+  // steady_clock counts nanoseconds in 64 bits: 200000 days and more do not fit.
+  auto long_timeout = parse_duration("200000d");
+  REQUIRE(long_timeout.ok());
+  for (Duration timeout : {*long_timeout, Duration::micros(INT64_MAX)}) {
+    CAPTURE(timeout.us);
+    auto c = sh("exit 3");
+    c.timeout = timeout;
+    auto o = run_ok(c);
+    CHECK_FALSE(o.timed_out);
+    CHECK_FALSE(o.signal.has_value());
+    CHECK(o.exit_code == 3);
+  }
+}
+
+TEST_CASE("a kill_grace longer than the clock can hold never SIGKILLs, SIGTERM still goes") {
+  // The child ignores SIGTERM from its first instruction (SIG_IGN is inherited across
+  // exec), so only a SIGKILL could end it before it reads its input and exits 7.
+  struct sigaction ignore {
+  }, saved{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  REQUIRE(::sigaction(SIGTERM, &ignore, &saved) == 0);
+  auto c = sh("read line; exit 7");
+  c.stdin_data = "go\n";
+  c.timeout = Duration::micros(1);
+  c.kill_grace = Duration::micros(INT64_MAX);
+  auto r = run_child(c);
+  ::sigaction(SIGTERM, &saved, nullptr);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  CHECK_FALSE(r->signal.has_value());
+  CHECK(r->exit_code == 7);
 }
 
 TEST_CASE("a grandchild holding the output pipe does not keep wait() waiting") {
