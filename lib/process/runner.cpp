@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 // --- Interrupt forwarding ----------------------------------------------------------------
 // Written by the signal handler, read by wait(): lock-free atomics are async-signal-safe.
-std::atomic<int> g_received_signal{0};  // last SIGINT/SIGTERM, 0 when none (or cleared)
+std::atomic<int> g_received_signal{0};  // last SIGINT/SIGTERM/SIGHUP, 0 when none (or cleared)
 std::atomic<int> g_signal_count{0};     // how many arrived: wait() forwards only new ones
 std::atomic<bool> g_handlers_installed{false};
 int g_wake_read = -1;  // self-pipe: the handler writes a byte so poll() in wait() wakes up
@@ -600,8 +600,15 @@ void install_interrupt_forwarding() {
   sigemptyset(&sa.sa_mask);
   sigaddset(&sa.sa_mask, SIGINT);
   sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal or ssh session: without this we would die and leave git to finish
+  // the step unrecorded. Under nohup (SIGHUP ignored) it stays ignored, for us and the child.
+  struct sigaction hup {};
+  if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) {
+    ::sigaction(SIGHUP, &sa, nullptr);
+  }
   g_handlers_installed.store(true);
 }
 

@@ -40,7 +40,7 @@ struct ChildOutcome {
   int exit_code = 0;          // exit status, or 128+signal when killed by a signal
   std::optional<int> signal;  // the signal that ended it, if any
   bool timed_out = false;     // killed by us at its timeout
-  bool interrupted = false;   // we forwarded a SIGINT/SIGTERM we received to it
+  bool interrupted = false;   // we forwarded a SIGINT/SIGTERM/SIGHUP we received to it
   std::int64_t start_us = 0;  // wall clock (Unix epoch µs) when it was started
   Duration wall;              // monotonic, from spawn to reaped
   ResourceUsage usage;        // rusage of the child (and its waited-for descendants)
@@ -77,10 +77,11 @@ Result<RunningChild> spawn(const ChildCommand& command);
 // spawn + wait.
 Result<ChildOutcome> run_child(const ChildCommand& command);
 
-// Installs SIGINT/SIGTERM handlers that forward the signal to running children and
-// remember it; call once at start-up in every tool.
+// Installs SIGINT/SIGTERM/SIGHUP handlers that forward the signal to running children and
+// remember it (SIGHUP stays ignored when it was, as under nohup); call once at start-up in
+// every tool.
 void install_interrupt_forwarding();
-// The signal we received (SIGINT, SIGTERM), or 0.
+// The signal we received (SIGINT, SIGTERM, SIGHUP), or 0.
 int received_interrupt();
 // Forgets it (tests; a tool that handled it and carries on).
 void clear_received_interrupt();

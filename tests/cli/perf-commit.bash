@@ -408,3 +408,28 @@ test_timeout_too_long_for_the_clock_is_no_deadline() {
   expect_status 2
   expect_stderr_contains "perf-commit: --timeout: bad duration '106752000d': too long"
 }
+
+test_sighup_is_forwarded_git_does_not_commit_later_step_recorded_interrupted() {
+  make_repo r 1
+  # The hook tells us git's pid, then waits for a file that only we create: had git outlived
+  # perf-commit, it would go on and commit once we create it.
+  printf '#!/bin/sh\necho $PPID >"%s/git.pid"\ntouch "%s/hook.started"\nwhile [ ! -e "%s/release" ]; do sleep 0.05; done\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  perf-commit -C r -m x >out 2>err &
+  pid=$!
+  for _ in $(seq 1 400); do [[ -e hook.started ]] && break; sleep 0.05; done
+  [[ -e hook.started ]] || fail "the hook did not start"
+  kill -HUP $pid
+  wait $pid
+  status=$?
+  touch release
+  git_pid=$(cat git.pid)
+  for _ in $(seq 1 400); do kill -0 "$git_pid" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$git_pid" 2>/dev/null && fail "git outlived perf-commit"
+  expect_status 130
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
+  expect_no_file r/.git/index.lock
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "interrupted|130"
+}

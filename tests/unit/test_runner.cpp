@@ -359,6 +359,33 @@ TEST_CASE("SIGINT received while waiting is forwarded to the child") {
   CHECK(received_interrupt() == 0);
 }
 
+TEST_CASE("SIGHUP received while waiting is forwarded to the child's group and remembered") {
+  install_interrupt_forwarding();
+  clear_received_interrupt();
+  // The child hangs up on us itself: the signal surely comes while it runs.
+  auto r = run_child(sh("kill -HUP $PPID; sleep 30"));
+  REQUIRE(r.ok());
+  CHECK(r->interrupted);
+  CHECK_FALSE(r->success());
+  REQUIRE(r->signal.has_value());
+  CHECK(*r->signal == SIGHUP);
+  CHECK(r->wall < Duration::seconds(20));
+  CHECK(received_interrupt() == SIGHUP);
+  clear_received_interrupt();
+}
+
+TEST_CASE("SIGHUP that was ignored when forwarding was installed stays ignored (nohup)") {
+  struct sigaction ignore {
+  }, saved{}, now{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  REQUIRE(::sigaction(SIGHUP, &ignore, &saved) == 0);
+  install_interrupt_forwarding();
+  REQUIRE(::sigaction(SIGHUP, nullptr, &now) == 0);
+  CHECK((now.sa_handler == SIG_IGN));
+  ::sigaction(SIGHUP, &saved, nullptr);
+}
+
 TEST_CASE("an interrupt that arrives while no child runs is remembered, not forwarded") {
   install_interrupt_forwarding();
   clear_received_interrupt();
