@@ -1,5 +1,6 @@
 #include "core/duration.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -28,13 +29,16 @@ struct Decimal {
 };
 
 // Reads `digits[.digits]` from the front of `text`, consuming it. Nullopt when there is no
-// number there, or it is absurdly long.
+// number there. A whole part past kMax is kept as kMax + 1, so that scale() reports it as
+// too large rather than the caller as malformed.
 std::optional<Decimal> take_decimal(std::string_view& text) {
   Decimal d;
   std::size_t i = 0;
+  constexpr Wide kTooLarge = static_cast<Wide>(kMax) + 1;
   while (i < text.size() && is_digit(text[i])) {
-    d.whole = d.whole * 10 + static_cast<unsigned>(text[i] - '0');
-    if (d.whole > static_cast<Wide>(kMax)) return std::nullopt;
+    if (d.whole < kTooLarge) {
+      d.whole = std::min(d.whole * 10 + static_cast<unsigned>(text[i] - '0'), kTooLarge);
+    }
     ++i;
   }
   if (i == 0) return std::nullopt;
@@ -115,6 +119,12 @@ Error bad_duration(std::string_view text) {
                                          "w), e.g. 250ms or 1.5s");
 }
 
+Error too_long(std::string_view text) {
+  return make_error(ExitCode::usage,
+                    "bad duration '" + std::string(text) + "': too long; the longest is " +
+                        std::to_string(kMax / (86400 * std::int64_t{1000000})) + "d");
+}
+
 Error bad_size(std::string_view text) {
   return make_error(ExitCode::usage, "bad size '" + std::string(text) +
                                          "': expected a number and an optional unit (B, KB, "
@@ -162,7 +172,7 @@ Result<Duration> parse_duration(std::string_view text) {
     if (!unit) return bad_duration(text);
     rest.remove_prefix(unit->name.size());
     auto part = scale(*number, unit->size);
-    if (!part || *part > kMax - total) return bad_duration(text);
+    if (!part || *part > kMax - total) return too_long(text);
     total += *part;
   }
   return Duration{total};

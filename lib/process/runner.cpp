@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,8 @@
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 
+#include "core/clock.h"
+
 extern char** environ;
 
 namespace perfguard {
@@ -32,21 +35,36 @@ using Clock = std::chrono::steady_clock;
 
 // --- Interrupt forwarding ----------------------------------------------------------------
 // Written by the signal handler, read by wait(): lock-free atomics are async-signal-safe.
-std::atomic<int> g_received_signal{0};  // last SIGINT/SIGTERM, 0 when none (or cleared)
+std::atomic<int> g_received_signal{0};  // last SIGINT/SIGTERM/SIGHUP, 0 when none (or cleared)
 std::atomic<int> g_signal_count{0};     // how many arrived: wait() forwards only new ones
 std::atomic<bool> g_handlers_installed{false};
 int g_wake_read = -1;  // self-pipe: the handler writes a byte so poll() in wait() wakes up
 int g_wake_write = -1;
 static_assert(std::atomic<int>::is_always_lock_free);
 
-void on_interrupt(int sig) {
-  const int saved_errno = errno;
-  g_received_signal.store(sig, std::memory_order_relaxed);
-  g_signal_count.fetch_add(1, std::memory_order_release);
+void wake_waiter() {
   if (g_wake_write >= 0) {
     const char byte = 0;
     [[maybe_unused]] ssize_t n = ::write(g_wake_write, &byte, 1);
   }
+}
+
+void note_interrupt(int sig) {
+  g_received_signal.store(sig, std::memory_order_relaxed);
+  g_signal_count.fetch_add(1, std::memory_order_release);
+}
+
+void on_interrupt(int sig) {
+  const int saved_errno = errno;
+  note_interrupt(sig);
+  wake_waiter();
+  errno = saved_errno;
+}
+
+// A child stopped or ended: wait() looks at it (pidfd alone does not report a stop).
+void on_child_event(int) {
+  const int saved_errno = errno;
+  wake_waiter();
   errno = saved_errno;
 }
 
@@ -170,6 +188,49 @@ class SignalsBlocked {
   sigset_t old_{};
 };
 
+// --- The terminal ------------------------------------------------------------------------
+// A child runs in its own process group. When we are the terminal's foreground group, that
+// group must become the foreground one for the child's lifetime, as a job-control shell does
+// for a job: otherwise a hook's `read </dev/tty` or an editor is stopped by SIGTTIN/SIGTTOU
+// and the step hangs, and Ctrl-C/Ctrl-Z reach us instead of the program the user sees.
+
+// Our controlling terminal, when our process group is its foreground one; else nothing (no
+// terminal, as in CI, or we are a background job, whose terminal is not ours to give).
+// /dev/tty rather than fd 0 or 2: a hook reads the terminal even when our stdin is a pipe.
+UniqueFd foreground_terminal() {
+  UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!tty || ::tcgetpgrp(tty.get()) != ::getpgrp()) return {};
+  return tty;
+}
+
+// SIGTTOU blocked in this thread for the object's lifetime: tcsetpgrp() and tcsetattr() from
+// a background group, and our own writes to the terminal under `stty tostop` while the child
+// has it, would otherwise stop us.
+class TtouBlocked {
+ public:
+  explicit TtouBlocked(bool active = true) : active_(active) {
+    if (!active_) return;
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    pthread_sigmask(SIG_BLOCK, &ttou, &old_);
+  }
+  ~TtouBlocked() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  TtouBlocked(const TtouBlocked&) = delete;
+  TtouBlocked& operator=(const TtouBlocked&) = delete;
+
+ private:
+  bool active_;
+  sigset_t old_{};
+};
+
+bool give_terminal(int tty, pid_t pgrp) {
+  TtouBlocked blocked;
+  return ::tcsetpgrp(tty, pgrp) == 0;
+}
+
 // Everything that happens around fork/exec, as a Boost.Process initializer. The child side
 // (on_exec_setup) runs between fork and exec: async-signal-safe calls only, no allocation.
 struct ChildSetup : bp::extend::handler {
@@ -179,6 +240,7 @@ struct ChildSetup : bp::extend::handler {
   int stdin_fd = -1;  // -1: inherit
   int stdout_fd = -1;
   int stderr_fd = -1;
+  int tty_fd = -1;  // our terminal, to be handed to the child's group; -1: leave it alone
   bool stdout_to_stderr = false;
 
   template <class Executor>
@@ -204,6 +266,10 @@ struct ChildSetup : bp::extend::handler {
       ::_exit(127);
     };
     if (::setpgid(0, 0) != 0) fail();
+    // Here as well as in the parent, as a shell does: whichever runs first, the child's group
+    // has the terminal before the program starts. Every signal is still blocked, so the call
+    // from what is now a background group raises no SIGTTOU.
+    if (tty_fd >= 0) ::tcsetpgrp(tty_fd, ::getpid());
 
     // Our fds 0-2 may have been closed, so a pipe end could sit on 0-2: move it out of the
     // way before any dup2() onto 0-2 can clobber it.
@@ -279,6 +345,59 @@ struct RunningChild::State {
   bool reaped = false;
   ChildOutcome outcome;
 
+  // Job control, when we were the terminal's foreground group at spawn (see above).
+  UniqueFd tty;
+  bool tty_handed = false;  // the child's group is (meant to be) the foreground one
+  bool have_our_modes = false, have_child_modes = false;
+  struct termios our_modes {};    // to put back if the child dies without restoring them
+  struct termios child_modes {};  // saved when it is stopped, restored when it goes on
+  std::optional<int> stopped_by;  // a stop signal reported by try_reap, not yet handled
+
+  bool job_control() const { return static_cast<bool>(tty); }
+
+  void hand_terminal() {
+    if (!tty) return;
+    tty_handed = give_terminal(tty.get(), pid) || ::tcgetpgrp(tty.get()) == pid;
+  }
+
+  // Gives the terminal back to our group, if the child's group still has it (after a
+  // hang-up nobody has it). `restore_modes`: also our terminal modes, which a killed or
+  // stopped editor leaves raw.
+  void take_terminal_back(bool restore_modes) {
+    if (!tty_handed) return;
+    tty_handed = false;
+    if (::tcgetpgrp(tty.get()) != pid) return;
+    TtouBlocked blocked;
+    ::tcsetpgrp(tty.get(), ::getpgrp());
+    if (restore_modes && have_our_modes) ::tcsetattr(tty.get(), TCSADRAIN, &our_modes);
+  }
+
+  // The child's group was stopped (Ctrl-Z went to it alone, since it has the terminal). Like
+  // a shell, take the terminal back and stop ourselves with the same signal, so that whoever
+  // runs us sees its job stopped; once continued, give the terminal to the child again if we
+  // are in the foreground (`fg`, not `bg`) and let it go on.
+  void on_stopped(int sig) {
+    if (tty_handed) {
+      have_child_modes = ::tcgetattr(tty.get(), &child_modes) == 0;
+      take_terminal_back(true);
+    }
+    const int ours = sig == SIGSTOP ? SIGTSTP : sig;  // SIGSTOP came from a kill, not the tty
+    sigset_t one, old;
+    sigemptyset(&one);
+    sigaddset(&one, ours);
+    pthread_sigmask(SIG_UNBLOCK, &one, &old);
+    ::kill(0, ours);  // returns once we are continued (at once in an orphaned group)
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (::tcgetpgrp(tty.get()) == ::getpgrp()) {
+      if (have_child_modes) {
+        TtouBlocked blocked;
+        ::tcsetattr(tty.get(), TCSADRAIN, &child_modes);
+      }
+      hand_terminal();
+    }
+    kill_group(pid, SIGCONT);
+  }
+
   State() = default;
   State(const State&) = delete;
   State& operator=(const State&) = delete;
@@ -289,19 +408,26 @@ struct RunningChild::State {
       int status;
       while (::wait4(pid, &status, 0, nullptr) < 0 && errno == EINTR) {
       }
+      take_terminal_back(true);
     }
     child.detach();
   }
 
-  // One non-blocking reap attempt; fills the outcome when the child has ended.
+  // One non-blocking reap attempt; fills the outcome when the child has ended. Under job
+  // control a stop is reported too, in `stopped_by`.
   bool try_reap() {
     int status = 0;
     struct rusage usage {};
     pid_t r;
+    const int flags = WNOHANG | (job_control() ? WUNTRACED : 0);
     do {
-      r = ::wait4(pid, &status, WNOHANG, &usage);
+      r = ::wait4(pid, &status, flags, &usage);
     } while (r < 0 && errno == EINTR);
     if (r == 0) return false;
+    if (r > 0 && WIFSTOPPED(status)) {
+      stopped_by = WSTOPSIG(status);
+      return false;
+    }
     outcome.wall = Duration::micros(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
     reaped = true;
@@ -315,6 +441,16 @@ struct RunningChild::State {
     } else if (WIFSIGNALED(status)) {
       outcome.signal = WTERMSIG(status);
       outcome.exit_code = 128 + WTERMSIG(status);
+    }
+    const bool had_terminal = tty_handed;
+    take_terminal_back(outcome.signal.has_value());
+    if (had_terminal && !outcome.interrupted &&
+        (outcome.signal == SIGINT || outcome.signal == SIGQUIT || outcome.signal == SIGHUP)) {
+      // Ctrl-C (or the terminal's hang-up) went to the child's group alone, since it had the
+      // terminal. As a shell does, take its death by that signal as ours too: the step stops,
+      // is recorded as interrupted, and received_interrupt() tells the caller.
+      outcome.interrupted = true;
+      note_interrupt(*outcome.signal);
     }
     outcome.usage.cpu_user_us = micros(usage.ru_utime);
     outcome.usage.cpu_sys_us = micros(usage.ru_stime);
@@ -372,12 +508,11 @@ ChildOutcome RunningChild::wait() {
   const bool tee_out = s.out_mode == StreamMode::tee;
   const bool tee_err = s.err_mode == StreamMode::tee;
   SigpipeBlock no_sigpipe(static_cast<bool>(s.stdin_pipe) || tee_out || tee_err);
+  TtouBlocked no_ttou(s.job_control());  // we write to stderr while the child has the terminal
   if (s.stdin_pipe && !s.feed()) s.stdin_pipe.reset();
 
   const std::optional<Clock::time_point> deadline =
-      s.timeout ? std::optional(s.started + std::chrono::microseconds(s.timeout->us))
-                : std::nullopt;
-  const auto grace = std::chrono::microseconds(s.kill_grace.us);
+      s.timeout ? std::optional(deadline_after(s.started, *s.timeout)) : std::nullopt;
   std::optional<Clock::time_point> kill_at;  // SIGKILL the group then, unless it is gone
   bool forwarded = false, term_sent = false, kill_sent = false;
   // After the reap, output still in the pipes is read; a grandchild that keeps a pipe open
@@ -393,13 +528,13 @@ ChildOutcome RunningChild::wait() {
         kill_group(s.pid, sig != 0 ? sig : SIGINT);
         forwarded = term_sent = true;
         s.outcome.interrupted = true;
-        if (!kill_at) kill_at = now + grace;
+        if (!kill_at) kill_at = deadline_after(now, s.kill_grace);
       }
       if (deadline && !s.outcome.timed_out && now >= *deadline) {
         kill_group(s.pid, SIGTERM);
         term_sent = true;
         s.outcome.timed_out = true;
-        if (!kill_at) kill_at = now + grace;
+        if (!kill_at) kill_at = deadline_after(now, s.kill_grace);
       }
       if (kill_at && !kill_sent && now >= *kill_at) {
         kill_group(s.pid, SIGKILL);
@@ -423,6 +558,10 @@ ChildOutcome RunningChild::wait() {
       // signal hits this thread; the cap covers one that hits another thread.
       if (g_handlers_installed.load() && g_wake_read < 0) {
         wake_at(now + std::chrono::milliseconds(10));
+      }
+      // A stop is only seen by waitpid; without our SIGCHLD handler nothing else wakes us.
+      if (s.job_control() && (!g_handlers_installed.load() || g_wake_read < 0)) {
+        wake_at(now + std::chrono::milliseconds(50));
       }
     } else {
       wake_at(drain_until);
@@ -449,10 +588,16 @@ ChildOutcome RunningChild::wait() {
     if (fired(i_err) && !s.pump(s.stderr_pipe, s.outcome.err, tee_err)) s.stderr_pipe.reset();
     if (fired(i_in) && !s.feed()) s.stdin_pipe.reset();
     if (fired(i_wake)) drain_wake_pipe();
-    if (!s.reaped && (!s.pidfd || fired(i_pid)) && s.try_reap()) {
+    const bool look =
+        !s.pidfd || fired(i_pid) || (s.job_control() && (fired(i_wake) || ready == 0));
+    if (!s.reaped && look && s.try_reap()) {
       s.pidfd.reset();
       s.stdin_pipe.reset();
       drain_until = Clock::now() + kDrainAfterExit;
+    }
+    if (s.stopped_by) {
+      const int sig = *std::exchange(s.stopped_by, std::nullopt);
+      s.on_stopped(sig);
     }
   }
   s.stdout_pipe.reset();
@@ -562,6 +707,12 @@ Result<RunningChild> spawn(const ChildCommand& command) {
     setup.stdin_fd = in_pipe.read.get();
   }
 
+  state->tty = foreground_terminal();
+  if (state->tty) {
+    state->have_our_modes = ::tcgetattr(state->tty.get(), &state->our_modes) == 0;
+    setup.tty_fd = state->tty.get();
+  }
+
   std::error_code ec;
   state->signals_seen = g_signal_count.load(std::memory_order_acquire);
   state->outcome.start_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -571,9 +722,14 @@ Result<RunningChild> spawn(const ChildCommand& command) {
   {
     SignalsBlocked blocked;
     state->child = bp::child(bp::exe = exe_path, setup, ec);
+    if (!ec) {
+      state->pid = state->child.id();
+      state->hand_terminal();
+    } else if (state->tty && ::tcgetpgrp(state->tty.get()) != ::getpgrp()) {
+      give_terminal(state->tty.get(), ::getpgrp());  // the child took it, then failed to exec
+    }
   }
   if (ec) return cannot_start(program, ec.value());
-  state->pid = state->child.id();
   state->pidfd.reset(pidfd_open(state->pid));  // -1 (old kernel, seccomp): waitpid polling
   return RunningChild(std::move(state));
 }
@@ -600,8 +756,20 @@ void install_interrupt_forwarding() {
   sigemptyset(&sa.sa_mask);
   sigaddset(&sa.sa_mask, SIGINT);
   sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal or ssh session: without this we would die and leave git to finish
+  // the step unrecorded. Under nohup (SIGHUP ignored) it stays ignored, for us and the child.
+  struct sigaction hup {};
+  if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) {
+    ::sigaction(SIGHUP, &sa, nullptr);
+  }
+  struct sigaction chld {};
+  chld.sa_handler = on_child_event;
+  chld.sa_flags = SA_RESTART;  // only wakes wait(); nothing else need see EINTR for it
+  sigemptyset(&chld.sa_mask);
+  ::sigaction(SIGCHLD, &chld, nullptr);
   g_handlers_installed.store(true);
 }
 

@@ -40,7 +40,8 @@ struct ChildOutcome {
   int exit_code = 0;          // exit status, or 128+signal when killed by a signal
   std::optional<int> signal;  // the signal that ended it, if any
   bool timed_out = false;     // killed by us at its timeout
-  bool interrupted = false;   // we forwarded a SIGINT/SIGTERM we received to it
+  bool interrupted = false;   // we forwarded a SIGINT/SIGTERM/SIGHUP we received to it, or
+                              // it had the terminal and Ctrl-C or a hang-up there ended it
   std::int64_t start_us = 0;  // wall clock (Unix epoch µs) when it was started
   Duration wall;              // monotonic, from spawn to reaped
   ResourceUsage usage;        // rusage of the child (and its waited-for descendants)
@@ -50,7 +51,11 @@ struct ChildOutcome {
 };
 
 // A started child. It runs in its own process group, so a timeout can end the whole tree
-// (a hook and what it started) and Ctrl-C is forwarded to it rather than lost.
+// (a hook and what it started) and Ctrl-C is forwarded to it rather than lost. When we are
+// the terminal's foreground process group, the child's group is made the foreground one
+// until it ends (a hook or editor can read the terminal; Ctrl-Z stops it and us, `fg` goes
+// on), and the terminal is given back to us after it, also after a timeout or interrupt.
+// In the background, or without a terminal, the terminal is left alone.
 class RunningChild {
  public:
   RunningChild(RunningChild&&) noexcept;
@@ -77,10 +82,12 @@ Result<RunningChild> spawn(const ChildCommand& command);
 // spawn + wait.
 Result<ChildOutcome> run_child(const ChildCommand& command);
 
-// Installs SIGINT/SIGTERM handlers that forward the signal to running children and
-// remember it; call once at start-up in every tool.
+// Installs SIGINT/SIGTERM/SIGHUP handlers that forward the signal to running children and
+// remember it (SIGHUP stays ignored when it was, as under nohup), and a SIGCHLD handler
+// that lets wait() see a child stopped at the terminal; call once at start-up in every tool.
 void install_interrupt_forwarding();
-// The signal we received (SIGINT, SIGTERM), or 0.
+// The signal we received (SIGINT, SIGTERM, SIGHUP; also SIGINT, SIGQUIT or SIGHUP when it
+// ended a child that had the terminal), or 0.
 int received_interrupt();
 // Forgets it (tests; a tool that handled it and carries on).
 void clear_received_interrupt();

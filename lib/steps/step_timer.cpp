@@ -94,6 +94,10 @@ ExitCode exit_code_for(StepStatus status, bool warn_only) {
     case StepStatus::timeout:
       return ExitCode::timeout;
     case StepStatus::interrupted:
+      // 130 whichever signal it was (SIGINT, SIGTERM, a hang-up's SIGHUP): the code says
+      // what became of the step (stopped, recorded as interrupted, nothing left running),
+      // the same in every tool, so a script tests one number; 128+SIGHUP would say only
+      // how the news came.
       return ExitCode::interrupted;
   }
   return ExitCode::step_failed;

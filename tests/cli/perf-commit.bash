@@ -396,3 +396,169 @@ test_bad_label_is_a_usage_error_and_commits_nothing() {
   expect_status 2
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
 }
+
+test_timeout_too_long_for_the_clock_is_no_deadline() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x --timeout 200000d --threshold 1h
+  expect_status 0
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "commits"
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "ok|0"
+  run perf-commit -C r -m y --timeout 106752000d
+  expect_status 2
+  expect_stderr_contains "perf-commit: --timeout: bad duration '106752000d': too long"
+}
+
+test_sighup_is_forwarded_git_does_not_commit_later_step_recorded_interrupted() {
+  make_repo r 1
+  # The hook tells us git's pid, then waits for a file that only we create: had git outlived
+  # perf-commit, it would go on and commit once we create it.
+  printf '#!/bin/sh\necho $PPID >"%s/git.pid"\ntouch "%s/hook.started"\nwhile [ ! -e "%s/release" ]; do sleep 0.05; done\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  perf-commit -C r -m x >out 2>err &
+  pid=$!
+  for _ in $(seq 1 400); do [[ -e hook.started ]] && break; sleep 0.05; done
+  [[ -e hook.started ]] || fail "the hook did not start"
+  kill -HUP $pid
+  wait $pid
+  status=$?
+  touch release
+  git_pid=$(cat git.pid)
+  for _ in $(seq 1 400); do kill -0 "$git_pid" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$git_pid" 2>/dev/null && fail "git outlived perf-commit"
+  expect_status 130
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
+  expect_no_file r/.git/index.lock
+  expect_sql "$(store_of r)" "select status, exit_code from step_results" "interrupted|130"
+}
+
+# in_terminal INPUT COMMAND: runs COMMAND (a shell string) on a pseudo-terminal of its own,
+# as the foreground job, with INPUT typed at it; its exit status goes to $TEST_DIR/exit.
+# Bounded, so a child stopped at the terminal fails the test instead of hanging it.
+in_terminal() {
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  printf '%s\n' "$1" | timeout 60 script -qec "$2; echo \$? >'$TEST_DIR/exit'" /dev/null \
+    >"$TEST_DIR/terminal.out" 2>&1
+  status=$?
+  sed 's/^/  terminal: /' "$TEST_DIR/terminal.out" >&2
+  [[ $status -ne 124 ]] || fail "still running after 60s: stopped at the terminal?"
+}
+
+test_hook_reading_the_terminal_gets_it_and_the_commit_completes() {
+  make_repo r 1
+  printf '#!/bin/sh\nread line </dev/tty\necho "$line" >"%s/hook.read"\n' "$TEST_DIR" \
+    >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  in_terminal "typed at the prompt" "perf-commit -C r -m x --threshold 1h"
+  expect_eq "$(cat exit)" 0 "perf-commit's exit status"
+  expect_eq "$(cat hook.read)" "typed at the prompt" "what the hook read"
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "commits"
+  expect_sql "$(store_of r)" "select status from step_results" "ok"
+}
+
+test_editor_opened_by_git_arg_e_reads_the_terminal_and_the_commit_completes() {
+  make_repo r 1
+  printf '#!/bin/sh\nread line </dev/tty\necho "$line" >"$1"\n' >editor
+  chmod +x editor
+  echo x >r/x
+  in_terminal "message typed in the editor" \
+    "GIT_EDITOR='$TEST_DIR/editor' perf-commit -C r -m x --git-arg=-e --threshold 1h"
+  expect_eq "$(cat exit)" 0 "perf-commit's exit status"
+  expect_eq "$(git -C r log -1 --format=%s)" "message typed in the editor" "commit message"
+}
+
+test_background_job_leaves_the_terminal_to_its_shell() {
+  make_repo r 1
+  # The hook notes its /proc/PID/stat while it runs, with builtins only.
+  printf '#!/bin/sh\nread -r stat </proc/$$/stat\necho "$stat" >"%s/hook.stat"\n' "$TEST_DIR" \
+    >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  # A shell with job control runs perf-commit as a background job, and notes its own stat.
+  in_terminal "" "bash -c 'set -m; perf-commit -C r -m x >/dev/null 2>&1 & wait \$!; \
+    echo \$? >job.exit; read -r stat </proc/\$\$/stat; echo \"\$stat\" >shell.stat'"
+  expect_eq "$(cat job.exit)" 0 "perf-commit's exit status"
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "commits"
+  # After the ')' of the command name: state ppid pgrp session tty_nr tpgid.
+  read -r _ _ shell_pgrp _ _ _ _ <<<"$(sed 's/.*) //' shell.stat)"
+  read -r _ _ hook_pgrp _ _ tpgid _ <<<"$(sed 's/.*) //' hook.stat)"
+  [[ $hook_pgrp != "$shell_pgrp" ]] || fail "the hook ran in the shell's process group"
+  expect_eq "$tpgid" "$shell_pgrp" "the terminal's foreground group while the hook ran"
+}
+
+test_ctrl_c_at_the_terminal_interrupts_the_step_exits_130_and_is_recorded() {
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  make_repo r 1
+  printf '#!/bin/sh\ntouch "%s/hook.started"\nexec sleep 30\n' "$TEST_DIR" >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  mkfifo keys
+  timeout 60 script -qec "perf-commit -C r -m x; echo \$? >'$TEST_DIR/exit'" /dev/null \
+    <keys >terminal.out 2>&1 &
+  terminal=$!
+  exec 3>keys
+  for _ in $(seq 1 400); do [[ -e hook.started ]] && break; sleep 0.05; done
+  [[ -e hook.started ]] || fail "the hook did not start"
+  printf '\003' >&3  # Ctrl-C, typed at the terminal
+  wait $terminal
+  status=$?
+  exec 3>&-
+  [[ $status -ne 124 ]] || fail "Ctrl-C did not end the step"
+  expect_eq "$(cat exit)" 130 "perf-commit's exit status"
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
+  expect_sql "$(store_of r)" "select status from step_results" "interrupted"
+}
+
+test_ctrl_z_stops_the_step_as_a_job_and_fg_resumes_it_with_the_terminal() {
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  make_repo r 1
+  printf '#!/bin/sh\ntouch "%s/hook.started"\nwhile [ ! -e "%s/release" ]; do sleep 0.05; done\ntouch "%s/hook.reading"\nread line </dev/tty\necho "$line" >"%s/hook.read"\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  mkfifo keys
+  # An interactive shell on a terminal of its own, typed at through the fifo.
+  timeout 60 script -qec "bash --norc --noprofile -i" /dev/null <keys >terminal.out 2>&1 &
+  terminal=$!
+  exec 3>keys
+  press() { printf "$@" >&3; }
+  wait_for() {
+    for _ in $(seq 1 400); do [[ -s $1 || -e $1 && $2 == exists ]] && return; sleep 0.05; done
+    fail "$1 never came"
+  }
+  press 'perf-commit -C r -m x --threshold 1h\n'
+  wait_for hook.started exists
+  press '\032'  # Ctrl-Z
+  press 'jobs >jobs.txt\n'
+  wait_for jobs.txt
+  grep -q Stopped jobs.txt || fail "the shell does not see perf-commit stopped: $(cat jobs.txt)"
+  touch release
+  press 'fg; echo $? >exit\n'
+  wait_for hook.reading exists
+  press 'typed after fg\n'
+  wait_for exit
+  press 'exit\n'
+  exec 3>&-
+  wait $terminal
+  sed 's/^/  terminal: /' terminal.out >&2
+  expect_eq "$(cat exit)" 0 "perf-commit's exit status"
+  expect_eq "$(cat hook.read)" "typed after fg" "what the hook read"
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "commits"
+  expect_sql "$(store_of r)" "select status from step_results" "ok"
+}
+
+test_message_on_a_pipe_and_a_hook_reading_the_terminal_both_work() {
+  make_repo r 1
+  printf '#!/bin/sh\nread line </dev/tty\necho "$line" >"%s/hook.read"\n' "$TEST_DIR" \
+    >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  # perf-commit's stdin is a pipe, yet the terminal is still the one the hook reads.
+  in_terminal "typed at the prompt" "echo 'message from the pipe' | perf-commit -C r -F - --threshold 1h"
+  expect_eq "$(cat exit)" 0 "perf-commit's exit status"
+  expect_eq "$(cat hook.read)" "typed at the prompt" "what the hook read"
+  expect_eq "$(git -C r log -1 --format=%s)" "message from the pipe" "commit message"
+}

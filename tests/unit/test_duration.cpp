@@ -123,6 +123,16 @@ TEST_CASE("parse_duration accepts the largest representable duration") {
   CHECK(d->us == INT64_MAX);
 }
 
+TEST_CASE("parse_duration says a duration past 2^63 microseconds is too long, not malformed") {
+  for (const char* text : {"106752000d", "99999999999999999999999s", "106751000d106751000d"}) {
+    std::string shown = text;
+    CAPTURE(shown);
+    auto d = parse_duration(text);
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().message == "bad duration '" + shown + "': too long; the longest is 106751991d");
+  }
+}
+
 TEST_CASE("format_duration writes the shortest readable form") {
   const DurationText cases[] = {
       {"0s", 0},

@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,6 +290,41 @@ TEST_CASE("a child that ignores SIGTERM is SIGKILLed after kill_grace") {
   CHECK(o.wall < Duration::seconds(5));
 }
 
+TEST_CASE("a timeout longer than the clock can hold is no deadline, not one already past") {
+  // steady_clock counts nanoseconds in 64 bits: 200000 days and more do not fit.
+  auto long_timeout = parse_duration("200000d");
+  REQUIRE(long_timeout.ok());
+  for (Duration timeout : {*long_timeout, Duration::micros(INT64_MAX)}) {
+    CAPTURE(timeout.us);
+    auto c = sh("exit 3");
+    c.timeout = timeout;
+    auto o = run_ok(c);
+    CHECK_FALSE(o.timed_out);
+    CHECK_FALSE(o.signal.has_value());
+    CHECK(o.exit_code == 3);
+  }
+}
+
+TEST_CASE("a kill_grace longer than the clock can hold never SIGKILLs, SIGTERM still goes") {
+  // The child ignores SIGTERM from its first instruction (SIG_IGN is inherited across
+  // exec), so only a SIGKILL could end it before it reads its input and exits 7.
+  struct sigaction ignore {
+  }, saved{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  REQUIRE(::sigaction(SIGTERM, &ignore, &saved) == 0);
+  auto c = sh("read line; exit 7");
+  c.stdin_data = "go\n";
+  c.timeout = Duration::micros(1);
+  c.kill_grace = Duration::micros(INT64_MAX);
+  auto r = run_child(c);
+  ::sigaction(SIGTERM, &saved, nullptr);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  CHECK_FALSE(r->signal.has_value());
+  CHECK(r->exit_code == 7);
+}
+
 TEST_CASE("a grandchild holding the output pipe does not keep wait() waiting") {
   auto c = sh("sleep 5 & echo $!");
   c.out = StreamMode::capture;
@@ -321,6 +358,33 @@ TEST_CASE("SIGINT received while waiting is forwarded to the child") {
   CHECK(received_interrupt() == SIGINT);
   clear_received_interrupt();
   CHECK(received_interrupt() == 0);
+}
+
+TEST_CASE("SIGHUP received while waiting is forwarded to the child's group and remembered") {
+  install_interrupt_forwarding();
+  clear_received_interrupt();
+  // The child hangs up on us itself: the signal surely comes while it runs.
+  auto r = run_child(sh("kill -HUP $PPID; sleep 30"));
+  REQUIRE(r.ok());
+  CHECK(r->interrupted);
+  CHECK_FALSE(r->success());
+  REQUIRE(r->signal.has_value());
+  CHECK(*r->signal == SIGHUP);
+  CHECK(r->wall < Duration::seconds(20));
+  CHECK(received_interrupt() == SIGHUP);
+  clear_received_interrupt();
+}
+
+TEST_CASE("SIGHUP that was ignored when forwarding was installed stays ignored (nohup)") {
+  struct sigaction ignore {
+  }, saved{}, now{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  REQUIRE(::sigaction(SIGHUP, &ignore, &saved) == 0);
+  install_interrupt_forwarding();
+  REQUIRE(::sigaction(SIGHUP, nullptr, &now) == 0);
+  CHECK((now.sa_handler == SIG_IGN));
+  ::sigaction(SIGHUP, &saved, nullptr);
 }
 
 TEST_CASE("an interrupt that arrives while no child runs is remembered, not forwarded") {
@@ -407,4 +471,104 @@ TEST_CASE("a child that was never waited for is killed and reaped") {
   }
   CHECK(::kill(pid, 0) == -1);
   CHECK(errno == ESRCH);
+}
+
+namespace {
+
+// The process group and the terminal's foreground process group of the child that prints
+// its /proc/PID/stat (fields 5 and 8; the command name before them is in parentheses).
+struct ChildView {
+  pid_t pgrp = -1, tpgid = -1;
+};
+ChildView parse_stat(const std::string& stat) {
+  ChildView v;
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return v;
+  std::istringstream rest(stat.substr(paren + 2));
+  std::string state;
+  long ppid = 0, pgrp = 0, session = 0, tty = 0, tpgid = 0;
+  rest >> state >> ppid >> pgrp >> session >> tty >> tpgid;
+  v.pgrp = static_cast<pid_t>(pgrp);
+  v.tpgid = static_cast<pid_t>(tpgid);
+  return v;
+}
+
+// Runs `body` in a forked process that leads a new session whose controlling terminal is a
+// fresh pseudo-terminal (fd passed to it), and returns that process's exit status: the body
+// reports through it, since doctest cannot be used across fork.
+int with_own_terminal(int (*body)(int tty)) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const std::string slave_name = ::ptsname(master);
+  const pid_t helper = ::fork();
+  REQUIRE(helper >= 0);
+  if (helper == 0) {
+    if (::setsid() < 0) ::_exit(90);
+    const int tty = ::open(slave_name.c_str(), O_RDWR);  // becomes the controlling terminal
+    if (tty < 0 || ::tcgetpgrp(tty) != ::getpgrp()) ::_exit(91);
+    ::_exit(body(tty));
+  }
+  int status = 0;
+  while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::close(master);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ChildCommand stat_printer() {
+  return captured(sh("read -r stat </proc/$$/stat; echo \"$stat\""));
+}
+
+}  // namespace
+
+TEST_CASE("in the terminal's foreground group, the child's group gets the terminal, then we") {
+  const int code = with_own_terminal([](int tty) {
+    auto r = run_child(stat_printer());
+    if (!r.ok() || r->exit_code != 0) return 10;
+    const ChildView v = parse_stat(r->out);
+    if (v.pgrp == ::getpgrp()) return 11;            // not in a group of its own
+    if (v.tpgid != v.pgrp) return 12;                // the terminal was not the child's
+    if (::tcgetpgrp(tty) != ::getpgrp()) return 13;  // not given back
+    return 0;
+  });
+  CHECK(code == 0);
+}
+
+TEST_CASE("in the background, the terminal is left to whoever has it") {
+  const int code = with_own_terminal([](int tty) {
+    // Another process group of the session takes the foreground: we are a background job.
+    const pid_t other = ::fork();
+    if (other == 0) {
+      ::setpgid(0, 0);
+      ::pause();
+      ::_exit(0);
+    }
+    ::setpgid(other, other);
+    if (::tcsetpgrp(tty, other) != 0) return 20;
+    auto r = run_child(stat_printer());
+    ::kill(other, SIGKILL);
+    ::waitpid(other, nullptr, 0);
+    if (!r.ok() || r->exit_code != 0) return 21;
+    const ChildView v = parse_stat(r->out);
+    if (v.tpgid != other) return 22;  // the child's group took the terminal
+    if (::tcgetpgrp(tty) != other) return 23;
+    return 0;
+  });
+  CHECK(code == 0);
+}
+
+TEST_CASE("a child that has the terminal and dies of SIGINT counts as an interrupt") {
+  const int code = with_own_terminal([](int) {
+    install_interrupt_forwarding();
+    clear_received_interrupt();
+    // Ctrl-C reaches only the foreground group, the child's: it does what the terminal would.
+    auto r = run_child(sh("kill -INT 0; sleep 30"));
+    if (!r.ok()) return 30;
+    if (!r->interrupted || r->signal != SIGINT) return 31;
+    if (received_interrupt() != SIGINT) return 32;
+    return 0;
+  });
+  CHECK(code == 0);
 }
