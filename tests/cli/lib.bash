@@ -89,15 +89,32 @@ share_with_other_user() {
 }
 
 # as_other_user CMD…: runs CMD as an unprivileged user when we are root (root ignores file
-# permissions, so a read-only store is only read-only to someone else).
+# permissions, so a read-only store is only read-only to someone else). The project and its
+# build may be where that user cannot go (a clone under a 0700 /root): a tool from
+# $PERFGUARD_BIN runs from a copy in the test's directory, and TMPDIR is one of the test's.
 as_other_user() {
-  if [[ $(id -u) -eq 0 ]]; then
-    command -v setpriv >/dev/null || skip "setpriv is not installed"
-    setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$HOME" \
-      GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' "$@"
-  else
+  if [[ $(id -u) -ne 0 ]]; then
     "$@"
+    return
   fi
+  command -v setpriv >/dev/null || skip "setpriv is not installed"
+  local other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  local bin=$TEST_DIR/.other-user/bin tmp=$TEST_DIR/.other-user/tmp cmd=$1
+  shift
+  mkdir -p "$bin" "$tmp"
+  if [[ $cmd != */* && -x $PERFGUARD_BIN/$cmd ]]; then cmd=$PERFGUARD_BIN/$cmd; fi
+  if [[ $cmd == "$PERFGUARD_BIN"/* ]]; then
+    cp "$cmd" "$bin/" || fail "copying $cmd for the other user"
+    cmd=$bin/$(basename "$cmd")
+  fi
+  # Only what the user needs to reach the copy: the test decides what else is theirs.
+  chmod a+x "$(dirname "$TEST_DIR")" "$TEST_DIR" "$TEST_DIR/.other-user"
+  chmod a+rx "$bin" "$bin"/*
+  chmod 1777 "$tmp"
+  "${other[@]}" test -x "$TEST_DIR" ||
+    fail "user 65534 cannot reach $TEST_DIR: run the suite with a TMPDIR every user can traverse"
+  "${other[@]}" env HOME="$HOME" TMPDIR="$tmp" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+    GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' "$cmd" "$@"
 }
 
 # hold_file PATH: a live process (not this shell) keeps PATH open, created if need be, until
