@@ -40,17 +40,28 @@ std::string read_line(const std::string& path) {
   return line;
 }
 
-// The process group from /proc/<pid>/stat: the fifth field, counted after the command name
-// (which may itself hold spaces and parentheses, so it is skipped up to the last ')').
-pid_t process_group_of(const std::string& proc_dir) {
+// The state and process group from /proc/<pid>/stat: the third and fifth fields, counted
+// after the command name (which may hold spaces and parentheses: skipped to the last ')').
+struct ProcessStat {
+  char state = '?';
+  pid_t process_group = 0;
+};
+
+ProcessStat stat_of(const std::string& proc_dir) {
   std::string stat = read_line(proc_dir + "/stat");
   auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return {};
   std::istringstream rest(stat.substr(close + 1));
   std::string state;
   long ppid = 0, pgrp = 0;
   rest >> state >> ppid >> pgrp;
-  return static_cast<pid_t>(pgrp);
+  return {state.empty() ? '?' : state[0], static_cast<pid_t>(pgrp)};
+}
+
+// A zombie (or a process past it) has no open files, whatever /proc lets us read of it;
+// where nobody reaps orphans, killed ones stay zombies.
+bool ended(const ProcessStat& st) {
+  return st.state == 'Z' || st.state == 'X';
 }
 
 // Whether the process in `proc_dir` has the file (device, inode) open. Nothing when its
@@ -95,13 +106,13 @@ std::vector<std::string> canonical_tops(const std::vector<std::filesystem::path>
 }
 
 LockHolder holder_of(pid_t pid, const std::string& proc_dir) {
-  return LockHolder{pid, process_group_of(proc_dir), read_line(proc_dir + "/comm")};
+  return LockHolder{pid, stat_of(proc_dir).process_group, read_line(proc_dir + "/comm")};
 }
 
 void find_holders(LockFile& lock, const std::vector<std::string>& repository) {
   Dir proc(::opendir("/proc"));
   if (!proc) {
-    lock.hidden_processes = 1;  // no /proc: nothing can be proven
+    lock.proc_unreadable = true;
     return;
   }
   const pid_t self = ::getpid();
@@ -114,7 +125,9 @@ void find_holders(LockFile& lock, const std::vector<std::string>& repository) {
     if (!open) {
       struct stat st {};
       // /proc/<pid> belongs to the process's user: only that user's could have made the lock.
-      if (::stat(dir.c_str(), &st) == 0 && st.st_uid == lock.owner) ++lock.hidden_processes;
+      if (::stat(dir.c_str(), &st) == 0 && st.st_uid == lock.owner && !ended(stat_of(dir))) {
+        lock.hidden.push_back(holder_of(static_cast<pid_t>(pid), dir));
+      }
       continue;
     }
     if (*open) {
@@ -184,13 +197,14 @@ bool remove_lock_left_by(const std::filesystem::path& path,
   if (lock->created_us < children.started_us || lock->created_us > children.ended_us) {
     return false;
   }
-  if (lock->owner != ::geteuid() || lock->hidden_processes != 0) return false;
+  if (lock->owner != ::geteuid() || lock->proc_unreadable) return false;
   auto killed = [&](const LockHolder& p) {
     return std::find(children.process_groups.begin(), children.process_groups.end(),
                      p.process_group) != children.process_groups.end();
   };
   if (!std::all_of(lock->holders.begin(), lock->holders.end(), killed) ||
-      !std::all_of(lock->gits.begin(), lock->gits.end(), killed)) {
+      !std::all_of(lock->gits.begin(), lock->gits.end(), killed) ||
+      !std::all_of(lock->hidden.begin(), lock->hidden.end(), killed)) {
     return false;
   }
   return ::unlink(path.c_str()) == 0;

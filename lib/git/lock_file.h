@@ -34,13 +34,16 @@ struct LockFile {
   // index.lock closed while its hooks run), so one of them may own a lock nobody has open.
   std::vector<LockHolder> gits;
   // Processes of the lock's owner whose open files we could not read (another user's, as
-  // non-root): one of them may be its owner.
-  int hidden_processes = 0;
+  // non-root, or one being torn down): one of them may be its owner.
+  std::vector<LockHolder> hidden;
+  bool proc_unreadable = false;  // no /proc: nothing can be proven
 
   bool held() const { return !holders.empty(); }
   // Proven abandoned: no process has it open, no git runs in the repository, and every
   // process that could have created it was looked at.
-  bool owner_gone() const { return holders.empty() && gits.empty() && hidden_processes == 0; }
+  bool owner_gone() const {
+    return holders.empty() && gits.empty() && hidden.empty() && !proc_unreadable;
+  }
 };
 
 // The directories a git working on `repo` runs in: its work tree, git dir and common dir.

@@ -45,11 +45,12 @@ Status require_unlocked(const Repository& repo, const std::filesystem::path& pat
     message += ": its owner is gone (no process has it open; it was taken " + age +
                " ago); remove it with " + rm;
   } else {
-    message += " (taken " + age + " ago) and none of your processes has it open, but " +
-               std::to_string(lock->hidden_processes) +
-               " processes of its owner cannot be seen; if no git of theirs runs here, remove "
-               "it with " +
-               rm;
+    const std::string unseen = lock->proc_unreadable
+                                   ? std::string("/proc cannot be read")
+                                   : std::to_string(lock->hidden.size()) +
+                                         " process(es) of the lock's owner cannot be looked into";
+    message += " (taken " + age + " ago): no process we can see has it open, but " + unseen +
+               "; if no git runs in this repository, remove it with " + rm;
   }
   return make_error(ExitCode::refused, message);
 }

@@ -36,9 +36,16 @@ class Holder {
   }
   ~Holder() { release(); }
   pid_t pid() const { return pid_; }
-  void release() {
-    if (release_fd_ < 0) return;
+  // The child exits and stays a zombie until the destructor reaps it.
+  void end_unreaped() {
     ::close(release_fd_);  // end of file: the child exits
+    release_fd_ = -2;
+    siginfo_t info{};
+    ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT);
+  }
+  void release() {
+    if (release_fd_ == -1) return;
+    if (release_fd_ >= 0) ::close(release_fd_);  // end of file: the child exits
     release_fd_ = -1;
     int status = 0;
     ::waitpid(pid_, &status, 0);
@@ -125,6 +132,16 @@ TEST_CASE("a lock whose holder has exited has no owner left") {
   REQUIRE(lock.has_value());
   CHECK_FALSE(lock->held());
   CHECK(lock->owner_gone());
+}
+
+TEST_CASE("a zombie that held the lock is no owner") {
+  TempDir tmp;
+  Holder holder(tmp / "index.lock");
+  holder.end_unreaped();
+  auto lock = inspect_lock(tmp / "index.lock", {tmp.path()});
+  REQUIRE(lock.has_value());
+  CHECK(lock->owner_gone());
+  CHECK(lock->hidden.empty());
 }
 
 TEST_CASE("a git running in the repository may own a lock nobody has open") {
