@@ -170,43 +170,44 @@ test_refuses_while_index_lock_held_naming_it_exit_5() {
   expect_eq "$(git -C r rev-parse HEAD)" "$before" "HEAD unchanged"
 }
 
-# expect_rollback_refused_by_lock held|stale [--undo]: a rollback (or an undo) over a lock
-# git needs is refused before anything runs, saying whether the lock's owner still runs.
+# expect_rollback_refused_by_lock LOCK-NAME held|stale [--undo]: a rollback (or an undo)
+# over a lock git needs is refused before anything runs, saying whether the lock's owner
+# still runs.
 expect_rollback_refused_by_lock() {
   make_dirty_repo r
-  if [[ ${2:-} == --undo ]]; then
+  if [[ ${3:-} == --undo ]]; then
     perf-rollback -C r -q || fail "rollback"
   fi
   local lock snapshots
-  lock=$(cd r && pwd)/.git/index.lock
+  lock=$(cd r && pwd)/.git/$1
   before=$(state_of r)
   snapshots=$(snapshot_count r)
-  if [[ $1 == held ]]; then hold_file "$lock"; else : >"$lock"; fi
-  run perf-rollback -C r ${2:-}
-  if [[ $1 == held ]]; then expect_refused_by_held_lock "$lock"; else expect_refused_by_stale_lock "$lock"; fi
+  if [[ $2 == held ]]; then hold_file "$lock"; else : >"$lock"; fi
+  run perf-rollback -C r ${3:-}
+  if [[ $2 == held ]]; then expect_refused_by_held_lock "$lock"; else expect_refused_by_stale_lock "$lock"; fi
   expect_eq "$(state_of r)" "$before" "nothing changed"
   expect_eq "$(snapshot_count r)" "$snapshots" "no snapshot taken"
-  if [[ $1 == stale ]]; then
+  if [[ $2 == stale ]]; then
     run_the_advised_rm
-    run perf-rollback -C r ${2:-}
+    run perf-rollback -C r ${3:-}
     expect_status 0
   fi
 }
 
 test_index_lock_held_by_a_running_process_refuses_rollback_saying_so_exit_5() {
-  expect_rollback_refused_by_lock held
+  expect_rollback_refused_by_lock index.lock held
 }
 
 test_stale_index_lock_refuses_rollback_giving_the_rm_command_exit_5() {
-  expect_rollback_refused_by_lock stale
+  expect_rollback_refused_by_lock index.lock stale
 }
 
 test_index_lock_held_by_a_running_process_refuses_undo_saying_so_exit_5() {
-  expect_rollback_refused_by_lock held --undo
+  expect_rollback_refused_by_lock index.lock held --undo
 }
 
 test_stale_index_lock_refuses_undo_giving_the_rm_command_exit_5() {
-  expect_rollback_refused_by_lock stale --undo
+  expect_rollback_refused_by_lock index.lock stale --undo
 }
 
 test_dry_run_prints_plan_and_changes_nothing() {
