@@ -336,8 +336,11 @@ zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin 
   local -a hits; builtin compadd -A hits "$@"; local h; for h in $hits; do print -r -- "<<$h>>"; done;
   builtin compadd "$@"; }'
 zpty -w z "bindkey '^I' complete-word"
+# Keys typed while zsh still runs the previous line meet the terminal's own line editing,
+# where ^U erases them: type the line only once the line editor has started reading.
+zpty -w z "zle-line-init() { print -n 'LINE''INIT' }; zle -N zle-line-init"
 zpty -w z "print READY''READY"
-zpty -r z out '*READYREADY*'
+zpty -r z out '*READYREADY*LINEINIT*'
 zpty -w -n z "$2"$'\t'
 zpty -w -n z $'\C-u'
 zpty -w z "print DONE''DONE"

@@ -89,13 +89,101 @@ share_with_other_user() {
 }
 
 # as_other_user CMD…: runs CMD as an unprivileged user when we are root (root ignores file
-# permissions, so a read-only store is only read-only to someone else).
+# permissions, so a read-only store is only read-only to someone else). The project and its
+# build may be where that user cannot go (a clone under a 0700 /root): a tool from
+# $PERFGUARD_BIN runs from a copy in the test's directory, and TMPDIR is one of the test's.
 as_other_user() {
-  if [[ $(id -u) -eq 0 ]]; then
-    command -v setpriv >/dev/null || skip "setpriv is not installed"
-    setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$HOME" \
-      GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' "$@"
-  else
+  if [[ $(id -u) -ne 0 ]]; then
     "$@"
+    return
   fi
+  command -v setpriv >/dev/null || skip "setpriv is not installed"
+  local other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  local bin=$TEST_DIR/.other-user/bin tmp=$TEST_DIR/.other-user/tmp cmd=$1
+  shift
+  mkdir -p "$bin" "$tmp"
+  if [[ $cmd != */* && -x $PERFGUARD_BIN/$cmd ]]; then cmd=$PERFGUARD_BIN/$cmd; fi
+  if [[ $cmd == "$PERFGUARD_BIN"/* ]]; then
+    cp "$cmd" "$bin/" || fail "copying $cmd for the other user"
+    cmd=$bin/$(basename "$cmd")
+  fi
+  # Only what the user needs to reach the copy: the test decides what else is theirs.
+  chmod a+x "$(dirname "$TEST_DIR")" "$TEST_DIR" "$TEST_DIR/.other-user"
+  chmod a+rx "$bin" "$bin"/*
+  chmod 1777 "$tmp"
+  "${other[@]}" test -x "$TEST_DIR" ||
+    fail "user 65534 cannot reach $TEST_DIR: run the suite with a TMPDIR every user can traverse"
+  "${other[@]}" env HOME="$HOME" TMPDIR="$tmp" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+    GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' "$cmd" "$@"
+}
+
+# hold_file PATH: a live process (not this shell) keeps PATH open, created if need be, until
+# the test ends, as a running git keeps its lock open. It has the file open when this
+# returns: the descriptor is inherited at fork(). Sets $HOLDER_PID.
+hold_file() {
+  exec {fd}>>"$1" || fail "opening $1"
+  sleep 1000 &
+  HOLDER_PID=$!
+  exec {fd}>&-
+  kill_at_end "$HOLDER_PID"
+}
+
+# kill_at_end PID…: killed (and reaped) when the test ends, whether it passed or not.
+TEST_PIDS=()
+kill_at_end() { TEST_PIDS+=("$@"); }
+end_test() {
+  local pid
+  for pid in "${TEST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  TEST_PIDS=()
+}
+
+# wait_for_file PATH: until PATH exists (made by a process the test started); the bound is
+# only for one that hangs.
+wait_for_file() {
+  local i
+  for i in $(seq 1 2400); do
+    [[ -e $1 ]] && return 0
+    sleep 0.05
+  done
+  fail "$1 never appeared"
+}
+
+# expect_refused_by_held_lock LOCK: the last run refused (exit 5) for LOCK, which a running
+# process ($HOLDER_PID, from hold_file) has open; the lock is still there.
+expect_refused_by_held_lock() {
+  expect_status 5
+  expect_stderr_contains "$1 exists: it is held by a running process"
+  expect_stderr_contains "pid $HOLDER_PID"
+  expect_stderr_lines 1
+  expect_file_exists "$1"
+}
+
+# expect_refused_by_stale_lock LOCK: the last run refused (exit 5) for LOCK, whose owner is
+# gone, and said how to remove it; the lock is still there.
+expect_refused_by_stale_lock() {
+  expect_status 5
+  expect_stderr_contains "$1 exists: its owner is gone (no process has it open"
+  expect_stderr_contains "remove it with rm -f $1"
+  expect_stderr_lines 1
+  expect_file_exists "$1"
+}
+
+# run_the_advised_rm: runs the `rm -f PATH` the last refusal advised.
+run_the_advised_rm() {
+  local path
+  path=$(sed -n 's/.*remove it with rm -f //p' "$TEST_DIR/err")
+  [[ -n $path ]] || fail "no rm command advised"
+  rm -f "$path"
+}
+
+# wait_for_exit PID: until PID has ended (gone, or a zombie nobody has reaped yet: it has
+# no open files left); the bound is only for one that hangs.
+wait_for_exit() {
+  local i state
+  for i in $(seq 1 2400); do
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+    [[ -z $state || $state == Z ]] && return 0
+    sleep 0.05
+  done
+  fail "process $1 did not end"
 }

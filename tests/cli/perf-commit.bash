@@ -147,6 +147,139 @@ test_index_lock_held_refuses_with_5_naming_the_file() {
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "no commit made"
 }
 
+# expect_commit_refused_by_lock LOCK-NAME held|stale: a commit over a lock git needs is
+# refused before anything runs, saying whether the lock's owner still runs.
+expect_commit_refused_by_lock() {
+  make_repo r 1
+  echo x >r/x
+  local lock
+  lock=$(cd r && pwd)/.git/$1
+  before=$(state_of r)
+  if [[ $2 == held ]]; then hold_file "$lock"; else : >"$lock"; fi
+  run perf-commit -C r -m x
+  if [[ $2 == held ]]; then expect_refused_by_held_lock "$lock"; else expect_refused_by_stale_lock "$lock"; fi
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
+  if [[ $2 == stale ]]; then
+    run_the_advised_rm
+    run perf-commit -C r -m x
+    expect_status 0
+    expect_eq "$(git -C r log -1 --format=%s)" x "committed once the lock was removed"
+  fi
+}
+
+test_index_lock_held_by_a_running_process_refuses_saying_so_exit_5() {
+  expect_commit_refused_by_lock index.lock held
+}
+
+test_stale_index_lock_refuses_giving_the_rm_command_exit_5() {
+  expect_commit_refused_by_lock index.lock stale
+}
+
+test_head_lock_held_by_a_running_process_refuses_saying_so_exit_5() {
+  expect_commit_refused_by_lock HEAD.lock held
+}
+
+test_stale_head_lock_refuses_giving_the_rm_command_exit_5() {
+  expect_commit_refused_by_lock HEAD.lock stale
+}
+
+test_branch_lock_held_by_a_running_process_refuses_saying_so_exit_5() {
+  expect_commit_refused_by_lock refs/heads/main.lock held
+}
+
+test_stale_branch_lock_refuses_giving_the_rm_command_exit_5() {
+  expect_commit_refused_by_lock refs/heads/main.lock stale
+}
+
+test_lock_of_a_git_running_in_the_repository_is_not_called_stale() {
+  make_repo r 1
+  # `git commit -a` keeps index.lock closed while its hook runs: nobody has it open, but
+  # its owner runs.
+  printf '#!/bin/sh\necho $$ >"%s/pid" && mv "%s/pid" "%s/hook.pid"\nexec sleep 1000\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >r/.git/hooks/pre-commit
+  chmod +x r/.git/hooks/pre-commit
+  echo changed >r/file.txt
+  git -C r commit -qam other 2>/dev/null &
+  kill_at_end $!
+  wait_for_file hook.pid
+  kill_at_end "$(cat hook.pid)"
+  rm r/.git/hooks/pre-commit
+  run perf-commit -C r -m x
+  expect_status 5
+  expect_stderr_contains "$(cd r && pwd)/.git/index.lock exists: no process has it open, but git (pid"
+  expect_stderr_contains ") runs in this repository and may still own it"
+}
+
+# A pre-commit hook that takes index.lock and outlives SIGINT and SIGTERM: only SIGKILL
+# ends it, so it leaves its lock as a git killed mid-write does.
+write_hook_that_takes_the_lock_and_ignores_signals() {
+  cat >r/.git/hooks/pre-commit <<EOF
+#!/bin/sh
+trap '' INT TERM
+exec 3>"$TEST_DIR/r/.git/index.lock"
+touch "$TEST_DIR/hook.ready"
+exec sleep 1000
+EOF
+  chmod +x r/.git/hooks/pre-commit
+}
+
+test_interrupt_removes_the_lock_its_killed_child_left() {
+  make_repo r 1
+  write_hook_that_takes_the_lock_and_ignores_signals
+  echo x >r/x
+  perf-commit -C r -m x >out 2>err &
+  pid=$!
+  kill_at_end $pid
+  wait_for_file hook.ready
+  expect_file_exists r/.git/index.lock
+  kill -INT $pid
+  wait $pid
+  status=$?
+  cat err >&2
+  expect_status 130
+  expect_no_file r/.git/index.lock
+  rm r/.git/hooks/pre-commit
+  run perf-commit -C r -m x
+  expect_status 0
+}
+
+test_interrupt_keeps_a_lock_another_process_holds() {
+  make_repo r 1
+  # The hook hands index.lock to a process in a session of its own, out of the step's
+  # reach, which has it open from before the hook says it is ready.
+  cat >r/.git/hooks/pre-commit <<EOF
+#!/bin/sh
+exec 3>"$TEST_DIR/r/.git/index.lock"
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+echo \$! >"$TEST_DIR/holder.pid"
+exec 3>&-
+touch "$TEST_DIR/hook.ready"
+exec sleep 1000
+EOF
+  chmod +x r/.git/hooks/pre-commit
+  echo x >r/x
+  perf-commit -C r -m x >out 2>err &
+  pid=$!
+  kill_at_end $pid
+  wait_for_file hook.ready
+  HOLDER_PID=$(cat holder.pid)
+  kill_at_end "$HOLDER_PID"
+  kill -INT $pid
+  wait $pid
+  status=$?
+  cat err >&2
+  expect_status 130
+  expect_file_exists r/.git/index.lock
+  rm r/.git/hooks/pre-commit
+  run perf-commit -C r -m x
+  expect_refused_by_held_lock "$(cd r && pwd)/.git/index.lock"
+  kill -9 "$HOLDER_PID"
+  wait_for_exit "$HOLDER_PID"
+  run perf-commit -C r -m x
+  expect_refused_by_stale_lock "$(cd r && pwd)/.git/index.lock"
+}
+
 test_not_a_repository_is_a_usage_error() {
   mkdir plain
   run perf-commit -C plain -m x
