@@ -190,6 +190,9 @@ Result<Head> check_rollback(const Repository& repo, const RollbackOptions& optio
     if (auto ok = require_no_operation_in_progress(repo); !ok) return ok.error();
   }
   if (auto ok = require_index_unlocked(repo); !ok) return ok.error();
+  if (options.paths.empty()) {  // a reset moves HEAD's branch; a restore of paths does not
+    if (auto ok = require_refs_unlocked(repo, *head); !ok) return ok.error();
+  }
   if (options.keep && !options.paths.empty()) {
     return make_error(ExitCode::usage, "--keep applies to a whole-tree rollback, not to paths");
   }
@@ -308,6 +311,7 @@ Result<std::pair<Head, Snapshot>> check_undo(const Repository& repo, const std::
     if (auto ok = require_no_operation_in_progress(repo); !ok) return ok.error();
   }
   if (auto ok = require_index_unlocked(repo); !ok) return ok.error();
+  if (auto ok = require_refs_unlocked(repo, *head); !ok) return ok.error();
   auto wanted = find_snapshot(repo, id);
   if (!wanted) return wanted.error();
   if (wanted->branch != head->ref) {

@@ -438,3 +438,19 @@ test_untracked_files_elsewhere_survive_a_clean_rollback() {
   expect_eq "$(cat r/notes.txt)" mine "still there"
   expect_eq "$(git -C r rev-list --count HEAD)" 3 "HEAD back"
 }
+
+test_head_lock_held_by_a_running_process_refuses_rollback_saying_so_exit_5() {
+  expect_rollback_refused_by_lock HEAD.lock held
+}
+
+test_stale_branch_lock_refuses_rollback_giving_the_rm_command_exit_5() {
+  expect_rollback_refused_by_lock refs/heads/main.lock stale
+}
+
+test_stale_head_lock_refuses_undo_giving_the_rm_command_exit_5() {
+  expect_rollback_refused_by_lock HEAD.lock stale --undo
+}
+
+test_branch_lock_held_by_a_running_process_refuses_undo_saying_so_exit_5() {
+  expect_rollback_refused_by_lock refs/heads/main.lock held --undo
+}
