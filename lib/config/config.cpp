@@ -1,9 +1,12 @@
 #include "config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -293,20 +296,51 @@ std::optional<std::string> ignored_because(const Key& key, const FileRules& rule
   return std::nullopt;
 }
 
+// A configuration file is small text; anything bigger is not one.
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Reads a config file, which must be a regular file (after following symlinks) of at most
+// 1 MiB: a committed `.perfguard.toml` linked to /dev/zero or /dev/stdin must not make every
+// tool allocate until it dies or wait forever. O_NONBLOCK keeps open() itself from waiting
+// on a FIFO; the type is checked on the open descriptor, so it cannot change in between.
 Result<std::string> read_text(const fs::path& file) {
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  auto failure = [&](int err) {
-    return make_error(ExitCode::usage,
-                      "cannot read config file " + file.string() + ": " + std::strerror(err));
+  auto failure = [&](const std::string& why) {
+    return make_error(ExitCode::usage, "cannot read config file " + file.string() + ": " + why);
   };
-  if (!f) return failure(errno);
+  int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return failure(std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return failure(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    return failure(std::string("it is ") + file_kind(st.st_mode) +
+                   ", not a regular file; config is read only from regular files");
+  }
+  const std::string too_big =
+      "it is larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB; not a config file";
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) return failure(too_big);
   std::string text;
   char buf[8192];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) return failure(err);
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failure(std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) return failure(too_big);  // it grew while read
+  }
   return text;
 }
 

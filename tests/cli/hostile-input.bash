@@ -1,0 +1,88 @@
+# Hostile or odd input: config files, output targets, stores and imported records that are
+# not what they claim to be. Each case checks the exit code, that the one-line message names
+# the problem, and that nothing was changed.
+
+# record STEP BRANCH [DURATION_US] [EXIT_CODE]: one record line in our JSONL. STEP and BRANCH
+# are JSON string contents (escapes allowed).
+record_n=0
+record() {
+  local start=$((($(date +%s) - 3600) * 1000000))
+  record_n=$((record_n + 1))
+  printf '{"trace_id":"%016x","step":"%s","status":"ok","started_us":%d,"duration_us":%s,"exit_code":%s,"branch":"%s","spans":[{"name":"%s part","offset_us":0,"duration_us":10,"exit_code":0,"spans":[]}],"labels":{"note":"%s"}}\n' \
+    "$((record_n + 4096))" "$1" "$start" "${3:-1500}" "${4:-0}" "$2" "$1" "$2"
+}
+
+# no_raw_escapes FILE: fails when FILE holds an ESC, BEL, CSI (C1) or DEL byte.
+no_raw_escapes() {
+  if LC_ALL=C grep -q $'[\x1b\x07\x7f]' "$1" || LC_ALL=C grep -q $'\xc2\x9b' "$1"; then
+    fail "$1 holds raw control characters: $(od -c "$1" | head -5)"
+  fi
+}
+
+# ---- 13: configuration only from small regular files --------------------------------------
+
+test_repository_config_linked_to_dev_zero_is_refused_without_reading_it() {
+  make_repo r 1
+  ln -s /dev/zero r/.perfguard.toml
+  before=$(state_of r)
+  # Before the fix, the tool read /dev/zero until memory ran out: the limit makes that a quick
+  # failure instead of a stalled machine.
+  run bash -c 'ulimit -v 2000000; exec perf-baseline -C r stats'
+  expect_status 2
+  expect_stderr_lines 1
+  expect_stderr_contains ".perfguard.toml: it is a character device, not a regular file"
+  expect_eq "$(state_of r)" "$before" "repository"
+  expect_no_file "$(store_of r)"
+}
+
+test_repository_config_linked_to_dev_stdin_does_not_wait_for_input() {
+  make_repo r 1
+  ln -s /dev/stdin r/.perfguard.toml
+  mkfifo never
+  # stdin is a FIFO this shell holds open for writing and never writes to: reading it would
+  # block forever. `timeout` only turns such a hang into a failure; a pass never waits on it.
+  exec 3<>never
+  run timeout 300 perf-commit -C r -m x <never
+  exec 3>&-
+  expect_status 2
+  expect_stderr_contains ".perfguard.toml: it is a FIFO, not a regular file"
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
+}
+
+test_config_file_over_1_mib_is_refused() {
+  make_repo r 1
+  for i in $(seq 1 40000); do echo "# padding line $i of a config file that is far too big"; done >big.toml
+  run perf-baseline -C r --config big.toml stats
+  expect_status 2
+  expect_stderr_lines 1
+  expect_stderr_contains "big.toml: it is larger than 1 MiB"
+}
+
+test_import_from_a_character_device_is_refused() {
+  make_repo r 1
+  run bash -c 'ulimit -v 2000000; exec perf-baseline -C r import /dev/zero --format jsonl'
+  expect_status 2
+  expect_stderr_contains "/dev/zero: a character device"
+  expect_sql "$(store_of r)" "select count(*) from step_results" 0
+}
+
+test_import_reads_a_named_fifo_as_a_stream() {
+  make_repo r 1
+  mkfifo feed
+  record commit main >rec.jsonl
+  cat rec.jsonl >feed &
+  writer=$!
+  run perf-baseline -C r import feed --format jsonl
+  wait "$writer"
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  [[ -p feed ]] || fail "the FIFO was replaced"
+}
+
+test_import_of_a_line_without_end_is_bounded() {
+  make_repo r 1
+  run bash -c 'head -c 70000000 /dev/zero | tr "\0" a | perf-baseline -C r import - --format jsonl'
+  expect_status 2
+  expect_stderr_contains "stdin:1: a line longer than 64 MiB"
+  expect_sql "$(store_of r)" "select count(*) from step_results" 0
+}
