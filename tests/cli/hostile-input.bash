@@ -86,3 +86,62 @@ test_import_of_a_line_without_end_is_bounded() {
   expect_stderr_contains "stdin:1: a line longer than 64 MiB"
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
 }
+
+# ---- 14: -o onto FIFOs, devices and symlinks ----------------------------------------------
+
+# A store with a few records, for the export and output cases.
+store_with_records() {
+  make_repo r 1
+  { record commit main; record commit main; record rollback main; } >recs.jsonl
+  perf-baseline -C r import recs.jsonl --format jsonl >/dev/null 2>&1 || fail "import"
+}
+
+test_output_to_a_full_device_is_an_error_and_the_device_stays() {
+  [[ $(id -u) -eq 0 ]] || skip "mknod needs root"
+  store_with_records
+  mknod full c 1 7 || skip "cannot make device nodes here"
+  run perf-baseline -C r export --format jsonl -o full
+  expect_status 1
+  expect_stderr_lines 1
+  expect_stderr_contains "cannot write full: No space left on device"
+  [[ -c full ]] || fail "the device node was replaced: $(ls -l full)"
+  expect_eq "$(find . -maxdepth 1 -name 'full*' | sort)" "./full" "files beside it"
+}
+
+test_output_to_a_fifo_writes_through_it() {
+  store_with_records
+  perf-baseline -C r export --format jsonl >expected || fail "export to stdout"
+  mkfifo pipe
+  cat pipe >got &
+  reader=$!
+  run perf-baseline -C r export --format jsonl -o pipe
+  wait "$reader"
+  expect_status 0
+  [[ -p pipe ]] || fail "the FIFO was replaced: $(ls -l pipe)"
+  expect_eq "$(cat got)" "$(cat expected)" "what the reader got"
+}
+
+test_output_through_a_symlink_writes_what_it_points_to() {
+  store_with_records
+  mkdir reports
+  echo old >reports/real.jsonl
+  ln -s reports/real.jsonl link.jsonl
+  run perf-baseline -C r export --format jsonl -o link.jsonl
+  expect_status 0
+  [[ -L link.jsonl ]] || fail "the symlink was replaced by a file"
+  expect_eq "$(wc -l <reports/real.jsonl)" 3 "lines in the link's target"
+  ln -s reports/page.html page.html
+  run perf-baseline -C r report -o page.html --since all
+  expect_status 0
+  [[ -L page.html ]] || fail "the symlink to a new file was replaced"
+  grep -q "<html" reports/page.html || fail "the report is not where the link points"
+}
+
+test_output_to_a_directory_is_refused() {
+  store_with_records
+  mkdir out.d
+  run perf-baseline -C r export -o out.d
+  expect_status 2
+  expect_stderr_contains "cannot write out.d: it is a directory"
+  expect_eq "$(ls -A out.d)" "" "the directory"
+}
