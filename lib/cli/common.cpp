@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -160,6 +162,12 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   if (written) {
     session.info("recorded in " + path.string());
     return step_code;
+  }
+  if (struct stat st;
+      ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // --db names a device, FIFO or socket: no journal beside it (that would be in /dev).
+    session.warn(written.error().message + "; the record was not kept");
+    return most_severe(step_code, ExitCode::store);
   }
   if (records.front().context.git_version.empty()) {
     const std::string version = git_version();

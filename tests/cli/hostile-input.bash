@@ -145,3 +145,64 @@ test_output_to_a_directory_is_refused() {
   expect_stderr_contains "cannot write out.d: it is a directory"
   expect_eq "$(ls -A out.d)" "" "the directory"
 }
+
+# ---- 15: --db on what is not a perfguard store ---------------------------------------------
+
+test_db_on_another_programs_sqlite_file_changes_nothing() {
+  make_repo r 1
+  sqlite3 other.db "CREATE TABLE t(x); INSERT INTO t VALUES (1); PRAGMA user_version = 3;"
+  sum=$(sha256sum <other.db)
+  run perf-baseline -C r --db "$TEST_DIR/other.db" stats
+  expect_status 4
+  expect_stderr_lines 1
+  expect_stderr_contains "other.db: not a perfguard store (an SQLite database of another program"
+  echo x >r/x
+  run perf-commit -C r -m x --db "$TEST_DIR/other.db"
+  expect_status 4
+  expect_stderr_contains "not a perfguard store"
+  expect_eq "$(sha256sum <other.db)" "$sum" "the other program's database"
+  for f in other.db-wal other.db-shm other.db-journal; do expect_no_file "$f"; done
+}
+
+test_db_on_a_device_is_refused_and_nothing_is_created_beside_it() {
+  [[ $(id -u) -eq 0 ]] || skip "mknod needs root"
+  make_repo r 1
+  mkdir dev
+  mknod dev/null c 1 3 || skip "cannot make device nodes here"
+  run perf-baseline -C r --db "$TEST_DIR/dev/null" stats
+  expect_status 4
+  expect_stderr_contains "dev/null: not a perfguard store (it is a character device)"
+  echo x >r/x
+  run perf-commit -C r -m x --db "$TEST_DIR/dev/null"
+  expect_status 4
+  expect_eq "$(git -C r rev-list --count HEAD)" 2 "the commit is made all the same"
+  expect_eq "$(ls -A dev)" "null" "files in the device's directory"
+  [[ -c dev/null ]] || fail "the device node was replaced"
+}
+
+test_db_on_a_fifo_is_refused_without_waiting() {
+  make_repo r 1
+  mkdir d
+  mkfifo d/store.db
+  run timeout 300 perf-baseline -C r --db "$TEST_DIR/d/store.db" import --format jsonl recs
+  expect_status 4
+  expect_stderr_contains "store.db: not a perfguard store (it is a FIFO)"
+  expect_eq "$(ls -A d)" "store.db" "files beside the FIFO"
+}
+
+test_store_of_the_previous_version_keeps_working_and_gets_the_id() {
+  make_repo r 1
+  echo a >r/a && perf-commit -q -C r -m a || fail "first commit"
+  db=$(store_of r)
+  expect_sql "$db" "PRAGMA application_id" 1885759332
+  # A store made before the id: our tables and user_version, application_id 0.
+  sql "$db" "PRAGMA application_id = 0" >/dev/null
+  expect_sql "$db" "PRAGMA application_id" 0
+  run perf-baseline -C r stats --json
+  expect_status 0
+  echo b >r/b
+  run perf-commit -C r -m b
+  expect_status 0
+  expect_sql "$db" "select count(*) from step_results" 2
+  expect_sql "$db" "PRAGMA application_id" 1885759332
+}
