@@ -7,6 +7,7 @@
 
 #include "core/version.h"
 #include "git/git.h"
+#include "output/table.h"
 #include "store/journal.h"
 #include "trace/context.h"
 
@@ -124,15 +125,15 @@ fs::path ToolSession::store_path() const {
 }
 
 void ToolSession::warn(const std::string& message) const {
-  std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 void ToolSession::error(const std::string& message) const {
-  std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 void ToolSession::info(const std::string& message) const {
-  if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+  if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
@@ -190,7 +191,8 @@ void print_steps(const ToolSession& session, const std::vector<StepRecord>& reco
 }
 
 int report_error(const std::string& tool, const Error& error) {
-  std::fprintf(stderr, "%s: %s\n", tool.c_str(), error.message.c_str());
+  // Messages quote names and paths that may come from an imported file or a repository.
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(error.message).c_str());
   return to_int(error.code);
 }
 

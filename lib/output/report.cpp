@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "output/json.h"
 #include "output/record_json.h"
+#include "output/table.h"
 
 namespace perfguard {
 
@@ -146,12 +147,13 @@ const std::vector<std::string>& table_columns() {
 
 std::string text_summary(const StepRecord& r, bool colour) {
   std::ostringstream line;
-  line << r.step << ' ' << format_duration(r.root.duration);
+  // Names may come from an import: printable() keeps their control characters off the terminal.
+  line << printable(r.step) << ' ' << format_duration(r.root.duration);
   if (!r.root.children.empty()) {
     line << " (";
     for (size_t i = 0; i < r.root.children.size(); ++i) {
       const Span& s = r.root.children[i];
-      line << (i ? ", " : "") << s.name << ' ' << format_duration(s.duration);
+      line << (i ? ", " : "") << printable(s.name) << ' ' << format_duration(s.duration);
     }
     line << ')';
   }

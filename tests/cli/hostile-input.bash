@@ -206,3 +206,26 @@ test_store_of_the_previous_version_keeps_working_and_gets_the_id() {
   expect_sql "$db" "select count(*) from step_results" 2
   expect_sql "$db" "PRAGMA application_id" 1885759332
 }
+
+# ---- 16: control characters never reach the terminal raw ----------------------------------
+
+test_control_characters_in_imported_names_are_escaped_in_text_output() {
+  make_repo r 1
+  evil='ev\u001b]0;pwned\u0007il\u009b2J\u007f'
+  for i in 1 2 3; do record "$evil" "br\\u001b[31mred"; done >evil.jsonl
+  run perf-baseline -C r import evil.jsonl --format jsonl
+  expect_status 0
+  perf-baseline -C r compute --min-samples 1 >/dev/null 2>&1 || fail "compute"
+  for cmd in stats slowest trend show; do
+    run perf-baseline -C r "$cmd"
+    expect_status 0
+    no_raw_escapes "$TEST_DIR/out"
+    expect_stdout_contains 'ev\x1b]0;pwned\x07il\x9b2J\x7f'
+  done
+  run perf-baseline -C r slowest
+  expect_stdout_contains 'br\x1b[31mred'
+  # Machine formats keep the exact data.
+  run perf-baseline -C r stats --json
+  expect_stdout_contains '"step":"ev\u001b]0;pwned\u0007il'
+  perf-baseline -C r export --format jsonl | grep -q 'br\\u001b\[31mred' || fail "export changed the branch"
+}

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "output/report.h"
+#include "output/table.h"
 
 using namespace perfguard;
 
@@ -78,4 +81,18 @@ TEST_CASE("json is one object with the steps") {
   std::string json = written(Format::json, {sample(StepStatus::ok, Duration::millis(5))});
   CHECK(json.rfind("{\"tool\":\"perf-commit\",\"exit_code\":0,\"steps\":[{", 0) == 0);
   CHECK(json.back() == '\n');
+}
+
+TEST_CASE("printable escapes control characters and keeps the rest of UTF-8") {
+  CHECK(printable("plain – ünïcode ▇") == "plain – ünïcode ▇");
+  CHECK(printable("a\x1b]0;title\x07z") == "a\\x1b]0;title\\x07z");
+  CHECK(printable("tab\tline\nDEL\x7f") == "tab\\x09line\\x0aDEL\\x7f");
+  CHECK(printable("csi\xc2\x9b"
+                  "2J") == "csi\\x9b2J");              // U+009B, a C1 control
+  CHECK(printable("bad\x9b\xff") == "bad\\x9b\\xff");  // bytes that are not UTF-8
+  CHECK(printable("cut\xe2\x96") == "cut\\xe2\\x96");
+}
+
+TEST_CASE("aligned columns escape control characters before measuring widths") {
+  CHECK(aligned_columns({{"a\x1b", "x"}, {"bb", "y"}}, {false, false}) == "a\\x1b  x\nbb     y\n");
 }
