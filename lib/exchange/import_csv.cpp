@@ -11,6 +11,7 @@
 #include "exchange/exchange.h"
 #include "exchange/input.h"
 #include "exchange/record_reader.h"
+#include "output/report.h"
 
 namespace perfguard {
 
@@ -162,7 +163,8 @@ class CsvImporter : public Importer {
     bool has_start = false, has_status = false;
     std::string_view spans, labels;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      const std::string& f = fields[i];
+      // Our export quotes text cells a spreadsheet would run as a formula: undone here.
+      const std::string_view f = spreadsheet_unquote(fields[i]);
       auto integer = [&](std::string_view column, std::int64_t& out, bool allow_empty) {
         if (f.empty() && allow_empty) return true;
         auto v = exchange::parse_int(f);

@@ -72,7 +72,7 @@ std::string Cell::flat() const {
       return "";
     case Kind::text:
     case Kind::json:
-      return text_;
+      return spreadsheet_safe(text_);
     case Kind::integer:
       return std::to_string(integer_);
     case Kind::real:

@@ -229,3 +229,32 @@ test_control_characters_in_imported_names_are_escaped_in_text_output() {
   expect_stdout_contains '"step":"ev\u001b]0;pwned\u0007il'
   perf-baseline -C r export --format jsonl | grep -q 'br\\u001b\[31mred' || fail "export changed the branch"
 }
+
+# ---- 17: spreadsheet formulas in CSV -------------------------------------------------------
+
+test_csv_export_neutralises_formula_cells_and_imports_back_exactly() {
+  make_repo r 1
+  {
+    record '=cmd|'"'"' /C calc'"'"'!A0' '@SUM(1+1)'
+    record '+1' "'=already quoted" 1500 -1
+    record '-x' main
+  } >in.jsonl
+  perf-baseline -C r import in.jsonl --format jsonl >/dev/null || fail "import"
+  run perf-baseline -C r export --format csv
+  expect_status 0
+  cp out export.csv
+  expect_stdout_contains "'=cmd|"
+  expect_stdout_contains "'@SUM(1+1)"
+  expect_stdout_contains "''=already quoted"
+  expect_stdout_contains "'+1,"
+  expect_stdout_contains ",-1,"  # a negative exit code is a number, not a formula
+  if grep -qE '(^|,)[=+@]' export.csv; then fail "a cell starts a formula: $(grep -E '(^|,)[=+@]' export.csv)"; fi
+  run perf-baseline -C r stats --format csv --since all
+  expect_stdout_contains "'=cmd|"
+  # Our own CSV imports back to exactly the same records.
+  make_repo other 1
+  run perf-baseline -C other import "$TEST_DIR/export.csv" --format csv
+  expect_status 0
+  expect_stdout_contains "imported 3 steps"
+  expect_eq "$(perf-baseline -C other export --format csv)" "$(cat export.csv)" "csv round trip"
+}

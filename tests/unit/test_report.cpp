@@ -96,3 +96,40 @@ TEST_CASE("printable escapes control characters and keeps the rest of UTF-8") {
 TEST_CASE("aligned columns escape control characters before measuring widths") {
   CHECK(aligned_columns({{"a\x1b", "x"}, {"bb", "y"}}, {false, false}) == "a\\x1b  x\nbb     y\n");
 }
+
+TEST_CASE("spreadsheet_safe quotes text a spreadsheet would run, reversibly") {
+  for (std::string text : {"=cmd|' /C calc'!A0", "+1", "-x", "@SUM(1)", "\tt", "\rr", "'=q", "''-q",
+                           "plain", "", "'", "'plain", "1-2"}) {
+    const std::string safe = spreadsheet_safe(text);
+    CHECK(spreadsheet_unquote(safe) == text);
+    const char first = safe.empty() ? 'x' : safe[0];
+    CHECK(first != '=');
+    CHECK(first != '+');
+    CHECK(first != '-');
+    CHECK(first != '@');
+  }
+  CHECK(spreadsheet_safe("=1+1") == "'=1+1");
+  CHECK(spreadsheet_safe("'=1+1") == "''=1+1");
+  CHECK(spreadsheet_safe("'plain") == "'plain");
+}
+
+TEST_CASE("csv of records quotes formula text but not negative numbers") {
+  StepRecord r = sample(StepStatus::failed, Duration::millis(5));
+  r.exit_code = -1;
+  r.context.branch = "=HYPERLINK(\"x\")";
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* mem = ::open_memstream(&text, &size);
+  write_records(mem, Format::csv, {r}, "t", 0);
+  std::fclose(mem);
+  const std::string csv(text, size);
+  std::free(text);
+  CHECK(csv.find(",-1,") != std::string::npos);
+  CHECK(csv.find(",\"'=HYPERLINK(\"\"x\"\")\",") != std::string::npos);
+}
+
+TEST_CASE("table cells: text is quoted for spreadsheets, numbers are not") {
+  CHECK(Cell("=1").flat() == "'=1");
+  CHECK(Cell(std::int64_t{-5}).flat() == "-5");
+  CHECK(Cell(-2.5).flat() == "-2.5");
+}
