@@ -141,6 +141,10 @@ class CsvImporter : public Importer {
         if (!problem(message)) break;
         continue;
       }
+      if (auto bad_number = exchange::out_of_bounds(record)) {
+        if (!problem(*bad_number)) break;
+        continue;
+      }
       if (Status s = sink.record(record); !s) return s;
     }
     return reader.status();
@@ -275,7 +279,7 @@ class CsvImporter : public Importer {
       std::size_t colon = item.rfind(':');
       auto us = colon == std::string_view::npos ? std::nullopt
                                                 : exchange::parse_int(item.substr(colon + 1));
-      if (!us || *us < 0 || colon == 0) {
+      if (!us || *us < 0 || *us > exchange::kMaxDurationUs || colon == 0) {
         return bad(message, "spans", "name:duration_us pairs separated by ';'");
       }
       Span child;

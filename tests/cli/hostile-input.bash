@@ -258,3 +258,36 @@ test_csv_export_neutralises_formula_cells_and_imports_back_exactly() {
   expect_stdout_contains "imported 3 steps"
   expect_eq "$(perf-baseline -C other export --format csv)" "$(cat export.csv)" "csv round trip"
 }
+
+# ---- 18: numbers out of bounds ------------------------------------------------------------
+
+test_imported_numbers_out_of_bounds_are_refused_naming_line_and_field() {
+  make_repo r 1
+  { record commit main; record commit main 9223372036854775807; } >big.jsonl
+  run perf-baseline -C r import big.jsonl --format jsonl
+  expect_status 2
+  expect_stderr_contains 'big.jsonl:2: "duration_us" must be between 0 and 604800000000 (7 days)'
+  expect_sql "$(store_of r)" "select count(*) from step_results" 0
+  {
+    echo "step,started_us,duration_us,cpu_user_us"
+    echo "commit,1700000000000000,1000,99999999999999999"
+  } >big.csv
+  run perf-baseline -C r import big.csv --format csv
+  expect_status 2
+  expect_stderr_contains 'big.csv:2: "cpu_user_us" must be between 0 and'
+  record commit main 1500 70000 >code.jsonl
+  run perf-baseline -C r import code.jsonl --format jsonl
+  expect_status 2
+  expect_stderr_contains '"exit_code" must be between -255 and 255'
+  echo '{"results":[{"command":"sleep","times":[0.1,900000000]}]}' >hf.json
+  run perf-baseline -C r import hf.json --format hyperfine
+  expect_status 2
+  expect_stderr_contains 'run 2 of "sleep": "duration_us" must be between'
+  expect_sql "$(store_of r)" "select count(*) from step_results" 0
+  # The largest duration allowed still gives sane statistics.
+  record commit main 604800000000 >max.jsonl
+  run perf-baseline -C r import max.jsonl --format jsonl
+  expect_status 0
+  run perf-baseline -C r stats --json
+  expect_stdout_contains '"max_us":6.048e+11'
+}
