@@ -84,6 +84,15 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
 
   std::error_code ec;
   fs::path start = options.directory.empty() ? fs::current_path(ec) : fs::path(options.directory);
+  if (ec) {
+    // getcwd() fails when the directory was removed while a shell was still in it.
+    return make_error(ExitCode::usage,
+                      ec == std::errc::no_such_file_or_directory
+                          ? std::string("the current directory was deleted: cd to one that "
+                                        "exists, or pass -C DIR")
+                          : "cannot find the current directory: " + ec.message() +
+                                ": cd to another, or pass -C DIR");
+  }
   auto repo = Repository::discover(start);
   if (repo) {
     s.repository = *repo;

@@ -136,14 +136,33 @@ bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-// A value written as text: a TOML string or an environment variable.
-Status assign_text(Slot slot, std::string_view text, const PathContext& ctx) {
+// The longest duration any key takes: a step (or a wait) of more than a week is a mistake,
+// and bounded values keep every sum and deadline computed from them from overflowing.
+constexpr Duration kMaxSetting = Duration::seconds(7 * 24 * 3600);
+
+// Thresholds and timeouts must be positive: a zero threshold fails every run, a zero timeout
+// kills every step. A kill grace or a busy timeout of zero means "at once" and is allowed.
+bool must_be_positive(std::string_view key) {
+  return (key.starts_with("thresholds.") || key.starts_with("timeouts.")) &&
+         key != "timeouts.kill_grace";
+}
+
+// A value written as text: a TOML string or an environment variable, for `key`.
+Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, std::string_view key) {
   return std::visit(
       [&](auto* target) -> Status {
         using T = std::remove_pointer_t<decltype(target)>;
         if constexpr (std::is_same_v<T, Duration> || std::is_same_v<T, std::optional<Duration>>) {
           auto d = parse_duration(text);
           if (!d) return d.error();
+          if (d->us > kMaxSetting.us) {
+            return make_error(ExitCode::usage,
+                              "'" + std::string(text) + "' is out of range: at most 7d");
+          }
+          if (d->us <= 0 && must_be_positive(key)) {
+            return make_error(ExitCode::usage,
+                              "'" + std::string(text) + "' is out of range: must be positive");
+          }
           *target = *d;
         } else if constexpr (std::is_same_v<T, std::optional<CommandSpec>>) {
           if (is_blank(text)) return make_error(ExitCode::usage, "empty command");
@@ -219,7 +238,7 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const std::s
 
   if (const auto* text = node.as_string()) {
     if (std::holds_alternative<std::vector<fs::path>*>(slot)) return wrong_type();
-    if (auto status = assign_text(slot, text->get(), ctx); !status) {
+    if (auto status = assign_text(slot, text->get(), ctx, key); !status) {
       return problem(node, key, status.error().message);
     }
     return std::nullopt;
@@ -426,7 +445,7 @@ Status apply_environment(Config& config, const std::map<std::string, std::string
     auto it = env.find(std::string(key.env));
     // Empty means unset, as in `PERFGUARD_DB= perf-commit` or a CI variable left blank.
     if (it == env.end() || it->second.empty()) continue;
-    if (auto status = assign_text(key.slot(config), it->second, ctx); !status) {
+    if (auto status = assign_text(key.slot(config), it->second, ctx, key.path); !status) {
       return make_error(ExitCode::usage, std::string(key.env) + ": " + status.error().message);
     }
   }

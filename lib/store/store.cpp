@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "output/json.h"
+#include "output/record_json.h"
 #include "store/schema.h"
 #include "store/sql.h"
 #include "store/step_hours.h"
@@ -353,9 +354,7 @@ void bind_optional_int(sqlite3_stmt* stmt, int index, const std::optional<int>& 
 
 std::string labels_json(const Labels& labels) {
   JsonWriter out;
-  out.begin_object();
-  for (const auto& [k, v] : labels) out.key(k).value(v);
-  out.end_object();
+  write_labels(out, labels);
   return out.take();
 }
 

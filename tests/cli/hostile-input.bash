@@ -291,3 +291,55 @@ test_imported_numbers_out_of_bounds_are_refused_naming_line_and_field() {
   run perf-baseline -C r stats --json
   expect_stdout_contains '"max_us":6.048e+11'
 }
+
+# ---- 19: options out of range, a deleted directory, repeated labels ------------------------
+
+test_multiplier_must_be_finite_positive_and_in_range() {
+  make_repo r 1
+  for m in inf nan -1 0 1e999 2000 x; do
+    run perf-baseline -C r compute --multiplier "$m"
+    expect_status 2
+    expect_stderr_lines 1
+    expect_stderr_contains "--multiplier: '$m' is not a multiplier"
+  done
+  expect_no_file "$(store_of r)"
+}
+
+test_deleted_current_directory_is_named_in_the_error() {
+  make_repo r 1
+  mkdir gone
+  cd gone || fail "cd"
+  rmdir "$TEST_DIR/gone"
+  for tool in perf-baseline perf-rollback perf-commit; do
+    if [[ $tool == perf-baseline ]]; then run $tool stats; else run $tool; fi
+    expect_status 2
+    expect_stderr_lines 1
+    expect_stderr_contains "$tool: the current directory was deleted"
+  done
+}
+
+test_zero_or_negative_window_is_an_error() {
+  make_repo r 1
+  for w in 0s 0ms; do
+    run perf-baseline -C r stats --since "$w"
+    expect_status 2
+    expect_stderr_contains "--since: '$w' is not a window: it must be positive"
+  done
+  run perf-baseline -C r slowest --since -1d
+  expect_status 2
+  expect_stderr_contains "--since: "
+  run perf-baseline -C r compute --window 0s
+  expect_status 2
+  expect_stderr_contains "--window: '0s' is not a window"
+  run perf-baseline -C r export --since 0s
+  expect_status 2
+}
+
+test_repeated_label_keeps_its_last_value_once() {
+  make_repo r 1
+  echo x >r/x
+  run perf-commit -C r -m x -k k=1 -k other=o -k k=2 --json
+  expect_status 0
+  expect_stdout_contains '"labels":{"other":"o","k":"2"}'
+  expect_sql "$(store_of r)" "select labels from steps" '{"other":"o","k":"2"}'
+}

@@ -459,3 +459,21 @@ TEST_CASE("a config file over 1 MiB is refused") {
   write_file(setup.explicit_file, std::string(1 << 20, '\n'));
   CHECK(load_config(sources).ok());
 }
+
+TEST_CASE("durations out of range are errors naming file, line and key") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[thresholds]\ncommit = \"9223372036854775807us\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() +
+            ":2: thresholds.commit: '9223372036854775807us' is out of range: at most 7d");
+  write_file(setup.repo_file, "[timeouts]\nrollback = \"0s\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() + ":2: timeouts.rollback: '0s' is out of range: must be positive");
+  write_file(setup.repo_file, "[timeouts]\nkill_grace = \"0s\"\n[store]\nbusy_timeout = \"7d\"\n");
+  CHECK(load_config(setup.sources()).ok());
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_THRESHOLDS_COMMIT"] = "8d";
+  CHECK(error_of(load_config(sources)) ==
+        "PERFGUARD_THRESHOLDS_COMMIT: '8d' is out of range: at most 7d");
+}
