@@ -25,7 +25,7 @@ namespace {
 struct ComputeArgs {
   std::string step, window = "7d", scope = "all", min_change = "5%";
   std::int64_t min_samples = 10;
-  double multiplier = 2.0;
+  std::string multiplier = "2";
   bool force = false;
 };
 
@@ -44,14 +44,22 @@ struct SlowestArgs {
   int spans = 3;
 };
 
-// A window such as `7d`; `all` (or 0) for no limit, which is returned as 0.
+// A window such as `7d`; `all` for no limit, which is returned as 0. A zero or negative
+// window is an error: `0s` would select nothing, and reading it as "all" surprised people.
 Result<Duration> window_flag(const std::string& name, const std::string& text) {
   if (text == "all") return Duration{};
   auto d = parse_duration(text);
   if (!d) return make_error(ExitCode::usage, name + ": " + d.error().message + ", or all");
-  if (d->us < 0) return make_error(ExitCode::usage, name + ": must not be negative");
+  if (d->us <= 0) {
+    return make_error(ExitCode::usage, name + ": '" + text +
+                                           "' is not a window: it must be positive "
+                                           "(like 7d), or all for every run");
+  }
   return *d;
 }
+
+// The largest --multiplier: a regression 1000 times the baseline is no threshold at all.
+constexpr double kMaxMultiplier = 1000;
 
 // `5%` or `0.05`.
 Result<double> fraction_flag(const std::string& name, const std::string& text) {
@@ -95,16 +103,25 @@ int compute_command(ToolSession& session, const ComputeArgs& args) {
   }
   auto min_change = fraction_flag("--min-change", args.min_change);
   if (!min_change) return report_error(session.tool, min_change.error());
-  if (window->us == 0 || args.min_samples < 1 || !(args.multiplier > 0)) {
-    return report_error(
-        session.tool,
-        make_error(ExitCode::usage, "--window, --min-samples and --multiplier must be positive"));
+  if (window->us == 0 || args.min_samples < 1) {
+    return report_error(session.tool,
+                        make_error(ExitCode::usage, "--window and --min-samples must be positive"));
+  }
+  // strtod reads `inf`, `nan` and `1e999` as numbers: only finite ones in range pass.
+  char* end = nullptr;
+  const double multiplier = std::strtod(args.multiplier.c_str(), &end);
+  if (args.multiplier.empty() || *end || !std::isfinite(multiplier) || !(multiplier > 0) ||
+      multiplier > kMaxMultiplier) {
+    return report_error(session.tool,
+                        make_error(ExitCode::usage, "--multiplier: '" + args.multiplier +
+                                                        "' is not a multiplier: a finite number "
+                                                        "above 0 and at most 1000, like 2 or 1.5"));
   }
   options.window = *window;
   options.scope = *scope;
   options.min_change = *min_change;
   options.min_samples = args.min_samples;
-  options.multiplier = args.multiplier;
+  options.multiplier = multiplier;
   options.force = args.force;
   options.now_us = now_unix_us();
 
@@ -485,6 +502,7 @@ int main(int argc, char** argv) {
   compute_cmd
       ->add_option("--multiplier", compute.multiplier,
                    "Stored for perf-alerts: how far above the baseline is a regression")
+      ->type_name("NUMBER")
       ->capture_default_str();
   compute_cmd->add_option("--scope", compute.scope, "One baseline for all runs, per repo or branch")
       ->type_name("all|repo|branch")

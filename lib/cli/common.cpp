@@ -1,10 +1,13 @@
 #include "cli/common.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cstdio>
 
 #include "core/version.h"
 #include "git/git.h"
+#include "output/table.h"
 #include "store/journal.h"
 #include "trace/context.h"
 
@@ -81,6 +84,15 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
 
   std::error_code ec;
   fs::path start = options.directory.empty() ? fs::current_path(ec) : fs::path(options.directory);
+  if (ec) {
+    // getcwd() fails when the directory was removed while a shell was still in it.
+    return make_error(ExitCode::usage,
+                      ec == std::errc::no_such_file_or_directory
+                          ? std::string("the current directory was deleted: cd to one that "
+                                        "exists, or pass -C DIR")
+                          : "cannot find the current directory: " + ec.message() +
+                                ": cd to another, or pass -C DIR");
+  }
   auto repo = Repository::discover(start);
   if (repo) {
     s.repository = *repo;
@@ -122,15 +134,15 @@ fs::path ToolSession::store_path() const {
 }
 
 void ToolSession::warn(const std::string& message) const {
-  std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: warning: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 void ToolSession::error(const std::string& message) const {
-  std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 void ToolSession::info(const std::string& message) const {
-  if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), message.c_str());
+  if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(message).c_str());
 }
 
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
@@ -161,6 +173,12 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
     session.info("recorded in " + path.string());
     return step_code;
   }
+  if (struct stat st;
+      ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // --db names a device, FIFO or socket: no journal beside it (that would be in /dev).
+    session.warn(written.error().message + "; the record was not kept");
+    return most_severe(step_code, ExitCode::store);
+  }
   if (records.front().context.git_version.empty()) {
     const std::string version = git_version();
     for (auto& r : records) r.context.git_version = version;
@@ -182,7 +200,8 @@ void print_steps(const ToolSession& session, const std::vector<StepRecord>& reco
 }
 
 int report_error(const std::string& tool, const Error& error) {
-  std::fprintf(stderr, "%s: %s\n", tool.c_str(), error.message.c_str());
+  // Messages quote names and paths that may come from an imported file or a repository.
+  std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(error.message).c_str());
   return to_int(error.code);
 }
 

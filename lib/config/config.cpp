@@ -1,9 +1,12 @@
 #include "config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -133,14 +136,33 @@ bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-// A value written as text: a TOML string or an environment variable.
-Status assign_text(Slot slot, std::string_view text, const PathContext& ctx) {
+// The longest duration any key takes: a step (or a wait) of more than a week is a mistake,
+// and bounded values keep every sum and deadline computed from them from overflowing.
+constexpr Duration kMaxSetting = Duration::seconds(7 * 24 * 3600);
+
+// Thresholds and timeouts must be positive: a zero threshold fails every run, a zero timeout
+// kills every step. A kill grace or a busy timeout of zero means "at once" and is allowed.
+bool must_be_positive(std::string_view key) {
+  return (key.starts_with("thresholds.") || key.starts_with("timeouts.")) &&
+         key != "timeouts.kill_grace";
+}
+
+// A value written as text: a TOML string or an environment variable, for `key`.
+Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, std::string_view key) {
   return std::visit(
       [&](auto* target) -> Status {
         using T = std::remove_pointer_t<decltype(target)>;
         if constexpr (std::is_same_v<T, Duration> || std::is_same_v<T, std::optional<Duration>>) {
           auto d = parse_duration(text);
           if (!d) return d.error();
+          if (d->us > kMaxSetting.us) {
+            return make_error(ExitCode::usage,
+                              "'" + std::string(text) + "' is out of range: at most 7d");
+          }
+          if (d->us <= 0 && must_be_positive(key)) {
+            return make_error(ExitCode::usage,
+                              "'" + std::string(text) + "' is out of range: must be positive");
+          }
           *target = *d;
         } else if constexpr (std::is_same_v<T, std::optional<CommandSpec>>) {
           if (is_blank(text)) return make_error(ExitCode::usage, "empty command");
@@ -216,7 +238,7 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const std::s
 
   if (const auto* text = node.as_string()) {
     if (std::holds_alternative<std::vector<fs::path>*>(slot)) return wrong_type();
-    if (auto status = assign_text(slot, text->get(), ctx); !status) {
+    if (auto status = assign_text(slot, text->get(), ctx, key); !status) {
       return problem(node, key, status.error().message);
     }
     return std::nullopt;
@@ -293,20 +315,51 @@ std::optional<std::string> ignored_because(const Key& key, const FileRules& rule
   return std::nullopt;
 }
 
+// A configuration file is small text; anything bigger is not one.
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Reads a config file, which must be a regular file (after following symlinks) of at most
+// 1 MiB: a committed `.perfguard.toml` linked to /dev/zero or /dev/stdin must not make every
+// tool allocate until it dies or wait forever. O_NONBLOCK keeps open() itself from waiting
+// on a FIFO; the type is checked on the open descriptor, so it cannot change in between.
 Result<std::string> read_text(const fs::path& file) {
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  auto failure = [&](int err) {
-    return make_error(ExitCode::usage,
-                      "cannot read config file " + file.string() + ": " + std::strerror(err));
+  auto failure = [&](const std::string& why) {
+    return make_error(ExitCode::usage, "cannot read config file " + file.string() + ": " + why);
   };
-  if (!f) return failure(errno);
+  int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return failure(std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return failure(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    return failure(std::string("it is ") + file_kind(st.st_mode) +
+                   ", not a regular file; config is read only from regular files");
+  }
+  const std::string too_big =
+      "it is larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB; not a config file";
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) return failure(too_big);
   std::string text;
   char buf[8192];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) return failure(err);
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failure(std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) return failure(too_big);  // it grew while read
+  }
   return text;
 }
 
@@ -392,7 +445,7 @@ Status apply_environment(Config& config, const std::map<std::string, std::string
     auto it = env.find(std::string(key.env));
     // Empty means unset, as in `PERFGUARD_DB= perf-commit` or a CI variable left blank.
     if (it == env.end() || it->second.empty()) continue;
-    if (auto status = assign_text(key.slot(config), it->second, ctx); !status) {
+    if (auto status = assign_text(key.slot(config), it->second, ctx, key.path); !status) {
       return make_error(ExitCode::usage, std::string(key.env) + ": " + status.error().message);
     }
   }

@@ -11,6 +11,7 @@
 #include "exchange/exchange.h"
 #include "exchange/input.h"
 #include "exchange/record_reader.h"
+#include "output/report.h"
 
 namespace perfguard {
 
@@ -140,6 +141,10 @@ class CsvImporter : public Importer {
         if (!problem(message)) break;
         continue;
       }
+      if (auto bad_number = exchange::out_of_bounds(record)) {
+        if (!problem(*bad_number)) break;
+        continue;
+      }
       if (Status s = sink.record(record); !s) return s;
     }
     return reader.status();
@@ -162,7 +167,8 @@ class CsvImporter : public Importer {
     bool has_start = false, has_status = false;
     std::string_view spans, labels;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      const std::string& f = fields[i];
+      // Our export quotes text cells a spreadsheet would run as a formula: undone here.
+      const std::string_view f = spreadsheet_unquote(fields[i]);
       auto integer = [&](std::string_view column, std::int64_t& out, bool allow_empty) {
         if (f.empty() && allow_empty) return true;
         auto v = exchange::parse_int(f);
@@ -273,7 +279,7 @@ class CsvImporter : public Importer {
       std::size_t colon = item.rfind(':');
       auto us = colon == std::string_view::npos ? std::nullopt
                                                 : exchange::parse_int(item.substr(colon + 1));
-      if (!us || *us < 0 || colon == 0) {
+      if (!us || *us < 0 || *us > exchange::kMaxDurationUs || colon == 0) {
         return bad(message, "spans", "name:duration_us pairs separated by ';'");
       }
       Span child;

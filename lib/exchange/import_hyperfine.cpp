@@ -98,7 +98,14 @@ class HyperfineImporter : public Importer {
               "parameter." + std::string(key),
               value.is_string() ? std::string(value.as_string()) : std::string(value.raw_number()));
         }
-        if (Status s = sink.record(r); !s) return s;
+        if (auto bad_number = exchange::out_of_bounds(r)) {
+          if (!problem(t, "run " + std::to_string(run + 1) + " of \"" + command +
+                              "\": " + *bad_number)) {
+            return {};
+          }
+        } else if (Status s = sink.record(r); !s) {
+          return s;
+        }
         ++run;
       }
     }

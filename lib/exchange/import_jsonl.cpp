@@ -38,6 +38,10 @@ class JsonlImporter : public Importer {
         if (!sink.problem({name, reader.line_number(), problem, std::string(line)})) break;
         continue;
       }
+      if (auto bad_number = exchange::out_of_bounds(record)) {
+        if (!sink.problem({name, reader.line_number(), *bad_number, std::string(line)})) break;
+        continue;
+      }
       if (Status s = sink.record(record); !s) return s;
     }
     return reader.status();

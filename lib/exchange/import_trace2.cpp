@@ -485,6 +485,10 @@ class Trace2Importer : public Importer {
       if (!root->mode.empty()) r.labels.emplace_back("mode", root->mode);
       if (!root->parent_sid.empty()) r.labels.emplace_back("parent_sid", root->parent_sid);
       r.labels.emplace_back("sid", root->sid);
+      if (auto bad_number = exchange::out_of_bounds(r)) {
+        if (!sink.problem({root->file.string(), 0, *bad_number, {}})) return {};
+        continue;
+      }
       if (Status s = sink.record(r); !s) return s;
       consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
     }

@@ -1,6 +1,7 @@
 #include "exchange/input.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,16 @@ namespace perfguard::exchange {
 namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
+constexpr std::size_t kMaxLine = std::size_t{64} << 20;
+constexpr std::size_t kMaxDocument = std::size_t{512} << 20;
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
 
 Error read_error(const std::string& name, int err) {
   return make_error(ExitCode::usage, "cannot read " + name + ": " + std::strerror(err));
@@ -34,9 +45,26 @@ Status LineReader::open(const std::filesystem::path& input) {
     fd_ = STDIN_FILENO;
     owned_ = false;
   } else {
-    fd_ = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    // Not blocking in open(): a FIFO without a writer would wait here before its type is
+    // known. A named FIFO is a stream like stdin and is read as one (reopened to wait for
+    // its writer); a device, directory or socket is not an input.
+    fd_ = ::open(input.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd_ < 0) return read_error(name_, errno);
     owned_ = true;
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return read_error(name_, errno);
+    if (S_ISFIFO(st.st_mode)) {
+      ::close(fd_);
+      fd_ = ::open(input.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd_ < 0) return read_error(name_, errno);
+      if (::fstat(fd_, &st) != 0) return read_error(name_, errno);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+      return make_error(ExitCode::usage, "cannot read " + name_ + ": " + file_kind(st.st_mode) +
+                                             "; import reads a regular file, a FIFO or stdin (-)");
+    }
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
   }
   buf_.resize(kChunk);
   return {};
@@ -51,7 +79,17 @@ bool LineReader::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+  if (end_ == buf_.size()) {
+    // One line filling the buffer grows it, up to a bound: an input without line breaks
+    // (/dev/zero behind a pipe, say) must not take all memory.
+    if (buf_.size() >= kMaxLine) {
+      status_ = make_error(ExitCode::usage,
+                           name_ + ":" + std::to_string(line_ + 1) + ": a line longer than " +
+                               std::to_string(kMaxLine >> 20) + " MiB: not a record");
+      return false;
+    }
+    buf_.resize(buf_.size() * 2);
+  }
   for (;;) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n > 0) {
@@ -105,6 +143,11 @@ Result<std::string> read_input(const std::filesystem::path& input) {
   while (reader.next(line)) {
     text.append(line);
     text += '\n';
+    if (text.size() > kMaxDocument) {
+      return make_error(ExitCode::usage, "cannot read " + display_name(input) + ": larger than " +
+                                             std::to_string(kMaxDocument >> 20) +
+                                             " MiB, too large for one document");
+    }
   }
   if (!reader.status()) return reader.status().error();
   return text;
@@ -139,6 +182,67 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+namespace {
+
+std::optional<std::string> outside(std::string_view field, std::int64_t v, std::int64_t low,
+                                   std::int64_t high, std::string_view meaning) {
+  if (v >= low && v <= high) return std::nullopt;
+  std::string message = "\"" + std::string(field) + "\" must be between " + std::to_string(low) +
+                        " and " + std::to_string(high);
+  if (!meaning.empty()) message += " (" + std::string(meaning) + ")";
+  return message + ", found " + std::to_string(v);
+}
+
+std::optional<std::string> usage_out_of_bounds(const std::string& prefix, const ResourceUsage& u) {
+  if (auto m = outside(prefix + "cpu_user_us", u.cpu_user_us, 0, kMaxCpuUs, "")) return m;
+  if (auto m = outside(prefix + "cpu_sys_us", u.cpu_sys_us, 0, kMaxCpuUs, "")) return m;
+  return outside(prefix + "max_rss_kb", u.max_rss_kb, 0, kMaxRssKb, "1 PiB");
+}
+
+std::optional<std::string> span_out_of_bounds(const Span& span, std::int64_t root_start_us,
+                                              const std::string& prefix) {
+  // A child's offset from its step: within the step's own bounds either way.
+  if (auto m = outside(prefix + "offset_us", span.start_us - root_start_us, -kMaxDurationUs,
+                       kMaxDurationUs, "7 days either way")) {
+    return m;
+  }
+  if (auto m = outside(prefix + "duration_us", span.duration.us, 0, kMaxDurationUs, "7 days")) {
+    return m;
+  }
+  if (span.exit_code) {
+    if (auto m = outside(prefix + "exit_code", *span.exit_code, -kMaxExitCode, kMaxExitCode, "")) {
+      return m;
+    }
+  }
+  if (auto m = usage_out_of_bounds(prefix, span.usage)) return m;
+  for (std::size_t i = 0; i < span.children.size(); ++i) {
+    if (auto m = span_out_of_bounds(span.children[i], root_start_us,
+                                    prefix + "spans[" + std::to_string(i) + "].")) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> out_of_bounds(const StepRecord& r) {
+  if (auto m = outside("started_us", r.root.start_us, 0, kMaxStartUs, "1970 to 9999")) return m;
+  if (auto m = outside("duration_us", r.root.duration.us, 0, kMaxDurationUs, "7 days")) return m;
+  if (r.threshold) {
+    if (auto m = outside("threshold_us", r.threshold->us, 0, kMaxDurationUs, "7 days")) return m;
+  }
+  if (auto m = outside("exit_code", r.exit_code, -kMaxExitCode, kMaxExitCode, "")) return m;
+  if (auto m = usage_out_of_bounds("", r.root.usage)) return m;
+  for (std::size_t i = 0; i < r.root.children.size(); ++i) {
+    if (auto m = span_out_of_bounds(r.root.children[i], r.root.start_us,
+                                    "spans[" + std::to_string(i) + "].")) {
+      return m;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace perfguard::exchange

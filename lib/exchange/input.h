@@ -62,4 +62,18 @@ std::optional<std::uint64_t> parse_trace_id(std::string_view hex);
 // Parses a whole decimal integer.
 std::optional<std::int64_t> parse_int(std::string_view text);
 
+// The bounds every imported record is held to, whatever its format, so that no sum or
+// mean of them can overflow and no stored number is nonsense: durations and thresholds
+// 0 to 7 days; start times from 1970 to the end of 9999; CPU times 0 to 2^46 µs (about
+// 2 years); peak memory 0 to 2^40 KiB (1 PiB); exit codes -255 to 255.
+inline constexpr std::int64_t kMaxDurationUs = 7LL * 24 * 3600 * 1000000;
+inline constexpr std::int64_t kMaxStartUs = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+inline constexpr std::int64_t kMaxCpuUs = std::int64_t{1} << 46;
+inline constexpr std::int64_t kMaxRssKb = std::int64_t{1} << 40;
+inline constexpr int kMaxExitCode = 255;
+
+// The first field of `record` (or of one of its spans) out of those bounds, as
+// `"duration_us" must be between 0 and 604800000000 (7 days)`; nullopt when all are in.
+std::optional<std::string> out_of_bounds(const StepRecord& record);
+
 }  // namespace perfguard::exchange

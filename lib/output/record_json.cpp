@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
+#include <unordered_map>
 
 namespace perfguard {
 
@@ -85,9 +87,19 @@ void write_record_json(JsonWriter& out, const StepRecord& r) {
   out.key("cpu_sys_us").value(r.root.usage.cpu_sys_us);
   out.key("max_rss_kb").value(r.root.usage.max_rss_kb);
   write_children(out, r.root, r.root.start_us);
-  out.key("labels").begin_object();
-  for (const auto& [k, v] : r.labels) out.key(k).value(v);
+  out.key("labels");
+  write_labels(out, r.labels);
   out.end_object();
+}
+
+void write_labels(JsonWriter& out, const Labels& labels) {
+  // The index of each key's last value (an imported line may carry very many labels).
+  std::unordered_map<std::string_view, std::size_t> last;
+  for (std::size_t i = 0; i < labels.size(); ++i) last[labels[i].first] = i;
+  out.begin_object();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (last[labels[i].first] == i) out.key(labels[i].first).value(labels[i].second);
+  }
   out.end_object();
 }
 

@@ -20,6 +20,11 @@ namespace perfguard {
 //   labels: {key: value}
 void write_record_json(JsonWriter& out, const StepRecord& record);
 
+// Labels as one JSON object. A key given twice (`-k k=1 -k k=2`, an imported row, a tool fact
+// over a user label) is written once, with its last value: JSON objects with duplicate keys
+// are read differently by different parsers.
+void write_labels(JsonWriter& out, const Labels& labels);
+
 // The record as one JSONL line, without the newline.
 std::string record_to_jsonl(const StepRecord& record);
 

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "output/json.h"
 #include "output/record_json.h"
+#include "output/table.h"
 
 namespace perfguard {
 
@@ -42,31 +43,41 @@ std::string labels_cell(const Labels& labels) {
   return out;
 }
 
+// Text columns go through spreadsheet_safe(); numbers, times and our own words do not.
 std::vector<std::string> table_row(const StepRecord& r) {
   const RunContext& c = r.context;
   return {hex16(r.trace_id),
-          r.step,
+          spreadsheet_safe(r.step),
           to_string(r.status),
           format_timestamp(r.root.start_us),
           std::to_string(r.root.duration.us),
           r.threshold ? std::to_string(r.threshold->us) : "",
           std::to_string(r.exit_code),
-          c.repo,
-          c.branch,
-          r.head_before,
-          r.head_after,
-          c.host,
-          c.user,
-          c.ci_provider,
-          c.ci_job,
-          c.tool,
-          c.tool_version,
-          c.git_version,
+          spreadsheet_safe(c.repo),
+          spreadsheet_safe(c.branch),
+          spreadsheet_safe(r.head_before),
+          spreadsheet_safe(r.head_after),
+          spreadsheet_safe(c.host),
+          spreadsheet_safe(c.user),
+          spreadsheet_safe(c.ci_provider),
+          spreadsheet_safe(c.ci_job),
+          spreadsheet_safe(c.tool),
+          spreadsheet_safe(c.tool_version),
+          spreadsheet_safe(c.git_version),
           std::to_string(r.root.usage.cpu_user_us),
           std::to_string(r.root.usage.cpu_sys_us),
           std::to_string(r.root.usage.max_rss_kb),
-          spans_cell(r.root.children),
-          labels_cell(r.labels)};
+          spreadsheet_safe(spans_cell(r.root.children)),
+          spreadsheet_safe(labels_cell(r.labels))};
+}
+
+// Whether a spreadsheet could take `cell`, after `quotes` leading single quotes, as a
+// formula.
+bool formula_after_quotes(std::string_view cell, std::size_t& quotes) {
+  quotes = cell.find_first_not_of('\'');
+  if (quotes == std::string_view::npos) return false;
+  const char c = cell[quotes];
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
 // RFC 4180: quote a field that holds a comma, quote or line break; double the quotes.
@@ -89,6 +100,18 @@ std::string tsv_field(std::string v) {
 }
 
 }  // namespace
+
+std::string spreadsheet_safe(std::string text) {
+  std::size_t quotes = 0;
+  if (formula_after_quotes(text, quotes)) text.insert(text.begin(), '\'');
+  return text;
+}
+
+std::string_view spreadsheet_unquote(std::string_view cell) {
+  std::size_t quotes = 0;
+  if (formula_after_quotes(cell, quotes) && quotes > 0) cell.remove_prefix(1);
+  return cell;
+}
 
 void write_table(std::FILE* out, Format format, const std::vector<std::string>& columns,
                  const std::vector<std::vector<std::string>>& rows) {
@@ -146,12 +169,13 @@ const std::vector<std::string>& table_columns() {
 
 std::string text_summary(const StepRecord& r, bool colour) {
   std::ostringstream line;
-  line << r.step << ' ' << format_duration(r.root.duration);
+  // Names may come from an import: printable() keeps their control characters off the terminal.
+  line << printable(r.step) << ' ' << format_duration(r.root.duration);
   if (!r.root.children.empty()) {
     line << " (";
     for (size_t i = 0; i < r.root.children.size(); ++i) {
       const Span& s = r.root.children[i];
-      line << (i ? ", " : "") << s.name << ' ' << format_duration(s.duration);
+      line << (i ? ", " : "") << printable(s.name) << ' ' << format_duration(s.duration);
     }
     line << ')';
   }

@@ -28,6 +28,15 @@ std::string text_summary(const StepRecord& record, bool colour);
 // The columns of --format csv/tsv, in order.
 const std::vector<std::string>& table_columns();
 
+// A text cell as a spreadsheet may safely open it (OWASP, "CSV injection"): a cell that
+// starts with = + - @, a tab or a carriage return, after any number of single quotes, gets
+// one more single quote in front, so a branch named `=cmd|' /C calc'!A0` is shown, not run.
+// Only text is quoted: numbers (a negative exit code) are data and written as they are.
+// The leading quotes make it reversible: spreadsheet_unquote() gives back the exact text.
+std::string spreadsheet_safe(std::string text);
+// Undoes spreadsheet_safe(): drops one single quote before `'*[=+-@\t\r]`.
+std::string_view spreadsheet_unquote(std::string_view cell);
+
 // A header row and rows, as csv (RFC 4180 quoting) or tsv (tabs and line breaks in a
 // field become spaces). Any other format is a programming error.
 void write_table(std::FILE* out, Format format, const std::vector<std::string>& columns,

@@ -72,7 +72,7 @@ std::string Cell::flat() const {
       return "";
     case Kind::text:
     case Kind::json:
-      return text_;
+      return spreadsheet_safe(text_);
     case Kind::integer:
       return std::to_string(integer_);
     case Kind::real:
@@ -125,8 +125,68 @@ void write_table(std::FILE* out, Format format, const Table& table, std::string_
   std::fflush(out);
 }
 
-std::string aligned_columns(const std::vector<std::vector<std::string>>& lines,
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto escape = [&](unsigned v) {
+    static const char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[(v >> 4) & 0xF];
+    out += kHex[v & 0xF];
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      escape(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, then continuation bytes only, no
+    // overlong forms, no surrogates, nothing past U+10FFFF.
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    std::uint32_t cp = len == 2 ? c & 0x1Fu : len == 3 ? c & 0x0Fu : c & 0x07u;
+    bool valid = len != 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      valid = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (valid) {
+      valid = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
+              !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    }
+    if (!valid) {
+      escape(c);
+      ++i;
+      continue;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) {
+      escape(cp);  // C1: CSI (U+009B) acts like ESC [ on many terminals
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string aligned_columns(const std::vector<std::vector<std::string>>& raw_lines,
                             const std::vector<bool>& right) {
+  std::vector<std::vector<std::string>> lines;
+  lines.reserve(raw_lines.size());
+  for (const auto& raw : raw_lines) {
+    std::vector<std::string>& line = lines.emplace_back();
+    line.reserve(raw.size());
+    for (const std::string& cell : raw) line.push_back(printable(cell));
+  }
   std::vector<std::size_t> widths;
   for (const auto& line : lines) {
     if (widths.size() < line.size()) widths.resize(line.size(), 0);

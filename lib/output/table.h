@@ -53,8 +53,15 @@ struct Table {
 void write_table(std::FILE* out, Format format, const Table& table, std::string_view rows_key,
                  const std::vector<std::pair<std::string, Cell>>& members = {});
 
+// `text` safe to show on a terminal: C0 control characters (a line break, a tab, ESC…), DEL,
+// C1 control characters (U+0080 to U+009F) and bytes that are not UTF-8 become `\x1b`-style
+// escapes, so that imported names, branches and labels cannot move the cursor, recolour or
+// retitle a terminal. Every text written for people goes through it; the machine formats
+// keep the exact data.
+std::string printable(std::string_view text);
+
 // Lines of cells padded into columns (two spaces apart); a column whose `right` is true is
-// right-aligned (numbers). Widths count UTF-8 characters, not bytes.
+// right-aligned (numbers). Widths count UTF-8 characters, not bytes. Cells are printable().
 std::string aligned_columns(const std::vector<std::vector<std::string>>& lines,
                             const std::vector<bool>& right);
 

@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "output/json.h"
+#include "output/record_json.h"
 #include "store/schema.h"
 #include "store/sql.h"
 #include "store/step_hours.h"
@@ -86,6 +90,101 @@ Error newer_schema_error(const fs::path& path, int version) {
                                     std::to_string(kSchemaVersion) + "): upgrade perfguard"};
 }
 
+// `PRAGMA application_id` of every perfguard store ("pfgd"), so that a store is known from
+// its header alone, before anything is written (documented in perfguard(7)).
+constexpr std::uint32_t kApplicationId = 0x70666764;
+const std::string kSetApplicationId = "PRAGMA application_id = " + std::to_string(kApplicationId);
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// A file refused as a store: a store error, like a corrupt store.
+Error not_a_store(const fs::path& path, const std::string& why) {
+  return Error{ExitCode::store, path.string() + ": not a perfguard store (" + why +
+                                    "); nothing was changed: point --db at a store or a new file"};
+}
+
+std::uint32_t big_endian32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+// Whether a file without our application id holds our tables: a store made before the id
+// existed. Read with `immutable=1`, so SQLite takes no lock and creates no -wal, -shm or
+// -journal file beside what may be another program's database.
+bool has_perfguard_tables(const fs::path& path) {
+  std::string uri = "file:";
+  for (unsigned char c : path.string()) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xF];
+    }
+  }
+  uri += "?immutable=1";
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  bool ours = false;
+  if (rc == SQLITE_OK) {
+    Statement stmt = prepare(db,
+                             "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view')"
+                             " AND name IN ('contexts', 'steps', 'spans', 'snapshots', 'meta')");
+    ours = stmt && sqlite3_step(stmt.get()) == SQLITE_ROW && sqlite3_column_int(stmt.get(), 0) == 5;
+  }
+  sqlite3_close(db);
+  return ours;
+}
+
+// Checks, before SQLite opens it for writing, that an existing `path` is a perfguard store: a
+// regular file (after symlinks) that is empty (SQLite makes it a new store), carries our
+// application id, or was made by a perfguard before the id (our user_version, our tables).
+// Anything else is left exactly as it is: no journal mode switched, no schema, no sidecar.
+// Sets `legacy` for a store that still needs the id.
+Status check_store_file(const fs::path& path, bool& legacy) {
+  legacy = false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return store_error(path, "cannot open the store", std::strerror(errno));
+  struct stat st;
+  unsigned char header[100];
+  ssize_t n = -1;
+  int err = 0;
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+  } else if (S_ISREG(st.st_mode)) {
+    n = ::pread(fd, header, sizeof header, 0);
+    if (n < 0) err = errno;
+  }
+  ::close(fd);
+  if (err) return store_error(path, "cannot read the store", std::strerror(err));
+  if (!S_ISREG(st.st_mode)) {
+    return not_a_store(path, std::string("it is ") + file_kind(st.st_mode));
+  }
+  if (n == 0) return {};
+  if (n < static_cast<ssize_t>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0) {
+    return store_error(path, "cannot open the store", "file is not a database");
+  }
+  const std::uint32_t version = big_endian32(header + 60);
+  const std::uint32_t id = big_endian32(header + 68);
+  if (id == kApplicationId) return {};
+  if (id == 0 && version >= 1 && has_perfguard_tables(path)) {
+    legacy = true;  // a newer version is refused later, with its own message
+    return {};
+  }
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%08x", id);
+  return not_a_store(path, "an SQLite database of another program: application_id " +
+                               std::string(hex) + ", user_version " + std::to_string(version));
+}
+
 // Brings the schema to kSchemaVersion, or refuses a newer one. Runs under the write lock
 // and reads the version again there: another process may have migrated the file meanwhile.
 Status migrate(sqlite3* db, const fs::path& path) {
@@ -94,6 +193,10 @@ Status migrate(sqlite3* db, const fs::path& path) {
   int version = read_user_version(db);
   if (version < 0) return sqlite_error(db, path, "cannot read the schema version");
   if (version > kSchemaVersion) return newer_schema_error(path, version);
+  // The id first: a file is a perfguard store from its first write on.
+  if (!exec(db, kSetApplicationId.c_str())) {
+    return sqlite_error(db, path, "cannot mark the file as a perfguard store");
+  }
   for (const schema::Migration& m : schema::migrations()) {
     if (m.to_version <= version) continue;
     std::string sql(m.sql);
@@ -251,9 +354,7 @@ void bind_optional_int(sqlite3_stmt* stmt, int index, const std::optional<int>& 
 
 std::string labels_json(const Labels& labels) {
   JsonWriter out;
-  out.begin_object();
-  for (const auto& [k, v] : labels) out.key(k).value(v);
-  out.end_object();
+  write_labels(out, labels);
   return out.take();
 }
 
@@ -455,8 +556,9 @@ Result<Store> Store::open(const StoreOptions& options) {
   if (path.empty()) return store_error("(no path)", "cannot open the store", "no path given");
 
   struct stat st;
+  bool legacy = false;
   if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return store_error(path, "cannot open the store", "is a directory");
+    if (Status s = check_store_file(path, legacy); !s) return s.error();
   } else if ((errno == ENOENT || errno == ENOTDIR) && options.create) {
     if (std::string cause = create_private_directories(path.parent_path()); !cause.empty()) {
       return store_error(path, "cannot create the store's directory", cause);
@@ -494,6 +596,9 @@ Result<Store> Store::open(const StoreOptions& options) {
   }
   if (version < kSchemaVersion) {
     if (Status s = migrate(raw, path); !s) return s.error();
+  } else if (legacy) {
+    // Made before the id: marked now, or on a later open when this one cannot write.
+    (void)exec(raw, kSetApplicationId.c_str());
   }
   return store;
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -428,4 +430,50 @@ TEST_CASE("config_environment collects PERFGUARD_ variables, HOME and XDG_CONFIG
   CHECK(env.count("NOT_PERFGUARD_TEST_CONFIG_ENV") == 0);
   if (const char* home = std::getenv("HOME")) CHECK(env["HOME"] == home);
   CHECK(env.count("PATH") == 0);
+}
+
+TEST_CASE("a config file that is not a regular file is refused without reading it") {
+  TempDir tmp;
+  Setup setup{tmp};
+  std::filesystem::create_directories(setup.repo);
+  // A FIFO nobody writes to: reading it would wait forever.
+  REQUIRE(::mkfifo(setup.repo_file.c_str(), 0600) == 0);
+  CHECK(error_of(load_config(setup.sources())) ==
+        "cannot read config file " + setup.repo_file.string() +
+            ": it is a FIFO, not a regular file; config is read only from regular files");
+  fs::remove(setup.repo_file);
+  fs::create_symlink("/dev/zero", setup.repo_file);
+  CHECK(error_of(load_config(setup.sources())).find("it is a character device") !=
+        std::string::npos);
+}
+
+TEST_CASE("a config file over 1 MiB is refused") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.explicit_file, std::string((1 << 20) + 1, '\n'));
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  CHECK(error_of(load_config(sources)) == "cannot read config file " +
+                                              setup.explicit_file.string() +
+                                              ": it is larger than 1 MiB; not a config file");
+  write_file(setup.explicit_file, std::string(1 << 20, '\n'));
+  CHECK(load_config(sources).ok());
+}
+
+TEST_CASE("durations out of range are errors naming file, line and key") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[thresholds]\ncommit = \"9223372036854775807us\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() +
+            ":2: thresholds.commit: '9223372036854775807us' is out of range: at most 7d");
+  write_file(setup.repo_file, "[timeouts]\nrollback = \"0s\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.repo_file.string() + ":2: timeouts.rollback: '0s' is out of range: must be positive");
+  write_file(setup.repo_file, "[timeouts]\nkill_grace = \"0s\"\n[store]\nbusy_timeout = \"7d\"\n");
+  CHECK(load_config(setup.sources()).ok());
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_THRESHOLDS_COMMIT"] = "8d";
+  CHECK(error_of(load_config(sources)) ==
+        "PERFGUARD_THRESHOLDS_COMMIT: '8d' is out of range: at most 7d");
 }

@@ -694,3 +694,67 @@ TEST_CASE("a typical step costs fewer than 200 bytes of store") {
   CHECK(query_int(store, "SELECT count(*) FROM steps") == kSteps);
   CHECK(per_step < 200);
 }
+
+namespace {
+
+// The result of one query on a file, through a connection of its own.
+std::string query_file(const std::filesystem::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a new store carries perfguard's application id") {
+  TempDir tmp;
+  REQUIRE(Store::open(StoreOptions{tmp / "perf.db"}).ok());
+  CHECK(query_file(tmp / "perf.db", "PRAGMA application_id") == "1885759332");  // "pfgd"
+}
+
+TEST_CASE("another program's SQLite file is refused and left byte for byte as it was") {
+  TempDir tmp;
+  const auto path = tmp / "other.db";
+  CHECK(query_file(path, "CREATE TABLE t(x)") == "");
+  CHECK(query_file(path, "PRAGMA user_version = 2") == "");
+  const std::string before = perfguard::test::read_file(path);
+  auto store = Store::open(StoreOptions{path});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ExitCode::store);
+  CHECK(store.error().message ==
+        path.string() +
+            ": not a perfguard store (an SQLite database of another program: application_id "
+            "0x00000000, user_version 2); nothing was changed: point --db at a store or a new "
+            "file");
+  CHECK(perfguard::test::read_file(path) == before);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    CHECK_FALSE(std::filesystem::exists(path.string() + suffix));
+  }
+}
+
+TEST_CASE("a FIFO as the store is refused without opening it for SQLite") {
+  TempDir tmp;
+  REQUIRE(::mkfifo((tmp / "perf.db").c_str(), 0600) == 0);
+  auto store = Store::open(StoreOptions{tmp / "perf.db"});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().message.find("not a perfguard store (it is a FIFO)") != std::string::npos);
+}
+
+TEST_CASE("a store made before the application id keeps working and gets the id") {
+  TempDir tmp;
+  const auto path = tmp / "perf.db";
+  REQUIRE(Store::open(StoreOptions{path}).ok());
+  CHECK(query_file(path, "PRAGMA application_id = 0") == "");
+  CHECK(query_file(path, "PRAGMA wal_checkpoint(TRUNCATE)") == "0");
+  CHECK(query_file(path, "PRAGMA application_id") == "0");
+  REQUIRE(Store::open(StoreOptions{path}).ok());
+  CHECK(query_file(path, "PRAGMA application_id") == "1885759332");
+}
