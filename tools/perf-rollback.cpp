@@ -2,6 +2,7 @@
 #include "cli/common.h"
 #include "core/clock.h"
 #include "output/json.h"
+#include "output/table.h"
 #include "steps/rollback_step.h"
 
 using namespace perfguard;
@@ -35,19 +36,30 @@ void write_snapshot_json(JsonWriter& w, const Snapshot& s) {
       .value(s.tool)
       .key("reason")
       .value(s.reason)
+      .key("worktree")
+      .value(s.worktree)
       .end_object();
 }
 
+// The work tree a snapshot belongs to, as --list-snapshots shows it.
+std::string worktree_label(const Snapshot& s) {
+  return s.worktree.empty() ? "main work tree" : s.worktree;
+}
+
+// Every work tree's snapshots: an undo takes only this work tree's, the others are marked.
 int list_snapshots_command(ToolSession& session) {
   auto snapshots = list_snapshots(session.repository);
   if (!snapshots) return report_error(session.tool, snapshots.error());
+  const std::string here = worktree_name(session.repository);
   switch (session.format) {
     case Format::text:
       for (const auto& s : *snapshots) {
-        std::printf("%s  %s  %s  %s%s  %s\n", s.id.c_str(), format_timestamp(s.created_us).c_str(),
-                    s.head.substr(0, 12).c_str(),
-                    s.branch.empty() ? "(detached)" : Head{s.branch, ""}.branch().c_str(),
-                    s.dirty ? " +local changes" : "", s.reason.c_str());
+        const std::string branch = s.branch.empty() ? "(detached)" : Head{s.branch, ""}.branch();
+        const std::string elsewhere = s.worktree == here ? "" : "  [" + worktree_label(s) + "]";
+        std::printf("%s  %s  %s  %s%s  %s%s\n", s.id.c_str(),
+                    format_timestamp(s.created_us).c_str(), s.head.substr(0, 12).c_str(),
+                    printable(branch).c_str(), s.dirty ? " +local changes" : "",
+                    printable(s.reason).c_str(), printable(elsewhere).c_str());
       }
       break;
     case Format::json: {
@@ -70,11 +82,12 @@ int list_snapshots_command(ToolSession& session) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& s : *snapshots) {
         rows.push_back({s.id, s.ref(), s.commit, s.head, s.branch, s.dirty ? "true" : "false",
-                        format_timestamp(s.created_us), s.tool, s.reason});
+                        format_timestamp(s.created_us), s.tool, s.reason, s.worktree});
       }
-      write_table(
-          stdout, session.format,
-          {"id", "ref", "commit", "head", "branch", "dirty", "created_at", "tool", "reason"}, rows);
+      write_table(stdout, session.format,
+                  {"id", "ref", "commit", "head", "branch", "dirty", "created_at", "tool", "reason",
+                   "worktree"},
+                  rows);
       break;
     }
   }

@@ -2,6 +2,10 @@
 # files, assume-unchanged entries, attributes that rewrite bytes, nested repositories,
 # permission bits, linked work trees, intent-to-add entries and interrupted merges.
 
+# These cases prove what is restored, not how fast: a loaded machine must not turn a
+# rollback into a breach (exit 3). The threshold cases pass their own --threshold.
+export PERFGUARD_THRESHOLDS_ROLLBACK=1h PERFGUARD_THRESHOLDS_VALIDATE=1h
+
 # shellcheck source=exact_state.bash
 source "$(dirname "${BASH_SOURCE[0]}")/exact_state.bash"
 
@@ -162,6 +166,20 @@ test_undo_of_another_worktrees_snapshot_is_refused_exit_5() {
   expect_stderr_contains "belongs to the work tree"
   expect_stderr_lines 1
   expect_eq "$(exact_state wt)" "$before" "nothing changed"
+}
+
+test_list_snapshots_marks_another_worktrees_snapshots() {
+  make_repo r 3
+  git -C r worktree add -q ../wt HEAD
+  perf-rollback -C r -q --no-validate || fail "rollback in the main work tree"
+  perf-rollback -C wt -q --no-validate || fail "rollback in the linked work tree"
+  run perf-rollback -C wt --list-snapshots
+  expect_status 0
+  expect_eq "$(grep -c '\[main work tree\]' out)" 1 "the main work tree's snapshot is marked"
+  expect_eq "$(grep -c '\[' out)" 1 "this work tree's is not"
+  run perf-rollback -C r --list-snapshots --format jsonl
+  expect_stdout_contains '"worktree":"worktrees/wt"'
+  expect_stdout_contains '"worktree":""'
 }
 
 test_fifo_in_the_way_is_refused_before_anything_changes_exit_5() {

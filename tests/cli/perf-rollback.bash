@@ -1,5 +1,9 @@
 # perf-rollback: snapshot, roll back, validate; nothing is ever lost.
 
+# These cases prove what is restored, not how fast: a loaded machine must not turn a
+# rollback into a breach (exit 3). The threshold cases pass their own --threshold.
+export PERFGUARD_THRESHOLDS_ROLLBACK=1h PERFGUARD_THRESHOLDS_VALIDATE=1h
+
 # A repository with three commits and every kind of local change: staged, unstaged,
 # untracked, a deletion, an executable bit, names with spaces and non-ASCII characters.
 make_dirty_repo() {
