@@ -1,4 +1,6 @@
 // perf-rollback: snapshot, roll back, validate; each timed against its threshold.
+#include <sstream>
+
 #include "cli/common.h"
 #include "core/clock.h"
 #include "output/json.h"
@@ -94,20 +96,68 @@ int list_snapshots_command(ToolSession& session) {
   return 0;
 }
 
+std::string where(const Head& head) {
+  return head.detached() ? " (detached)" : " on " + printable(head.branch());
+}
+
+// The plan for people: what would be snapshotted, run or restored, and validated.
+std::string preview_text(const RollbackPreview& p) {
+  std::ostringstream out;
+  const std::size_t n = p.local_changes;
+  const std::string changes =
+      n ? " with " + std::to_string(n) + " local change" + (n == 1 ? "" : "s") : ", clean";
+  if (p.restore) {
+    const Snapshot& s = *p.restore;
+    out << "would snapshot the present state of HEAD " << p.head.oid.substr(0, 12) << changes
+        << "\n"
+        << "would restore snapshot " << s.id << ": HEAD " << s.head.substr(0, 12)
+        << where(Head{s.branch, s.head}) << (s.dirty ? " with its local changes" : ", clean")
+        << " (" << printable(s.reason) << ")\n";
+  } else {
+    out << "would snapshot HEAD " << p.head.oid.substr(0, 12) << where(p.head) << changes << "\n";
+    out << "would run: git";
+    for (const auto& a : p.git_args) out << ' ' << printable(a);
+    out << "   # " << printable(p.target) << "\n";
+  }
+  if (p.validate) out << "would validate: git status; git log --oneline -5\n";
+  return out.str();
+}
+
+// The plan for scripts: one record, with the same fields in every machine format.
+void write_preview(const RollbackPreview& p, Format format) {
+  std::string command = "git";
+  for (const auto& a : p.git_args) command += " " + a;
+  const Snapshot none;
+  const Snapshot& s = p.restore ? *p.restore : none;
+  Table table;
+  table.columns = {"action",        "head",           "branch",          "local_changes",
+                   "target",        "target_oid",     "command",         "snapshot",
+                   "snapshot_head", "snapshot_dirty", "snapshot_reason", "validate"};
+  table.rows.push_back({p.action, p.head.oid, p.head.branch(),
+                        static_cast<std::int64_t>(p.local_changes), p.target, p.target_oid,
+                        p.restore ? Cell() : Cell(command), s.id, s.head,
+                        p.restore ? Cell(s.dirty) : Cell(), s.reason, p.validate});
+  // json: the one record itself, as jsonl writes it.
+  write_table(stdout, format == Format::json ? Format::jsonl : format, table, "plan");
+}
+
 // --dry-run: the plan of a rollback or an undo, changing nothing.
 int dry_run_command(const ToolSession& session, bool undo_requested, const std::string& undo,
                     const RollbackOptions& options) {
-  std::string text;
+  Result<RollbackPreview> preview = make_error(ExitCode::usage, "");
   if (undo_requested) {
-    auto plan = describe_undo(session.repository, undo, options);
-    if (!plan) return report_error(session.tool, plan.error());
-    text = *plan;
+    preview = preview_undo(session.repository, undo, options);
+  } else if (auto plan = plan_rollback(session.repository, options)) {
+    preview = preview_rollback(session.repository, *plan, options);
   } else {
-    auto plan = plan_rollback(session.repository, options);
-    if (!plan) return report_error(session.tool, plan.error());
-    text = describe_plan(session.repository, *plan, options);
+    preview = plan.error();
   }
-  std::fputs(text.c_str(), stdout);
+  if (!preview) return report_error(session.tool, preview.error());
+  if (session.format == Format::text) {
+    std::fputs(preview_text(*preview).c_str(), stdout);
+  } else {
+    write_preview(*preview, session.format);
+  }
   return 0;
 }
 

@@ -32,10 +32,6 @@ void crash_point(const char* point) {
   if (std::strcmp(fault + n, ":INT") == 0) ::raise(SIGINT);
 }
 
-std::string short_oid(const std::string& oid) {
-  return oid.substr(0, 12);
-}
-
 bool relative_to_head(const std::string& target) {
   return target.rfind("HEAD", 0) == 0 || target.rfind("@", 0) == 0;
 }
@@ -233,22 +229,27 @@ Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions
   return resolve_plan(repo, options, *head);
 }
 
-std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
-                          const RollbackOptions& options) {
-  std::ostringstream out;
+namespace {
+
+std::size_t local_changes(const Repository& repo) {
   auto changes = git_output(repo, {"status", "--porcelain", "--untracked-files=all"},
                             {{"GIT_OPTIONAL_LOCKS", "0"}});
-  size_t n = changes ? split_status(*changes).size() : 0;
-  out << "would snapshot HEAD " << short_oid(plan.head.oid)
-      << (plan.head.detached() ? " (detached)" : " on " + plan.head.branch());
-  out << (n ? " with " + std::to_string(n) + " local change" + (n == 1 ? "" : "s")
-            : std::string(", clean"))
-      << "\n";
-  out << "would run: git";
-  for (const auto& a : plan.git_args) out << ' ' << a;
-  out << "   # " << plan.target << "\n";
-  if (options.validate) out << "would validate: git status; git log --oneline -5\n";
-  return out.str();
+  return changes ? split_status(*changes).size() : 0;
+}
+
+}  // namespace
+
+RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& plan,
+                                 const RollbackOptions& options) {
+  RollbackPreview preview;
+  preview.action = "rollback";
+  preview.head = plan.head;
+  preview.local_changes = local_changes(repo);
+  preview.target = plan.target;
+  preview.target_oid = plan.target_oid;
+  preview.git_args = plan.git_args;
+  preview.validate = options.validate;
+  return preview;
 }
 
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options) {
@@ -326,18 +327,17 @@ Result<std::pair<Head, Snapshot>> check_undo(const Repository& repo, const std::
 
 }  // namespace
 
-Result<std::string> describe_undo(const Repository& repo, const std::string& id,
-                                  const RollbackOptions& options) {
+Result<RollbackPreview> preview_undo(const Repository& repo, const std::string& id,
+                                     const RollbackOptions& options) {
   auto checked = check_undo(repo, id, options);
   if (!checked) return checked.error();
-  const Snapshot& s = checked->second;
-  std::ostringstream out;
-  out << "would snapshot the present state of HEAD " << short_oid(checked->first.oid) << "\n"
-      << "would restore snapshot " << s.id << ": HEAD " << short_oid(s.head)
-      << (s.branch.empty() ? " (detached)" : " on " + Head{s.branch, ""}.branch())
-      << (s.dirty ? " with its local changes" : ", clean") << " (" << s.reason << ")\n";
-  if (options.validate) out << "would validate: git status; git log --oneline -5\n";
-  return out.str();
+  RollbackPreview preview;
+  preview.action = "undo";
+  preview.head = checked->first;
+  preview.local_changes = local_changes(repo);
+  preview.restore = checked->second;
+  preview.validate = options.validate;
+  return preview;
 }
 
 Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,

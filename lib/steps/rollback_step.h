@@ -50,9 +50,19 @@ struct RollbackRun {
 // ExitCode::refused; a target that names no commit is ExitCode::usage.
 Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options);
 
-// The plan in words, for --dry-run.
-std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
-                          const RollbackOptions& options);
+// What a rollback or an undo would do, for --dry-run; nothing has changed.
+struct RollbackPreview {
+  std::string action;  // "rollback" or "undo"
+  Head head;
+  std::size_t local_changes = 0;      // lines of `git status --porcelain`
+  std::string target, target_oid;     // rollback: the target as written and its commit
+  std::vector<std::string> git_args;  // rollback: the git command that would move the tree
+  std::optional<Snapshot> restore;    // undo: the snapshot that would be restored
+  bool validate = true;
+};
+
+RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& plan,
+                                 const RollbackOptions& options);
 
 // Checks, resolves and snapshots (span "snapshot"), then `git reset --hard TARGET` (or
 // `--keep`, or a restore of PATHs; span "reset" or "restore"), timed as the step
@@ -61,8 +71,8 @@ std::string describe_plan(const Repository& repo, const RollbackPlan& plan,
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options);
 
 // What --undo would do, for --dry-run; checks the same preconditions, changes nothing.
-Result<std::string> describe_undo(const Repository& repo, const std::string& id,
-                                  const RollbackOptions& options);
+Result<RollbackPreview> preview_undo(const Repository& repo, const std::string& id,
+                                     const RollbackOptions& options);
 
 // Puts back the named snapshot (the newest when `id` is empty), after taking a snapshot of
 // the present state so the undo can itself be undone. Timed as "rollback" (labelled

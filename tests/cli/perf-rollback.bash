@@ -458,3 +458,26 @@ test_stale_head_lock_refuses_undo_giving_the_rm_command_exit_5() {
 test_branch_lock_held_by_a_running_process_refuses_undo_saying_so_exit_5() {
   expect_rollback_refused_by_lock refs/heads/main.lock held --undo
 }
+
+test_dry_run_writes_its_plan_in_every_format_and_only_data_on_stdout() {
+  make_repo r 3
+  echo local >r/file.txt
+  before=$(state_of r)
+  run perf-rollback -C r --dry-run --json
+  expect_status 0
+  jq -e '.action == "rollback" and .target == "HEAD~1" and .local_changes == 1 and
+    (.command | startswith("git reset --hard"))' out >/dev/null || fail "json plan: $(cat out)"
+  run perf-rollback -C r --dry-run --format csv
+  expect_eq "$(head -1 out | cut -d, -f1-4)" "action,head,branch,local_changes" "csv header"
+  expect_eq "$(wc -l <out)" 2 "csv: a header and one row"
+  run perf-rollback -C r --dry-run --format tsv
+  expect_eq "$(sed -n 2p out | cut -f1)" "rollback" "tsv row"
+  perf-rollback -C r -q || fail "rollback"
+  after=$(state_of r)
+  run perf-rollback -C r --undo --dry-run --format jsonl
+  expect_status 0
+  jq -e '.action == "undo" and .snapshot_dirty == true and .command == null' out >/dev/null ||
+    fail "jsonl undo plan: $(cat out)"
+  expect_eq "$(state_of r)" "$after" "nothing changed"
+  expect_eq "$(snapshot_count r)" 1 "no snapshot taken by a dry run"
+}
