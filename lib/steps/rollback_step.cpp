@@ -1,11 +1,8 @@
 #include "steps/rollback_step.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -276,15 +273,20 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
 
   if (has_assume_unchanged(plan.scope.scan)) {
     auto cleared = timer.time("clear-flags", [&] { return release_assume_unchanged(repo); });
-    if (!cleared) return cleared.error();
+    if (!cleared) {
+      timer.fail();
+      run.git_error = cleared.error().message;
+    }
   }
-  ChildCommand cmd = git_command(repo, plan.git_args);
-  cmd.out = cmd.err = options.git_output;
-  auto child = timer.start(cmd);
-  if (!child) return child.error();
-  crash_point("during-reset");
-  ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
-  if (!outcome.success()) run.git_error = git_message(outcome.err);
+  if (!timer.stopped()) {
+    ChildCommand cmd = git_command(repo, plan.git_args);
+    cmd.out = cmd.err = options.git_output;
+    auto child = timer.start(cmd);
+    if (!child) return child.error();
+    crash_point("during-reset");
+    ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
+    if (!outcome.success()) run.git_error = git_message(outcome.err);
+  }
 
   StepRecord record = timer.finish(options.rollback_threshold, options.warn_only);
   record.head_before = plan.head.oid;
