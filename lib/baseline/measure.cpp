@@ -1,6 +1,9 @@
 #include "baseline/measure.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,32 +24,73 @@ namespace perfguard {
 namespace {
 
 // The throwaway clone's directory, removed with everything in it when this goes out of
-// scope: at the end, on any error return and after an interrupt.
+// scope: at the end, on any error return and after an interrupt. A SIGKILL can leave it
+// behind, so each one has a lock file beside it, taken before the directory is made and
+// held for its life: the next measure removes every directory whose lock it can take,
+// since the kernel let go of it when its owner died.
 class ThrowawayDir {
  public:
   static Result<ThrowawayDir> make(const fs::path& parent) {
     std::error_code ec;
     fs::create_directories(parent, ec);
     ::chmod(parent.c_str(), 0700);
-    std::string tmpl = (parent / "measure-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) {
+    remove_abandoned(parent);
+    std::string lock = (parent / "measure-XXXXXX.lock").string();
+    int fd = ::mkstemps(lock.data(), 5);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
       return make_error(ExitCode::step_failed, "cannot make a throwaway clone in " +
-                                                   parent.string() + ": " + std::strerror(errno));
+                                                   parent.string() + ": " + std::strerror(err));
     }
-    return ThrowawayDir(tmpl);
+    const fs::path dir = lock.substr(0, lock.size() - 5);
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+      const int err = errno;
+      ::unlink(lock.c_str());
+      ::close(fd);
+      return make_error(ExitCode::step_failed, "cannot make a throwaway clone in " +
+                                                   parent.string() + ": " + std::strerror(err));
+    }
+    return ThrowawayDir(dir, fd);
   }
-  ThrowawayDir(ThrowawayDir&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  ThrowawayDir(ThrowawayDir&& o) noexcept
+      : path_(std::exchange(o.path_, {})), lock_fd_(std::exchange(o.lock_fd_, -1)) {}
   ThrowawayDir& operator=(ThrowawayDir&&) = delete;
   ~ThrowawayDir() {
     if (path_.empty()) return;
     std::error_code ec;
     fs::remove_all(path_, ec);
+    ::unlink((path_.string() + ".lock").c_str());
+    ::close(lock_fd_);
   }
   const fs::path& path() const { return path_; }
 
  private:
-  explicit ThrowawayDir(fs::path p) : path_(std::move(p)) {}
+  ThrowawayDir(fs::path p, int lock_fd) : path_(std::move(p)), lock_fd_(lock_fd) {}
+
+  // Removes the clones (and lone lock files) of measures that no longer run.
+  static void remove_abandoned(const fs::path& parent) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(parent, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("measure-", 0) != 0) continue;
+      const bool is_lock = name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
+      const std::string lock = is_lock ? entry.path().string() : entry.path().string() + ".lock";
+      int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);  // its measure still runs
+        continue;
+      }
+      // Nobody holds it (or a clone has no lock at all: an older version's leftover).
+      std::error_code ignored;
+      fs::remove_all(lock.substr(0, lock.size() - 5), ignored);
+      ::unlink(lock.c_str());
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
   fs::path path_;
+  int lock_fd_ = -1;
 };
 
 bool wants(const std::vector<std::string>& steps, const std::string& name) {

@@ -98,7 +98,7 @@ EOF
   chmod +x bin/git
   PATH="$TEST_DIR/bin:$PATH" perf-baseline -C r measure --runs 50 >out 2>err &
   local pid=$! i
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 1200; i++)); do  # up to a minute on a loaded machine
     [[ -n $(measure_dirs) ]] && break
     sleep 0.05
   done
@@ -132,4 +132,26 @@ EOF
   status=$?
   expect_status 130
   [[ -z $(measure_dirs) ]] || fail "the throwaway clone is still there"
+}
+
+test_measure_removes_the_clone_a_killed_measure_left() {
+  user_repo r
+  mkdir -p bin
+  # A git whose first `add` in the clone says so and then waits to be killed.
+  cat >bin/git <<EOF
+#!/bin/sh
+case " \$* " in *" add "*) touch "$TEST_DIR/in-add"; exec sleep 600 ;; esac
+exec $(command -v git) "\$@"
+EOF
+  chmod +x bin/git
+  PATH="$TEST_DIR/bin:$PATH" setsid perf-baseline -C r measure --runs 5 >out 2>err &
+  local pid=$! i
+  for ((i = 0; i < 1200; i++)); do [[ -e in-add ]] && break; sleep 0.05; done
+  [[ -e in-add ]] || fail "the measure never reached its clone's git add"
+  while pgrep -s "$pid" >/dev/null; do pkill -KILL -s "$pid"; sleep 0.05; done
+  wait "$pid" 2>/dev/null
+  [[ -n $(measure_dirs) ]] || fail "the killed measure left no clone to clean up"
+  run perf-baseline -C r measure --runs 1
+  expect_status 0
+  [[ -z $(measure_dirs) ]] || fail "the killed measure's clone is still there: $(measure_dirs)"
 }
