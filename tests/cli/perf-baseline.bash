@@ -280,3 +280,27 @@ test_stats_from_a_named_store_outside_any_repository() {
   expect_status 2
   expect_stderr_contains "not a git repository"
 }
+
+# -q: a query still writes the data it was asked for; a command that changes something
+# prints nothing on success.
+test_quiet_keeps_a_querys_data_and_silences_everything_else() {
+  make_repo r 1
+  local i
+  for i in 1 2 3; do
+    echo "$i" >>r/file.txt
+    perf-commit -C r -q -m "change $i" || fail "commit $i"
+  done
+  for cmd in stats show trend slowest; do
+    run perf-baseline -C r -q "$cmd"
+    expect_status 0
+    [[ -s out ]] || fail "perf-baseline -q $cmd wrote no data"
+    [[ -s err ]] && fail "perf-baseline -q $cmd wrote to stderr: $(cat err)"
+  done
+  run perf-baseline -C r -q compute --min-samples 1
+  expect_status 0
+  [[ -s out || -s err ]] && fail "compute -q printed something"
+  run perf-baseline -C r -q report -o "$TEST_DIR/r.html"
+  expect_status 0
+  [[ -s out || -s err ]] && fail "report -q printed something"
+  true
+}
