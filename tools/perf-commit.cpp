@@ -49,16 +49,14 @@ int main(int argc, char** argv) {
     options.timeout = session->config.timeouts.commit;
     options.kill_grace = session->config.timeouts.kill_grace;
     options.git_output = session->child_output();
-    if (!threshold.empty()) {
-      auto d = parse_duration(threshold);
-      if (!d)
-        return report_error(tool, make_error(ExitCode::usage, "--threshold: " + d.error().message));
+    if (app.count("--threshold")) {
+      auto d = parse_limit_flag("--threshold", threshold);
+      if (!d) return report_error(tool, d.error());
       options.threshold = *d;
     }
-    if (!timeout.empty()) {
-      auto d = parse_duration(timeout);
-      if (!d)
-        return report_error(tool, make_error(ExitCode::usage, "--timeout: " + d.error().message));
+    if (app.count("--timeout")) {
+      auto d = parse_limit_flag("--timeout", timeout);
+      if (!d) return report_error(tool, d.error());
       options.timeout = *d;
     }
 

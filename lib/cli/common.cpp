@@ -67,6 +67,15 @@ void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   }
 }
 
+Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d) return make_error(ExitCode::usage, flag + ": " + d.error().message);
+  if (d->us <= 0) {
+    return make_error(ExitCode::usage, flag + ": '" + text + "' is out of range: must be positive");
+  }
+  return *d;
+}
+
 Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options,
                                  bool repository_optional) {
   ToolSession s;
