@@ -332,6 +332,8 @@ test_deleted_current_directory_is_named_in_the_error() {
     expect_stderr_lines 1
     expect_stderr_contains "$tool: the current directory was deleted"
   done
+  expect_no_file "$TEST_DIR/r/.git/perfguard"
+  expect_eq "$(git -C "$TEST_DIR/r" status --porcelain)" "" "the repository"
 }
 
 test_zero_or_negative_window_is_an_error() {
