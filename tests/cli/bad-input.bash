@@ -69,7 +69,9 @@ test_rollback_with_an_unknown_option_exits_2_naming_it() {
 test_baseline_with_an_unknown_subcommand_exits_2_naming_it() {
   make_repo r 1
   remember r
-  refused 2 "perf-baseline: A subcommand is required" perf-baseline -C r frobnicate
+  refused 2 "perf-baseline: 'frobnicate' is not a subcommand (see perf-baseline --help)" \
+    perf-baseline -C r frobnicate
+  refused 2 "perf-baseline: '--bogus' is not an option" perf-baseline -C r --bogus
   expect_unchanged r
 }
 
