@@ -262,6 +262,13 @@ int import_command(ToolSession& session, const ImportArgs& args) {
   if (!store) return report_error(tool, store.error());
   ImportSummary summary;
   Status imported = import_records(*store, request, summary);
+  // One bad line, nothing imported: one line of error that names it and says what to do.
+  if (!imported && !args.skip_bad && summary.bad == 1 && summary.problems.size() == 1) {
+    return report_error(tool, make_error(imported.error().code,
+                                         to_string(summary.problems.front()) +
+                                             "; nothing imported: fix or remove that line, or "
+                                             "pass --skip-bad to import the rest"));
+  }
   for (const ImportProblem& p : summary.problems) {
     session.error(to_string(p) + (args.skip_bad ? " (skipped)" : ""));
   }

@@ -1,8 +1,35 @@
 // perf-commit: times `git add -A && git commit` and enforces the commit threshold.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "cli/common.h"
 #include "steps/commit_step.h"
 
 using namespace perfguard;
+
+namespace {
+
+// -F FILE is read by git only after `git add -A` has staged everything: a file git cannot
+// read must be refused before that, or a typo in its name leaves the index changed.
+Status check_message_file(const Repository& repo, const std::string& name) {
+  if (name == "-") return {};
+  std::filesystem::path path = name;
+  if (path.is_relative()) path = repo.start_dir() / path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 ||
+      (!S_ISDIR(st.st_mode) && ::access(path.c_str(), R_OK) != 0)) {
+    return make_error(ExitCode::usage, "-F: cannot read " + name + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return make_error(ExitCode::usage, "-F: cannot read " + name + ": it is a directory");
+  }
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const std::string tool = "perf-commit";
@@ -36,6 +63,8 @@ int main(int argc, char** argv) {
     if (!message.empty() || app.count("--message")) {
       options.message = {"-m", message};
     } else if (!message_file.empty()) {
+      if (auto readable = check_message_file(session->repository, message_file); !readable)
+        return report_error(tool, readable.error());
       options.message = {"-F", message_file};
     } else {
       return report_error(tool,
@@ -49,16 +78,14 @@ int main(int argc, char** argv) {
     options.timeout = session->config.timeouts.commit;
     options.kill_grace = session->config.timeouts.kill_grace;
     options.git_output = session->child_output();
-    if (!threshold.empty()) {
-      auto d = parse_duration(threshold);
-      if (!d)
-        return report_error(tool, make_error(ExitCode::usage, "--threshold: " + d.error().message));
+    if (app.count("--threshold")) {
+      auto d = parse_limit_flag("--threshold", threshold);
+      if (!d) return report_error(tool, d.error());
       options.threshold = *d;
     }
-    if (!timeout.empty()) {
-      auto d = parse_duration(timeout);
-      if (!d)
-        return report_error(tool, make_error(ExitCode::usage, "--timeout: " + d.error().message));
+    if (app.count("--timeout")) {
+      auto d = parse_limit_flag("--timeout", timeout);
+      if (!d) return report_error(tool, d.error());
       options.timeout = *d;
     }
 

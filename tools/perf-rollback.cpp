@@ -11,10 +11,12 @@ using namespace perfguard;
 
 namespace {
 
-Result<std::optional<Duration>> duration_flag(const std::string& name, const std::string& text) {
-  if (text.empty()) return std::optional<Duration>{};
-  auto d = parse_duration(text);
-  if (!d) return make_error(ExitCode::usage, name + ": " + d.error().message);
+// The flag's value when it was given.
+Result<std::optional<Duration>> duration_flag(const CLI::App& app, const std::string& name,
+                                              const std::string& text) {
+  if (!app.count(name)) return std::optional<Duration>{};
+  auto d = parse_limit_flag(name, text);
+  if (!d) return d.error();
   return std::optional<Duration>{*d};
 }
 
@@ -238,11 +240,11 @@ int main(int argc, char** argv) {
     for (auto [flag, text, field] :
          {std::tuple{"--threshold", rollback_threshold, &options.rollback_threshold},
           std::tuple{"--validate-threshold", validate_threshold, &options.validate_threshold}}) {
-      auto d = duration_flag(flag, text);
+      auto d = duration_flag(app, flag, text);
       if (!d) return report_error(tool, d.error());
       if (*d) *field = **d;
     }
-    auto hard_limit = duration_flag("--timeout", timeout);
+    auto hard_limit = duration_flag(app, "--timeout", timeout);
     if (!hard_limit) return report_error(tool, hard_limit.error());
     if (*hard_limit) options.rollback_timeout = options.validate_timeout = *hard_limit;
 

@@ -67,6 +67,15 @@ void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   }
 }
 
+Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d) return make_error(ExitCode::usage, flag + ": " + d.error().message);
+  if (d->us <= 0) {
+    return make_error(ExitCode::usage, flag + ": '" + text + "' is out of range: must be positive");
+  }
+  return *d;
+}
+
 Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options,
                                  bool repository_optional) {
   ToolSession s;
@@ -211,6 +220,16 @@ int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv,
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A mistyped subcommand or option is left over, and CLI11 only says that a subcommand
+    // is required: name what was not understood.
+    auto left = app.remaining();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && !app.get_subcommands({}).empty() &&
+        !left.empty()) {
+      std::fprintf(stderr, "%s: '%s' is not %s (see %s --help)\n", tool.c_str(),
+                   left.front().c_str(),
+                   left.front().starts_with("-") ? "an option" : "a subcommand", tool.c_str());
+      return to_int(ExitCode::usage);
+    }
     std::fprintf(stderr, "%s: %s (see %s --help)\n", tool.c_str(), e.what(), tool.c_str());
     return to_int(ExitCode::usage);
   }

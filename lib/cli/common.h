@@ -73,6 +73,11 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
 void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
                  const std::vector<std::string>& extra_json = {});
 
+// A threshold or a hard timeout given as a flag (`flag` names it in the message). Like the
+// same keys in a config file it must be positive: a zero threshold fails every run and a
+// zero timeout kills the step part-way. An empty value is an error, not the default.
+Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text);
+
 // `<tool>: <message>` on stderr; returns the error's exit code.
 int report_error(const std::string& tool, const Error& error);
 

@@ -41,21 +41,28 @@ test_repository_config_linked_to_dev_stdin_does_not_wait_for_input() {
   mkfifo never
   # stdin is a FIFO this shell holds open for writing and never writes to: reading it would
   # block forever. `timeout` only turns such a hang into a failure; a pass never waits on it.
+  before=$(state_of r)
   exec 3<>never
   run timeout 120 perf-commit -C r -m x <never
   exec 3>&-
   expect_status 2
   expect_stderr_contains ".perfguard.toml: it is a FIFO, not a regular file"
+  expect_stderr_lines 1
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
+  expect_eq "$(state_of r)" "$before" "repository"
+  expect_no_file "$(store_of r)"
 }
 
 test_config_file_over_1_mib_is_refused() {
   make_repo r 1
   for i in $(seq 1 40000); do echo "# padding line $i of a config file that is far too big"; done >big.toml
+  before=$(state_of r)
   run perf-baseline -C r --config big.toml stats
   expect_status 2
   expect_stderr_lines 1
   expect_stderr_contains "big.toml: it is larger than 1 MiB"
+  expect_eq "$(state_of r)" "$before" "repository"
+  expect_no_file "$(store_of r)"
 }
 
 test_import_from_a_character_device_is_refused() {
@@ -63,6 +70,7 @@ test_import_from_a_character_device_is_refused() {
   run bash -c 'ulimit -v 2000000; exec perf-baseline -C r import /dev/zero --format jsonl'
   expect_status 2
   expect_stderr_contains "/dev/zero: a character device"
+  expect_stderr_lines 1
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
 }
 
@@ -84,6 +92,7 @@ test_import_of_a_line_without_end_is_bounded() {
   run bash -c 'head -c 70000000 /dev/zero | tr "\0" a | perf-baseline -C r import - --format jsonl'
   expect_status 2
   expect_stderr_contains "stdin:1: a line longer than 64 MiB"
+  expect_stderr_lines 1
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
 }
 
@@ -146,6 +155,7 @@ test_output_to_a_directory_is_refused() {
   run perf-baseline -C r export -o out.d
   expect_status 2
   expect_stderr_contains "cannot write out.d: it is a directory"
+  expect_stderr_lines 1
   expect_eq "$(ls -A out.d)" "" "the directory"
 }
 
@@ -175,6 +185,7 @@ test_db_on_a_device_is_refused_and_nothing_is_created_beside_it() {
   run perf-baseline -C r --db "$TEST_DIR/dev/null" stats
   expect_status 4
   expect_stderr_contains "dev/null: not a perfguard store (it is a character device)"
+  expect_stderr_lines 1
   echo x >r/x
   run perf-commit -C r -m x --db "$TEST_DIR/dev/null"
   expect_status 4
@@ -190,6 +201,7 @@ test_db_on_a_fifo_is_refused_without_waiting() {
   run timeout 120 perf-baseline -C r --db "$TEST_DIR/d/store.db" import --format jsonl recs
   expect_status 4
   expect_stderr_contains "store.db: not a perfguard store (it is a FIFO)"
+  expect_stderr_lines 1
   expect_eq "$(ls -A d)" "store.db" "files beside the FIFO"
 }
 
@@ -270,6 +282,7 @@ test_imported_numbers_out_of_bounds_are_refused_naming_line_and_field() {
   run perf-baseline -C r import big.jsonl --format jsonl
   expect_status 2
   expect_stderr_contains 'big.jsonl:2: "duration_us" must be between 0 and 604800000000 (7 days)'
+  expect_stderr_lines 1
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
   {
     echo "step,started_us,duration_us,cpu_user_us"
@@ -319,6 +332,8 @@ test_deleted_current_directory_is_named_in_the_error() {
     expect_stderr_lines 1
     expect_stderr_contains "$tool: the current directory was deleted"
   done
+  expect_no_file "$TEST_DIR/r/.git/perfguard"
+  expect_eq "$(git -C "$TEST_DIR/r" status --porcelain)" "" "the repository"
 }
 
 test_zero_or_negative_window_is_an_error() {
@@ -334,8 +349,11 @@ test_zero_or_negative_window_is_an_error() {
   run perf-baseline -C r compute --window 0s
   expect_status 2
   expect_stderr_contains "--window: '0s' is not a window"
+  expect_stderr_lines 1
   run perf-baseline -C r export --since 0s
   expect_status 2
+  expect_stderr_lines 1
+  expect_no_file "$(store_of r)"
 }
 
 test_repeated_label_keeps_its_last_value_once() {

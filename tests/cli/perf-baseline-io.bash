@@ -55,6 +55,7 @@ test_bad_line_is_named_by_file_and_line_and_nothing_is_imported() {
   expect_stderr_contains "perf-baseline: in.jsonl:2: column 20: expected a member name in double quotes"
   expect_stderr_contains "perf-baseline: in.jsonl:4: \"duration_us\" must be an integer"
   expect_stderr_contains "nothing imported: 2 bad lines; fix or remove them, or pass --skip-bad"
+  expect_stderr_lines 3  # each bad line, then what to do
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
   run perf-baseline -C r import in.jsonl --format jsonl --skip-bad
   expect_status 0
@@ -284,17 +285,26 @@ test_usage_errors_exit_2() {
   run perf-baseline -C r import x --format xml
   expect_status 2
   expect_stderr_contains "'xml' is not an import format: jsonl, csv, hyperfine, journal or trace2"
+  expect_stderr_lines 1
+  expect_no_file "$(store_of r)"
   run perf-baseline -C r import missing.jsonl --format jsonl
   expect_status 2
   expect_stderr_contains "cannot read missing.jsonl: No such file or directory"
+  expect_stderr_lines 1
   run perf-baseline -C r export --format json
   expect_status 2
   expect_stderr_contains "is not an export format"
+  expect_stderr_lines 1
   run perf-baseline -C r prune
   expect_status 2
+  expect_stderr_lines 1
   run perf-baseline -C r prune --older-than soon
   expect_status 2
+  expect_stderr_contains "--older-than"
+  expect_stderr_lines 1
   run perf-baseline -C r import x.json --format jsonl --step s
   expect_status 2
   expect_stderr_contains "--step names hyperfine's runs"
+  expect_stderr_lines 1
+  [[ ! -e $(store_of r) ]] || expect_sql "$(store_of r)" "select count(*) from steps" 0
 }

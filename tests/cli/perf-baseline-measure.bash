@@ -70,19 +70,29 @@ test_measure_json_and_csv_formats() {
 
 test_measure_bad_steps_or_runs_is_usage_error_and_records_nothing() {
   user_repo r
+  everything_of r >before
   run perf-baseline -C r measure --steps commit,merge
   expect_status 2
   expect_stderr_contains "'merge' is not a step"
+  expect_stderr_lines 1
   run perf-baseline -C r measure --runs 0
   expect_status 2
+  expect_stderr_contains "--runs"
+  expect_stderr_lines 1
   expect_no_file "$db"
+  everything_of r >after
+  diff before after || fail "the repository changed"
 }
 
 test_measure_refuses_an_unborn_head() {
   git init -q r
+  echo x >r/x
   run perf-baseline -C r measure --runs 1
   expect_status 5
   expect_stderr_contains "unborn"
+  expect_stderr_lines 1
+  expect_eq "$(git -C r status --porcelain)" "?? x" "work tree"
+  expect_no_file "$(store_of r)"
 }
 
 test_measure_ctrl_c_exits_130_and_leaves_no_clone() {
@@ -124,14 +134,24 @@ case " \$* " in *" add "*) sleep 0.4 ;; esac
 exec $(command -v git) "\$@"
 EOF
   chmod +x bin/git
+  everything_of r >before
   PATH="$TEST_DIR/bin:$PATH" perf-baseline -C r measure --runs 50 >out 2>err &
-  local pid=$!
-  sleep 1.5
+  local pid=$! i
+  # Mid-run: once the throwaway clone is there, not after a guessed time.
+  for ((i = 0; i < 2400; i++)); do
+    [[ -n $(measure_dirs) ]] && break
+    sleep 0.05
+  done
+  [[ -n $(measure_dirs) ]] || fail "measure never made its clone"
   kill -TERM $pid
   wait $pid
   status=$?
+  cat err >&2
   expect_status 130
+  grep -q "interrupted" err || fail "no word of the interrupt"
   [[ -z $(measure_dirs) ]] || fail "the throwaway clone is still there"
+  everything_of r >after
+  diff before after || fail "the interrupted measure changed the user's repository"
 }
 
 test_measure_removes_the_clone_a_killed_measure_left() {

@@ -104,9 +104,12 @@ test_report_bad_since_or_missing_output_is_usage_error() {
   store_with_runs r
   run perf-baseline -C r report -o x.html --since soon
   expect_status 2
+  expect_stderr_contains "--since"
+  expect_stderr_lines 1
   expect_no_file x.html
   run perf-baseline -C r report
   expect_status 2
+  expect_stderr_lines 1
 }
 
 test_report_into_a_missing_directory_fails_naming_the_file() {
@@ -114,6 +117,8 @@ test_report_into_a_missing_directory_fails_naming_the_file() {
   run perf-baseline -C r report -o "$TEST_DIR/no/such/dir/x.html"
   expect_status 1
   expect_stderr_contains "no/such/dir/x.html"
+  expect_stderr_lines 1
+  expect_no_file "$TEST_DIR/no"
 }
 
 test_report_renders_in_headless_chromium_without_errors() {

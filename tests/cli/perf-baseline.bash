@@ -45,10 +45,13 @@ test_missing_store_exits_4_with_one_line_and_creates_nothing() {
 test_corrupt_store_exits_4() {
   make_repo r 1
   head -c 8192 /dev/urandom >bad.db
+  sum=$(sha256sum <bad.db)
   run perf-baseline -C r --db "$TEST_DIR/bad.db" show
   expect_status 4
   expect_stderr_lines 1
   expect_stderr_contains "bad.db"
+  expect_eq "$(sha256sum <bad.db)" "$sum" "the corrupt store"
+  expect_eq "$(ls -A | grep -v -x -e out -e err)" "$(printf 'bad.db\nhome\nr')" "files beside it"
 }
 
 test_stats_counts_real_runs_failures_and_breaches() {
@@ -251,7 +254,9 @@ test_bad_option_values_are_usage_errors() {
     run perf-baseline -C r $args
     expect_status 2
     expect_stderr_lines 1
+    expect_stderr_contains "perf-baseline: "
   done
+  expect_sql "$(store_of r)" "select count(*) from baselines" 0
   run perf-baseline -C r
   expect_status 2
 }

@@ -95,9 +95,14 @@ test_no_add_commits_only_what_is_staged_and_pathspec_limits_staging() {
 
 test_missing_message_is_a_usage_error() {
   make_repo r 1
+  echo x >r/x
+  before=$(state_of r)
   run perf-commit -C r
   expect_status 2
   expect_stderr_contains "perf-commit: no commit message"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 test_timeout_kills_sleeping_hook_exits_124_leaves_no_lock() {
@@ -132,19 +137,25 @@ test_ctrl_c_is_forwarded_exits_130_and_is_recorded() {
   wait $pid
   status=$?
   expect_status 130
+  expect_stdout_contains " interrupted"
+  expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
   expect_no_file r/.git/index.lock
   expect_sql "$(store_of r)" "select status from step_results" "interrupted"
 }
 
 test_index_lock_held_refuses_with_5_naming_the_file() {
   make_repo r 1
-  touch r/.git/index.lock
   echo x >r/x
+  before=$(state_of r)
+  touch r/.git/index.lock
   run perf-commit -C r -m x
   expect_status 5
   expect_stderr_contains "$(cd r && pwd)/.git/index.lock"
   expect_stderr_lines 1
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "no commit made"
+  rm r/.git/index.lock
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 # expect_commit_refused_by_lock LOCK-NAME held|stale: a commit over a lock git needs is
@@ -282,18 +293,23 @@ EOF
 
 test_not_a_repository_is_a_usage_error() {
   mkdir plain
+  echo x >plain/x
   run perf-commit -C plain -m x
   expect_status 2
   expect_stderr_contains "not a git repository"
   expect_stderr_lines 1
+  expect_eq "$(ls -A plain)" "x" "nothing made in the directory"
 }
 
 test_missing_git_fails_with_one_line() {
   make_repo r 1
   echo x >r/x
+  before=$(state_of r)
   PATH=/nonexistent run "$PERFGUARD_BIN/perf-commit" -C r -m x
   expect_status 1
-  expect_stderr_contains "git: not found on PATH"
+  expect_stderr_contains "perf-commit: git: not found on PATH"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
 }
 
 test_first_commit_in_empty_repository() {
@@ -323,6 +339,7 @@ test_store_is_a_directory_journal_written_exit_4() {
   expect_file_exists store.db.journal.jsonl
   grep -q '"step":"commit"' store.db.journal.jsonl || fail "journal lacks the record"
   expect_stderr_contains "store.db"
+  expect_eq "$(ls -A store.db)" "" "the directory"
 }
 
 test_corrupt_store_journal_written_exit_4_file_untouched() {
@@ -332,6 +349,7 @@ test_corrupt_store_journal_written_exit_4_file_untouched() {
   echo x >r/x
   run perf-commit -C r -m x --db "$TEST_DIR/bad.db"
   expect_status 4
+  expect_stderr_contains "perf-commit: warning: $TEST_DIR/bad.db: cannot open the store: file is not a database"
   expect_eq "$(sha256sum <bad.db)" "$sum" "corrupt store left as it was"
   grep -q '"status":"ok"' bad.db.journal.jsonl || fail "journal lacks the record"
 }
@@ -343,12 +361,15 @@ test_read_only_store_journal_written_exit_4() {
   echo y >r/y
   share_with_other_user
   chmod 0444 ro.db
+  sum=$(sha256sum <ro.db)
   as_other_user "$PERFGUARD_BIN/perf-commit" -C "$TEST_DIR/r" -m second --db "$TEST_DIR/ro.db" >out 2>err
   status=$?
   cat err >&2
   expect_status 4
+  expect_stderr_contains "ro.db"
   expect_eq "$(git -C r log -1 --format=%s)" "second" "the commit was made"
   grep -q '"status":"ok"' ro.db.journal.jsonl || fail "journal lacks the record"
+  expect_eq "$(sha256sum <ro.db)" "$sum" "the read-only store"
 }
 
 test_store_locked_past_busy_timeout_journal_written_exit_4() {
@@ -394,33 +415,48 @@ test_bad_toml_names_file_and_line_exit_2() {
   make_repo r 1
   printf '[thresholds]\ncommit = \n' >r/.perfguard.toml
   echo x >r/x
+  before=$(state_of r)
   run perf-commit -C r -m x
   expect_status 2
   expect_stderr_contains ".perfguard.toml:2"
+  expect_stderr_lines 1
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 test_unknown_key_names_file_line_and_key_exit_2() {
   make_repo r 1
   printf '[thresholds]\ncommit = "1s"\ncomit = "2s"\n' >r/.perfguard.toml
+  before=$(state_of r)
   run perf-commit -C r -m x
   expect_status 2
   expect_stderr_contains ".perfguard.toml:3: thresholds.comit: unknown key"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 test_bad_duration_names_key_exit_2() {
   make_repo r 1
   printf '[thresholds]\ncommit = "fast"\n' >r/.perfguard.toml
+  echo x >r/x
   run perf-commit -C r -m x
   expect_status 2
   expect_stderr_contains ".perfguard.toml:2: thresholds.commit: bad duration 'fast'"
+  expect_stderr_lines 1
   rm r/.perfguard.toml
+  before=$(state_of r)
   run perf-commit -C r -m x --threshold 10
   expect_status 2
   expect_stderr_contains "--threshold: bad duration '10'"
+  expect_stderr_lines 1
   PERFGUARD_THRESHOLDS_COMMIT=1x run perf-commit -C r -m x
   expect_status 2
   expect_stderr_contains "PERFGUARD_THRESHOLDS_COMMIT"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 test_repository_file_command_is_ignored_with_warning() {
@@ -522,12 +558,17 @@ test_warn_only_records_the_exit_code_it_gives() {
 test_bad_label_is_a_usage_error_and_commits_nothing() {
   make_repo r 1
   echo x >r/x
+  before=$(state_of r)
   run perf-commit -C r -m x -k "no equals sign"
   expect_status 2
   expect_stderr_contains "bad label 'no equals sign'"
+  expect_stderr_lines 1
   run perf-commit -C r -m x -k "sp ace=1"
   expect_status 2
+  expect_stderr_lines 1
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "nothing committed"
+  expect_eq "$(state_of r)" "$before" "nothing changed"
+  expect_no_file "$(store_of r)"
 }
 
 test_timeout_too_long_for_the_clock_is_no_deadline() {
@@ -562,6 +603,7 @@ test_sighup_is_forwarded_git_does_not_commit_later_step_recorded_interrupted() {
   for _ in $(seq 1 400); do kill -0 "$git_pid" 2>/dev/null || break; sleep 0.05; done
   kill -0 "$git_pid" 2>/dev/null && fail "git outlived perf-commit"
   expect_status 130
+  expect_stdout_contains " interrupted"
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
   expect_no_file r/.git/index.lock
   expect_sql "$(store_of r)" "select status, exit_code from step_results" "interrupted|130"

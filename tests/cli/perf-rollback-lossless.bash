@@ -213,7 +213,8 @@ test_ctrl_c_while_the_snapshot_is_taken_exits_130_and_changes_nothing() {
   before=$(exact_state r)
   PERFGUARD_TEST_FAULT=during-snapshot:INT run perf-rollback -C r
   expect_status 130
-  expect_stderr_contains "interrupted"
+  expect_stderr_contains "perf-rollback: interrupted"
+  expect_stderr_lines 1
   expect_eq "$(exact_state r)" "$before" "nothing changed"
   expect_eq "$(snapshot_count r)" 0 "no snapshot"
 }
@@ -228,7 +229,12 @@ test_message_search_target_is_accepted() {
 test_shallow_clone_says_history_is_missing_not_root() {
   make_repo r 3
   git clone -q --depth 1 "file://$PWD/r" s 2>/dev/null || fail "shallow clone"
+  echo local >s/file.txt
+  before=$(exact_state s)
   run perf-rollback -C s
   expect_status 5
   expect_stderr_contains "not in this shallow clone"
+  expect_stderr_lines 1
+  expect_eq "$(exact_state s)" "$before" "nothing changed"
+  expect_eq "$(snapshot_count s)" 0 "no snapshot"
 }

@@ -84,17 +84,25 @@ test_list_snapshots_shows_each_newest_first() {
 
 test_refuses_unborn_head_exit_5() {
   git init -q r
+  echo x >r/x
   run perf-rollback -C r
   expect_status 5
   expect_stderr_contains "no commit yet"
   expect_stderr_lines 1
+  expect_eq "$(git -C r status --porcelain)" "?? x" "work tree"
+  expect_eq "$(git -C r for-each-ref)" "" "refs"
+  expect_no_file "$(store_of r)"
 }
 
 test_refuses_rollback_past_root_commit_exit_5() {
   make_repo r 1
+  echo local >r/file.txt
+  before=$(state_of r)
   run perf-rollback -C r
   expect_status 5
   expect_stderr_contains "perf-rollback: HEAD~1 does not exist: HEAD is the root commit"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$before" "nothing changed"
   expect_eq "$(snapshot_count r)" 0 "no snapshot"
 }
 
@@ -104,6 +112,7 @@ test_unknown_target_is_usage_error_exit_2() {
   run perf-rollback -C r no-such-branch
   expect_status 2
   expect_stderr_contains "unknown revision 'no-such-branch'"
+  expect_stderr_lines 1
   expect_eq "$(state_of r)" "$before" "nothing changed"
   expect_eq "$(snapshot_count r)" 0 "no snapshot"
 }
@@ -175,12 +184,18 @@ test_refuses_during_cherry_pick_exit_5() {
 
 test_refuses_while_index_lock_held_naming_it_exit_5() {
   make_repo r 2
+  echo local >r/file.txt
+  state=$(state_of r)
   touch r/.git/index.lock
   before=$(git -C r rev-parse HEAD)
   run perf-rollback -C r
   expect_status 5
   expect_stderr_contains "$(cd r && pwd)/.git/index.lock exists"
+  expect_stderr_lines 1
   expect_eq "$(git -C r rev-parse HEAD)" "$before" "HEAD unchanged"
+  expect_eq "$(snapshot_count r)" 0 "no snapshot"
+  rm r/.git/index.lock
+  expect_eq "$(state_of r)" "$state" "nothing changed"
 }
 
 # expect_rollback_refused_by_lock LOCK-NAME held|stale [--undo]: a rollback (or an undo)
@@ -400,7 +415,7 @@ test_list_snapshots_in_every_format() {
   run perf-rollback -C r --list-snapshots --format jsonl
   expect_stdout_contains "{\"id\":\"$id\""
   run perf-rollback -C r --list-snapshots --format csv
-  expect_eq "$(head -1 out)" "id,ref,commit,head,branch,dirty,created_at,tool,reason"
+  expect_eq "$(head -1 out)" "id,ref,commit,head,branch,dirty,created_at,tool,reason,worktree"
   expect_eq "$(sed -n 2p out | cut -d, -f1)" "$id"
   run perf-rollback -C r --list-snapshots --format tsv
   expect_eq "$(sed -n 2p out | cut -f5)" "refs/heads/main"
