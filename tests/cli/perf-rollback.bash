@@ -400,7 +400,7 @@ test_list_snapshots_in_every_format() {
   run perf-rollback -C r --list-snapshots --format jsonl
   expect_stdout_contains "{\"id\":\"$id\""
   run perf-rollback -C r --list-snapshots --format csv
-  expect_eq "$(head -1 out)" "id,ref,commit,head,branch,dirty,created_at,tool,reason"
+  expect_eq "$(head -1 out)" "id,ref,commit,head,branch,dirty,created_at,tool,reason,worktree"
   expect_eq "$(sed -n 2p out | cut -d, -f1)" "$id"
   run perf-rollback -C r --list-snapshots --format tsv
   expect_eq "$(sed -n 2p out | cut -f5)" "refs/heads/main"
