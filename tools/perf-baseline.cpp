@@ -291,6 +291,8 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     w.key("skipped").value(static_cast<std::int64_t>(summary.bad));
     w.key("files_removed").value(static_cast<std::int64_t>(summary.files_removed));
     w.key("files_left").value(static_cast<std::int64_t>(summary.files_deferred));
+    w.key("snapshots").value(static_cast<std::int64_t>(summary.snapshots));
+    w.key("other_stores").value(static_cast<std::int64_t>(summary.other_stores));
     w.end_object();
     std::printf("%s\n", w.str().c_str());
   } else if (!session.options.quiet) {
@@ -298,6 +300,10 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     std::vector<std::string> more;
     if (summary.duplicates) more.push_back(std::to_string(summary.duplicates) + " already stored");
     if (summary.bad) more.push_back(plural(summary.bad, "bad line", "bad lines") + " skipped");
+    if (summary.snapshots) more.push_back(plural(summary.snapshots, "snapshot", "snapshots"));
+    if (summary.other_stores) {
+      more.push_back(plural(summary.other_stores, "record", "records") + " left for other stores");
+    }
     if (summary.files_removed) {
       more.push_back(plural(summary.files_removed, "event file", "event files") + " removed");
     }

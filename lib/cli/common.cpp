@@ -42,6 +42,18 @@ Result<Labels> parse_labels(const std::vector<std::string>& items) {
   return labels;
 }
 
+// `text` as one word for a POSIX shell: as it is when that is safe, else in single quotes.
+std::string shell_word(const std::string& text) {
+  const bool plain = !text.empty() && text.find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyz"
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789/._-+,:@%") == std::string::npos;
+  if (plain) return text;
+  std::string word = "'";
+  for (char c : text) word += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return word + "'";
+}
+
 SnapshotRow snapshot_row(const Snapshot& s) {
   return SnapshotRow{s.id, s.commit, s.head, s.branch, s.created_us, s.tool, s.reason};
 }
@@ -192,10 +204,15 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
     const std::string version = git_version();
     for (auto& r : records) r.context.git_version = version;
   }
-  auto journal = append_to_journal(path, records);
+  std::optional<SnapshotRow> snapshot_in_journal;
+  if (snapshot) snapshot_in_journal = snapshot_row(*snapshot);
+  auto journal = append_to_journal(path, records, snapshot_in_journal);
   if (journal) {
+    // Names the store, so that the command takes back this store's records from wherever it
+    // is run, the shared fallback journal included.
     session.warn(written.error().message + "; the record was written to " + journal->string() +
-                 " (take it back later with `perf-baseline import --format journal`)");
+                 " (take it back later with `perf-baseline --db " +
+                 shell_word(journal_store_key(path)) + " import --format journal`)");
   } else {
     session.warn(written.error().message + "; " + journal.error().message);
   }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/fault.h"
 #include "exchange/input.h"
 #include "output/output_file.h"
 #include "store/journal.h"
@@ -24,6 +26,7 @@ namespace fs = std::filesystem;
 
 // One function per format file.
 std::unique_ptr<Importer> make_jsonl_importer();
+std::unique_ptr<Importer> make_journal_importer();
 std::unique_ptr<Importer> make_csv_importer();
 std::unique_ptr<Importer> make_hyperfine_importer();
 std::unique_ptr<Importer> make_trace2_importer();
@@ -81,8 +84,9 @@ const char* to_string(ExportFormat format) {
 std::unique_ptr<Importer> make_importer(ImportFormat format) {
   switch (format) {
     case ImportFormat::jsonl:
-    case ImportFormat::journal:
       return make_jsonl_importer();
+    case ImportFormat::journal:
+      return make_journal_importer();
     case ImportFormat::csv:
       return make_csv_importer();
     case ImportFormat::hyperfine:
@@ -229,8 +233,23 @@ class StoreSink : public ImportSink {
     return true;  // read on, to report every bad line at once
   }
 
+  Status snapshot(const SnapshotRow& row) override {
+    if (summary_.bad > 0 && !request_.skip_bad) return {};
+    auto added = import_.add_snapshot(row);
+    if (!added) return added.error();
+    if (*added) ++summary_.snapshots;
+    return {};
+  }
+
+  void other_store(std::string_view line) override {
+    ++summary_.other_stores;
+    other_lines_ += line;
+    other_lines_ += '\n';
+  }
+
   void keep_bad_lines() { keep_bad_lines_ = true; }
   std::string take_bad_lines() { return std::move(bad_lines_); }
+  std::string take_other_lines() { return std::move(other_lines_); }
 
  private:
   StepImport& import_;
@@ -238,6 +257,7 @@ class StoreSink : public ImportSink {
   const ImportRequest& request_;
   bool keep_bad_lines_ = false;
   std::string bad_lines_;
+  std::string other_lines_;
 };
 
 std::int64_t size_of_file(const fs::path& p) {
@@ -270,32 +290,69 @@ Status append_private(const fs::path& path, const std::string& text) {
   return {};
 }
 
-// The journal files to take: those a failed or interrupted import left aside
-// (`<journal>.importing-*`), then the journal itself, moved aside first so that processes
-// appending from now on start a new journal instead of writing into one being imported.
-std::vector<fs::path> take_journal_files(const fs::path& journal, ImportSummary& summary) {
-  std::vector<fs::path> files;
-  const std::string prefix = journal.filename().string() + ".importing-";
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(journal.parent_path(), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec)) {
-      files.push_back(entry.path());
-      summary.notes.push_back("taking " + entry.path().string() + ", left by an earlier import");
+// A journal file this import reads: one it moved aside, or one an earlier import left.
+struct TakenJournal {
+  fs::path file;
+  fs::path journal;    // the journal it was, as the user knows it
+  bool moved = false;  // moved aside by this import (put back if the import fails)
+  std::int64_t size = 0;
+};
+
+// Takes the store's journals, the one beside it and the shared fallback journal, holding
+// the lock of each one's directory (in `locks`, until the import ends): first the files
+// earlier imports left aside there, whose lock holder is gone, then the journal itself,
+// moved aside so that appenders start a new one.
+Status take_journals(const fs::path& store_path, std::vector<JournalDirectoryLock>& locks,
+                     std::vector<TakenJournal>& taken, ImportSummary& summary) {
+  std::vector<fs::path> journals{journal_path_for(store_path)};
+  if (fs::path fallback = fallback_journal_path(); !fallback.empty()) {
+    journals.push_back(fallback);
+  }
+  std::vector<fs::path> locked_dirs;
+  for (std::size_t j = 0; j < journals.size(); ++j) {
+    const fs::path& journal = journals[j];
+    const fs::path dir = journal.has_parent_path() ? journal.parent_path() : fs::path(".");
+    std::error_code ec;
+    bool locked = false;
+    for (const fs::path& d : locked_dirs) locked = locked || fs::equivalent(d, dir, ec);
+    if (!locked) {
+      auto lock = JournalDirectoryLock::acquire(dir);
+      if (!lock) return lock.error();
+      if (!lock->held()) continue;  // no such directory: no journal there
+      locks.push_back(std::move(*lock));
+      locked_dirs.push_back(dir);
+    }
+    const std::string prefix = journal_in_flight_prefix(journal);
+    std::vector<fs::path> left;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec)) left.push_back(entry.path());
+    }
+    std::sort(left.begin(), left.end());
+    for (const fs::path& p : left) {
+      taken.push_back({p, journal, false, size_of_file(p)});
+      summary.notes.push_back("taking " + p.string() + ", left by an earlier import");
+    }
+    auto aside = move_journal_aside(journal);
+    if (!aside && j == 0) return aside.error();
+    if (!aside) {
+      summary.notes.push_back(aside.error().message + "; it stays for a later import");
+    } else if (!aside->empty()) {
+      taken.push_back({*aside, journal, true, size_of_file(*aside)});
     }
   }
-  fs::path aside = journal;
-  aside += ".importing-" + std::to_string(::getpid());
-  if (::rename(journal.c_str(), aside.c_str()) == 0) files.push_back(aside);
-  return files;
+  return {};
 }
 
-// Puts a journal moved aside back when the import failed, unless appenders have started a
-// new one meanwhile (then it stays aside, and the next import takes it).
-void restore_journal(const fs::path& aside, const fs::path& journal, ImportSummary& summary) {
-  if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, journal.c_str(), RENAME_NOREPLACE) != 0) {
-    summary.notes.push_back("the journal stays at " + aside.string() +
-                            "; the next `import --format journal` takes it");
+// Puts the journals moved aside back when the import failed, unless appenders have started
+// a new one meanwhile (then each stays aside, and the next import takes it).
+void restore_journals(const std::vector<TakenJournal>& taken, ImportSummary& summary) {
+  for (const TakenJournal& t : taken) {
+    if (!t.moved) continue;
+    if (::renameat2(AT_FDCWD, t.file.c_str(), AT_FDCWD, t.journal.c_str(), RENAME_NOREPLACE) != 0) {
+      summary.notes.push_back("the journal stays at " + t.file.string() +
+                              "; the next `import --format journal` takes it");
+    }
   }
 }
 
@@ -305,6 +362,8 @@ void restore_journal(const fs::path& aside, const fs::path& journal, ImportSumma
 struct Batch {
   std::vector<StepRecord> records;
   std::vector<std::pair<std::size_t, ImportProblem>> problems;
+  std::vector<SnapshotRow> snapshots;    // journal: stored before the batch's records
+  std::vector<std::string> other_lines;  // journal: lines meant for other stores
 };
 
 // A bounded queue of batches between the reader thread and the storing thread, and the
@@ -384,8 +443,16 @@ class QueueSink : public ImportSink {
     batch_.problems.emplace_back(used_, std::move(p));
     return true;
   }
+  Status snapshot(const SnapshotRow& row) override {
+    batch_.snapshots.push_back(row);
+    return {};
+  }
+  void other_store(std::string_view line) override { batch_.other_lines.emplace_back(line); }
   Status flush() {
-    if (used_ == 0 && batch_.problems.empty()) return {};
+    if (used_ == 0 && batch_.problems.empty() && batch_.snapshots.empty() &&
+        batch_.other_lines.empty()) {
+      return {};
+    }
     batch_.records.resize(used_);
     if (!queue_.push(std::move(batch_))) return make_error(ExitCode::store, "stopped");
     next();
@@ -397,6 +464,8 @@ class QueueSink : public ImportSink {
   void next() {
     batch_ = queue_.spare();
     batch_.problems.clear();
+    batch_.snapshots.clear();
+    batch_.other_lines.clear();
     used_ = 0;
   }
   BatchQueue& queue_;
@@ -407,14 +476,14 @@ class QueueSink : public ImportSink {
 // Reads the inputs on a thread of its own while this one stores what it read: parsing and
 // storing overlap, which nearly doubles the speed of a large import on two cores.
 Status read_in_background(Importer& importer, const std::vector<fs::path>& inputs,
-                          const ImportOptions& options, ImportSink& sink) {
+                          const std::vector<ImportOptions>& options, ImportSink& sink) {
   BatchQueue queue;
   Status read_status;
   std::thread reader([&] {
     QueueSink queued(queue);
     try {
-      for (const fs::path& input : inputs) {
-        if (Status s = importer.read(input, options, queued); !s) {
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (Status s = importer.read(inputs[i], options[i], queued); !s) {
           read_status = s;
           break;
         }
@@ -428,6 +497,10 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
   Status store_status;
   while (auto batch = queue.pop()) {
     if (!store_status) continue;  // drain, so the reader is never left waiting
+    for (const std::string& line : batch->other_lines) sink.other_store(line);
+    for (const SnapshotRow& row : batch->snapshots) {
+      if (store_status) store_status = sink.snapshot(row);
+    }
     auto problem = batch->problems.begin();
     for (std::size_t i = 0; i < batch->records.size() && store_status; ++i) {
       for (; problem != batch->problems.end() && problem->first == i; ++problem) {
@@ -453,14 +526,24 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
   std::unique_ptr<Importer> importer = make_importer(request.format);
   const bool take_journal = request.format == ImportFormat::journal && request.input.empty();
   const fs::path journal = journal_path_for(store.path());
+  ImportOptions options = request.options;
+  if (request.format == ImportFormat::journal)
+    options.journal_store = journal_store_key(store.path());
 
   std::vector<fs::path> inputs;
+  std::vector<JournalDirectoryLock> locks;  // held until the import ends
+  std::vector<TakenJournal> taken;
   if (take_journal) {
-    inputs = take_journal_files(journal, summary);
-    if (inputs.empty()) {
+    if (Status s = take_journals(store.path(), locks, taken, summary); !s) {
+      restore_journals(taken, summary);
+      return s;
+    }
+    if (taken.empty()) {
       summary.notes.push_back("no journal at " + journal.string() + ": nothing to import");
       return {};
     }
+    for (const TakenJournal& t : taken) inputs.push_back(t.file);
+    crash_point("import-journal-taken");
   } else if (request.input.empty()) {
     return make_error(
         ExitCode::usage,
@@ -470,25 +553,32 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
     inputs.push_back(request.input);
   }
 
-  std::vector<std::int64_t> sizes;
-  for (const fs::path& p : inputs) sizes.push_back(take_journal ? size_of_file(p) : 0);
-
   auto failed = [&](Status s) {
-    if (take_journal) restore_journal(inputs.back(), journal, summary);
+    restore_journals(taken, summary);
     return s;
   };
-  // The journal moved aside is named as the user knows it.
+  // A journal moved aside is named as the user knows it.
   auto name_journal = [&] {
-    if (!take_journal) return;
     for (ImportProblem& p : summary.problems) {
-      if (p.file == inputs.back().string() && !fs::exists(inputs.back())) p.file = journal.string();
+      for (const TakenJournal& t : taken) {
+        if (t.moved && p.file == t.file.string() && !fs::exists(t.file))
+          p.file = t.journal.string();
+      }
     }
   };
   auto import = store.begin_import();
   if (!import) return failed(import.error());
   StoreSink sink(*import, summary, request);
   if (take_journal) sink.keep_bad_lines();
-  if (Status s = read_in_background(*importer, inputs, request.options, sink); !s) {
+  std::vector<ImportOptions> input_options(inputs.size(), options);
+  const fs::path fallback = fallback_journal_path();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    std::error_code ec;
+    input_options[i].journal_shared =
+        request.format == ImportFormat::journal && !fallback.empty() &&
+        (take_journal ? taken[i].journal == fallback : fs::equivalent(inputs[i], fallback, ec));
+  }
+  if (Status s = read_in_background(*importer, inputs, input_options, sink); !s) {
     return failed(s);
   }
   if (summary.bad > 0 && !request.skip_bad) {
@@ -510,24 +600,47 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
       if (Status s = append_private(bad_file, bad); !s) return s;
       summary.notes.push_back("kept the skipped lines in " + bad_file.string());
     }
-    // A process that opened the journal just before it was moved aside may have appended
-    // to it since it was read: such a file stays aside for the next import (which skips
-    // what is stored already) rather than losing the lines.
-    bool all_removed = true;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      if (size_of_file(inputs[i]) != sizes[i]) {
-        all_removed = false;
-        summary.notes.push_back(inputs[i].string() +
-                                " grew while it was imported; it stays for the next import");
-      } else if (::unlink(inputs[i].c_str()) != 0 && errno != ENOENT) {
-        all_removed = false;
-        summary.notes.push_back("cannot remove " + inputs[i].string() + ": " +
-                                std::strerror(errno));
+    // The other stores' lines go back into the fallback journal (through its lock, so that
+    // appenders meanwhile keep theirs) before the files they came from are removed: a kill
+    // in between leaves a line twice, which imports once.
+    bool keep_files = false;
+    if (std::string others = sink.take_other_lines(); !others.empty()) {
+      const fs::path back = fallback.empty() ? journal : fallback;
+      if (Status s = append_journal_lines(back, others); !s) {
+        keep_files = true;
+        summary.notes.push_back(s.error().message +
+                                "; the journals stay aside for the next import");
+      } else {
+        summary.notes.push_back("left " + std::to_string(summary.other_stores) +
+                                (summary.other_stores == 1 ? " record" : " records") +
+                                " meant for other stores in " + back.string());
       }
     }
-    if (all_removed) {
-      summary.notes.push_back("removed the journal " + journal.string() +
-                              " (its records are in the store now)");
+    // A writer of an older version, which takes no lock, may have appended to a journal
+    // since it was read: such a file stays aside for the next import (which skips what is
+    // stored already) rather than losing the lines.
+    std::vector<fs::path> removed, kept;
+    for (const TakenJournal& t : taken) {
+      bool gone = false;
+      if (keep_files) {
+      } else if (size_of_file(t.file) != t.size) {
+        summary.notes.push_back(t.file.string() +
+                                " grew while it was imported; it stays for the next import");
+      } else if (::unlink(t.file.c_str()) != 0 && errno != ENOENT) {
+        summary.notes.push_back("cannot remove " + t.file.string() + ": " + std::strerror(errno));
+      } else {
+        gone = true;
+      }
+      (gone ? removed : kept).push_back(t.journal);
+    }
+    for (const fs::path& j : {journal, fallback}) {
+      if (j.empty() || std::find(removed.begin(), removed.end(), j) == removed.end() ||
+          std::find(kept.begin(), kept.end(), j) != kept.end()) {
+        continue;
+      }
+      summary.notes.push_back(
+          j == journal ? "removed the journal " + j.string() + " (its records are in the store now)"
+                       : "took this store's records from the journal " + j.string());
     }
     name_journal();
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/store.h"
 #include "trace/span.h"
 
 namespace perfguard {
@@ -47,6 +48,12 @@ struct ImportOptions {
   // The time of the import, Unix µs: trace2 leaves files modified within the last second
   // before it for next time; hyperfine output read from stdin ends its runs at it.
   std::int64_t now_us = 0;
+  // journal: the store imported into (journal_store_key()). A line that names another store
+  // (the shared fallback journal's) is not imported but handed to ImportSink::other_store().
+  std::string journal_store;
+  // journal: the file is the shared fallback journal, where a line that names no store (an
+  // older version wrote it) cannot be told apart from other stores' and is left too.
+  bool journal_shared = false;
 };
 
 // Where an importer hands what it read. `record` may change the record it is given (it is
@@ -57,6 +64,10 @@ class ImportSink {
   virtual ~ImportSink() = default;
   virtual Status record(StepRecord& record) = 0;
   virtual bool problem(ImportProblem problem) = 0;
+  // journal: the row of the snapshot a record's step took, before that record.
+  virtual Status snapshot(const SnapshotRow&) { return {}; }
+  // journal: a line meant for another store, to be left in the journal as it is.
+  virtual void other_store(std::string_view) {}
 };
 
 // One format's reader.
@@ -95,14 +106,19 @@ struct ImportSummary {
   std::vector<ImportProblem> problems;  // the first max_problems of them
   std::size_t files_removed = 0;        // trace2 files consumed and removed
   std::size_t files_deferred = 0;       // trace2 files left for next time
+  std::size_t snapshots = 0;            // journal: snapshot rows new in the store
+  std::size_t other_stores = 0;         // journal: records meant for other stores, left
   std::vector<std::string> notes;       // what was done to the input (journal), one line each
 };
 
 // Reads the input and appends its records to the store in one transaction, filling in
 // `summary` (also on failure: its problems list the bad lines). A bad line without
 // `skip_bad` imports nothing and fails with ExitCode::usage. With `journal` and no input,
-// the journal beside the store is taken: moved aside first (so appenders start a new
-// one), imported, then removed; skipped lines are kept in `<journal>.bad`.
+// the store's journals are taken: the one beside the store and the store's records in the
+// shared fallback journal, with what earlier imports left moved aside. Imports of one
+// directory's journals run one at a time; each journal is moved aside first (so appenders
+// start a new one), imported, then removed, the other stores' lines put back in the
+// fallback journal; skipped lines are kept in `<journal>.bad`.
 Status import_records(Store& store, const ImportRequest& request, ImportSummary& summary);
 
 // A stable 63-bit id (never 0) for a record that does not carry one, from what identifies

@@ -1,6 +1,7 @@
 #include "exchange/input.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,18 +47,21 @@ Status LineReader::open(const std::filesystem::path& input) {
     owned_ = false;
   } else {
     // Not blocking in open(): a FIFO without a writer would wait here before its type is
-    // known. A named FIFO is a stream like stdin and is read as one (reopened to wait for
-    // its writer); a device, directory or socket is not an input.
+    // known. A named FIFO is a stream like stdin and is read as one (waiting for its writer
+    // on this same descriptor: once it is open a writer may write and close, and a reader
+    // opened after that would wait for another); a device, directory or socket is not an
+    // input.
     fd_ = ::open(input.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd_ < 0) return read_error(name_, errno);
     owned_ = true;
     struct stat st;
     if (::fstat(fd_, &st) != 0) return read_error(name_, errno);
     if (S_ISFIFO(st.st_mode)) {
-      ::close(fd_);
-      fd_ = ::open(input.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-      if (fd_ < 0) return read_error(name_, errno);
-      if (::fstat(fd_, &st) != 0) return read_error(name_, errno);
+      // Until a writer has written or come and gone (no hang-up is reported before one came).
+      struct pollfd writer = {fd_, POLLIN, 0};
+      while (::poll(&writer, 1, -1) < 0) {
+        if (errno != EINTR) return read_error(name_, errno);
+      }
     }
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
       return make_error(ExitCode::usage, "cannot read " + name_ + ": " + file_kind(st.st_mode) +

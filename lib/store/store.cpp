@@ -766,6 +766,26 @@ Result<bool> StepImport::add(const StepRecord& r) {
   return true;
 }
 
+// A snapshot's row carried by the journal: a row the store has already is left as it is.
+Result<bool> StepImport::add_snapshot(const SnapshotRow& row) {
+  State& s = *state_;
+  Statement st = prepare(s.db,
+                         "INSERT OR IGNORE INTO snapshots (id, commit_id, head, branch, "
+                         "created_us, tool, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!st) return sqlite_error(s.db, s.path, "cannot record the snapshot");
+  bind_text(st.get(), 1, row.id);
+  bind_text(st.get(), 2, row.commit);
+  bind_text(st.get(), 3, row.head);
+  bind_text(st.get(), 4, row.branch);
+  sqlite3_bind_int64(st.get(), 5, row.created_us);
+  bind_text(st.get(), 6, row.tool);
+  bind_text(st.get(), 7, row.reason);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) {
+    return sqlite_error(s.db, s.path, "cannot record the snapshot");
+  }
+  return sqlite3_changes(s.db) > 0;
+}
+
 Status StepImport::commit() {
   State& s = *state_;
   if (s.committed) return {};

@@ -65,6 +65,8 @@ class StepImport {
   // Appends the record; false when it is already stored (the same trace id, step and start
   // time), which makes importing the same data twice add nothing.
   Result<bool> add(const StepRecord& record);
+  // Adds a snapshot's row; false when a row with its id is stored already (left as it is).
+  Result<bool> add_snapshot(const SnapshotRow& row);
   Status commit();
 
   struct State;

@@ -131,10 +131,38 @@ hold_file() {
 # kill_at_end PID…: killed (and reaped) when the test ends, whether it passed or not.
 TEST_PIDS=()
 kill_at_end() { TEST_PIDS+=("$@"); }
+# unmount_at_end DIR: unmounted when the test ends (after its processes are killed).
+TEST_MOUNTS=()
+unmount_at_end() { TEST_MOUNTS+=("$1"); }
 end_test() {
-  local pid
+  local pid dir
   for pid in "${TEST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   TEST_PIDS=()
+  for dir in "${TEST_MOUNTS[@]}"; do umount "$dir" 2>/dev/null || umount -l "$dir"; done
+  TEST_MOUNTS=()
+}
+
+# mount_small_tmpfs DIR SIZE: a tmpfs of SIZE at DIR (made), unmounted when the test ends;
+# skips the test when it cannot be mounted (not root, or no permission in this container).
+mount_small_tmpfs() {
+  [[ $(id -u) -eq 0 ]] || skip "mounting a tmpfs needs root"
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null || skip "cannot mount a tmpfs here"
+  unmount_at_end "$1"
+}
+
+# break_store DB / mend_store DB: while broken, a directory stands where the store was (its
+# file and sidecars kept aside), so the tools cannot open it and write to the journal.
+break_store() {
+  local f
+  for f in "$1" "$1-wal" "$1-shm"; do [[ -e $f ]] && mv "$f" "$f.aside"; done
+  mkdir "$1"
+}
+mend_store() {
+  local f
+  rmdir "$1" || fail "mend_store: $1 is not the empty directory break_store made"
+  for f in "$1" "$1-wal" "$1-shm"; do [[ -e $f.aside ]] && mv "$f.aside" "$f"; done
+  return 0
 }
 
 # wait_for_file PATH: until PATH exists (made by a process the test started); the bound is

@@ -73,7 +73,7 @@ test_journal_is_taken_back_and_removed() {
   echo x >r/x
   run perf-commit -C r -m "while the store is broken"
   expect_status 4
-  expect_stderr_contains "perf-baseline import --format journal"
+  expect_stderr_contains "(take it back later with \`perf-baseline --db $db import --format journal\`)"
   expect_file_exists "$db.journal.jsonl"
   mv "$db.good" "$db"
   run perf-baseline -C r import --format journal
@@ -85,6 +85,171 @@ test_journal_is_taken_back_and_removed() {
   run perf-baseline -C r import --format journal
   expect_status 0
   expect_stderr_contains "no journal at $db.journal.jsonl: nothing to import"
+}
+
+# journal_commit DIR DB: one commit timed by perf-commit while the store DB cannot be opened
+# (break_store): it is made, its record goes to a journal, and perf-commit exits 4.
+journal_commit() {
+  JOURNAL_COMMITS=$((${JOURNAL_COMMITS:-0} + 1))
+  echo "journaled $JOURNAL_COMMITS" >"$1/journaled.txt"
+  run perf-commit -C "$1" -m "journaled $JOURNAL_COMMITS" --db "$2"
+  expect_status 4
+}
+
+# expect_each_commit_once DB N: the store holds N commit records, each a different commit.
+expect_each_commit_once() {
+  expect_sql "$1" "select count(*), count(distinct head_after) from step_results where step = 'commit'" "$2|$2"
+}
+
+test_journal_cut_by_a_full_disk_loses_no_record_and_glues_none() {
+  mount_small_tmpfs small 1m
+  make_repo r 1
+  db=$TEST_DIR/small/perf.db
+  break_store "$db"
+  journal_commit r "$db"
+  journal_commit r "$db"
+  # The disk fills: the journal's last page has room for part of a record at most.
+  head -c 2M /dev/zero >small/fill 2>/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    journal_commit r "$db"
+    grep -qF "$HOME/.local/state/perfguard/journal.jsonl" "$TEST_DIR/err" && break
+  done
+  expect_stderr_contains "the record was written to $HOME/.local/state/perfguard/journal.jsonl"
+  expect_eq "$(tail -c 1 "$db.journal.jsonl" | od -An -c | tr -d ' ')" '\n' "the journal ends in a whole line"
+  # Space comes back; the next records go beside the store again.
+  rm small/fill
+  journal_commit r "$db"
+  journal_commit r "$db"
+  mend_store "$db"
+  run perf-baseline --db "$db" import --format journal --skip-bad
+  expect_status 0
+  expect_stdout_contains "imported $JOURNAL_COMMITS steps"
+  expect_each_commit_once "$db" "$JOURNAL_COMMITS"
+  expect_eq "$(git -C r rev-list --count HEAD)" $((JOURNAL_COMMITS + 1)) "every commit was made"
+  expect_no_file "$db.journal.jsonl"
+  expect_no_file "$HOME/.local/state/perfguard/journal.jsonl"
+}
+
+# ns_import PIDFILE ARGS…: perf-baseline ARGS… as the first child of the init of a new PID
+# namespace (the init itself ignores SIGKILL from within), so every run gets the same PID,
+# written to PIDFILE. Sets $status.
+ns_import() {
+  local pidfile=$1
+  shift
+  run unshare -pf --mount-proc sh -c 'pidfile=$1; shift; perf-baseline "$@" & echo $! >"$pidfile"; wait $!' \
+    sh "$pidfile" "$@"
+}
+
+test_import_killed_then_one_with_the_same_pid_loses_nothing() {
+  [[ $(id -u) -eq 0 ]] || skip "a PID namespace needs root"
+  unshare -pf --mount-proc true 2>/dev/null || skip "cannot make a PID namespace here"
+  make_repo r 1
+  db=$TEST_DIR/s.db
+  break_store "$db"
+  journal_commit r "$db"
+  journal_commit r "$db"
+  mend_store "$db"
+  # Killed with SIGKILL once it has moved the journal aside, before anything is stored.
+  PERFGUARD_TEST_FAULT=import-journal-taken ns_import pid.1 --db "$db" import --format journal
+  expect_status 137
+  expect_eq "$(ls "$db".journal.jsonl.importing-* | wc -l)" 1 "the killed import's file is left"
+  break_store "$db"
+  journal_commit r "$db"
+  journal_commit r "$db"
+  mend_store "$db"
+  ns_import pid.2 --db "$db" import --format journal
+  expect_status 0
+  expect_eq "$(cat pid.2)" "$(cat pid.1)" "the second import had the killed one's PID"
+  expect_stderr_contains ", left by an earlier import"
+  expect_stdout_contains "imported 4 steps"
+  expect_each_commit_once "$db" 4
+  expect_eq "$(ls "$db".journal.jsonl* 2>/dev/null | wc -l)" 0 "journal files left"
+}
+
+test_rollback_through_the_journal_keeps_its_snapshot_row() {
+  make_repo r 3
+  db=$TEST_DIR/s.db
+  run perf-rollback -C r --db "$db"
+  expect_status 0
+  break_store "$db"
+  run perf-rollback -C r --db "$db"
+  expect_status 4
+  mend_store "$db"
+  run perf-baseline --db "$db" import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 2 steps (1 snapshot)"
+  expect_eq "$(snapshot_count r)" 2 "snapshot refs"
+  expect_sql "$db" "select count(*) from step_results where step = 'rollback'" 2
+  expect_sql "$db" "select group_concat(id, ' ') from (select id from snapshots order by id)" \
+    "$(git -C r for-each-ref --sort=refname --format='%(refname:lstrip=3)' refs/perfguard/snapshots/ | paste -sd ' ')"
+}
+
+test_two_imports_at_once_both_succeed_each_record_once() {
+  make_repo r 1
+  db=$TEST_DIR/s.db
+  local trial i pids
+  for trial in $(seq 1 12); do
+    break_store "$db"
+    journal_commit r "$db"
+    journal_commit r "$db"
+    mend_store "$db"
+    rm -f go
+    pids=()
+    for i in 1 2; do
+      (until [[ -e go ]]; do :; done; exec perf-baseline --db "$db" import --format journal) \
+        >"out.$i" 2>"err.$i" &
+      pids+=($!)
+    done
+    sleep 0.2
+    touch go  # both start at once
+    for i in 1 2; do
+      wait "${pids[$((i - 1))]}"
+      status=$?
+      cat "out.$i" "err.$i" >&2
+      [[ $status -eq 0 ]] || fail "trial $trial: import $i exited $status"
+    done
+    expect_each_commit_once "$db" $((trial * 2))
+    expect_eq "$(ls "$db".journal.jsonl* 2>/dev/null | wc -l)" 0 "trial $trial: journal files left"
+  done
+}
+
+test_fallback_journal_gives_each_store_its_records_by_the_command_it_names() {
+  make_repo r1 1
+  make_repo r2 1
+  mkdir a b
+  share_with_other_user
+  chmod 0555 a b  # neither store's directory can be written: both go to the fallback journal
+  fallback=$HOME/.local/state/perfguard/journal.jsonl
+  local hint=() d
+  for d in 1 2; do
+    store=$TEST_DIR/$([[ $d == 1 ]] && echo a || echo b)/perf.db
+    echo "x$d" >"r$d/x"
+    as_other_user "$PERFGUARD_BIN/perf-commit" -C "$TEST_DIR/r$d" -m "r$d" --db "$store" >out 2>err
+    status=$?
+    cat err >&2
+    expect_status 4
+    expect_stderr_contains "the record was written to $fallback"
+    expect_stderr_contains "(take it back later with \`perf-baseline --db $store import --format journal\`)"
+    hint[d]=$(sed -n 's/.*take it back later with `\(.*\)`).*/\1/p' err)
+  done
+  expect_eq "$(grep -c . "$fallback")" 2 "records in the fallback journal"
+  chmod 0755 a b
+  run eval "${hint[1]}"
+  expect_status 0
+  expect_stdout_contains "imported 1 step (1 record left for other stores)"
+  expect_sql a/perf.db "select group_concat(repo) from step_results" "$TEST_DIR/r1"
+  expect_eq "$(grep -c . "$fallback")" 1 "records left in the fallback journal"
+  grep -qF "\"store\":\"$TEST_DIR/b/perf.db\"" "$fallback" || fail "the record left is not b's"
+  # Named, the fallback journal gives store a nothing of b's.
+  run perf-baseline --db a/perf.db import --format journal "$fallback"
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (1 record left for other stores)"
+  expect_sql a/perf.db "select count(*) from step_results" 1
+  run eval "${hint[2]}"
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  expect_sql b/perf.db "select group_concat(repo) from step_results" "$TEST_DIR/r2"
+  expect_no_file "$fallback"
 }
 
 test_hyperfine_runs_become_steps_named_after_the_command_or_step() {
