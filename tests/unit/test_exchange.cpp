@@ -287,6 +287,44 @@ TEST_CASE("import jsonl: fields are checked, unknown ones ignored, missing ids d
   CHECK(import_file(store, ImportFormat::jsonl, tmp / "third.jsonl").duplicates == 1);
 }
 
+TEST_CASE("import jsonl: what cannot be written back the same is refused") {
+  // Found by tests/fuzz/fuzz_import_journal: a start no started_at can show, a span offset
+  // that overflowed when added to the start, a span exit code cut to 32 bits.
+  TempDir tmp;
+  Store store = open_store(tmp / "s.db");
+  const std::pair<std::string, std::string> bad[] = {
+      {R"({"step":"x","started_us":-9223372036854775808,"duration_us":1})",
+       "\"started_us\" must be a time from year 0000 to 9999"},
+      {R"({"step":"x","started_us":253402300800000000,"duration_us":1})",
+       "\"started_us\" must be a time from year 0000 to 9999"},
+      {R"({"step":"x","started_us":1,"duration_us":1,)"
+       R"("spans":[{"name":"a","offset_us":9223372036854775807,"duration_us":1}]})",
+       "span: \"offset_us\" must be an offset from the step's start that fits 64 bits"},
+      {R"({"step":"x","started_us":1,"duration_us":1,)"
+       R"("spans":[{"name":"a","offset_us":0,"duration_us":1,"exit_code":4294967296}]})",
+       "span: \"exit_code\" must be a 32-bit integer"},
+  };
+  for (const auto& [line, message] : bad) {
+    CAPTURE(line);
+    write_file(tmp / "one.jsonl", line + "\n");
+    ImportSummary s = import_file(store, ImportFormat::jsonl, tmp / "one.jsonl", false, false);
+    REQUIRE(s.problems.size() == 1);
+    CHECK(s.problems[0].message == message);
+  }
+  // The ends of the range are records like any other, and come back the same.
+  write_file(tmp / "ends.jsonl",
+             R"({"step":"x","started_us":-62167219200000000,"duration_us":1})"
+             "\n"
+             R"({"step":"y","started_at":"9999-12-31T23:59:59.999999Z","duration_us":1})"
+             "\n");
+  CHECK(import_file(store, ImportFormat::jsonl, tmp / "ends.jsonl").imported == 2);
+  std::string again;
+  for (const auto& r : all_steps(store)) again += record_to_jsonl(r) + "\n";
+  write_file(tmp / "again.jsonl", again);
+  Store other = open_store(tmp / "o.db");
+  CHECK(import_file(other, ImportFormat::jsonl, tmp / "again.jsonl").imported == 2);
+}
+
 TEST_CASE("import jsonl: stdin is read as '-' and a missing file is a usage error") {
   TempDir tmp;
   Store store = open_store(tmp / "s.db");
