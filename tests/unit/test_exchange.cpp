@@ -810,6 +810,40 @@ TEST_CASE("import trace2: a file that is not trace2 is reported and left alone")
   CHECK(notdir.error().message.find("is not a directory") != std::string::npos);
 }
 
+TEST_CASE("import trace2: seconds past 1e9 and signals past 127 are bad events") {
+  // Found by tests/fuzz/fuzz_import_trace2: t_abs 1e308 overflowed the start time computed
+  // from it, and a huge signo the exit code.
+  TempDir tmp;
+  fs::create_directories(tmp / "events");
+  const std::string sid = "20260101T000000.000000Z-H00000000-P00000010";
+  auto event = [&](const std::string& rest) {
+    return R"({"event":)" + rest.substr(0, rest.find(',')) + R"(,"sid":")" + sid +
+           R"(","thread":"main","time":"2026-01-01T00:00:01Z")" + rest.substr(rest.find(',')) +
+           "}\n";
+  };
+  const std::string start = event(R"("start","t_abs":0.1,"argv":["git"])");
+  const std::string exit = event(R"("exit","t_abs":1,"code":0)");
+  const std::pair<std::string, std::string> bad[] = {
+      {event(R"("start","t_abs":1e308,"argv":["git"])") + exit,
+       "a start event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {event(R"("start","t_abs":-1,"argv":["git"])") + exit,
+       "a start event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {start + event(R"("exit","t_abs":1e300,"code":0)"),
+       "a exit event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {start + event(R"("signal","t_abs":1,"signo":2147483647)"),
+       "a signal event needs \"signo\" from 0 to 127"},
+  };
+  for (const auto& [text, message] : bad) {
+    CAPTURE(text);
+    write_file(tmp / "events" / sid, text);
+    Store store = open_store(tmp / "s.db");
+    ImportSummary s =
+        import_file(store, ImportFormat::trace2, tmp / "events", true, true, settled_options());
+    REQUIRE(s.problems.size() >= 1);
+    CHECK(s.problems[0].message == message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // prometheus
 
