@@ -137,8 +137,7 @@ std::int64_t round_to_3_digits(std::int64_t v) {
   while (v / step >= 1000) step *= 10;
   if (step == 1) return v;
   std::int64_t rounded = (v / step) * step;
-  // Near the largest value, rounding up would overflow: round down instead.
-  if (v % step >= step / 2 && rounded <= kMax - step) rounded += step;
+  if (v % step >= step / 2) rounded += step;
   return rounded;
 }
 

@@ -280,7 +280,7 @@ TEST_CASE("format_size output parses back") {
 }
 
 TEST_CASE("the longest duration and the largest size format to text that parses back") {
-  // Rounding up once overflowed here (found by tests/fuzz/fuzz_duration and fuzz_size).
+  // Rounding to whole seconds once overflowed here (found by tests/fuzz/fuzz_duration).
   for (std::int64_t us : {INT64_MAX, INT64_MAX - 499999, INT64_MAX - 500000}) {
     CAPTURE(us);
     const std::string text = format_duration(Duration{us});
