@@ -191,7 +191,9 @@ std::string format_duration(Duration d) {
   if (us < s) return format_scaled(us, ms) + "ms";
   if (us < m) return format_scaled(us, s) + "s";
   // A minute and more: whole seconds are precise enough, written as `1h30m`, `2m30s`, `7d`.
-  std::int64_t secs = (us + s / 2) / s;
+  // Rounded to the nearest second, but never past the longest duration that parses.
+  std::int64_t secs = us / s;
+  if (us % s >= s / 2 && secs < kMax / s) ++secs;
   std::string out;
   constexpr std::array<Unit, 4> parts{Unit{"d", day / s}, Unit{"h", h / s}, Unit{"m", m / s},
                                       Unit{"s", 1}};

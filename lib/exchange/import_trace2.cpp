@@ -74,7 +74,10 @@ struct Process {
   std::vector<const Process*> children;     // child processes in the directory
 };
 
-std::int64_t seconds_to_us(double s) {
+// Trace2's seconds (t_abs, t_rel) in µs; nullopt unless 0 to 10^9 s (about 31 years), so
+// that no time computed from them can overflow.
+std::optional<std::int64_t> seconds_to_us(double s) {
+  if (!(s >= 0 && s <= 1e9)) return std::nullopt;
   return std::llround(s * 1e6);
 }
 
@@ -208,25 +211,27 @@ class EventFileReader {
         return false;
       }
     }
-    auto number = [&](std::string_view key, double& out) {
+    auto seconds = [&](std::string_view key, std::int64_t& out_us) {
       JsonValue v = e[key];
-      if (!v.is_number()) {
-        message = "a " + std::string(name) + " event needs a number \"" + std::string(key) + "\"";
+      auto us = v.is_number() ? seconds_to_us(v.as_double()) : std::nullopt;
+      if (!us) {
+        message = "a " + std::string(name) + " event needs \"" + std::string(key) +
+                  "\" in seconds, 0 to 1e9";
         return false;
       }
-      out = v.as_double();
+      out_us = *us;
       return true;
     };
 
     if (name == "version") {
       p_.version.assign(e["exe"].as_string());
     } else if (name == "start") {
-      double t_abs;
-      if (!number("t_abs", t_abs)) return false;
+      std::int64_t t_abs;
+      if (!seconds("t_abs", t_abs)) return false;
       p_.argv.clear();
       for (JsonValue a : e["argv"].items()) p_.argv.emplace_back(a.as_string());
       std::int64_t when = time ? *time : sid_time();
-      p_.nodes[0].start_us = when - seconds_to_us(t_abs);
+      p_.nodes[0].start_us = when - t_abs;
       p_.started = true;
     } else if (name == "cmd_name") {
       p_.cmd_name.assign(e["name"].as_string());
@@ -255,7 +260,6 @@ class EventFileReader {
       auto it = std::find_if(t.stack.rbegin(), t.stack.rend(),
                              [&](int n) { return p_.nodes[n].name == region; });
       if (it == t.stack.rend()) return true;  // entered before the nesting limit let us see it
-      double t_rel = 0;
       JsonValue rel = e["t_rel"];
       for (auto inner = t.stack.rbegin(); inner != it; ++inner) {
         Node& n = p_.nodes[*inner];
@@ -263,8 +267,7 @@ class EventFileReader {
       }
       Node& n = p_.nodes[*it];
       if (rel.is_number()) {
-        t_rel = rel.as_double();
-        n.duration_us = seconds_to_us(t_rel);
+        if (!seconds("t_rel", n.duration_us)) return false;
       } else {
         n.duration_us = std::max<std::int64_t>(0, *time - n.start_us);
       }
@@ -287,9 +290,7 @@ class EventFileReader {
       auto it = p_.child_nodes.find(e["child_id"].as_int64().value_or(-1));
       if (it == p_.child_nodes.end()) return true;
       Node& n = p_.nodes[it->second];
-      double t_rel;
-      if (!number("t_rel", t_rel)) return false;
-      n.duration_us = seconds_to_us(t_rel);
+      if (!seconds("t_rel", n.duration_us)) return false;
       if (auto code = e["code"].as_int64()) n.exit_code = static_cast<int>(*code);
       if (auto pid = e["pid"].as_int64(); pid && *pid > 0) {
         p_.child_pids[static_cast<std::uint32_t>(*pid)] = it->second;
@@ -297,17 +298,21 @@ class EventFileReader {
     } else if (name == "thread_start") {
       thread(e["thread"].as_string());
     } else if (name == "exit" || name == "atexit") {
-      double t_abs;
-      if (!number("t_abs", t_abs)) return false;
-      p_.end_t_abs_us = std::max(p_.end_t_abs_us, seconds_to_us(t_abs));
+      std::int64_t t_abs;
+      if (!seconds("t_abs", t_abs)) return false;
+      p_.end_t_abs_us = std::max(p_.end_t_abs_us, t_abs);
       if (auto code = e["code"].as_int64()) p_.exit_code = static_cast<int>(*code);
       p_.complete = true;
     } else if (name == "signal") {
-      double t_abs;
-      if (!number("t_abs", t_abs)) return false;
-      p_.end_t_abs_us = std::max(p_.end_t_abs_us, seconds_to_us(t_abs));
-      int signo = static_cast<int>(e["signo"].as_int64().value_or(0));
-      p_.exit_code = 128 + signo;
+      std::int64_t t_abs;
+      if (!seconds("t_abs", t_abs)) return false;
+      p_.end_t_abs_us = std::max(p_.end_t_abs_us, t_abs);
+      const std::int64_t signo = e["signo"].as_int64().value_or(0);
+      if (signo < 0 || signo > 127) {
+        message = "a signal event needs \"signo\" from 0 to 127";
+        return false;
+      }
+      p_.exit_code = static_cast<int>(128 + signo);
       p_.interrupted = signo == 2;
       p_.complete = true;
     } else if (name == "too_many_files") {

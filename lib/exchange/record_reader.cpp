@@ -69,6 +69,11 @@ bool read_int(JsonValue v, std::int64_t& out, std::string_view prefix, std::stri
 bool read_span(JsonValue object, std::int64_t root_start_us, Span& span, std::string& problem,
                int depth);
 
+// The start times started_at can say (years 0000 to 9999): a record is written back with it,
+// and must then read back as the same record.
+constexpr std::int64_t kEarliestStartUs = -62167219200000000;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t kLatestStartUs = 253402300799999999;    // 9999-12-31T23:59:59.999999Z
+
 bool read_spans(JsonValue array, std::int64_t root_start_us, std::vector<Span>& out,
                 std::string& problem, int depth) {
   if (!array.is_array()) {
@@ -96,7 +101,9 @@ bool read_span(JsonValue object, std::int64_t root_start_us, Span& span, std::st
     } else if (key == "offset_us") {
       std::int64_t offset = 0;
       if (!read_int(v, offset, kPrefix, key, problem)) return false;
-      span.start_us = root_start_us + offset;
+      if (__builtin_add_overflow(root_start_us, offset, &span.start_us)) {
+        return fail(problem, kPrefix, key, "an offset from the step's start that fits 64 bits");
+      }
       has_offset = true;
     } else if (key == "duration_us") {
       if (!read_int(v, span.duration.us, kPrefix, key, problem)) return false;
@@ -106,6 +113,9 @@ bool read_span(JsonValue object, std::int64_t root_start_us, Span& span, std::st
       if (v.is_null()) continue;
       std::int64_t code = 0;
       if (!read_int(v, code, kPrefix, key, problem)) return false;
+      if (code < std::numeric_limits<int>::min() || code > std::numeric_limits<int>::max()) {
+        return fail(problem, kPrefix, key, "a 32-bit integer");
+      }
       span.exit_code = static_cast<int>(code);
     } else if (key == "cpu_user_us") {
       if (!read_int(v, span.usage.cpu_user_us, kPrefix, key, problem)) return false;
@@ -252,6 +262,9 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
   if (!has_start) {
     if (!started_at) return fail(problem, kNoPrefix, "started_us", "present (or started_at)");
     r.root.start_us = *started_at;
+  }
+  if (r.root.start_us < kEarliestStartUs || r.root.start_us > kLatestStartUs) {
+    return fail(problem, kNoPrefix, "started_us", "a time from year 0000 to 9999");
   }
   if (!has_duration) return fail(problem, kNoPrefix, "duration_us", "present");
   if (spans && !read_spans(spans, r.root.start_us, r.root.children, problem, 0)) return false;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,7 +31,9 @@ IndexProblem parse_index(IndexFile& index) {
   if (version < 2 || version > 4) return IndexProblem::unreadable;
   size_t pos = 12;
   std::string previous;
-  index.entries.reserve(count);
+  // The count is the file's word: reserve no more entries than its bytes can hold (each takes
+  // at least 62), so a damaged count is an unreadable index, not a huge allocation.
+  index.entries.reserve(std::min<size_t>(count, (end - 12) / 62));
   for (std::uint32_t i = 0; i < count; ++i) {
     if (pos + 62 > end) return IndexProblem::unreadable;
     const unsigned char* e = p + pos;

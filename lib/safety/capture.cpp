@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -47,6 +48,18 @@ bool is_git_file_name(const std::string& name) {
     if (name == known) return true;
   }
   return false;
+}
+
+// Permission bits as encode_manifest writes them: 1 to 4 octal digits, no leading zero. Only
+// that form is read, so a manifest that decodes is one that was encoded.
+std::optional<std::uint32_t> parse_mode(const std::string& text) {
+  if (text.empty() || text.size() > 4 || (text.size() > 1 && text[0] == '0')) return {};
+  std::uint32_t mode = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') return {};
+    mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
+  }
+  return mode;
 }
 
 Error refused(const std::string& path, const std::string& why) {
@@ -423,16 +436,17 @@ Result<std::vector<CapturedPath>> decode_manifest(const std::string& text) {
     }
     CapturedPath c;
     c.kind = static_cast<Kind>(kind);
-    c.mode = static_cast<std::uint32_t>(std::strtoul(record.substr(2, s2 - 2).c_str(), nullptr, 8));
+    const auto mode = parse_mode(record.substr(2, s2 - 2));
     c.oid = record.substr(s2 + 1, s3 - s2 - 1);
-    if (c.oid == "-") c.oid.clear();
     c.path = record.substr(s3 + 1);
     const bool needs_oid = kind == 'f' || kind == 'l' || kind == 'g' || kind == 'i';
     const bool in_git_dir = kind == 'g' || kind == 'i' || kind == 'n';
-    if (needs_oid != is_hex_oid(c.oid) ||
+    if (!mode || (needs_oid ? !is_hex_oid(c.oid) : c.oid != "-") ||
         !(in_git_dir ? is_git_file_name(c.path) : is_work_tree_path(c.path))) {
       return damaged("bad record '" + record + "'");
     }
+    c.mode = *mode;
+    if (!needs_oid) c.oid.clear();
     captured.push_back(std::move(c));
   }
   if (first) return damaged("it is empty");

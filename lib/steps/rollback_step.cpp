@@ -346,7 +346,9 @@ Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
                              const RollbackOptions& options) {
   auto checked = check_undo(repo, id, options);
   if (!checked) return checked.error();
-  const auto& [head, wanted] = *checked;
+  // Named references, not a structured binding: clang before 16 cannot capture those.
+  const auto& head = checked->first;
+  const auto& wanted = checked->second;
 
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);

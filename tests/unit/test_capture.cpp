@@ -51,6 +51,26 @@ TEST_CASE("a manifest that names a path outside the work tree is refused as dama
   CHECK_FALSE(decode_manifest("not a manifest").ok());
 }
 
+TEST_CASE("a manifest record not in the encoder's own form is refused as damaged") {
+  // Each of these once decoded to a list that encodes to other bytes (found by
+  // tests/fuzz/fuzz_manifest): a mode strtoul half-read, or an empty oid field.
+  const std::string oid(40, 'a');
+  const std::string header = std::string("perfguard-manifest 1") + '\0';
+  for (const std::string& record :
+       {"i 64.4 " + oid + " index", "f 0644 " + oid + " a", "f -1 " + oid + " a",
+        "f 17777 " + oid + " a", "f  " + oid + " a", "f 8 " + oid + " a", std::string("a 0  gone"),
+        "d 755 " + oid + " dir", std::string("f 644 - a")}) {
+    CAPTURE(record);
+    CHECK_FALSE(decode_manifest(header + record + '\0').ok());
+  }
+  const std::string good = header + "f 7777 " + oid + " a" + '\0' + "a 0 - b" + '\0';
+  auto decoded = decode_manifest(good);
+  REQUIRE(decoded.ok());
+  CHECK((*decoded)[0].mode == 07777);
+  CHECK((*decoded)[1].oid.empty());
+  CHECK(encode_manifest(*decoded) == good);
+}
+
 TEST_CASE("captured paths come back exactly over whatever stands there") {
   TempDir tmp;
   auto dir = make_repo(tmp, 1);

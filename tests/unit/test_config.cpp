@@ -477,3 +477,18 @@ TEST_CASE("durations out of range are errors naming file, line and key") {
   CHECK(error_of(load_config(sources)) ==
         "PERFGUARD_THRESHOLDS_COMMIT: '8d' is out of range: at most 7d");
 }
+
+TEST_CASE("config with a non-ASCII character where a key may start is a usage error") {
+  // toml++ 3.3 reached undefined behaviour classifying U+0350 and its neighbours as
+  // whitespace or not (found by tests/fuzz/fuzz_config).
+  TempDir tmp;
+  Setup setup{tmp};
+  for (const char* text : {"[ds]\n\xCD\x90mit = \"0s\"\n", "\xC3\xA9 = 1\n", "a = 1 \xC2\xA7\n",
+                           "[thresholds]\ncommit = \"1s\" \xD0\x96\n"}) {
+    CAPTURE(text);
+    write_file(setup.explicit_file, text);
+    ConfigSources sources = setup.sources();
+    sources.explicit_file = setup.explicit_file;
+    CHECK(error_of(load_config(sources)).find(setup.explicit_file.string()) == 0);
+  }
+}

@@ -278,3 +278,24 @@ TEST_CASE("format_size output parses back") {
     CHECK(*back == bytes);
   }
 }
+
+TEST_CASE("the longest duration and the largest size format to text that parses back") {
+  // Rounding to whole seconds once overflowed here (found by tests/fuzz/fuzz_duration).
+  for (std::int64_t us : {INT64_MAX, INT64_MAX - 499999, INT64_MAX - 500000}) {
+    CAPTURE(us);
+    const std::string text = format_duration(Duration{us});
+    CHECK(text == "106751991d4h54s");
+    auto back = parse_duration(text);
+    REQUIRE(back.ok());
+    CHECK(format_duration(*back) == text);
+  }
+  CHECK(format_duration(*parse_duration("9223372036854775807us")) == "106751991d4h54s");
+  for (std::int64_t bytes : {INT64_MAX, INT64_MAX - 1, std::int64_t{9223000000000000000}}) {
+    CAPTURE(bytes);
+    const std::string text = format_size(bytes);
+    auto back = parse_size(text);
+    REQUIRE(back.ok());
+    CHECK(format_size(*back) == text);
+  }
+  CHECK(format_size(INT64_MAX) == "9223372TB");
+}

@@ -287,6 +287,44 @@ TEST_CASE("import jsonl: fields are checked, unknown ones ignored, missing ids d
   CHECK(import_file(store, ImportFormat::jsonl, tmp / "third.jsonl").duplicates == 1);
 }
 
+TEST_CASE("import jsonl: what cannot be written back the same is refused") {
+  // Found by tests/fuzz/fuzz_import_journal: a start no started_at can show, a span offset
+  // that overflowed when added to the start, a span exit code cut to 32 bits.
+  TempDir tmp;
+  Store store = open_store(tmp / "s.db");
+  const std::pair<std::string, std::string> bad[] = {
+      {R"({"step":"x","started_us":-9223372036854775808,"duration_us":1})",
+       "\"started_us\" must be a time from year 0000 to 9999"},
+      {R"({"step":"x","started_us":253402300800000000,"duration_us":1})",
+       "\"started_us\" must be a time from year 0000 to 9999"},
+      {R"({"step":"x","started_us":1,"duration_us":1,)"
+       R"("spans":[{"name":"a","offset_us":9223372036854775807,"duration_us":1}]})",
+       "span: \"offset_us\" must be an offset from the step's start that fits 64 bits"},
+      {R"({"step":"x","started_us":1,"duration_us":1,)"
+       R"("spans":[{"name":"a","offset_us":0,"duration_us":1,"exit_code":4294967296}]})",
+       "span: \"exit_code\" must be a 32-bit integer"},
+  };
+  for (const auto& [line, message] : bad) {
+    CAPTURE(line);
+    write_file(tmp / "one.jsonl", line + "\n");
+    ImportSummary s = import_file(store, ImportFormat::jsonl, tmp / "one.jsonl", false, false);
+    REQUIRE(s.problems.size() == 1);
+    CHECK(s.problems[0].message == message);
+  }
+  // The ends of the range are records like any other, and come back the same.
+  write_file(tmp / "ends.jsonl",
+             R"({"step":"x","started_us":-62167219200000000,"duration_us":1})"
+             "\n"
+             R"({"step":"y","started_at":"9999-12-31T23:59:59.999999Z","duration_us":1})"
+             "\n");
+  CHECK(import_file(store, ImportFormat::jsonl, tmp / "ends.jsonl").imported == 2);
+  std::string again;
+  for (const auto& r : all_steps(store)) again += record_to_jsonl(r) + "\n";
+  write_file(tmp / "again.jsonl", again);
+  Store other = open_store(tmp / "o.db");
+  CHECK(import_file(other, ImportFormat::jsonl, tmp / "again.jsonl").imported == 2);
+}
+
 TEST_CASE("import jsonl: stdin is read as '-' and a missing file is a usage error") {
   TempDir tmp;
   Store store = open_store(tmp / "s.db");
@@ -770,6 +808,40 @@ TEST_CASE("import trace2: a file that is not trace2 is reported and left alone")
   Status notdir = import_records(store, request, summary);
   REQUIRE_FALSE(notdir.ok());
   CHECK(notdir.error().message.find("is not a directory") != std::string::npos);
+}
+
+TEST_CASE("import trace2: seconds past 1e9 and signals past 127 are bad events") {
+  // Found by tests/fuzz/fuzz_import_trace2: t_abs 1e308 overflowed the start time computed
+  // from it, and a huge signo the exit code.
+  TempDir tmp;
+  fs::create_directories(tmp / "events");
+  const std::string sid = "20260101T000000.000000Z-H00000000-P00000010";
+  auto event = [&](const std::string& rest) {
+    return R"({"event":)" + rest.substr(0, rest.find(',')) + R"(,"sid":")" + sid +
+           R"(","thread":"main","time":"2026-01-01T00:00:01Z")" + rest.substr(rest.find(',')) +
+           "}\n";
+  };
+  const std::string start = event(R"("start","t_abs":0.1,"argv":["git"])");
+  const std::string exit = event(R"("exit","t_abs":1,"code":0)");
+  const std::pair<std::string, std::string> bad[] = {
+      {event(R"("start","t_abs":1e308,"argv":["git"])") + exit,
+       "a start event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {event(R"("start","t_abs":-1,"argv":["git"])") + exit,
+       "a start event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {start + event(R"("exit","t_abs":1e300,"code":0)"),
+       "a exit event needs \"t_abs\" in seconds, 0 to 1e9"},
+      {start + event(R"("signal","t_abs":1,"signo":2147483647)"),
+       "a signal event needs \"signo\" from 0 to 127"},
+  };
+  for (const auto& [text, message] : bad) {
+    CAPTURE(text);
+    write_file(tmp / "events" / sid, text);
+    Store store = open_store(tmp / "s.db");
+    ImportSummary s =
+        import_file(store, ImportFormat::trace2, tmp / "events", true, true, settled_options());
+    REQUIRE(s.problems.size() >= 1);
+    CHECK(s.problems[0].message == message);
+  }
 }
 
 // ---------------------------------------------------------------------------------------
