@@ -205,53 +205,39 @@ Status make_parents(const std::string& root, const std::string& path) {
   return {};
 }
 
-Status write_file(const std::string& full, const std::string& bytes, std::uint32_t mode) {
-  const std::string temp = full + ".perfguard-restore";
-  ::unlink(temp.c_str());
+// Writes `bytes` into `temp` (which must not exist: for the index it is git's lock), gives
+// it `mode`, and renames it over `target`: a reader sees the old file or the new one.
+Status write_then_rename(const std::string& temp, const std::string& target,
+                         const std::string& bytes, std::uint32_t mode) {
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
+    if (errno == EEXIST) {
+      return make_error(ExitCode::refused, temp + " exists: another process is writing " + target);
+    }
     return make_error(ExitCode::step_failed, "cannot write " + temp + ": " + std::strerror(errno));
   }
   size_t done = 0;
-  bool ok = true;
-  while (ok && done < bytes.size()) {
+  int err = 0;
+  while (err == 0 && done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
+    if (n <= 0) err = n < 0 ? errno : EIO;
+    if (n > 0) done += static_cast<size_t>(n);
   }
-  const int err = errno;
-  ok = ::fchmod(fd, mode) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(temp.c_str(), full.c_str()) != 0) {
+  if (err == 0 && ::fchmod(fd, mode) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(temp.c_str(), target.c_str()) != 0) err = errno;
+  if (err != 0) {
     ::unlink(temp.c_str());
-    return make_error(ExitCode::step_failed, "cannot write " + full + ": " + std::strerror(err));
+    return make_error(ExitCode::step_failed, "cannot write " + target + ": " + std::strerror(err));
   }
   return {};
 }
 
-// Writes the index file whole, under git's lock, as git does.
-Status write_index(const Repository& repo, const std::string& bytes) {
-  const std::string index = repo.index_file().string(), lock = repo.index_lock().string();
-  int fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    return make_error(ExitCode::refused, lock + " exists: another git process is running");
-  }
-  size_t done = 0;
-  bool ok = true;
-  while (ok && done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
-  }
-  const int err = errno;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(lock.c_str(), index.c_str()) != 0) {
-    ::unlink(lock.c_str());
-    return make_error(ExitCode::step_failed, "cannot write " + index + ": " + std::strerror(err));
-  }
-  return {};
+Status write_file(const std::string& full, const std::string& bytes, std::uint32_t mode) {
+  const std::string temp = full + ".perfguard-restore";
+  ::unlink(temp.c_str());  // left by a restore that was killed
+  return write_then_rename(temp, full, bytes, mode);
 }
 
 // The blobs, read with one `git cat-file --batch`.
@@ -348,8 +334,10 @@ Status restore_captured(const Repository& repo, const std::vector<CapturedPath>&
       }
       continue;
     }
-    if (c.kind == Kind::index) {
-      if (auto ok = write_index(repo, blobs->at(c.oid)); !ok) return ok;
+    if (c.kind == Kind::index) {  // under git's lock, as git writes it
+      const auto ok = write_then_rename(repo.index_lock().string(), repo.index_file().string(),
+                                        blobs->at(c.oid), c.mode);
+      if (!ok) return ok;
       continue;
     }
     if (c.kind == Kind::no_index) {

@@ -248,7 +248,8 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   if (s.dirty && index) {
     auto raw = objects->write_blob(index->bytes);
     if (!raw) return raw.error();
-    captured->push_back({CapturedPath::Kind::index, 0600, *raw, "index"});
+    captured->push_back({CapturedPath::Kind::index,
+                         static_cast<std::uint32_t>(index->st.st_mode & 07777), *raw, "index"});
     std::set<std::string> staged;
     for (const auto& e : index->entries) {
       if (!e.gitlink() && !e.intent_to_add) staged.insert(to_hex(e.oid));
