@@ -1,13 +1,10 @@
 #include "steps/rollback_step.h"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "core/fault.h"
 #include "git/clean_check.h"
 #include "git/git.h"
 #include "steps/preconditions.h"
@@ -16,18 +13,6 @@
 namespace perfguard {
 
 namespace {
-
-// Fault injection for the crash-safety tests: PERFGUARD_TEST_FAULT names a point at which
-// the process kills itself with SIGKILL, as a power cut or `kill -9` would, or, as
-// "POINT:INT", sends itself SIGINT, as Ctrl-C would.
-void crash_point(const char* point) {
-  static const char* fault = std::getenv("PERFGUARD_TEST_FAULT");
-  if (fault == nullptr) return;
-  const size_t n = std::strlen(point);
-  if (std::strncmp(fault, point, n) != 0) return;
-  if (fault[n] == '\0') ::raise(SIGKILL);
-  if (std::strcmp(fault + n, ":INT") == 0) ::raise(SIGINT);
-}
 
 bool relative_to_head(const std::string& target) {
   return target.rfind("HEAD", 0) == 0 || target.rfind("@", 0) == 0;
