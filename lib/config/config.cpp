@@ -26,6 +26,8 @@
 #define TOML_UNREACHABLE __builtin_unreachable()
 #include <toml++/toml.h>
 
+#include "core/file_kind.h"
+
 namespace perfguard {
 namespace fs = std::filesystem;
 
@@ -327,15 +329,6 @@ std::optional<std::string> ignored_because(const Key& key, const FileRules& rule
 
 // A configuration file is small text; anything bigger is not one.
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
-
-const char* file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 // Reads a config file, which must be a regular file (after following symlinks) of at most
 // 1 MiB: a committed `.perfguard.toml` linked to /dev/zero or /dev/stdin must not make every

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/file_kind.h"
 #include "git/git.h"
 
 namespace fs = std::filesystem;
@@ -65,13 +66,6 @@ std::optional<std::uint32_t> parse_mode(const std::string& text) {
 Error refused(const std::string& path, const std::string& why) {
   return make_error(ExitCode::refused, "cannot take an exact snapshot: " + path + " " + why +
                                            "; move it out of the way first");
-}
-
-const char* kind_of_special(mode_t mode) {
-  if (S_ISFIFO(mode)) return "is a FIFO";
-  if (S_ISSOCK(mode)) return "is a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "is a device";
-  return "is not a file, a symlink or a directory";
 }
 
 class Capturer {
@@ -128,7 +122,7 @@ class Capturer {
         return refused(path, std::string("cannot be read: ") + std::strerror(errno));
       }
     } else {
-      return refused(path, kind_of_special(st.st_mode));
+      return refused(path, std::string("is ") + file_kind(st.st_mode));
     }
     std::string oid = ObjectWriter::object_id("blob", bytes);
     auto known = known_.find(path);

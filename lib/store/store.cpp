@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/file_kind.h"
 #include "output/json.h"
 #include "output/record_json.h"
 #include "store/schema.h"
@@ -94,15 +95,6 @@ Error newer_schema_error(const fs::path& path, int version) {
 // its header alone, before anything is written (documented in perfguard(7)).
 constexpr std::uint32_t kApplicationId = 0x70666764;
 const std::string kSetApplicationId = "PRAGMA application_id = " + std::to_string(kApplicationId);
-
-const char* file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 // A file refused as a store: a store error, like a corrupt store.
 Error not_a_store(const fs::path& path, const std::string& why) {
