@@ -162,6 +162,12 @@ TEST_CASE("exchange: UTC timestamps parse to Unix microseconds") {
   CHECK(parse_utc_timestamp(format_utc_timestamp(1795450238078291LL)) == 1795450238078291LL);
   CHECK_FALSE(parse_utc_timestamp("2026-11-23T16:10:38"));  // no zone
   CHECK_FALSE(parse_utc_timestamp("2026-13-01T00:00:00Z"));
+  // Days that do not exist in their month are refused, not carried into the next one.
+  CHECK_FALSE(parse_utc_timestamp("2026-02-31T00:00:00Z"));
+  CHECK_FALSE(parse_utc_timestamp("2026-04-31T00:00:00Z"));
+  CHECK_FALSE(parse_utc_timestamp("2027-02-29T00:00:00Z"));
+  CHECK_FALSE(parse_utc_timestamp("1900-02-29T00:00:00Z"));
+  CHECK(parse_utc_timestamp("2028-02-29T00:00:00Z") == 1835395200000000LL);
   CHECK_FALSE(parse_utc_timestamp("2026-11-23T16:10:38.Z"));
   CHECK_FALSE(parse_utc_timestamp("yesterday"));
 }
