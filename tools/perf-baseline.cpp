@@ -139,7 +139,7 @@ int compute_command(ToolSession& session, const ComputeArgs& args) {
 int show_command(ToolSession& session) {
   auto store = open_store(session);
   if (!store) return report_error(session.tool, store.error());
-  auto baselines = active_baselines(*store);
+  auto baselines = store->active_baselines();
   if (!baselines) return report_error(session.tool, baselines.error());
   print_show(render_context(session, now_unix_us()),
              with_headroom(*baselines, session.config.thresholds));

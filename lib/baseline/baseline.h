@@ -1,7 +1,6 @@
 #pragma once
 // Baselines: what a step normally takes, computed over a rolling window of its completed
-// runs and kept in the store's `baselines` table for the other tools (perf-alerts compares
-// new runs with the active baseline).
+// runs and kept in the store's `baselines` table (store/baselines.h) for the other tools.
 
 #include <cstdint>
 #include <optional>
@@ -13,38 +12,10 @@
 #include "core/duration.h"
 #include "core/result.h"
 #include "stats/statistics.h"
+#include "store/baselines.h"
 #include "store/store.h"
 
 namespace perfguard {
-
-// Whose runs a baseline describes: every run of the step, or one repository's, or one
-// branch's (of one repository).
-enum class BaselineScope { all, repo, branch };
-const char* to_string(BaselineScope scope);
-std::optional<BaselineScope> parse_baseline_scope(std::string_view text);
-
-struct BaselineKey {
-  std::string step;
-  BaselineScope scope = BaselineScope::all;
-  std::string repo;    // scope repo and branch
-  std::string branch;  // scope branch ("" for a detached HEAD)
-
-  friend bool operator==(const BaselineKey&, const BaselineKey&) = default;
-};
-
-// A row of the baselines table. Durations are microseconds.
-struct Baseline {
-  std::int64_t id = 0;
-  BaselineKey key;
-  Summary summary;  // over the window's completed runs (ok and breach)
-  std::int64_t computed_us = 0;
-  Duration window;
-  double multiplier = 0;  // for perf-alerts: how far above the baseline counts as a regression
-  double min_change = 0;  // the relative move this baseline needed to replace the one before
-  std::string reason;     // "first", "moved" or "forced"
-  std::optional<std::int64_t> replaces_id;
-  bool active = true;
-};
 
 struct ComputeOptions {
   std::string step;  // empty: every step recorded in the window
@@ -87,9 +58,6 @@ struct ComputeResult {
 // the completed runs started in the window, and stores each one that is new or that moved.
 // One transaction: either every baseline is stored or none is.
 Result<std::vector<ComputeResult>> compute_baselines(Store& store, const ComputeOptions& options);
-
-// The active baselines (of one step, or all), ordered by step, scope, repo, branch.
-Result<std::vector<Baseline>> active_baselines(Store& store, const std::string& step = "");
 
 // A step's configured threshold, for the steps that have one (commit, rollback, validate,
 // recover); nothing for any other step (a git command imported from trace2, say).

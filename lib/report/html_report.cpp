@@ -201,7 +201,7 @@ Result<Report> collect_report(Store& store, const ReportQuery& query) {
   }
   report.repositories.assign(repos.begin(), repos.end());
 
-  auto baselines = active_baselines(store, query.step);
+  auto baselines = store.active_baselines(query.step);
   if (!baselines) return baselines.error();
   for (ReportStep& step : report.steps) {
     std::vector<std::int64_t> durations;

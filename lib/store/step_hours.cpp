@@ -55,25 +55,25 @@ bool decode_ids(const unsigned char* p, std::size_t size, Visit&& visit) {
 }
 
 Result<std::unordered_map<std::int64_t, std::string>> read_names(Store& store) {
-  Statement s = sql::prepare(store.handle(), "SELECT id, name FROM names");
-  if (!s) return sql::error(store.handle(), store.path(), kReadWhat);
+  Statement s = sql::prepare(sql::connection(store), "SELECT id, name FROM names");
+  if (!s) return sql::error(sql::connection(store), store.path(), kReadWhat);
   std::unordered_map<std::int64_t, std::string> names;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
     names.emplace(sqlite3_column_int64(s.get(), 0), sql::column_text(s.get(), 1));
   }
-  if (rc != SQLITE_DONE) return sql::error(store.handle(), store.path(), kReadWhat);
+  if (rc != SQLITE_DONE) return sql::error(sql::connection(store), store.path(), kReadWhat);
   return names;
 }
 
 // The id of a step name; nothing when no step of that name was ever recorded.
 Result<std::optional<std::int64_t>> find_name(Store& store, const std::string& name) {
-  Statement s = sql::prepare(store.handle(), "SELECT id FROM names WHERE name = ?1");
-  if (!s) return sql::error(store.handle(), store.path(), kReadWhat);
+  Statement s = sql::prepare(sql::connection(store), "SELECT id FROM names WHERE name = ?1");
+  if (!s) return sql::error(sql::connection(store), store.path(), kReadWhat);
   sql::bind_text(s.get(), 1, name);
   int rc = sqlite3_step(s.get());
   if (rc == SQLITE_ROW) return std::optional<std::int64_t>(sqlite3_column_int64(s.get(), 0));
-  if (rc != SQLITE_DONE) return sql::error(store.handle(), store.path(), kReadWhat);
+  if (rc != SQLITE_DONE) return sql::error(sql::connection(store), store.path(), kReadWhat);
   return std::optional<std::int64_t>();
 }
 
@@ -156,11 +156,11 @@ bool scan_hour(sqlite3* db, std::int64_t name_id, std::int64_t hour, const IdRan
 // later for an earlier time make a few more.
 Result<IdRanges> id_ranges(Store& store, std::optional<std::int64_t> name_id,
                            std::int64_t from_hour) {
-  Statement s = sql::prepare(store.handle(),
+  Statement s = sql::prepare(sql::connection(store),
                              "SELECT h.first_id, h.last_id, h.stale, h.ids FROM names AS n"
                              " CROSS JOIN step_hours AS h ON h.name_id = n.id AND h.hour >= ?1"
                              " WHERE ?2 IS NULL OR n.id = ?2");
-  if (!s) return sql::error(store.handle(), store.path(), kReadWhat);
+  if (!s) return sql::error(sql::connection(store), store.path(), kReadWhat);
   sqlite3_bind_int64(s.get(), 1, from_hour);
   if (name_id) sqlite3_bind_int64(s.get(), 2, *name_id);
   IdRanges ranges;
@@ -171,7 +171,7 @@ Result<IdRanges> id_ranges(Store& store, std::optional<std::int64_t> name_id,
                                         ": a damaged rollup row"};
     }
   }
-  if (rc != SQLITE_DONE) return sql::error(store.handle(), store.path(), kReadWhat);
+  if (rc != SQLITE_DONE) return sql::error(sql::connection(store), store.path(), kReadWhat);
   return merge_ranges(std::move(ranges));
 }
 
@@ -406,7 +406,7 @@ Result<std::vector<std::pair<std::int64_t, std::int64_t>>> step_id_ranges(Store&
 }
 
 Status catch_up_rollups(Store& store) {
-  sqlite3* db = store.handle();
+  sqlite3* db = sql::connection(store);
   constexpr std::string_view kWhat = "cannot roll up the recorded steps";
   {
     // Most of the time there is nothing to do: find out without taking the write lock.
@@ -434,7 +434,7 @@ Status catch_up_rollups(Store& store) {
 
 Result<std::vector<StepHour>> read_step_hours(Store& store, const std::string& step,
                                               std::int64_t since_us) {
-  sqlite3* db = store.handle();
+  sqlite3* db = sql::connection(store);
   sql::ReadTransaction read(db);
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);
@@ -504,7 +504,7 @@ Result<std::vector<StepHour>> read_step_hours(Store& store, const std::string& s
 
 Result<std::vector<StepSample>> read_step_samples(Store& store, const std::string& step,
                                                   std::int64_t since_us, bool with_context) {
-  sqlite3* db = store.handle();
+  sqlite3* db = sql::connection(store);
   sql::ReadTransaction read(db);
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);
@@ -569,7 +569,7 @@ Result<std::vector<StepSample>> read_step_samples(Store& store, const std::strin
 
 Result<std::vector<SlowStep>> read_slowest_steps(Store& store, std::int64_t since_us, int limit,
                                                  const std::string& step, int max_children) {
-  sqlite3* db = store.handle();
+  sqlite3* db = sql::connection(store);
   sql::ReadTransaction read(db);
   if (!read.ok()) return sql::error(db, store.path(), kReadWhat);
   auto names = read_names(store);

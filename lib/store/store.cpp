@@ -595,6 +595,10 @@ Result<Store> Store::open(const StoreOptions& options) {
   return store;
 }
 
+sqlite3* sql::connection(Store& store) {
+  return store.db_;
+}
+
 Store::Store(Store&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
 

@@ -10,11 +10,17 @@
 
 #include "core/duration.h"
 #include "core/result.h"
+#include "store/baselines.h"
 #include "trace/span.h"
 
 struct sqlite3;
 
 namespace perfguard {
+
+class Store;
+namespace sql {
+sqlite3* connection(Store& store);  // lib/store's own modules only (store/sql.h)
+}
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
@@ -109,15 +115,21 @@ class Store {
   // Starts a bulk append; see StepImport.
   Result<StepImport> begin_import();
 
+  // The active baselines (of one step, or all), ordered by step, scope, repo, branch.
+  Result<std::vector<Baseline>> active_baselines(const std::string& step = "");
+  // Runs `update` inside one write transaction: everything it activates is stored, or
+  // (when it or the commit fails) nothing.
+  Status update_baselines(const std::function<Status(BaselineUpdate&)>& update);
+
   // Deletes the steps that started before `before_us`, with their child spans, in one
   // transaction; with `dry_run` only counts them. Snapshots, baselines and alerts stay.
   Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run);
 
   int schema_version() const;
   const std::filesystem::path& path() const { return path_; }
-  sqlite3* handle() { return db_; }
 
  private:
+  friend sqlite3* sql::connection(Store& store);
   Store(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;

@@ -1,6 +1,9 @@
 #pragma once
 // Test support: temporary directories and real git repositories for the unit tests.
 
+#include <sqlite3.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -76,6 +79,26 @@ inline std::string read_file(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The first column of the first row of `query`, read through a connection of its own (as
+// any other program would read the store).
+inline std::int64_t query_int(const std::filesystem::path& db_path, const std::string& query) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + db_path.string());
+  }
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t value = -1;
+  if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  if (value < 0) throw std::runtime_error("query failed: " + query);
+  return value;
 }
 
 }  // namespace perfguard::test

@@ -11,6 +11,7 @@
 #include "baseline/baseline.h"
 #include "baseline/queries.h"
 #include "baseline/render.h"
+#include "store/sql.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -46,7 +47,7 @@ Store open_store(const std::filesystem::path& path) {
 
 std::string one(Store& store, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(sql::connection(store), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   const unsigned char* t = sqlite3_column_text(stmt, 0);
   std::string v = t ? reinterpret_cast<const char*>(t) : "NULL";
@@ -120,7 +121,7 @@ TEST_CASE("compute stores a first baseline with exact statistics of the complete
   for (auto v : d) dev.push_back(static_cast<std::int64_t>(std::llround(2 * std::fabs(v - s.p50))));
   CHECK(s.mad == doctest::Approx(reference_percentile(dev, 0.5) / 2));
 
-  auto active = active_baselines(store);
+  auto active = store.active_baselines();
   REQUIRE(active.ok());
   REQUIRE(active->size() == 1);
   const Baseline& b = active->front();

@@ -24,6 +24,7 @@
 #include "support.h"
 
 using namespace perfguard;
+using perfguard::test::query_int;
 using perfguard::test::read_file;
 using perfguard::test::sh;
 using perfguard::test::TempDir;
@@ -1155,15 +1156,8 @@ TEST_CASE("store: prune removes old steps with their spans, and a dry run only c
   CHECK(left.size() == 2);
   for (const auto& r : left) CHECK(r.root.children.size() == 2);
 
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(
-      sqlite3_prepare_v2(store.handle(),
-                         "SELECT (SELECT count(*) FROM spans), (SELECT count(*) FROM snapshots)",
-                         -1, &stmt, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(stmt, 0) == 6);
-  CHECK(sqlite3_column_int(stmt, 1) == 1);  // snapshots are not pruned here
-  sqlite3_finalize(stmt);
+  CHECK(query_int(store.path(), "SELECT count(*) FROM spans") == 6);
+  CHECK(query_int(store.path(), "SELECT count(*) FROM snapshots") == 1);  // not pruned here
 
   auto none = store.prune_steps(now - 90 * kDayUs, false);
   REQUIRE(none.ok());

@@ -18,6 +18,7 @@
 #include "support.h"
 
 using namespace perfguard;
+using perfguard::test::query_int;
 using perfguard::test::TempDir;
 
 namespace {
@@ -96,13 +97,7 @@ ImportSummary import_journal(Store& store, bool skip_bad = false) {
 }
 
 std::int64_t count_rows(Store& store, const std::string& sql) {
-  auto* db = store.handle();
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  std::int64_t n = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  return n;
+  return query_int(store.path(), sql);
 }
 
 std::vector<std::string> names_in(const std::filesystem::path& dir) {

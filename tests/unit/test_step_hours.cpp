@@ -9,6 +9,7 @@
 
 #include "stats/histogram.h"
 #include "store/schema.h"
+#include "store/sql.h"
 #include "store/step_hours.h"
 #include "store/store.h"
 #include "support.h"
@@ -132,9 +133,9 @@ TEST_CASE("recording keeps every hour's rollup exact") {
     REQUIRE(store.record(batch).ok());
   }
   check_hours_match(store, records, 0);
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_hours WHERE stale = 1") == "0");
-  CHECK(one(store.handle(), "SELECT value FROM meta WHERE key = 'rolled_up_to'") ==
-        one(store.handle(), "SELECT max(id) FROM step_rows"));
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_hours WHERE stale = 1") == "0");
+  CHECK(one(sql::connection(store), "SELECT value FROM meta WHERE key = 'rolled_up_to'") ==
+        one(sql::connection(store), "SELECT max(id) FROM step_rows"));
 }
 
 TEST_CASE("reading from a time within an hour counts only the steps from then on") {
@@ -159,7 +160,7 @@ TEST_CASE("steps added with plain SQL are rolled up by the next reader or writer
   auto records = mixed_records(rng, 50, 1);
   REQUIRE(store.record(records).ok());
   // A copy of each step, an hour later, inserted behind perfguard's back.
-  REQUIRE(sqlite3_exec(store.handle(),
+  REQUIRE(sqlite3_exec(sql::connection(store),
                        "INSERT INTO step_rows (trace_id, name_id, started_us, duration_us, status,"
                        " threshold_us, exit_code, context_id) SELECT trace_id + 1000, name_id,"
                        " started_us + 3600000000, duration_us, status, threshold_us, exit_code,"
@@ -174,7 +175,7 @@ TEST_CASE("steps added with plain SQL are rolled up by the next reader or writer
   REQUIRE(catch_up_rollups(store).ok());
   check_hours_match(store, all, 0);
   // The writer catches up too.
-  REQUIRE(sqlite3_exec(store.handle(),
+  REQUIRE(sqlite3_exec(sql::connection(store),
                        "INSERT INTO step_rows (trace_id, name_id, started_us, duration_us, status,"
                        " exit_code, context_id) SELECT 99999, name_id, started_us, 5, 0, 0,"
                        " context_id FROM step_rows WHERE id = 1",
@@ -198,21 +199,21 @@ TEST_CASE("deleted steps make their hour stale, reads stay exact, the next recor
   REQUIRE(store.record(records).ok());
   // Through the v1 `steps` view, as code written for version 1 deletes.
   const std::int64_t cut = kT0 + kHourUs + kHourUs / 2;
-  REQUIRE(sqlite3_exec(store.handle(),
+  REQUIRE(sqlite3_exec(sql::connection(store),
                        ("DELETE FROM steps WHERE started_us < " + std::to_string(cut)).c_str(),
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   std::erase_if(records, [&](const StepRecord& r) { return r.root.start_us < cut; });
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_hours WHERE stale = 1") != "0");
-  CHECK(one(store.handle(), "SELECT count(*) FROM span_rows") ==
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_hours WHERE stale = 1") != "0");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM span_rows") ==
         std::to_string(records.size()));  // their spans went with them
   check_hours_match(store, records, 0);
 
   // The next perf-baseline command rebuilds every stale hour; hours left empty go.
   REQUIRE(catch_up_rollups(store).ok());
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_hours WHERE stale = 1") == "0");
-  CHECK(one(store.handle(),
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_hours WHERE stale = 1") == "0");
+  CHECK(one(sql::connection(store),
             "SELECT count(*) FROM step_hours WHERE hour = " + std::to_string(hour_of(kT0))) == "0");
-  CHECK(one(store.handle(), "SELECT count(*) FROM meta WHERE key = 'stale_hours'") == "0");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM meta WHERE key = 'stale_hours'") == "0");
   check_hours_match(store, records, 0);
 
   StepRecord r = step(5000, "commit", kT0 + kHourUs + kHourUs * 3 / 4, 4242);
@@ -220,7 +221,7 @@ TEST_CASE("deleted steps make their hour stale, reads stay exact, the next recor
   REQUIRE(store.record({r}).ok());
   check_hours_match(store, records, 0);
   CHECK(
-      one(store.handle(),
+      one(sql::connection(store),
           "SELECT stale FROM step_hours WHERE hour = " + std::to_string(hour_of(r.root.start_us)) +
               " AND name_id = (SELECT id FROM names WHERE name = 'commit')") == "0");
 }
@@ -231,7 +232,7 @@ TEST_CASE("a step changed with plain SQL is read right, in its old hour and its 
   auto a = step(1, "commit", kT0 + 10, 1000);
   auto b = step(2, "commit", kT0 + 20, 2000);
   REQUIRE(store.record({a, b}).ok());
-  REQUIRE(sqlite3_exec(store.handle(),
+  REQUIRE(sqlite3_exec(sql::connection(store),
                        ("UPDATE step_rows SET started_us = " + std::to_string(kT0 + 5 * kHourUs) +
                         ", duration_us = 9000 WHERE trace_id = 2")
                            .c_str(),
@@ -250,13 +251,13 @@ TEST_CASE("a record stored twice is skipped, in the same batch or a later one") 
   twice.insert(twice.end(), records.begin(), records.begin() + 10);
   REQUIRE(store.record(twice).ok());
   REQUIRE(store.record(records).ok());
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_rows") == "40");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_rows") == "40");
   check_hours_match(store, records, 0);
   // The same trace and start under another step name is another record.
   auto other = records[0];
   other.step = "validate";
   REQUIRE(store.record({other}).ok());
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_rows") == "41");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_rows") == "41");
 }
 
 TEST_CASE("steps recorded out of time order are all found, and only those in range") {
@@ -287,7 +288,7 @@ TEST_CASE("steps recorded out of time order are all found, and only those in ran
   auto ranges = step_id_ranges(store, "commit", since);
   REQUIRE(ranges.ok());
   CHECK(ranges->size() <= 2);  // the first step's id, and the backlog's end
-  auto ids = rows(store.handle(),
+  auto ids = rows(sql::connection(store),
                   "SELECT id FROM step_rows WHERE name_id = (SELECT id FROM names WHERE name ="
                   " 'commit') AND started_us >= " +
                       std::to_string(since));
@@ -368,12 +369,15 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
   CHECK(store.schema_version() == kSchemaVersion);
   for (std::size_t i = 0; i < std::size(views); ++i) {
     CAPTURE(views[i]);
-    CHECK(rows(store.handle(), views[i]) == before[i]);
+    CHECK(rows(sql::connection(store), views[i]) == before[i]);
   }
-  CHECK(one(store.handle(), "SELECT typeof(head_after) FROM step_rows WHERE id = 3") == "blob");
-  CHECK(one(store.handle(), "SELECT length(head_after) FROM step_rows WHERE id = 3") == "0");
+  CHECK(one(sql::connection(store), "SELECT typeof(head_after) FROM step_rows WHERE id = 3") ==
+        "blob");
+  CHECK(one(sql::connection(store), "SELECT length(head_after) FROM step_rows WHERE id = 3") ==
+        "0");
   // The rollups were built from the version 1 steps.
-  CHECK(one(store.handle(), "SELECT sum(n_ok + n_breach + n_failed) FROM step_hours") == "4");
+  CHECK(one(sql::connection(store), "SELECT sum(n_ok + n_breach + n_failed) FROM step_hours") ==
+        "4");
   auto hours = read_step_hours(store, "commit", 0);
   REQUIRE(hours.ok());
   REQUIRE(hours->size() == 2);
@@ -381,5 +385,5 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
   CHECK((*hours)[1].counts.failed == 1);
   // And new records go on from there.
   REQUIRE(store.record({step(99, "commit", 1795447812000001, 123)}).ok());
-  CHECK(one(store.handle(), "SELECT count(*) FROM step_results") == "5");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM step_results") == "5");
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sql.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -102,7 +103,7 @@ Store open_store(const std::filesystem::path& path) {
 // Runs a query returning one value, through the store's own connection.
 std::int64_t query_int(Store& store, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(sql::connection(store), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   std::int64_t v = sqlite3_column_int64(stmt, 0);
   sqlite3_finalize(stmt);
@@ -111,7 +112,7 @@ std::int64_t query_int(Store& store, const std::string& sql) {
 
 std::string query_text(Store& store, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(sql::connection(store), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   const unsigned char* t = sqlite3_column_text(stmt, 0);
   std::string v = t ? reinterpret_cast<const char*>(t) : "";
@@ -122,7 +123,7 @@ std::string query_text(Store& store, const std::string& sql) {
 // Every row of a query, each column as text ("NULL" for NULL).
 std::vector<std::vector<std::string>> query_rows(Store& store, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(sql::connection(store), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
   std::vector<std::vector<std::string>> rows;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     std::vector<std::string> row;
@@ -426,7 +427,8 @@ TEST_CASE("a store with a newer schema version is refused and left untouched") {
   {
     Store store = open_store(path);
     const std::string newer = "PRAGMA user_version = " + std::to_string(kSchemaVersion + 1);
-    REQUIRE(sqlite3_exec(store.handle(), newer.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(sql::connection(store), newer.c_str(), nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
   }
   std::string before = perfguard::test::read_file(path);
   auto store = Store::open(StoreOptions{path});
