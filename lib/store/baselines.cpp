@@ -134,6 +134,7 @@ Status Store::update_baselines(const std::function<Status(BaselineUpdate&)>& upd
   BaselineUpdate baselines(db_, path_);
   if (Status s = update(baselines); !s) return s;
   if (!tx.commit()) return sql::error(db_, path_, kWriteWhat);
+  fold_log(false);
   return {};
 }
 

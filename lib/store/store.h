@@ -58,6 +58,9 @@ struct PruneCounts {
   std::int64_t spans = 0;  // child spans of those steps
 };
 
+// How much the store's write-ahead log holds, as the last commit left it (store.cpp).
+struct WalState;
+
 // Many records appended in one BEGIN IMMEDIATE transaction (perf-baseline import, and
 // Store::record): the statements are prepared once and context ids are kept in memory.
 // Nothing is visible to other processes before commit(); destroying it uncommitted rolls
@@ -130,9 +133,13 @@ class Store {
 
  private:
   friend sqlite3* sql::connection(Store& store);
-  Store(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  Store(sqlite3* db, std::filesystem::path path);
+  // After a commit: folds the write-ahead log back into the file when it has grown, or
+  // after a bulk write (store.cpp, fold_wal).
+  void fold_log(bool bulk);
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  std::unique_ptr<WalState> wal_;
 };
 
 }  // namespace perfguard

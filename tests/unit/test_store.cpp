@@ -475,6 +475,52 @@ TEST_CASE("a store locked past the busy timeout is a store error") {
   CHECK(waited < std::chrono::seconds(2));
 }
 
+// The size of the store's write-ahead log file, 0 when there is none.
+std::uintmax_t wal_size(const std::filesystem::path& store) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(store.string() + "-wal", ec);
+  return ec ? 0 : size;
+}
+
+TEST_CASE("the write-ahead log stays small when every step is a process of its own") {
+  // Each tool opens the store, records one step and exits, leaving the log behind: the
+  // store must empty it now and then, or every later open reads all of it.
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  std::mt19937_64 rng(11);
+  std::uintmax_t largest = 0;
+  bool emptied = false;
+  for (int i = 0; i < 200; ++i) {
+    {
+      Store store = open_store(path);
+      REQUIRE(store.record({typical_record(rng, 1000 + i, 1000000LL * i)}).ok());
+    }
+    std::uintmax_t size = wal_size(path);
+    emptied = emptied || size < largest;
+    largest = std::max(largest, size);
+  }
+  CHECK(emptied);
+  // 128 pages and the last step's few, with their 24-byte headers, and the log's header.
+  CHECK(largest <= 140 * (4096 + 24) + 32);
+  CHECK(perfguard::test::query_int(path, "SELECT count(*) FROM steps") == 200);
+}
+
+TEST_CASE("a bulk write leaves the write-ahead log empty") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  std::mt19937_64 rng(12);
+  {
+    Store store = open_store(path);
+    auto import = store.begin_import();
+    REQUIRE(import.ok());
+    for (int i = 0; i < 1500; ++i)
+      REQUIRE(import->add(typical_record(rng, 1 + i, 1000LL * i)).ok());
+    REQUIRE(import->commit().ok());
+    CHECK(wal_size(path) == 0);
+  }
+  CHECK(perfguard::test::query_int(path, "SELECT count(*) FROM steps") == 1500);
+}
+
 TEST_CASE("eight processes writing at once lose no row") {
   TempDir tmp;
   auto path = tmp / "perf.db";  // not created yet: the children race to create it too
