@@ -359,6 +359,7 @@ test_zsh_completions_parse_and_complete() {
     zsh -n "$DOCS_ROOT/completions/zsh/_$tool" || fail "completions/zsh/_$tool does not parse"
   done
   command -v timeout >/dev/null || skip "timeout is not installed"
+  require_terminal  # zsh's zpty needs the same /dev/pts
   repo_with_snapshot
   zsh_complete "perf-commit --for" >offered
   grep -qxF -- "--format" offered || fail "zsh: perf-commit --for<TAB> did not offer --format"

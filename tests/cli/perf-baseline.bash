@@ -214,7 +214,7 @@ test_trend_draws_an_ascii_chart_when_piped() {
 }
 
 test_trend_uses_unicode_blocks_on_a_utf8_terminal_only() {
-  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  require_terminal
   new_store r
   add_runs "$db" commit 0 60 4000 8000
   LANG=C.UTF-8 LC_ALL=C.UTF-8 script -qec "perf-baseline -C r trend" /dev/null >tty.txt

@@ -613,7 +613,7 @@ test_sighup_is_forwarded_git_does_not_commit_later_step_recorded_interrupted() {
 # as the foreground job, with INPUT typed at it; its exit status goes to $TEST_DIR/exit.
 # Bounded, so a child stopped at the terminal fails the test instead of hanging it.
 in_terminal() {
-  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  require_terminal
   printf '%s\n' "$1" | timeout 60 script -qec "$2; echo \$? >'$TEST_DIR/exit'" /dev/null \
     >"$TEST_DIR/terminal.out" 2>&1
   status=$?
@@ -665,7 +665,7 @@ test_background_job_leaves_the_terminal_to_its_shell() {
 }
 
 test_ctrl_c_at_the_terminal_interrupts_the_step_exits_130_and_is_recorded() {
-  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  require_terminal
   make_repo r 1
   printf '#!/bin/sh\ntouch "%s/hook.started"\nexec sleep 30\n' "$TEST_DIR" >r/.git/hooks/pre-commit
   chmod +x r/.git/hooks/pre-commit
@@ -688,7 +688,7 @@ test_ctrl_c_at_the_terminal_interrupts_the_step_exits_130_and_is_recorded() {
 }
 
 test_ctrl_z_stops_the_step_as_a_job_and_fg_resumes_it_with_the_terminal() {
-  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  require_terminal
   make_repo r 1
   printf '#!/bin/sh\ntouch "%s/hook.started"\nwhile [ ! -e "%s/release" ]; do sleep 0.05; done\ntouch "%s/hook.reading"\nread line </dev/tty\necho "$line" >"%s/hook.read"\n' \
     "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >r/.git/hooks/pre-commit
