@@ -31,13 +31,14 @@ dirty_repo() {
   echo new >r/new.txt
 }
 
-# import_refused FILE FORMAT TEXT: importing FILE is refused (exit 2) naming TEXT; the
-# repository is as it was and no step is stored.
+# import_refused FILE FORMAT TEXT: importing FILE (in the test's directory, beside the
+# repository) is refused (exit 2) naming TEXT; the repository is as it was and no step is
+# stored.
 import_refused() {
   make_repo r 1
   local state
   state=$(state_of r; git -C r for-each-ref)
-  refused 2 "$3" perf-baseline -C r import "$1" --format "$2"
+  refused 2 "$3" perf-baseline -C r import "$TEST_DIR/$1" --format "$2"
   expect_no_steps r
   expect_eq "$(state_of r; git -C r for-each-ref)" "$state" "repository"
 }
@@ -332,13 +333,13 @@ test_import_hyperfine_negative_time_exits_2_naming_the_field() {
 
 test_import_trace2_from_a_file_not_a_directory_exits_2_naming_it() {
   echo '{}' >events
-  import_refused events trace2 "events is not a directory: --format trace2 takes the directory"
+  import_refused events trace2 "$TEST_DIR/events is not a directory: --format trace2 takes the directory"
 }
 
 test_import_trace2_event_that_is_not_json_exits_2_naming_file_and_line() {
   mkdir t2
   echo 'garbage' >t2/event-1
-  import_refused t2 trace2 "t2/event-1:1: column 1: expected a JSON value"
+  import_refused t2 trace2 "$TEST_DIR/t2/event-1:1: column 1: expected a JSON value"
   expect_file_exists t2/event-1
 }
 
@@ -381,12 +382,12 @@ test_import_jsonl_with_invalid_utf8_exits_2_naming_the_byte() {
 
 test_import_of_a_directory_exits_2_saying_what_it_reads() {
   mkdir d
-  import_refused d jsonl "cannot read d: a directory; import reads a regular file, a FIFO or stdin (-)"
+  import_refused d jsonl "cannot read $TEST_DIR/d: a directory; import reads a regular file, a FIFO or stdin (-)"
 }
 
 test_import_through_a_dangling_symlink_exits_2_naming_it() {
   ln -s nowhere.jsonl link.jsonl
-  import_refused link.jsonl jsonl "cannot read link.jsonl: No such file or directory"
+  import_refused link.jsonl jsonl "cannot read $TEST_DIR/link.jsonl: No such file or directory"
 }
 
 # ---- repository states --------------------------------------------------------------------
