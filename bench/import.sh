@@ -41,6 +41,8 @@ BIN=$(cd "$BIN" 2>/dev/null && pwd) || { echo "import.sh: BIN directory not foun
 dir=${BENCH_DIR:-/tmp/perfguard-bench}/import
 rm -rf "$dir"
 mkdir -p "$dir"
+# Absolute: with -C, a relative --db or input would be taken from the repository.
+dir=$(cd "$dir" && pwd)
 input=$dir/steps.jsonl
 git init -q "$dir/repo"
 

@@ -13,14 +13,13 @@ using namespace perfguard;
 namespace {
 
 // -F FILE is read by git only after `git add -A` has staged everything: a file git cannot
-// read must be refused before that, or a typo in its name leaves the index changed.
-Status check_message_file(const Repository& repo, const std::string& name) {
+// read must be refused before that, or a typo in its name leaves the index changed. A
+// relative name is taken from the directory git runs in, which -C has made this one.
+Status check_message_file(const std::string& name) {
   if (name == "-") return {};
-  std::filesystem::path path = name;
-  if (path.is_relative()) path = repo.start_dir() / path;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 ||
-      (!S_ISDIR(st.st_mode) && ::access(path.c_str(), R_OK) != 0)) {
+  if (::stat(name.c_str(), &st) != 0 ||
+      (!S_ISDIR(st.st_mode) && ::access(name.c_str(), R_OK) != 0)) {
     return make_error(ExitCode::usage, "-F: cannot read " + name + ": " + std::strerror(errno));
   }
   if (S_ISDIR(st.st_mode)) {
@@ -63,7 +62,7 @@ int main(int argc, char** argv) {
     if (!message.empty() || app.count("--message")) {
       options.message = {"-m", message};
     } else if (!message_file.empty()) {
-      if (auto readable = check_message_file(session->repository, message_file); !readable)
+      if (auto readable = check_message_file(message_file); !readable)
         return report_error(tool, readable.error());
       options.message = {"-F", message_file};
     } else {

@@ -1,6 +1,43 @@
 # fish completion for perf-baseline: installed in fish's vendor_completions.d, or copied
 # into ~/.config/fish/completions/.
 
+# The directory the -C options name, each taken from the one before as the tool takes
+# them (status 1 when there is none).
+function __perf_baseline_dir
+    set -l tokens (commandline -opc)
+    set -l dir
+    for i in (seq (count $tokens))
+        if test "$tokens[$i]" = -C; and test $i -lt (count $tokens)
+            set -l d $tokens[(math $i + 1)]
+            if test -z "$d"
+                continue
+            else if test -z "$dir"; or string match -q -- '/*' $d
+                set dir $d
+            else
+                set dir $dir/$d
+            end
+        end
+    end
+    test -n "$dir"; or return 1
+    echo $dir
+end
+
+# Files (with -d, directories) where the tool will look for them: from the -C directory,
+# if any, as for every relative path it takes.
+function __perf_baseline_paths
+    set -l dir (__perf_baseline_dir)
+    set -l cur (commandline -ct)
+    set -l complete __fish_complete_path
+    contains -- -d $argv; and set complete __fish_complete_directories
+    if test -n "$dir"; and not string match -q -- '/*' $cur
+        for p in ($complete $dir/$cur)
+            string replace -- "$dir/" '' $p
+        end
+    else
+        $complete $cur
+    end
+end
+
 # The subcommand on the command line: the first word that is neither an option nor an
 # option's value (status 1 when there is none yet).
 function __perf_baseline_command
@@ -54,15 +91,16 @@ $c -f -n __perf_baseline_needs_command -a export -d 'Write jsonl, csv, Prometheu
 $c -f -n __perf_baseline_needs_command -a prune -d 'Remove recorded steps older than an age'
 $c -f -n __perf_baseline_needs_command -a report -d 'Write one self-contained HTML page of charts'
 $c -f -n __perf_baseline_needs_command -a measure -d 'Record synthetic runs in a throwaway clone'
-# Only import takes a file argument.
+# Only import takes a file argument, from the -C directory when there is one.
 $c -f -n 'not __perf_baseline_using import'
+$c -f -n '__perf_baseline_using import; and __perf_baseline_dir >/dev/null' -a '(__perf_baseline_paths)'
 
 # The options every perfguard tool takes, before the subcommand and after it.
 $c -s h -l help -d 'Print the options and exit'
 $c -l version -d 'Print the version and exit'
-$c -s C -x -a '(__fish_complete_directories (commandline -ct))' -d 'Run as if started in DIR'
-$c -l db -r -F -d 'The metrics store (default: <git common dir>/perfguard/perf.db)'
-$c -l config -r -F -d 'Read this configuration file too'
+$c -s C -x -a '(__perf_baseline_paths -d)' -d 'Run as if started in DIR'
+$c -l db -x -a '(__perf_baseline_paths)' -d 'The metrics store (default: <git common dir>/perfguard/perf.db)'
+$c -l config -x -a '(__perf_baseline_paths)' -d 'Read this configuration file too'
 $c -n __perf_baseline_output_format -l format -x -a 'text json jsonl csv tsv' -d 'Output format'
 $c -l json -d 'Shorthand for --format json'
 $c -s q -l quiet -d 'Print nothing on success'
@@ -93,14 +131,14 @@ $c -n '__perf_baseline_using import' -l step -x -d 'hyperfine: record every run 
 # export
 $c -n '__perf_baseline_using export' -l format -x -a 'jsonl csv prometheus otlp' -d 'What to write (default jsonl)'
 $c -n '__perf_baseline_using export' -l since -x -a '1h 24h 7d 30d' -d 'Only steps started this long ago or later'
-$c -n '__perf_baseline_using export' -s o -l output -r -F -d 'Write FILE instead of stdout'
+$c -n '__perf_baseline_using export' -s o -l output -x -a '(__perf_baseline_paths)' -d 'Write FILE instead of stdout'
 
 # prune
 $c -n '__perf_baseline_using prune' -l older-than -x -a '30d 90d 180d 365d' -d 'Remove steps started before now less this (required)'
 $c -n '__perf_baseline_using prune' -l dry-run -d 'Only count what would be removed'
 
 # report
-$c -n '__perf_baseline_using report' -s o -l output -r -F -d 'The HTML file to write (- for stdout)'
+$c -n '__perf_baseline_using report' -s o -l output -x -a '(__perf_baseline_paths)' -d 'The HTML file to write (- for stdout)'
 
 # measure
 $c -n '__perf_baseline_using measure' -l runs -x -d 'How many runs (default 10)'

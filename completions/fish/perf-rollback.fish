@@ -1,13 +1,21 @@
 # fish completion for perf-rollback: installed in fish's vendor_completions.d, or copied
 # into ~/.config/fish/completions/.
 
-# The directory -C names on the command line, if any (status 1 when none).
+# The directory the -C options name, each taken from the one before as the tool takes
+# them (status 1 when there is none).
 function __perf_rollback_dir
     set -l tokens (commandline -opc)
     set -l dir
     for i in (seq (count $tokens))
         if test "$tokens[$i]" = -C; and test $i -lt (count $tokens)
-            set dir $tokens[(math $i + 1)]
+            set -l d $tokens[(math $i + 1)]
+            if test -z "$d"
+                continue
+            else if test -z "$dir"; or string match -q -- '/*' $d
+                set dir $d
+            else
+                set dir $dir/$d
+            end
         end
     end
     test -n "$dir"; or return 1
@@ -70,15 +78,19 @@ function __perf_rollback_position
     end
 end
 
+# Files (with -d, directories) where the tool will look for them: from the -C directory,
+# if any, as for every relative path it takes.
 function __perf_rollback_paths
     set -l dir (__perf_rollback_dir)
     set -l cur (commandline -ct)
-    if test -n "$dir"
-        for p in (__fish_complete_path $dir/$cur)
+    set -l complete __fish_complete_path
+    contains -- -d $argv; and set complete __fish_complete_directories
+    if test -n "$dir"; and not string match -q -- '/*' $cur
+        for p in ($complete $dir/$cur)
             string replace -- "$dir/" '' $p
         end
     else
-        __fish_complete_path $cur
+        $complete $cur
     end
 end
 
@@ -89,9 +101,9 @@ complete -c perf-rollback -n 'test (__perf_rollback_position) = snapshot' -a '(_
 
 complete -c perf-rollback -s h -l help -d 'Print the options and exit'
 complete -c perf-rollback -l version -d 'Print the version and exit'
-complete -c perf-rollback -s C -x -a '(__fish_complete_directories (commandline -ct))' -d 'Run as if started in DIR'
-complete -c perf-rollback -l db -r -F -d 'The metrics store (default: <git common dir>/perfguard/perf.db)'
-complete -c perf-rollback -l config -r -F -d 'Read this configuration file too'
+complete -c perf-rollback -s C -x -a '(__perf_rollback_paths -d)' -d 'Run as if started in DIR'
+complete -c perf-rollback -l db -x -a '(__perf_rollback_paths)' -d 'The metrics store (default: <git common dir>/perfguard/perf.db)'
+complete -c perf-rollback -l config -x -a '(__perf_rollback_paths)' -d 'Read this configuration file too'
 complete -c perf-rollback -l format -x -a 'text json jsonl csv tsv' -d 'Output format'
 complete -c perf-rollback -l json -d 'Shorthand for --format json'
 complete -c perf-rollback -s q -l quiet -d 'Print nothing on success'

@@ -1,9 +1,12 @@
 #include "cli/common.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "core/version.h"
 #include "git/git.h"
@@ -54,6 +57,44 @@ std::string shell_word(const std::string& text) {
   return word + "'";
 }
 
+// getcwd() fails when the directory was removed while a shell was still in it. `context`
+// says what needed it; `fix` is the way round it besides a cd.
+Error current_directory_error(const std::error_code& ec, const std::string& context,
+                              const std::string& fix) {
+  return make_error(ExitCode::usage, ec == std::errc::no_such_file_or_directory
+                                         ? "the current directory was deleted" + context +
+                                               ": cd to one that exists, or " + fix
+                                         : "cannot find the current directory: " + ec.message() +
+                                               context + ": cd to another, or " + fix);
+}
+
+// -C DIR, as git does it: the process moves there before anything reads a path, so a
+// relative --db, --config, -o, -F, import file or PERFGUARD_DB means the same to us as a
+// relative path means to `git -C DIR`. Each DIR is taken from the one before (`-C a -C b`
+// is a/b); an empty one changes nothing.
+Status enter_directories(const std::vector<std::string>& directories) {
+  for (const std::string& dir : directories) {
+    if (dir.empty() || ::chdir(dir.c_str()) == 0) continue;
+    const int err = errno;
+    fs::path named = dir;
+    if (named.is_relative()) {
+      std::error_code ec;
+      const fs::path here = fs::current_path(ec);
+      if (ec) {
+        return current_directory_error(ec, ": -C " + dir + " is taken from it",
+                                       "give -C a full path");
+      }
+      named = here / named;
+    }
+    const std::string where = named.lexically_normal().string();
+    if (err == ENOENT || err == ENOTDIR) {
+      return make_error(ExitCode::usage, where + ": no such directory");
+    }
+    return make_error(ExitCode::usage, where + ": cannot run there: " + std::strerror(err));
+  }
+  return {};
+}
+
 SnapshotRow snapshot_row(const Snapshot& s) {
   return SnapshotRow{s.id, s.commit, s.head, s.branch, s.created_us, s.tool, s.reason};
 }
@@ -62,7 +103,10 @@ SnapshotRow snapshot_row(const Snapshot& s) {
 
 void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   app.set_version_flag("--version", std::string(kVersion));
-  app.add_option("-C", o.directory, "Run as if started in DIR")->type_name("DIR");
+  app.add_option("-C", o.directories,
+                 "Run as if started in DIR, like `git -C`: relative paths are taken from there")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
   app.add_option("--db", o.db, "The metrics store (default: <git common dir>/perfguard/perf.db)")
       ->type_name("PATH")
       ->envname("PERFGUARD_DB");
@@ -103,17 +147,10 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   if (!labels) return labels.error();
   s.labels = *labels;
 
+  if (Status entered = enter_directories(options.directories); !entered) return entered.error();
   std::error_code ec;
-  fs::path start = options.directory.empty() ? fs::current_path(ec) : fs::path(options.directory);
-  if (ec) {
-    // getcwd() fails when the directory was removed while a shell was still in it.
-    return make_error(ExitCode::usage,
-                      ec == std::errc::no_such_file_or_directory
-                          ? std::string("the current directory was deleted: cd to one that "
-                                        "exists, or pass -C DIR")
-                          : "cannot find the current directory: " + ec.message() +
-                                ": cd to another, or pass -C DIR");
-  }
+  const fs::path start = fs::current_path(ec);
+  if (ec) return current_directory_error(ec, "", "pass -C DIR");
   auto repo = Repository::discover(start);
   if (repo) {
     s.repository = *repo;

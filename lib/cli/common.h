@@ -21,9 +21,9 @@ namespace perfguard {
 
 // The options every tool takes (DESIGN.md, "Command-line conventions").
 struct CommonOptions {
-  std::string directory;    // -C
-  std::string db;           // --db (env PERFGUARD_DB)
-  std::string config_file;  // --config
+  std::vector<std::string> directories;  // -C, each taken from the one before
+  std::string db;                        // --db (env PERFGUARD_DB)
+  std::string config_file;               // --config
   std::string format = "text";
   bool json = false;
   bool quiet = false;
@@ -56,8 +56,10 @@ struct ToolSession {
   void info(const std::string& message) const;   // only with --verbose
 };
 
-// Discovers the repository (-C), loads the configuration and checks the options. With
-// `repository_optional`, a store named with --db (or PERFGUARD_DB) may be used from
+// Moves into the -C directories first, so that every relative path after that (--db,
+// PERFGUARD_DB, --config, a tool's own file arguments) is taken from there, as with
+// `git -C`. Then discovers the repository, loads the configuration and checks the options.
+// With `repository_optional`, a store named with --db (or PERFGUARD_DB) may be used from
 // outside any repository.
 Result<ToolSession> open_session(const std::string& tool, const CommonOptions& options,
                                  bool repository_optional = false);

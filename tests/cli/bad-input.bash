@@ -1,6 +1,7 @@
 # Bad input, one case per input: each exits with the documented code, says on one line
 # (prefixed by the tool's name) what is wrong, and changes nothing: not the repository, not
-# its refs, not the store. tests/README.md lists every case by kind.
+# its refs, not the store. tests/README.md lists every case by kind. The last section also
+# proves where -C takes relative paths from, as the cases with good paths there.
 
 # refused CODE TEXT CMD…: runs CMD; expects exit CODE and one line on stderr containing TEXT.
 refused() {
@@ -31,13 +32,14 @@ dirty_repo() {
   echo new >r/new.txt
 }
 
-# import_refused FILE FORMAT TEXT: importing FILE is refused (exit 2) naming TEXT; the
-# repository is as it was and no step is stored.
+# import_refused FILE FORMAT TEXT: importing FILE (in the test's directory, beside the
+# repository) is refused (exit 2) naming TEXT; the repository is as it was and no step is
+# stored.
 import_refused() {
   make_repo r 1
   local state
   state=$(state_of r; git -C r for-each-ref)
-  refused 2 "$3" perf-baseline -C r import "$1" --format "$2"
+  refused 2 "$3" perf-baseline -C r import "$TEST_DIR/$1" --format "$2"
   expect_no_steps r
   expect_eq "$(state_of r; git -C r for-each-ref)" "$state" "repository"
 }
@@ -332,13 +334,13 @@ test_import_hyperfine_negative_time_exits_2_naming_the_field() {
 
 test_import_trace2_from_a_file_not_a_directory_exits_2_naming_it() {
   echo '{}' >events
-  import_refused events trace2 "events is not a directory: --format trace2 takes the directory"
+  import_refused events trace2 "$TEST_DIR/events is not a directory: --format trace2 takes the directory"
 }
 
 test_import_trace2_event_that_is_not_json_exits_2_naming_file_and_line() {
   mkdir t2
   echo 'garbage' >t2/event-1
-  import_refused t2 trace2 "t2/event-1:1: column 1: expected a JSON value"
+  import_refused t2 trace2 "$TEST_DIR/t2/event-1:1: column 1: expected a JSON value"
   expect_file_exists t2/event-1
 }
 
@@ -381,12 +383,12 @@ test_import_jsonl_with_invalid_utf8_exits_2_naming_the_byte() {
 
 test_import_of_a_directory_exits_2_saying_what_it_reads() {
   mkdir d
-  import_refused d jsonl "cannot read d: a directory; import reads a regular file, a FIFO or stdin (-)"
+  import_refused d jsonl "cannot read $TEST_DIR/d: a directory; import reads a regular file, a FIFO or stdin (-)"
 }
 
 test_import_through_a_dangling_symlink_exits_2_naming_it() {
   ln -s nowhere.jsonl link.jsonl
-  import_refused link.jsonl jsonl "cannot read link.jsonl: No such file or directory"
+  import_refused link.jsonl jsonl "cannot read $TEST_DIR/link.jsonl: No such file or directory"
 }
 
 # ---- repository states --------------------------------------------------------------------
@@ -582,4 +584,143 @@ test_sigterm_mid_commit_exits_130_commits_nothing_and_records_it() {
   expect_eq "$(git -C r rev-list --count HEAD)" 1 "commits"
   expect_no_file r/.git/index.lock
   expect_sql "$(store_of r)" "select status, exit_code from step_results" "interrupted|130"
+}
+
+# ---- -C DIR: relative paths are taken from DIR, as with git -C ----------------------------
+
+# decoys NAME…: where the command is started, each NAME is something no tool can use (a
+# config that is not TOML, a message nobody wrote, a file where a directory is wanted), so a
+# relative path taken from here instead of from the -C directory fails the case.
+decoys() {
+  local name
+  for name in "$@"; do echo 'not = [toml, nor a message, nor records' >"$name"; done
+}
+
+# one_record: one record line in our JSONL.
+one_record() {
+  printf '{"trace_id":"00000000000000c1","step":"deploy","status":"ok","started_us":1700000000000000,"duration_us":5,"exit_code":0,"spans":[],"labels":{}}\n'
+}
+
+test_directory_option_is_where_a_commit_takes_its_relative_paths_from() {
+  make_repo r 1
+  echo "message from r" >r/msg
+  printf '[thresholds]\ncommit = "1h"\n' >r/conf.toml
+  echo change >r/file.txt
+  decoys msg conf.toml
+  run perf-commit -C r -F msg --config conf.toml --db .git/here.db file.txt
+  expect_status 0
+  expect_eq "$(git -C r log -1 --format=%s)" "message from r" "the commit message"
+  expect_eq "$(git -C r show --name-only --format= HEAD)" "file.txt" "what was committed"
+  expect_sql r/.git/here.db "select step, cast(threshold_ms as integer) from step_results" "commit|3600000"
+  expect_no_file .git
+  expect_no_file "$(store_of r)"
+}
+
+test_directory_option_is_where_a_rollback_takes_its_relative_paths_from() {
+  make_repo r 1
+  mkdir r/sub
+  echo one >r/sub/a && echo top1 >r/a && git -C r add -A && git -C r commit -qm one
+  echo two >r/sub/a && echo top2 >r/a && git -C r add -A && git -C r commit -qm two
+  printf '[thresholds]\nrollback = "1h"\n' >r/.git/conf.toml
+  run perf-rollback -C r/sub --config ../.git/conf.toml --db ../.git/here.db HEAD~1 -- a
+  expect_status 0
+  expect_eq "$(cat r/sub/a) $(cat r/a)" "one top2" "sub/a restored, a left"
+  expect_sql r/.git/here.db "select cast(threshold_ms as integer) from step_results where step = 'rollback'" 3600000
+  expect_no_file "$(store_of r)"
+}
+
+test_directory_option_is_where_perf_baseline_takes_its_relative_paths_from() {
+  make_repo r 1
+  one_record >r/in.jsonl
+  printf '[store]\nbusy_timeout = "2s"\n' >r/conf.toml
+  mkdir r/events
+  decoys in.jsonl conf.toml events
+  local db=(--db .git/here.db)
+  run perf-baseline -C r "${db[@]}" --config conf.toml import in.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  run perf-baseline -C r "${db[@]}" import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps"
+  run perf-baseline -C r "${db[@]}" export -o out.jsonl
+  expect_status 0
+  expect_eq "$(grep -c '"step":"deploy"' r/out.jsonl)" 1 "records in r/out.jsonl"
+  run perf-baseline -C r "${db[@]}" report -o page.html --since all
+  expect_status 0
+  grep -q '^<!DOCTYPE html>' r/page.html || fail "no report in r/page.html"
+  expect_no_file out.jsonl
+  expect_no_file page.html
+  expect_sql r/.git/here.db "select count(*) from step_results" 1
+}
+
+test_relative_store_in_the_environment_is_taken_from_the_directory_option() {
+  make_repo r 2
+  echo x >r/x
+  PERFGUARD_DB=.git/env.db run perf-commit -C r -m x
+  expect_status 0
+  PERFGUARD_DB=.git/env.db run perf-rollback -C r
+  expect_status 0
+  PERFGUARD_DB=.git/env.db run perf-baseline -C r stats --since all --format csv
+  expect_status 0
+  expect_stdout_contains "commit,1,"
+  expect_stdout_contains "rollback,1,"
+  expect_sql r/.git/env.db "select group_concat(step, ',') from (select step from step_results order by id)" "commit,rollback,validate"
+  expect_no_file .git
+  expect_no_file "$(store_of r)"
+}
+
+test_dash_stays_stdin_and_stdout_with_the_directory_option() {
+  make_repo r 1
+  echo "the file named -" >r/-
+  echo "the file named -" >-
+  one_record | perf-baseline -C r import - --format jsonl >out 2>err || fail "import from stdin: $(cat err)"
+  expect_stdout_contains "imported 1 step"
+  run perf-baseline -C r export -o -
+  expect_status 0
+  expect_stdout_contains '"step":"deploy"'
+  run perf-baseline -C r report -o - --since all
+  expect_status 0
+  expect_stdout_contains "<!DOCTYPE html>"
+  echo y >r/y
+  echo "message from stdin" | perf-commit -C r -F - y >out 2>err || fail "commit: $(cat err)"
+  expect_eq "$(git -C r log -1 --format=%s)" "message from stdin" "the commit message"
+  expect_eq "$(cat r/- ./-)" "the file named -
+the file named -" "the files named -"
+}
+
+test_directory_options_are_taken_one_from_the_other_like_git() {
+  make_repo r 1
+  mkdir r/sub
+  echo x >r/sub/x
+  echo "message from sub" >r/sub/msg
+  mkdir elsewhere
+  decoys msg elsewhere/msg
+  # -C r -C sub is r/sub; an empty -C changes nothing; an absolute one starts afresh.
+  run perf-commit -C elsewhere -C "$TEST_DIR/r" -C '' -C sub -F msg --db ../.git/here.db x
+  expect_status 0
+  expect_eq "$(git -C r log -1 --format=%s)" "message from sub" "the commit message"
+  expect_eq "$(git -C r show --name-only --format= HEAD)" "sub/x" "what was committed"
+  expect_sql r/.git/here.db "select count(*) from step_results" 1
+  remember r
+  refused 2 "perf-rollback: $TEST_DIR/r/sub/nowhere: no such directory" perf-rollback -C r -C sub -C nowhere
+  refused 2 "perf-baseline: $TEST_DIR/r/x: no such directory" perf-baseline -C r -C x stats
+  expect_unchanged r
+}
+
+test_relative_directory_option_from_a_deleted_directory_exits_2_saying_so() {
+  make_repo r 1
+  echo x >r/x
+  mkdir gone
+  cd gone || fail "cd"
+  rmdir "$TEST_DIR/gone"
+  remember "$TEST_DIR/r"
+  for tool in perf-commit perf-rollback perf-baseline; do
+    refused 2 "$tool: the current directory was deleted: -C r is taken from it: cd to one that exists, or give -C a full path" \
+      "$tool" -C r stats
+  done
+  expect_unchanged "$TEST_DIR/r"
+  # A full path needs no current directory, and relative paths are taken from it.
+  run perf-commit -C "$TEST_DIR/r" -m x --db .git/here.db
+  expect_status 0
+  expect_sql "$TEST_DIR/r/.git/here.db" "select count(*) from step_results" 1
 }

@@ -429,3 +429,36 @@ test_cmake_install_puts_man_pages_and_completions_in_place() {
     expect_file_exists "prefix/$f"
   done
 }
+
+test_completions_offer_file_names_from_the_directory_option() {
+  # The tools take relative paths from the -C directory: so do their completions.
+  mkdir -p r/sub
+  touch r/conf.toml r/in.jsonl r/sub/msg conf-here.toml
+  local got
+  got=$(bash_complete perf-commit -C r --config co)
+  expect_eq "$got" "conf.toml" "perf-commit -C r --config co<TAB>"
+  got=$(bash_complete perf-commit --config co)
+  expect_eq "$got" "conf-here.toml" "perf-commit --config co<TAB>"
+  got=$(bash_complete perf-commit -C r -C s)
+  expect_eq "$got" "sub" "perf-commit -C r -C s<TAB>"
+  got=$(bash_complete perf-commit -C r -C sub -F m)
+  expect_eq "$got" "msg" "perf-commit -C r -C sub -F m<TAB>"
+  got=$(bash_complete perf-rollback -C r --db co)
+  expect_eq "$got" "conf.toml" "perf-rollback -C r --db co<TAB>"
+  got=$(bash_complete perf-baseline -C r import i)
+  expect_eq "$got" "in.jsonl" "perf-baseline -C r import i<TAB>"
+  got=$(bash_complete perf-baseline -C r report -o co)
+  expect_eq "$got" "conf.toml" "perf-baseline -C r report -o co<TAB>"
+  if command -v fish >/dev/null; then
+    got=$(fish -c "source '$DOCS_ROOT/completions/fish/perf-commit.fish'; complete -C 'perf-commit -C r --config co'" | cut -f1)
+    expect_eq "$got" "conf.toml" "fish: perf-commit -C r --config co<TAB>"
+    got=$(fish -c "source '$DOCS_ROOT/completions/fish/perf-baseline.fish'; complete -C 'perf-baseline -C r import i'" | cut -f1)
+    expect_eq "$got" "in.jsonl" "fish: perf-baseline -C r import i<TAB>"
+  fi
+  if command -v zsh >/dev/null && command -v timeout >/dev/null; then
+    got=$(zsh_complete "perf-baseline -C r export -o c")
+    expect_eq "$got" "conf.toml" "zsh: perf-baseline -C r export -o c<TAB>"
+    got=$(zsh_complete "perf-rollback -C r --config=co")
+    expect_eq "$got" "conf.toml" "zsh: perf-rollback -C r --config=co<TAB>"
+  fi
+}

@@ -69,7 +69,7 @@ test_config_file_over_1_mib_is_refused() {
   make_repo r 1
   for i in $(seq 1 40000); do echo "# padding line $i of a config file that is far too big"; done >big.toml
   before=$(state_of r)
-  run perf-baseline -C r --config big.toml stats
+  run perf-baseline -C r --config "$TEST_DIR/big.toml" stats
   expect_status 2
   expect_stderr_lines 1
   expect_stderr_contains "big.toml: it is larger than 1 MiB"
@@ -92,7 +92,7 @@ test_import_reads_a_named_fifo_as_a_stream() {
   record commit main >rec.jsonl
   cat rec.jsonl >feed &
   writer=$!
-  run perf-baseline -C r import feed --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/feed" --format jsonl
   wait "$writer"
   expect_status 0
   expect_stdout_contains "imported 1 step"
@@ -114,17 +114,17 @@ test_import_of_a_line_without_end_is_bounded() {
 store_with_records() {
   make_repo r 1
   { record commit main; record commit main; record rollback main; } >recs.jsonl
-  perf-baseline -C r import recs.jsonl --format jsonl >/dev/null 2>&1 || fail "import"
+  perf-baseline -C r import "$TEST_DIR/recs.jsonl" --format jsonl >/dev/null 2>&1 || fail "import"
 }
 
 test_output_to_a_full_device_is_an_error_and_the_device_stays() {
   [[ $(id -u) -eq 0 ]] || skip "mknod needs root"
   store_with_records
   mknod full c 1 7 || skip "cannot make device nodes here"
-  run perf-baseline -C r export --format jsonl -o full
+  run perf-baseline -C r export --format jsonl -o "$TEST_DIR/full"
   expect_status 1
   expect_stderr_lines 1
-  expect_stderr_contains "cannot write full: No space left on device"
+  expect_stderr_contains "cannot write $TEST_DIR/full: No space left on device"
   [[ -c full ]] || fail "the device node was replaced: $(ls -l full)"
   expect_eq "$(find . -maxdepth 1 -name 'full*' | sort)" "./full" "files beside it"
 }
@@ -135,7 +135,7 @@ test_output_to_a_fifo_writes_through_it() {
   mkfifo pipe
   cat pipe >got &
   reader=$!
-  run perf-baseline -C r export --format jsonl -o pipe
+  run perf-baseline -C r export --format jsonl -o "$TEST_DIR/pipe"
   if [[ ! -p pipe ]]; then
     kill "$reader"  # it waits for a writer that will never come
     fail "the FIFO was replaced: $(ls -l pipe)"
@@ -150,12 +150,12 @@ test_output_through_a_symlink_writes_what_it_points_to() {
   mkdir reports
   echo old >reports/real.jsonl
   ln -s reports/real.jsonl link.jsonl
-  run perf-baseline -C r export --format jsonl -o link.jsonl
+  run perf-baseline -C r export --format jsonl -o "$TEST_DIR/link.jsonl"
   expect_status 0
   [[ -L link.jsonl ]] || fail "the symlink was replaced by a file"
   expect_eq "$(wc -l <reports/real.jsonl)" 3 "lines in the link's target"
   ln -s reports/page.html page.html
-  run perf-baseline -C r report -o page.html --since all
+  run perf-baseline -C r report -o "$TEST_DIR/page.html" --since all
   expect_status 0
   [[ -L page.html ]] || fail "the symlink to a new file was replaced"
   grep -q "<html" reports/page.html || fail "the report is not where the link points"
@@ -164,9 +164,9 @@ test_output_through_a_symlink_writes_what_it_points_to() {
 test_output_to_a_directory_is_refused() {
   store_with_records
   mkdir out.d
-  run perf-baseline -C r export -o out.d
+  run perf-baseline -C r export -o "$TEST_DIR/out.d"
   expect_status 2
-  expect_stderr_contains "cannot write out.d: it is a directory"
+  expect_stderr_contains "cannot write $TEST_DIR/out.d: it is a directory"
   expect_stderr_lines 1
   expect_eq "$(ls -A out.d)" "" "the directory"
 }
@@ -240,7 +240,7 @@ test_control_characters_in_imported_names_are_escaped_in_text_output() {
   make_repo r 1
   evil='ev\u001b]0;pwned\u0007il\u009b2J\u007f'
   for i in 1 2 3; do record "$evil" "br\\u001b[31mred"; done >evil.jsonl
-  run perf-baseline -C r import evil.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/evil.jsonl" --format jsonl
   expect_status 0
   perf-baseline -C r compute --min-samples 1 >/dev/null 2>&1 || fail "compute"
   for cmd in stats slowest trend show; do
@@ -266,7 +266,7 @@ test_csv_export_neutralises_formula_cells_and_imports_back_exactly() {
     record '+1' "'=already quoted" 1500 -1
     record '-x' main
   } >in.jsonl
-  perf-baseline -C r import in.jsonl --format jsonl >/dev/null || fail "import"
+  perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl >/dev/null || fail "import"
   run perf-baseline -C r export --format csv
   expect_status 0
   cp out export.csv
@@ -291,7 +291,7 @@ test_csv_export_neutralises_formula_cells_and_imports_back_exactly() {
 test_imported_numbers_out_of_bounds_are_refused_naming_line_and_field() {
   make_repo r 1
   { record commit main; record commit main 9223372036854775807; } >big.jsonl
-  run perf-baseline -C r import big.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/big.jsonl" --format jsonl
   expect_status 2
   expect_stderr_contains 'big.jsonl:2: "duration_us" must be between 0 and 604800000000 (7 days)'
   expect_stderr_lines 1
@@ -300,21 +300,21 @@ test_imported_numbers_out_of_bounds_are_refused_naming_line_and_field() {
     echo "step,started_us,duration_us,cpu_user_us"
     echo "commit,1700000000000000,1000,99999999999999999"
   } >big.csv
-  run perf-baseline -C r import big.csv --format csv
+  run perf-baseline -C r import "$TEST_DIR/big.csv" --format csv
   expect_status 2
   expect_stderr_contains 'big.csv:2: "cpu_user_us" must be between 0 and'
   record commit main 1500 70000 >code.jsonl
-  run perf-baseline -C r import code.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/code.jsonl" --format jsonl
   expect_status 2
   expect_stderr_contains '"exit_code" must be between -255 and 255'
   echo '{"results":[{"command":"sleep","times":[0.1,900000000]}]}' >hf.json
-  run perf-baseline -C r import hf.json --format hyperfine
+  run perf-baseline -C r import "$TEST_DIR/hf.json" --format hyperfine
   expect_status 2
   expect_stderr_contains 'run 2 of "sleep": "duration_us" must be between'
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
   # The largest duration allowed still gives sane statistics.
   record commit main 604800000000 >max.jsonl
-  run perf-baseline -C r import max.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/max.jsonl" --format jsonl
   expect_status 0
   run perf-baseline -C r stats --json
   expect_stdout_contains '"max_us":6.048e+11'

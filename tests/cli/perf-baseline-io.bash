@@ -24,13 +24,13 @@ test_import_of_an_export_adds_the_steps_once() {
   expect_status 0
   expect_eq "$(wc -l <all.jsonl)" 3 "exported lines"
   make_repo other 1
-  run perf-baseline -C other import all.jsonl --format jsonl
+  run perf-baseline -C other import "$TEST_DIR/all.jsonl" --format jsonl
   expect_status 0
   expect_stdout_contains "imported 3 steps"
   db=$(store_of other)
   expect_sql "$db" "select count(*) from step_results where step = 'commit'" 3
   expect_sql "$db" "select count(*) from child_spans" 6
-  run perf-baseline -C other import all.jsonl --format jsonl
+  run perf-baseline -C other import "$TEST_DIR/all.jsonl" --format jsonl
   expect_status 0
   expect_stdout_contains "imported 0 steps (3 already stored)"
   expect_sql "$db" "select count(*) from step_results" 3
@@ -50,14 +50,14 @@ test_bad_line_is_named_by_file_and_line_and_nothing_is_imported() {
   make_repo r 1
   { old_record 1 deploy; echo '{"step": "deploy", oops}'; old_record 2 deploy;
     echo '{"step":"deploy","started_us":1,"duration_us":"slow"}'; } >in.jsonl
-  run perf-baseline -C r import in.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl
   expect_status 2
-  expect_stderr_contains "perf-baseline: in.jsonl:2: column 20: expected a member name in double quotes"
-  expect_stderr_contains "perf-baseline: in.jsonl:4: \"duration_us\" must be an integer"
+  expect_stderr_contains "perf-baseline: $TEST_DIR/in.jsonl:2: column 20: expected a member name in double quotes"
+  expect_stderr_contains "perf-baseline: $TEST_DIR/in.jsonl:4: \"duration_us\" must be an integer"
   expect_stderr_contains "nothing imported: 2 bad lines; fix or remove them, or pass --skip-bad"
   expect_stderr_lines 3  # each bad line, then what to do
   expect_sql "$(store_of r)" "select count(*) from step_results" 0
-  run perf-baseline -C r import in.jsonl --format jsonl --skip-bad
+  run perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl --skip-bad
   expect_status 0
   expect_stdout_contains "imported 2 steps (2 bad lines skipped)"
   expect_stderr_contains "in.jsonl:2: column 20"
@@ -257,17 +257,17 @@ test_hyperfine_runs_become_steps_named_after_the_command_or_step() {
   make_repo r 2
   hyperfine -N --runs 4 --warmup 1 --export-json hf.json "git -C r status" "git -C r log -1" \
     >/dev/null 2>&1 || fail "hyperfine"
-  run perf-baseline -C r import hf.json --format hyperfine
+  run perf-baseline -C r import "$TEST_DIR/hf.json" --format hyperfine
   expect_status 0
   expect_stdout_contains "imported 8 steps"
   db=$(store_of r)
   expect_sql "$db" "select count(*) from step_results where step = 'git -C r status'" 4
   expect_sql "$db" "select distinct json_extract(labels, '$.command') from step_results where step = 'git -C r log -1'" "git -C r log -1"
   expect_sql "$db" "select distinct tool from step_results" hyperfine
-  run perf-baseline -C r import hf.json --format hyperfine
+  run perf-baseline -C r import "$TEST_DIR/hf.json" --format hyperfine
   expect_stdout_contains "imported 0 steps (8 already stored)"
   make_repo named 1
-  run perf-baseline -C named import hf.json --format hyperfine --step status
+  run perf-baseline -C named import "$TEST_DIR/hf.json" --format hyperfine --step status
   expect_status 0
   expect_sql "$(store_of named)" "select group_concat(distinct step) from step_results" status
 }
@@ -289,7 +289,7 @@ test_trace2_merge_with_conflicts_becomes_a_step_with_merge_ort_phases() {
   echo resolved >r/file.txt && git -C r add file.txt
   with_trace2 "$TEST_DIR/events" git -C r commit -qm merged || fail "commit"
   sleep 1.2  # event files are left alone until they have not changed for a second
-  run perf-baseline -C r import --format trace2 events
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_status 0
   expect_stdout_contains "imported 2 steps"
   expect_stdout_contains "event files removed"
@@ -304,7 +304,7 @@ test_trace2_merge_with_conflicts_becomes_a_step_with_merge_ort_phases() {
     on p.step_id = c.step_id and p.seq = c.parent_seq
     where c.step = 'git:merge' and c.name = 'merge:process_entries' and p.name = 'merge:incore_recursive'" 1
   expect_sql "$db" "select count(*) from child_spans where step = 'git:merge' and name = 'git:stash' and exit_code = 0" 1
-  run perf-baseline -C r import --format trace2 events
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_stdout_contains "imported 0 steps"
 }
 
@@ -335,14 +335,14 @@ test_trace2_leaves_a_running_command_for_next_time() {
   with_trace2 "$TEST_DIR/events" git -C r hash-object --stdin <feed >hash.out &
   exec 7>feed
   sleep 1.5
-  run perf-baseline -C r import --format trace2 events
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_status 0
   expect_stdout_contains "imported 0 steps (1 event file left for next time)"
   echo data >&7
   exec 7>&-
   wait
   sleep 1.2
-  run perf-baseline -C r import --format trace2 events
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_status 0
   expect_stdout_contains "imported 1 step"
   expect_sql "$(store_of r)" "select step, status from step_results" "git:hash-object|ok"
@@ -356,7 +356,7 @@ test_trace2_max_files_marker_is_removed_so_git_traces_again() {
   with_trace2 "$TEST_DIR/events" git -C r status >/dev/null
   expect_file_exists events/git-trace2-discard
   sleep 1.2
-  run perf-baseline -C r import --format trace2 events
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_status 0
   [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
   with_trace2 "$TEST_DIR/events" git -C r status >/dev/null
@@ -384,7 +384,7 @@ test_prometheus_export_to_a_file_for_the_textfile_collector() {
   some_commits r 1
   mkdir textfile
   echo stale >textfile/perfguard.prom
-  run perf-baseline -C r export --format prometheus -o textfile/perfguard.prom
+  run perf-baseline -C r export --format prometheus -o "$TEST_DIR/textfile/perfguard.prom"
   expect_status 0
   grep -q '^# HELP perfguard_step_duration_seconds ' textfile/perfguard.prom || fail "not replaced"
   [[ $(ls textfile) == perfguard.prom ]] || fail "temporary files left: $(ls textfile)"
@@ -413,7 +413,7 @@ test_csv_export_imports_back() {
   expect_status 0
   expect_eq "$(head -1 steps.csv | cut -d, -f1-3)" "trace_id,step,status" "header"
   make_repo other 1
-  run perf-baseline -C other import steps.csv --format csv
+  run perf-baseline -C other import "$TEST_DIR/steps.csv" --format csv
   expect_status 0
   expect_stdout_contains "imported 2 steps"
   expect_sql "$(store_of other)" "select count(*) from child_spans" 4
@@ -422,7 +422,7 @@ test_csv_export_imports_back() {
 test_export_since_and_step_narrow_what_is_written() {
   make_repo r 1
   { old_record 1 deploy; old_record 3 deploy; old_record 1 build; } >in.jsonl
-  perf-baseline -C r import in.jsonl --format jsonl -q || fail import
+  perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl -q || fail import
   run perf-baseline -C r export --since 2d --step deploy
   expect_status 0
   expect_eq "$(wc -l <out)" 1 "lines"

@@ -50,7 +50,7 @@ test_report_writes_one_self_contained_html_file() {
 test_report_draws_the_active_baseline_p99() {
   store_with_runs r
   perf-baseline -q -C r compute --min-samples 3 || fail "compute"
-  run perf-baseline -C r report -o report.html --step commit
+  run perf-baseline -C r report -o "$TEST_DIR/report.html" --step commit
   expect_status 0
   grep -q '<g class="baseline">' report.html || fail "no baseline line"
   grep -q 'baseline p99 ' report.html || fail "no baseline label"
@@ -68,7 +68,7 @@ test_report_escapes_repository_names_and_steps() {
     SELECT 42, (SELECT id FROM names WHERE name = '<img onerror=x>'),
       CAST(strftime('%s', 'now') AS INTEGER) * 1000000, 1234, 0, NULL, 0, context_id
     FROM step_rows LIMIT 1;" || fail "sql"
-  run perf-baseline -C 'r<b>&x' report -o report.html
+  run perf-baseline -C 'r<b>&x' report -o "$TEST_DIR/report.html"
   expect_status 0
   grep -q 'r&lt;b&gt;&amp;x' report.html || fail "the repository name is not escaped"
   grep -q '&lt;img onerror=x&gt;' report.html || fail "the step name is not escaped"
@@ -82,7 +82,7 @@ test_report_of_an_empty_store_says_there_is_no_data() {
   echo 1 >r/f && perf-commit -q -C r -m one || fail "perf-commit"
   db=$(store_of r)
   perf-baseline -q -C r prune --older-than 1us || fail "prune"
-  run perf-baseline -C r report -o empty.html
+  run perf-baseline -C r report -o "$TEST_DIR/empty.html"
   expect_status 0
   expect_stdout_contains "0 steps, 0 runs"
   grep -q 'id="no-data"' empty.html || fail "no 'no data' message"
@@ -95,14 +95,14 @@ test_report_to_stdout_and_json_summary() {
   run perf-baseline -C r report -o - --since all
   expect_status 0
   expect_stdout_contains "<!DOCTYPE html>"
-  run perf-baseline -C r report -o x.html --json
+  run perf-baseline -C r report -o "$TEST_DIR/x.html" --json
   expect_status 0
-  expect_stdout_contains '"output":"x.html","steps":3,"runs":9'
+  expect_stdout_contains "\"output\":\"$TEST_DIR/x.html\",\"steps\":3,\"runs\":9"
 }
 
 test_report_bad_since_or_missing_output_is_usage_error() {
   store_with_runs r
-  run perf-baseline -C r report -o x.html --since soon
+  run perf-baseline -C r report -o "$TEST_DIR/x.html" --since soon
   expect_status 2
   expect_stderr_contains "--since"
   expect_stderr_lines 1
