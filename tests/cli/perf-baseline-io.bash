@@ -473,3 +473,129 @@ test_usage_errors_exit_2() {
   expect_stderr_lines 1
   [[ ! -e $(store_of r) ]] || expect_sql "$(store_of r)" "select count(*) from steps" 0
 }
+
+# ---- bytes that are not UTF-8 --------------------------------------------------------------
+
+# hex_of: stdin's bytes as uppercase hex, as sqlite's hex() writes them.
+hex_of() { od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
+
+# percent_decode TEXT: the bytes TEXT stands for (TEXT ENCODING in perfguard(7)): each %XX
+# is that byte, every other character is itself.
+percent_decode() {
+  printf '%b' "$(sed -E 's/\\/\\\\/g; s/%([0-9A-Fa-f]{2})/\\x\1/g' <<<"$1")"
+}
+
+# expect_utf8 FILE: FILE is valid UTF-8 throughout.
+expect_utf8() {
+  iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1 || fail "$1 is not valid UTF-8: $(head -c 300 "$1")"
+}
+
+# csv_column FILE NAME: the column NAME of the first row of the csv FILE (no quoted commas).
+csv_column() {
+  local col
+  col=$(head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1)
+  [[ -n $col ]] || fail "$1 has no column $2"
+  awk -F, -v c="$col" 'NR == 2 { print $c }' "$1"
+}
+
+# A repository whose path is not UTF-8 (0xFF never is; 0xE9 is é in Latin-1), on a branch
+# whose name is not either, with two commits recorded by perf-commit. Sets $dir and $db.
+commits_in_a_path_that_is_not_utf8() {
+  dir=$'caf\xe9-r\xff'
+  make_repo "$dir" 1
+  git -C "$dir" checkout -q -b $'b\xe9' || fail "a branch named in Latin-1"
+  local i
+  for i in 1 2; do
+    echo "change $i" >"$dir/change.txt"
+    perf-commit -C "$dir" -q -m "change $i" -k $'note=caf\xe9' --threshold 1h || fail "perf-commit $i"
+  done
+  db=$(store_of "$dir")
+}
+
+test_a_path_that_is_not_utf8_is_the_same_encoded_text_in_every_format() {
+  commits_in_a_path_that_is_not_utf8
+  local bytes text
+  bytes=$(sql "$db" "select distinct hex(repo) from step_results")
+  expect_eq "$bytes" "$(printf '%s' "$(cd "$dir" && pwd -P)" | hex_of)" "the path perf-commit recorded"
+  text="$(cd "$dir" && pwd -P | LC_ALL=C sed 's/\xe9/%E9/; s/\xff/%FF/')"
+  [[ $text == *caf%E9-r%FF ]] || fail "the expected text: $text"
+
+  perf-baseline -C "$dir" export --format jsonl -o "$TEST_DIR/all.jsonl" || fail "export jsonl"
+  perf-baseline -C "$dir" export --format csv -o "$TEST_DIR/all.csv" || fail "export csv"
+  perf-baseline -C "$dir" export --format prometheus -o "$TEST_DIR/all.prom" || fail "export prometheus"
+  perf-baseline -C "$dir" export --format otlp -o "$TEST_DIR/all.otlp.json" || fail "export otlp"
+  perf-baseline -C "$dir" slowest --since all --format json >slowest.json || fail "slowest json"
+  perf-baseline -C "$dir" slowest --since all --format tsv >slowest.tsv || fail "slowest tsv"
+  perf-baseline -C "$dir" report --since all -o "$TEST_DIR/report.html" -q || fail "report"
+  echo "change 3" >"$dir/change.txt"
+  perf-commit -C "$dir" -m "change 3" --threshold 1h --format json >commit.json ||
+    fail "perf-commit --format json"
+  for f in all.jsonl all.csv all.prom all.otlp.json slowest.json slowest.tsv report.html commit.json; do
+    expect_utf8 "$f"
+  done
+
+  # One text for the one path, whatever the format.
+  expect_eq "$(jq -r .repo all.jsonl | sort -u)" "$text" "jsonl repo"
+  expect_eq "$(csv_column all.csv repo)" "$text" "csv repo"
+  expect_eq "$(sed -n 's/^perfguard_step_breaches_total{repo="\([^"]*\)",step="commit"} .*/\1/p' all.prom)" \
+    "$text" "prometheus repo"
+  expect_eq "$(jq -r '[.resourceSpans[].scopeSpans[].spans[].attributes[] | select(.key == "perfguard.repo") | .value.stringValue] | unique[]' all.otlp.json)" \
+    "$text" "otlp repo"
+  expect_eq "$(jq -r '[.steps[].repo] | unique[]' slowest.json)" "$text" "slowest --format json repo"
+  expect_eq "$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "repo") c = i } NR == 2 { print $c }' slowest.tsv)" \
+    "$text" "slowest --format tsv repo"
+  expect_eq "$(jq -r '.steps[0].repo' commit.json)" "$text" "perf-commit --format json repo"
+  grep -qF "$text" report.html || fail "the report names the repository as $text"
+  expect_eq "$(jq -r .branch all.jsonl | sort -u)" "b%E9" "jsonl branch"
+  expect_eq "$(csv_column all.csv branch)" "b%E9" "csv branch"
+  expect_eq "$(jq -r .labels.note all.jsonl | sort -u)" "caf%E9" "jsonl label"
+
+  # Decoded, it is the bytes of the path.
+  expect_eq "$(percent_decode "$text" | hex_of)" "$bytes" "the decoded path"
+}
+
+test_prometheus_export_of_a_path_that_is_not_utf8_passes_promtool() {
+  command -v promtool >/dev/null || skip "promtool is not installed: nothing checks the exposition"
+  commits_in_a_path_that_is_not_utf8
+  run perf-baseline -C "$dir" export --format prometheus
+  expect_status 0
+  expect_stdout_contains 'caf%E9-r%FF",step="commit"}'
+  promtool check metrics <out >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
+}
+
+test_export_then_import_gives_back_the_bytes_of_a_path_that_is_not_utf8() {
+  commits_in_a_path_that_is_not_utf8
+  perf-baseline -C "$dir" export --format jsonl -o "$TEST_DIR/all.jsonl" || fail "export jsonl"
+  perf-baseline -C "$dir" export --format csv -o "$TEST_DIR/all.csv" || fail "export csv"
+  local fields="hex(repo), hex(branch), hex(labels)"
+  local want
+  want=$(sql "$db" "select $fields from step_results order by started_us")
+  [[ $want == *636166E92D72FF* ]] || fail "the store holds the path's bytes: $want"
+  for format in jsonl csv; do
+    make_repo "into-$format" 1
+    run perf-baseline -C "into-$format" import "all.$format" --format "$format"
+    expect_status 0
+    expect_stdout_contains "imported 2 steps"
+    expect_eq "$(sql "$(store_of "into-$format")" "select $fields from step_results order by started_us")" \
+      "$want" "repo, branch and labels imported from $format"
+  done
+  run perf-baseline -C into-jsonl export --format jsonl
+  expect_eq "$(cat out)" "$(cat all.jsonl)" "the records exported again"
+}
+
+test_journal_keeps_the_bytes_of_a_path_that_is_not_utf8() {
+  commits_in_a_path_that_is_not_utf8
+  local want
+  want=$(sql "$db" "select distinct hex(repo) || ' ' || hex(branch) from step_results")
+  break_store "$db"
+  echo x >"$dir/x"
+  run perf-commit -C "$dir" -m "while the store is broken" -k $'note=caf\xe9'
+  expect_status 4
+  expect_utf8 "$db.journal.jsonl"
+  mend_store "$db"
+  run perf-baseline -C "$dir" import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  expect_sql "$db" "select count(*) from step_results" 3
+  expect_sql "$db" "select distinct hex(repo) || ' ' || hex(branch) from step_results" "$want"
+}

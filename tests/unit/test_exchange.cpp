@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/json_reader.h"
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "output/record_json.h"
 #include "output/report.h"
@@ -1184,4 +1185,85 @@ TEST_CASE("store: a bulk import that is not committed leaves nothing behind") {
   CHECK_FALSE(*import->add(r));  // the same trace, step and start: already there
   REQUIRE(import->commit());
   CHECK(all_steps(store).size() == 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bytes that are not UTF-8, in and out
+
+namespace {
+
+// A record whose texts are bytes, not UTF-8: a Latin-1 path and branch, a stray byte in a
+// label and a span, and a `%` that would read back as another byte if it were written as
+// it is.
+StepRecord record_in_bytes(std::uint64_t trace_id, std::int64_t start_us) {
+  StepRecord r = commit_record(trace_id, start_us, 1000, 2000);
+  r.context.repo = "/srv/caf\xE9/r\xFF";
+  r.context.branch =
+      "b\xE9"
+      "50%41";
+  r.root.children[0].name = "add\xFE";
+  r.labels = {{"note", "caf\xE9"}, {"k\xFF", "100%"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("export and import: bytes that are not UTF-8 are percent-encoded and come back") {
+  TempDir tmp;
+  Store source = open_store(tmp / "source.db");
+  const std::int64_t base = now_us() - kDayUs;
+  REQUIRE(source.record({record_in_bytes(0x51, base), record_in_bytes(0x52, base + 1000000)}));
+  const std::vector<StepRecord> stored = all_steps(source);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[0].context.repo == "/srv/caf\xE9/r\xFF");  // the store keeps the bytes
+  CHECK(stored[0].labels == record_in_bytes(0x51, base).labels);
+
+  const std::string jsonl = exported(source, ExportFormat::jsonl, tmp / "out.jsonl");
+  const std::string csv = exported(source, ExportFormat::csv, tmp / "out.csv");
+  const std::string prometheus = exported(source, ExportFormat::prometheus, tmp / "out.prom");
+  const std::string otlp = exported(source, ExportFormat::otlp, tmp / "out.json");
+  for (const std::string* text : {&jsonl, &csv, &prometheus, &otlp}) {
+    CHECK(is_utf8(*text));
+    CHECK(text->find("/srv/caf%E9/r%FF") != std::string::npos);
+  }
+  CHECK(jsonl.find("\"branch\":\"b%E950%2541\"") != std::string::npos);
+  CHECK(jsonl.find("\"labels\":{\"note\":\"caf%E9\",\"k%FF\":\"100%\"}") != std::string::npos);
+  CHECK(prometheus.find("{repo=\"/srv/caf%E9/r%FF\",step=\"commit\"}") != std::string::npos);
+
+  for (auto [format, file] : {std::pair{ImportFormat::jsonl, tmp / "out.jsonl"},
+                              std::pair{ImportFormat::csv, tmp / "out.csv"}}) {
+    CAPTURE(to_string(format));
+    Store copy = open_store(tmp / (std::string("copy-") + to_string(format) + ".db"));
+    import_file(copy, format, file);
+    const std::vector<StepRecord> back = all_steps(copy);
+    REQUIRE(back.size() == 2);
+    for (std::size_t i = 0; i < back.size(); ++i) {
+      CHECK(back[i].context.repo == stored[i].context.repo);
+      CHECK(back[i].context.branch == stored[i].context.branch);
+      CHECK(back[i].root.children[0].name == stored[i].root.children[0].name);
+      CHECK(back[i].labels == stored[i].labels);
+    }
+    if (format == ImportFormat::jsonl) {
+      CHECK(exported(copy, ExportFormat::jsonl, tmp / "again.jsonl") == jsonl);
+    }
+  }
+}
+
+TEST_CASE("import journal: a record journaled from a path that is not UTF-8 keeps its bytes") {
+  TempDir tmp;
+  const fs::path db = tmp / "caf\xE9.db";
+  const StepRecord r = record_in_bytes(0x61, now_us() - kDayUs);
+  REQUIRE(append_to_journal(db, {r}).ok());
+  CHECK(is_utf8(read_file(journal_path_for(db))));
+  Store store = open_store(db);
+  ImportRequest request;
+  request.format = ImportFormat::journal;
+  request.options = import_options();
+  ImportSummary summary;
+  REQUIRE(import_records(store, request, summary));
+  CHECK(summary.imported == 1);
+  const std::vector<StepRecord> back = all_steps(store);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].context.repo == r.context.repo);
+  CHECK(back[0].labels == r.labels);
 }
