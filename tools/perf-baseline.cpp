@@ -258,10 +258,9 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     session.info("reading trace2 events from " + request.input.string());
   }
 
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, true});
-  if (!store) return report_error(tool, store.error());
   ImportSummary summary;
-  Status imported = import_records(*store, request, summary);
+  Status imported =
+      import_records({session.store_path(), session.config.busy_timeout, true}, request, summary);
   // One bad line, nothing imported: one line of error that names it and says what to do.
   if (!imported && !args.skip_bad && summary.bad == 1 && summary.problems.size() == 1) {
     return report_error(tool, make_error(imported.error().code,

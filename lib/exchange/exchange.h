@@ -121,6 +121,13 @@ struct ImportSummary {
 // fallback journal; skipped lines are kept in `<journal>.bad`.
 Status import_records(Store& store, const ImportRequest& request, ImportSummary& summary);
 
+// The same into the store `store` names: opened at once when it is there, and when it is
+// not, created only when the first record is to be written, so that an import refused before
+// that (an input that cannot be read, a bad line before any good one, no journal) leaves
+// no store where there was none.
+Status import_records(const StoreOptions& store, const ImportRequest& request,
+                      ImportSummary& summary);
+
 // A stable 63-bit id (never 0) for a record that does not carry one, from what identifies
 // it in its input: importing the same input again gives the same ids, so adds nothing.
 std::uint64_t stable_trace_id(std::string_view identity);

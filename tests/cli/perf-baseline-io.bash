@@ -599,3 +599,42 @@ test_journal_keeps_the_bytes_of_a_path_that_is_not_utf8() {
   expect_sql "$db" "select count(*) from step_results" 3
   expect_sql "$db" "select distinct hex(repo) || ' ' || hex(branch) from step_results" "$want"
 }
+
+# ---- what an import leaves when it does not finish ----------------------------------------
+
+# deploy_records N: N record lines in our JSONL, each its own trace, a minute apart.
+deploy_records() {
+  local i
+  for ((i = 1; i <= $1; i++)); do
+    printf '{"trace_id":"%016x","step":"deploy","status":"ok","started_us":%d,"duration_us":1500,"exit_code":0}\n' \
+      "$((0x5000 + i))" "$((1700000000000000 + i * 60000000))"
+  done
+}
+
+# expect_each_deploy_once DB N: the store holds N deploy records, each a different trace.
+expect_each_deploy_once() {
+  expect_sql "$1" "select count(*), count(distinct trace_id) from step_results where step = 'deploy'" "$2|$2"
+}
+
+test_import_that_refuses_its_input_makes_no_store() {
+  make_repo r 1
+  local db
+  db=$(store_of r)
+  mkdir d
+  { echo '{"step":"deploy","started_us":1}'; deploy_records 3; } >bad-first.jsonl
+  printf 'step,started_us\ndeploy,soon\n' >bad.csv
+  local input file format
+  for input in "missing.jsonl jsonl" "d jsonl" "bad-first.jsonl jsonl" "bad.csv csv"; do
+    read -r file format <<<"$input"
+    run perf-baseline -C r import "$file" --format "$format"
+    expect_status 2
+    expect_no_file "$db"
+    expect_no_file "$(dirname "$db")"
+  done
+  run perf-baseline -C r import --format journal
+  expect_status 0
+  expect_no_file "$(dirname "$db")"
+  run perf-baseline -C r import bad-first.jsonl --format jsonl --skip-bad
+  expect_status 0
+  expect_each_deploy_once "$db" 3
+}

@@ -1267,3 +1267,32 @@ TEST_CASE("import journal: a record journaled from a path that is not UTF-8 keep
   CHECK(back[0].context.repo == r.context.repo);
   CHECK(back[0].labels == r.labels);
 }
+
+TEST_CASE("import: no store is made when the import refuses before it writes anything") {
+  TempDir tmp;
+  const fs::path db = tmp / "new" / "perf.db";
+  auto import = [&](ImportFormat format, const fs::path& input) {
+    ImportRequest request;
+    request.format = format;
+    request.input = input;
+    request.options = import_options();
+    ImportSummary summary;
+    return import_records(StoreOptions{db}, request, summary);
+  };
+  Status missing = import(ImportFormat::jsonl, tmp / "missing.jsonl");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == ExitCode::usage);
+  write_file(tmp / "bad.jsonl",
+             "{\"step\":\"commit\"}\n" + as_jsonl({commit_record(1, 1000, 1, 1)}));
+  Status bad = import(ImportFormat::jsonl, tmp / "bad.jsonl");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ExitCode::usage);
+  CHECK(import(ImportFormat::journal, {}).ok());  // no journal: nothing to do
+  CHECK_FALSE(fs::exists(db));
+  CHECK_FALSE(fs::exists(db.parent_path()));
+
+  write_file(tmp / "good.jsonl", as_jsonl({commit_record(1, 1000, 1, 1)}));
+  REQUIRE(import(ImportFormat::jsonl, tmp / "good.jsonl"));
+  Store made = open_store(db);
+  CHECK(all_steps(made).size() == 1);
+}
