@@ -17,6 +17,7 @@
 #include "core/fault.h"
 #include "exchange/input.h"
 #include "output/output_file.h"
+#include "process/runner.h"
 #include "store/journal.h"
 #include "store/store.h"
 
@@ -550,6 +551,11 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
   });
   Status store_status;
   while (auto batch = queue.pop()) {
+    // Ctrl-C, SIGTERM or SIGHUP: no more batches; the caller rolls back the transaction.
+    if (store_status && received_interrupt() != 0) {
+      store_status = exchange::interrupted_error();
+      queue.stop();
+    }
     if (!store_status) continue;  // drain, so the reader is never left waiting
     for (const std::string& line : batch->other_lines) sink.other_store(line);
     for (const SnapshotRow& row : batch->snapshots) {
@@ -567,6 +573,7 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
     }
     if (!store_status) queue.stop();
     queue.recycle(std::move(*batch));
+    if (store_status) crash_point("import-batch-stored");
   }
   reader.join();
   if (!store_status) return store_status;
@@ -640,6 +647,8 @@ Status import_into(ImportTarget& target, const ImportRequest& request, ImportSum
     name_journal();
     return refused;
   }
+  // The last moment to stop: once committed, the import is done, and only tidies up.
+  if (received_interrupt() != 0) return failed(exchange::interrupted_error());
   if (Status s = target.commit(); !s) return failed(s);
   summary.files_deferred = importer->deferred();
 

@@ -638,3 +638,85 @@ test_import_that_refuses_its_input_makes_no_store() {
   expect_status 0
   expect_each_deploy_once "$db" 3
 }
+
+# wait_until_open PID FILE: until process PID has FILE open; the bound is only for one that
+# dies or hangs first.
+wait_until_open() {
+  local i fd
+  for i in $(seq 1 2400); do
+    for fd in /proc/"$1"/fd/*; do
+      [[ $(readlink "$fd" 2>/dev/null) == "$2" ]] && return 0
+    done
+    [[ -e /proc/$1 ]] || fail "process $1 ended before it opened $2"
+    sleep 0.05
+  done
+  fail "process $1 never opened $2"
+}
+
+test_import_stopped_by_ctrl_c_stores_nothing_and_the_next_takes_every_record_once() {
+  make_repo r 1
+  deploy_records 1000 >in.jsonl
+  # Ctrl-C once the first batch of 256 records is stored, before the import commits.
+  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 256 steps read so far were rolled back); in.jsonl is left for the next import, which takes it all"
+  expect_stderr_lines 1
+  expect_eq "$(cat out)" "" "stdout"
+  expect_sql "$(store_of r)" "select count(*) from steps" 0
+  run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 1000 steps"
+  expect_each_deploy_once "$(store_of r)" 1000
+}
+
+test_import_from_a_fifo_stopped_by_sigterm_stores_nothing() {
+  make_repo r 1
+  deploy_records 600 >in.jsonl
+  mkfifo feed
+  perf-baseline -C r import feed --format jsonl >out 2>err &
+  local pid=$!
+  kill_at_end "$pid"
+  wait_until_open "$pid" "$(pwd -P)/feed"  # its signal handlers are in place by then
+  exec 3>feed
+  head -300 in.jsonl >&3
+  kill -TERM "$pid"
+  # Its writer gone, an import that went on would read to the end and store what it read.
+  exec 3>&-
+  wait "$pid"
+  status=$?
+  sed 's/^/  err: /' err >&2
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported"
+  expect_stderr_contains "what was read from feed is not stored: import it again"
+  expect_stderr_lines 1
+  db=$(store_of r)
+  [[ ! -e $db ]] || expect_sql "$db" "select count(*) from steps" 0
+  run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 600 steps"
+  expect_each_deploy_once "$db" 600
+}
+
+test_journal_import_stopped_by_ctrl_c_leaves_the_journal_for_the_next_import() {
+  make_repo r 1
+  db=$TEST_DIR/s.db
+  break_store "$db"
+  journal_commit r "$db"
+  journal_commit r "$db"
+  mend_store "$db"
+  local journal
+  journal=$(cat "$db.journal.jsonl")
+  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline --db "$db" import --format journal
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 2 steps read so far were rolled back); the journal is left for the next \`import --format journal\`"
+  expect_stderr_lines 1
+  expect_sql "$db" "select count(*) from steps" 0
+  # Back at its name, as it was: appenders and the next import find it there.
+  expect_eq "$(cat "$db.journal.jsonl")" "$journal" "the journal"
+  expect_eq "$(ls "$db".journal.jsonl.* 2>/dev/null | wc -l)" 0 "files left aside"
+  run perf-baseline --db "$db" import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 2 steps"
+  expect_each_commit_once "$db" 2
+  expect_eq "$(ls "$db".journal.jsonl* 2>/dev/null | wc -l)" 0 "journal files left"
+}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -20,6 +21,7 @@
 #include "exchange/exchange.h"
 #include "output/record_json.h"
 #include "output/report.h"
+#include "process/runner.h"
 #include "store/journal.h"
 #include "store/store.h"
 #include "support.h"
@@ -1295,4 +1297,31 @@ TEST_CASE("import: no store is made when the import refuses before it writes any
   REQUIRE(import(ImportFormat::jsonl, tmp / "good.jsonl"));
   Store made = open_store(db);
   CHECK(all_steps(made).size() == 1);
+}
+
+TEST_CASE("import: an interrupt before the commit rolls it all back, and the next takes it all") {
+  TempDir tmp;
+  Store store = open_store(tmp / "s.db");
+  std::vector<StepRecord> records;
+  for (int i = 0; i < 600; ++i) records.push_back(commit_record(0x100 + i, 1000 + i, 1, 1));
+  write_file(tmp / "in.jsonl", as_jsonl(records));
+
+  install_interrupt_forwarding();
+  clear_received_interrupt();
+  ::raise(SIGTERM);  // noted, as it would be at any instant of a long import
+  ImportRequest request;
+  request.format = ImportFormat::jsonl;
+  request.input = tmp / "in.jsonl";
+  request.options = import_options();
+  ImportSummary summary;
+  Status stopped = import_records(store, request, summary);
+  clear_received_interrupt();
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.error().code == ExitCode::interrupted);
+  CHECK(all_steps(store).empty());
+
+  REQUIRE(import_records(store, request, summary));
+  CHECK(summary.imported == 600);
+  CHECK(summary.duplicates == 0);
+  CHECK(all_steps(store).size() == 600);
 }
