@@ -227,6 +227,28 @@ std::string trace2_directory(const ToolSession& session) {
   return !dir.empty() && dir[0] == '/' && std::filesystem::is_directory(dir, ec) ? dir : "";
 }
 
+// What an import stopped by Ctrl-C or SIGTERM did, and where the rest is: it stores nothing
+// (one transaction, rolled back), so the next import of the same input takes it all.
+std::string interrupted_import(const ImportRequest& request, const ImportSummary& summary) {
+  std::string line = "interrupted: nothing imported";
+  if (summary.read > 0) {
+    line += " (the " + plural(summary.read, "step", "steps") + " read so far were rolled back)";
+  }
+  if (request.format == ImportFormat::journal && request.input.empty()) {
+    return line + "; the journal is left for the next `import --format journal`";
+  }
+  if (request.format == ImportFormat::trace2) {
+    return line + "; the event files stay for the next import, which takes them all";
+  }
+  std::error_code ec;
+  if (request.input == "-" || std::filesystem::is_fifo(request.input, ec)) {
+    return line + "; what was read from " +
+           (request.input == "-" ? "stdin" : request.input.string()) +
+           " is not stored: import it again";
+  }
+  return line + "; " + request.input.string() + " is left for the next import, which takes it all";
+}
+
 int import_command(ToolSession& session, const ImportArgs& args) {
   const std::string& tool = session.tool;
   auto format = parse_import_format(args.format);
@@ -258,12 +280,13 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     session.info("reading trace2 events from " + request.input.string());
   }
 
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, true});
-  if (!store) return report_error(tool, store.error());
   ImportSummary summary;
-  Status imported = import_records(*store, request, summary);
+  Status imported =
+      import_records({session.store_path(), session.config.busy_timeout, true}, request, summary);
+  const bool interrupted = !imported && imported.error().code == ExitCode::interrupted;
   // One bad line, nothing imported: one line of error that names it and says what to do.
-  if (!imported && !args.skip_bad && summary.bad == 1 && summary.problems.size() == 1) {
+  if (!imported && !interrupted && !args.skip_bad && summary.bad == 1 &&
+      summary.problems.size() == 1) {
     return report_error(tool, make_error(imported.error().code,
                                          to_string(summary.problems.front()) +
                                              "; nothing imported: fix or remove that line, or "
@@ -279,6 +302,10 @@ int import_command(ToolSession& session, const ImportArgs& args) {
   if (!session.options.quiet) {
     for (const std::string& note : summary.notes)
       std::fprintf(stderr, "%s: %s\n", tool.c_str(), note.c_str());
+  }
+  if (interrupted) {
+    return report_error(tool,
+                        make_error(ExitCode::interrupted, interrupted_import(request, summary)));
   }
   if (!imported) return report_error(tool, imported.error());
 

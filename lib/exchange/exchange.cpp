@@ -18,6 +18,7 @@
 #include "core/fault.h"
 #include "exchange/input.h"
 #include "output/output_file.h"
+#include "process/runner.h"
 #include "store/journal.h"
 #include "store/store.h"
 
@@ -200,17 +201,69 @@ std::optional<std::int64_t> parse_utc_timestamp(std::string_view s) {
 
 namespace {
 
+// The store an import writes to and its one transaction, begun when the first record or
+// snapshot row is to be written. A store that is not there yet is created only then, so an
+// import refused before (an input it cannot read, a bad first line, no journal) leaves no
+// store where there was none; one that is there is opened at once, so that a store that
+// cannot be used is said before any input is read, as for every other command.
+class ImportTarget {
+ public:
+  explicit ImportTarget(Store& store) : store_(&store), path_(store.path()) {}
+  explicit ImportTarget(StoreOptions options)
+      : options_(std::move(options)), path_(options_.path) {}
+
+  const fs::path& path() const { return path_; }
+
+  // Opens the store now if there is something at its path (or it cannot be told).
+  Status open_existing() {
+    struct stat st;
+    if (store_ || (::stat(path_.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR))) {
+      return {};
+    }
+    return open();
+  }
+
+  Result<StepImport*> transaction() {
+    if (import_) return &*import_;
+    if (Status s = open(); !s) return s.error();
+    auto begun = store_->begin_import();
+    if (!begun) return begun.error();
+    import_ = std::move(*begun);
+    return &*import_;
+  }
+
+  Status commit() { return import_ ? import_->commit() : Status{}; }
+
+ private:
+  Status open() {
+    if (store_) return {};
+    auto opened = Store::open(options_);
+    if (!opened) return opened.error();
+    owned_ = std::move(*opened);
+    store_ = &*owned_;
+    return {};
+  }
+
+  Store* store_ = nullptr;
+  StoreOptions options_;
+  fs::path path_;
+  std::optional<Store> owned_;
+  std::optional<StepImport> import_;  // after owned_: rolled back (if need be) before it closes
+};
+
 // Appends to the store, counts, and keeps the problems.
 class StoreSink : public ImportSink {
  public:
-  StoreSink(StepImport& import, ImportSummary& summary, const ImportRequest& request)
-      : import_(import), summary_(summary), request_(request) {}
+  StoreSink(ImportTarget& target, ImportSummary& summary, const ImportRequest& request)
+      : target_(target), summary_(summary), request_(request) {}
 
   Status record(StepRecord& r) override {
     ++summary_.read;
     // Without --skip-bad one bad line means nothing is imported: only look for more of them.
     if (summary_.bad > 0 && !request_.skip_bad) return {};
-    auto added = import_.add(r);
+    auto import = target_.transaction();
+    if (!import) return import.error();
+    auto added = (*import)->add(r);
     if (!added) return added.error();
     ++(*added ? summary_.imported : summary_.duplicates);
     return {};
@@ -228,7 +281,9 @@ class StoreSink : public ImportSink {
 
   Status snapshot(const SnapshotRow& row) override {
     if (summary_.bad > 0 && !request_.skip_bad) return {};
-    auto added = import_.add_snapshot(row);
+    auto import = target_.transaction();
+    if (!import) return import.error();
+    auto added = (*import)->add_snapshot(row);
     if (!added) return added.error();
     if (*added) ++summary_.snapshots;
     return {};
@@ -245,7 +300,7 @@ class StoreSink : public ImportSink {
   std::string take_other_lines() { return std::move(other_lines_); }
 
  private:
-  StepImport& import_;
+  ImportTarget& target_;
   ImportSummary& summary_;
   const ImportRequest& request_;
   bool keep_bad_lines_ = false;
@@ -489,6 +544,11 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
   });
   Status store_status;
   while (auto batch = queue.pop()) {
+    // Ctrl-C, SIGTERM or SIGHUP: no more batches; the caller rolls back the transaction.
+    if (store_status && received_interrupt() != 0) {
+      store_status = exchange::interrupted_error();
+      queue.stop();
+    }
     if (!store_status) continue;  // drain, so the reader is never left waiting
     for (const std::string& line : batch->other_lines) sink.other_store(line);
     for (const SnapshotRow& row : batch->snapshots) {
@@ -506,28 +566,28 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
     }
     if (!store_status) queue.stop();
     queue.recycle(std::move(*batch));
+    if (store_status) crash_point("import-batch-stored");
   }
   reader.join();
   if (!store_status) return store_status;
   return read_status;
 }
 
-}  // namespace
-
-Status import_records(Store& store, const ImportRequest& request, ImportSummary& summary) {
+Status import_into(ImportTarget& target, const ImportRequest& request, ImportSummary& summary) {
   summary = ImportSummary{};
+  if (Status s = target.open_existing(); !s) return s;
   std::unique_ptr<Importer> importer = make_importer(request.format);
   const bool take_journal = request.format == ImportFormat::journal && request.input.empty();
-  const fs::path journal = journal_path_for(store.path());
+  const fs::path journal = journal_path_for(target.path());
   ImportOptions options = request.options;
   if (request.format == ImportFormat::journal)
-    options.journal_store = journal_store_key(store.path());
+    options.journal_store = journal_store_key(target.path());
 
   std::vector<fs::path> inputs;
   std::vector<JournalDirectoryLock> locks;  // held until the import ends
   std::vector<TakenJournal> taken;
   if (take_journal) {
-    if (Status s = take_journals(store.path(), locks, taken, summary); !s) {
+    if (Status s = take_journals(target.path(), locks, taken, summary); !s) {
       restore_journals(taken, summary);
       return s;
     }
@@ -559,9 +619,7 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
       }
     }
   };
-  auto import = store.begin_import();
-  if (!import) return failed(import.error());
-  StoreSink sink(*import, summary, request);
+  StoreSink sink(target, summary, request);
   if (take_journal) sink.keep_bad_lines();
   std::vector<ImportOptions> input_options(inputs.size(), options);
   const fs::path fallback = fallback_journal_path();
@@ -582,7 +640,9 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
     name_journal();
     return refused;
   }
-  if (Status s = import->commit(); !s) return failed(s);
+  // The last moment to stop: once committed, the import is done, and only tidies up.
+  if (received_interrupt() != 0) return failed(exchange::interrupted_error());
+  if (Status s = target.commit(); !s) return failed(s);
   summary.files_deferred = importer->deferred();
 
   if (take_journal) {
@@ -647,6 +707,19 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status import_records(Store& store, const ImportRequest& request, ImportSummary& summary) {
+  ImportTarget target(store);
+  return import_into(target, request, summary);
+}
+
+Status import_records(const StoreOptions& store, const ImportRequest& request,
+                      ImportSummary& summary) {
+  ImportTarget target(store);
+  return import_into(target, request, summary);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -119,7 +119,19 @@ struct ImportSummary {
 // directory's journals run one at a time; each journal is moved aside first (so appenders
 // start a new one), imported, then removed, the other stores' lines put back in the
 // fallback journal; skipped lines are kept in `<journal>.bad`.
+//
+// At SIGINT, SIGTERM or SIGHUP (received_interrupt(), process/runner.h) before the commit,
+// it stops reading, rolls the transaction back and fails with ExitCode::interrupted: nothing
+// is stored, a journal is put back (or left aside, where the next import takes it), trace2
+// files stay. `summary.read` says how many records had been read.
 Status import_records(Store& store, const ImportRequest& request, ImportSummary& summary);
+
+// The same into the store `store` names: opened at once when it is there, and when it is
+// not, created only when the first record is to be written, so that an import refused before
+// that (an input that cannot be read, a bad line before any good one, no journal, an
+// interrupt) leaves no store where there was none.
+Status import_records(const StoreOptions& store, const ImportRequest& request,
+                      ImportSummary& summary);
 
 // A stable 63-bit id (never 0) for a record that does not carry one, from what identifies
 // it in its input: importing the same input again gives the same ids, so adds nothing.

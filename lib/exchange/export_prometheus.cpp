@@ -9,11 +9,15 @@
 //   perfguard_step_failures_total{repo,step}             counter: failed, timed out, interrupted
 //   perfguard_step_threshold_seconds{repo,step}          gauge: the newest record's threshold
 //   perfguard_step_last_run_timestamp_seconds{repo,step} gauge: the newest start, Unix time
+//
+// Label values that are not UTF-8 are percent-encoded ("TEXT ENCODING" in perfguard(7)), so
+// `repo` is the same text here as in the jsonl and csv exports.
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
 
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "stats/statistics.h"
 
@@ -31,8 +35,13 @@ struct Series {
   bool has_newest = false;
 };
 
-// A label value: backslash, double quote and line feed escaped.
-void append_label_value(std::string& out, std::string_view v) {
+// A label value: the text format is UTF-8, so bytes that are not are percent-encoded as in
+// every other format (core/text_encoding.h); then backslash, double quote and line feed
+// escaped.
+void append_label_value(std::string& out, std::string_view bytes) {
+  std::string encoded;
+  std::string_view v = bytes;
+  if (needs_text_encoding(bytes)) v = encoded = encode_text(bytes);
   for (char c : v) {
     if (c == '\\') {
       out += "\\\\";

@@ -3,11 +3,13 @@
 // step, duration_us, and started_at (or started_us). The spans column holds only the
 // top-level child spans (`name:duration_us;…`) without their start: they are laid end to
 // end from the step's start, as the steps run them. A missing trace_id is derived from the
-// row.
+// row. Text cells are decoded from the text encoding the export writes
+// (core/text_encoding.h); spans and labels cells piece by piece, after they are split.
 #include <algorithm>
 #include <limits>
 #include <string>
 
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
 #include "exchange/record_reader.h"
@@ -189,7 +191,7 @@ class CsvImporter : public Importer {
           }
           break;
         case RecordField::step:
-          r.step = f;
+          assign_decoded_text(r.step, f);
           break;
         case RecordField::status:
           if (f.empty()) break;
@@ -234,10 +236,10 @@ class CsvImporter : public Importer {
           break;
         }
         case RecordField::head_before:
-          r.head_before = f;
+          assign_decoded_text(r.head_before, f);
           break;
         case RecordField::head_after:
-          r.head_after = f;
+          assign_decoded_text(r.head_after, f);
           break;
         case RecordField::cpu_user_us:
           if (!integer("cpu_user_us", r.root.usage.cpu_user_us, true)) return false;
@@ -259,7 +261,7 @@ class CsvImporter : public Importer {
           std::string* ctx[] = {&r.context.repo, &r.context.branch,       &r.context.host,
                                 &r.context.user, &r.context.ci_provider,  &r.context.ci_job,
                                 &r.context.tool, &r.context.tool_version, &r.context.git_version};
-          *ctx[ci] = f;
+          assign_decoded_text(*ctx[ci], f);
           present |= 1u << ci;
           break;
         }
@@ -283,7 +285,7 @@ class CsvImporter : public Importer {
         return bad(message, "spans", "name:duration_us pairs separated by ';'");
       }
       Span child;
-      child.name.assign(item.substr(0, colon));
+      assign_decoded_text(child.name, item.substr(0, colon));
       child.start_us = r.root.start_us + offset;
       child.duration = Duration::micros(*us);
       offset += *us;
@@ -298,7 +300,7 @@ class CsvImporter : public Importer {
       if (eq == std::string_view::npos || eq == 0) {
         return bad(message, "labels", "key=value pairs separated by ';'");
       }
-      r.labels.emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+      r.labels.emplace_back(decode_text(item.substr(0, eq)), decode_text(item.substr(eq + 1)));
     }
     if (!has_status) r.status = r.exit_code == 0 ? StepStatus::ok : StepStatus::failed;
     if (r.trace_id == 0) r.trace_id = stable_trace_id(text);

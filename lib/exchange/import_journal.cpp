@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/json_reader.h"
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
 #include "exchange/record_reader.h"
@@ -20,7 +21,7 @@ bool snapshot_from_json(JsonValue object, SnapshotRow& row) {
   auto text = [&](const char* key, std::string& out) {
     JsonValue v = object[key];
     if (!v.is_string()) return false;
-    out = std::string(v.as_string());
+    out = decode_text(v.as_string());
     return true;
   };
   JsonValue created = object["created_us"];
@@ -54,9 +55,10 @@ class JournalImporter : public Importer {
         continue;
       }
       JsonValue store = doc.root().is_object() ? doc.root()["store"] : JsonValue{};
-      const bool ours = store.is_string() ? options.journal_store.empty() ||
-                                                store.as_string() == options.journal_store
-                                          : !options.journal_shared;
+      const bool ours = store.is_string()
+                            ? options.journal_store.empty() ||
+                                  decode_text(store.as_string()) == options.journal_store
+                            : !options.journal_shared;
       if (!ours) {
         sink.other_store(line);
         continue;

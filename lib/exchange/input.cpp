@@ -10,6 +10,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "process/runner.h"
+
 namespace perfguard::exchange {
 
 namespace {
@@ -30,7 +32,26 @@ Error read_error(const std::string& name, int err) {
   return make_error(ExitCode::usage, "cannot read " + name + ": " + std::strerror(err));
 }
 
+// How long a wait for a pipe or FIFO goes without looking for Ctrl-C: the signal interrupts
+// poll() in the thread it hits, and this bounds the wait when it hits the other one.
+constexpr int kInterruptCheckMs = 100;
+
+// Waits until `fd` can be read (or its writer is gone): 0, an errno, or -1 at an interrupt.
+int wait_readable(int fd) {
+  for (;;) {
+    if (received_interrupt() != 0) return -1;
+    struct pollfd ready = {fd, POLLIN, 0};
+    const int n = ::poll(&ready, 1, kInterruptCheckMs);
+    if (n > 0) return 0;
+    if (n < 0 && errno != EINTR) return errno;
+  }
+}
+
 }  // namespace
+
+Error interrupted_error() {
+  return make_error(ExitCode::interrupted, "interrupted");
+}
 
 std::string display_name(const std::filesystem::path& input) {
   return input == "-" ? std::string("stdin") : input.string();
@@ -45,6 +66,8 @@ Status LineReader::open(const std::filesystem::path& input) {
   if (input == "-") {
     fd_ = STDIN_FILENO;
     owned_ = false;
+    struct stat st;
+    stream_ = ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode);
   } else {
     // Not blocking in open(): a FIFO without a writer would wait here before its type is
     // known. A named FIFO is a stream like stdin and is read as one (waiting for its writer
@@ -58,11 +81,10 @@ Status LineReader::open(const std::filesystem::path& input) {
     if (::fstat(fd_, &st) != 0) return read_error(name_, errno);
     if (S_ISFIFO(st.st_mode)) {
       // Until a writer has written or come and gone (no hang-up is reported before one came).
-      struct pollfd writer = {fd_, POLLIN, 0};
-      while (::poll(&writer, 1, -1) < 0) {
-        if (errno != EINTR) return read_error(name_, errno);
-      }
+      if (int err = wait_readable(fd_); err > 0) return read_error(name_, err);
+      if (received_interrupt() != 0) return interrupted_error();
     }
+    stream_ = !S_ISREG(st.st_mode);
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
       return make_error(ExitCode::usage, "cannot read " + name_ + ": " + file_kind(st.st_mode) +
                                              "; import reads a regular file, a FIFO or stdin (-)");
@@ -95,6 +117,18 @@ bool LineReader::fill() {
     buf_.resize(buf_.size() * 2);
   }
   for (;;) {
+    // Ctrl-C stops an import between two reads: a regular file is read to its end in a
+    // moment, a pipe may wait for its writer for as long as it likes.
+    if (received_interrupt() == 0 && stream_) {
+      if (int err = wait_readable(fd_); err > 0) {
+        status_ = read_error(name_, err);
+        return false;
+      }
+    }
+    if (received_interrupt() != 0) {
+      status_ = interrupted_error();
+      return false;
+    }
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n > 0) {
       end_ += static_cast<std::size_t>(n);

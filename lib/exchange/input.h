@@ -13,12 +13,16 @@
 
 namespace perfguard::exchange {
 
+// What a reader returns when Ctrl-C (or SIGTERM, SIGHUP) stopped it: ExitCode::interrupted.
+Error interrupted_error();
+
 // "stdin" for "-", else the path as given.
 std::string display_name(const std::filesystem::path& input);
 
 // Reads a file (or stdin, "-") line by line through a large buffer: the lines are views
 // into it, valid until the next call. A final line without a newline is still a line; a
-// trailing \r is dropped.
+// trailing \r is dropped. At SIGINT, SIGTERM or SIGHUP (received_interrupt()) it stops, also
+// while it waits for a pipe's writer, with status() ExitCode::interrupted.
 class LineReader {
  public:
   LineReader() = default;
@@ -41,6 +45,7 @@ class LineReader {
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
+  bool stream_ = false;  // a pipe, FIFO or terminal: it may keep us waiting
   std::size_t line_ = 0;
   Status status_;
 };

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
 
@@ -96,7 +97,7 @@ bool read_span(JsonValue object, std::int64_t root_start_us, Span& span, std::st
   for (auto [key, v] : object.members()) {
     if (key == "name") {
       if (!v.is_string()) return fail(problem, kPrefix, key, "a string");
-      span.name.assign(v.as_string());
+      assign_decoded_text(span.name, v.as_string());
       has_name = true;
     } else if (key == "offset_us") {
       std::int64_t offset = 0;
@@ -174,7 +175,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         if (!v.is_string() || v.as_string().empty()) {
           return fail(problem, kNoPrefix, key, "a non-empty string");
         }
-        r.step.assign(v.as_string());
+        assign_decoded_text(r.step, v.as_string());
         has_step = true;
         break;
       case RecordField::status: {
@@ -221,7 +222,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
       case RecordField::head_before:
       case RecordField::head_after:
         if (!v.is_string()) return fail(problem, kNoPrefix, key, "a string");
-        (key == "head_before" ? r.head_before : r.head_after).assign(v.as_string());
+        assign_decoded_text(key == "head_before" ? r.head_before : r.head_after, v.as_string());
         break;
       case RecordField::cpu_user_us:
         if (!read_int(v, r.root.usage.cpu_user_us, kNoPrefix, key, problem)) return false;
@@ -244,7 +245,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
             problem += "\" must be a string";
             return false;
           }
-          r.labels.emplace_back(std::string(k), std::string(value.as_string()));
+          r.labels.emplace_back(decode_text(k), decode_text(value.as_string()));
         }
         break;
       case RecordField::context: {
@@ -252,7 +253,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         std::string* fields[] = {&r.context.repo, &r.context.branch,       &r.context.host,
                                  &r.context.user, &r.context.ci_provider,  &r.context.ci_job,
                                  &r.context.tool, &r.context.tool_version, &r.context.git_version};
-        fields[ci]->assign(v.as_string());
+        assign_decoded_text(*fields[ci], v.as_string());
         present |= 1u << ci;
         break;
       }

@@ -36,6 +36,8 @@ enum class RecordField {
 RecordField record_field(std::string_view name, int& context_index);
 
 // Reads one record object into `record` (reused: its buffers are kept between calls).
+// Strings are decoded from the text encoding every output writes (core/text_encoding.h),
+// so a record exported with bytes that are not UTF-8 imports back to the same bytes.
 // `source` is the text it came from (the identity of a record without a trace_id);
 // `defaults` fills the context fields the object lacks. On failure returns false with
 // `problem` naming the field and what it must be.

@@ -3,103 +3,63 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text_encoding.h"
+
 namespace perfguard {
 
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the well-formed UTF-8 sequence at s[i], or 0 when the bytes there are not
-// one. `consumed` is set to the length of the maximal ill-formed prefix (at least 1), so one
-// U+FFFD replaces it, as the Unicode standard recommends.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& consumed) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  std::size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    consumed = 1;
-    return 0;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size()) {
-      consumed = k;
-      return 0;
+// `s` between double quotes, with quotes, backslashes and control characters escaped;
+// every other byte as it is.
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(ch);
+        }
     }
-    unsigned char b = byte(i + k);
-    bool in_range = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    if (!in_range) {
-      consumed = k;
-      return 0;
-    }
   }
-  consumed = len;
-  return len;
+  out.push_back('"');
 }
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + s.size() + 2);
-  out.push_back('"');
-  std::size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 0xF]);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    std::size_t consumed = 1;
-    if (std::size_t len = utf8_sequence(s, i, consumed)) {
-      out.append(s.substr(i, len));
-    } else {
-      out += kReplacement;
-    }
-    i += consumed;
+void append_json_string(std::string& out, std::string_view s, JsonStrings strings) {
+  if (strings == JsonStrings::encoded && needs_text_encoding(s)) {
+    append_quoted(out, encode_text(s));
+  } else {
+    append_quoted(out, s);
   }
-  out.push_back('"');
 }
 
 void JsonWriter::separator() {
@@ -134,7 +94,7 @@ JsonWriter& JsonWriter::end_array() {
 
 JsonWriter& JsonWriter::key(std::string_view k) {
   separator();
-  append_json_string(out_, k);
+  append_json_string(out_, k, strings_);
   out_.push_back(':');
   need_comma_ = false;
   return *this;
@@ -142,7 +102,7 @@ JsonWriter& JsonWriter::key(std::string_view k) {
 
 JsonWriter& JsonWriter::value(std::string_view v) {
   separator();
-  append_json_string(out_, v);
+  append_json_string(out_, v, strings_);
   need_comma_ = true;
   return *this;
 }

@@ -6,10 +6,20 @@
 
 namespace perfguard {
 
+// How a string that is not valid UTF-8 is written.
+enum class JsonStrings {
+  // Percent-encoded (core/text_encoding.h, "TEXT ENCODING" in perfguard(7)): valid JSON
+  // that decodes back to the bytes. Every output and the journal.
+  encoded,
+  // As its bytes: the store's labels column, which keeps bytes as its other columns do.
+  bytes,
+};
+
 // A small streaming JSON writer: enough for our records, with correct string escaping
-// (control characters, quotes, backslashes; invalid UTF-8 replaced by U+FFFD).
+// (control characters, quotes, backslashes; bytes that are not UTF-8 as `strings` says).
 class JsonWriter {
  public:
+  explicit JsonWriter(JsonStrings strings = JsonStrings::encoded) : strings_(strings) {}
   JsonWriter& begin_object();
   JsonWriter& end_object();
   JsonWriter& begin_array();
@@ -28,10 +38,13 @@ class JsonWriter {
 
  private:
   void separator();
+  JsonStrings strings_;
   std::string out_;
   bool need_comma_ = false;
 };
 
-void append_json_string(std::string& out, std::string_view s);
+// `s` as a JSON string.
+void append_json_string(std::string& out, std::string_view s,
+                        JsonStrings strings = JsonStrings::encoded);
 
 }  // namespace perfguard

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "core/text_encoding.h"
 #include "output/json.h"
 #include "output/record_json.h"
 #include "output/table.h"
@@ -80,8 +81,10 @@ bool formula_after_quotes(std::string_view cell, std::size_t& quotes) {
   return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes.
-std::string csv_field(const std::string& v) {
+// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes. Bytes
+// that are not UTF-8 are percent-encoded, as in every machine format (core/text_encoding.h).
+std::string csv_field(const std::string& bytes) {
+  const std::string v = encode_text(bytes);
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
@@ -92,7 +95,8 @@ std::string csv_field(const std::string& v) {
 }
 
 // TSV (IANA text/tab-separated-values) cannot quote: tabs and line breaks become spaces.
-std::string tsv_field(std::string v) {
+std::string tsv_field(const std::string& bytes) {
+  std::string v = encode_text(bytes);
   for (char& c : v) {
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   }

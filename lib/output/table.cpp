@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text_encoding.h"
 #include "output/json.h"
 
 namespace perfguard {
@@ -146,30 +147,14 @@ std::string printable(std::string_view text) {
       ++i;
       continue;
     }
-    // A UTF-8 sequence: its length from the lead byte, then continuation bytes only, no
-    // overlong forms, no surrogates, nothing past U+10FFFF.
-    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
-                      : c >= 0xE0 && c <= 0xEF ? 3
-                      : c >= 0xF0 && c <= 0xF4 ? 4
-                                               : 0;
-    std::uint32_t cp = len == 2 ? c & 0x1Fu : len == 3 ? c & 0x0Fu : c & 0x07u;
-    bool valid = len != 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      valid = (cc & 0xC0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (valid) {
-      valid = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
-              !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
-    }
-    if (!valid) {
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) {
       escape(c);
       ++i;
       continue;
     }
-    if (cp >= 0x80 && cp <= 0x9F) {
-      escape(cp);  // C1: CSI (U+009B) acts like ESC [ on many terminals
+    if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      escape(static_cast<unsigned char>(text[i + 1]));  // C1: CSI (U+009B) acts like ESC [
     } else {
       out.append(text.substr(i, len));
     }

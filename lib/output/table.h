@@ -57,7 +57,7 @@ void write_table(std::FILE* out, Format format, const Table& table, std::string_
 // C1 control characters (U+0080 to U+009F) and bytes that are not UTF-8 become `\x1b`-style
 // escapes, so that imported names, branches and labels cannot move the cursor, recolour or
 // retitle a terminal. Every text written for people goes through it; the machine formats
-// keep the exact data.
+// write the exact data (bytes that are not UTF-8 as core/text_encoding.h says).
 std::string printable(std::string_view text);
 
 // Lines of cells padded into columns (two spaces apart); a column whose `right` is true is

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/duration.h"
+#include "core/text_encoding.h"
 
 namespace perfguard {
 
@@ -122,7 +123,9 @@ std::string svg_open(int width, int height, const std::string& css_class,
 
 }  // namespace
 
-std::string escape_html(std::string_view s) {
+std::string escape_html(std::string_view bytes) {
+  // The page is UTF-8: bytes that are not are percent-encoded, as in the machine formats.
+  const std::string s = encode_text(bytes);
   std::string out;
   out.reserve(s.size());
   for (char c : s) {

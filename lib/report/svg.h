@@ -11,7 +11,8 @@
 
 namespace perfguard {
 
-// Escapes & < > " ' for HTML text and attribute values (and XML).
+// Escapes & < > " ' for HTML text and attribute values (and XML); bytes that are not UTF-8
+// are percent-encoded first (core/text_encoding.h), since the page is UTF-8.
 std::string escape_html(std::string_view text);
 
 // The colours the charts and their legends share.

@@ -344,8 +344,10 @@ void bind_optional_int(sqlite3_stmt* stmt, int index, const std::optional<int>& 
   }
 }
 
+// Bytes as they are, like the text columns: the store holds what was recorded, and only
+// what is written out of it is encoded (core/text_encoding.h).
 std::string labels_json(const Labels& labels) {
-  JsonWriter out;
+  JsonWriter out(JsonStrings::bytes);
   write_labels(out, labels);
   return out.take();
 }

@@ -473,3 +473,250 @@ test_usage_errors_exit_2() {
   expect_stderr_lines 1
   [[ ! -e $(store_of r) ]] || expect_sql "$(store_of r)" "select count(*) from steps" 0
 }
+
+# ---- bytes that are not UTF-8 --------------------------------------------------------------
+
+# hex_of: stdin's bytes as uppercase hex, as sqlite's hex() writes them.
+hex_of() { od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
+
+# percent_decode TEXT: the bytes TEXT stands for (TEXT ENCODING in perfguard(7)): each %XX
+# is that byte, every other character is itself.
+percent_decode() {
+  printf '%b' "$(sed -E 's/\\/\\\\/g; s/%([0-9A-Fa-f]{2})/\\x\1/g' <<<"$1")"
+}
+
+# expect_utf8 FILE: FILE is valid UTF-8 throughout.
+expect_utf8() {
+  iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1 || fail "$1 is not valid UTF-8: $(head -c 300 "$1")"
+}
+
+# csv_column FILE NAME: the column NAME of the first row of the csv FILE (no quoted commas).
+csv_column() {
+  local col
+  col=$(head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1)
+  [[ -n $col ]] || fail "$1 has no column $2"
+  awk -F, -v c="$col" 'NR == 2 { print $c }' "$1"
+}
+
+# A repository whose path is not UTF-8 (0xFF never is; 0xE9 is é in Latin-1), on a branch
+# whose name is not either, with two commits recorded by perf-commit. Sets $dir and $db.
+commits_in_a_path_that_is_not_utf8() {
+  dir=$'caf\xe9-r\xff'
+  make_repo "$dir" 1
+  git -C "$dir" checkout -q -b $'b\xe9' || fail "a branch named in Latin-1"
+  local i
+  for i in 1 2; do
+    echo "change $i" >"$dir/change.txt"
+    perf-commit -C "$dir" -q -m "change $i" -k $'note=caf\xe9' --threshold 1h || fail "perf-commit $i"
+  done
+  db=$(store_of "$dir")
+}
+
+test_a_path_that_is_not_utf8_is_the_same_encoded_text_in_every_format() {
+  commits_in_a_path_that_is_not_utf8
+  local bytes text
+  bytes=$(sql "$db" "select distinct hex(repo) from step_results")
+  expect_eq "$bytes" "$(printf '%s' "$(cd "$dir" && pwd -P)" | hex_of)" "the path perf-commit recorded"
+  text="$(cd "$dir" && pwd -P | LC_ALL=C sed 's/\xe9/%E9/; s/\xff/%FF/')"
+  [[ $text == *caf%E9-r%FF ]] || fail "the expected text: $text"
+
+  perf-baseline -C "$dir" export --format jsonl -o "$TEST_DIR/all.jsonl" || fail "export jsonl"
+  perf-baseline -C "$dir" export --format csv -o "$TEST_DIR/all.csv" || fail "export csv"
+  perf-baseline -C "$dir" export --format prometheus -o "$TEST_DIR/all.prom" || fail "export prometheus"
+  perf-baseline -C "$dir" export --format otlp -o "$TEST_DIR/all.otlp.json" || fail "export otlp"
+  perf-baseline -C "$dir" slowest --since all --format json >slowest.json || fail "slowest json"
+  perf-baseline -C "$dir" slowest --since all --format tsv >slowest.tsv || fail "slowest tsv"
+  perf-baseline -C "$dir" report --since all -o "$TEST_DIR/report.html" -q || fail "report"
+  echo "change 3" >"$dir/change.txt"
+  perf-commit -C "$dir" -m "change 3" --threshold 1h --format json >commit.json ||
+    fail "perf-commit --format json"
+  for f in all.jsonl all.csv all.prom all.otlp.json slowest.json slowest.tsv report.html commit.json; do
+    expect_utf8 "$f"
+  done
+
+  # One text for the one path, whatever the format.
+  expect_eq "$(jq -r .repo all.jsonl | sort -u)" "$text" "jsonl repo"
+  expect_eq "$(csv_column all.csv repo)" "$text" "csv repo"
+  expect_eq "$(sed -n 's/^perfguard_step_breaches_total{repo="\([^"]*\)",step="commit"} .*/\1/p' all.prom)" \
+    "$text" "prometheus repo"
+  expect_eq "$(jq -r '[.resourceSpans[].scopeSpans[].spans[].attributes[] | select(.key == "perfguard.repo") | .value.stringValue] | unique[]' all.otlp.json)" \
+    "$text" "otlp repo"
+  expect_eq "$(jq -r '[.steps[].repo] | unique[]' slowest.json)" "$text" "slowest --format json repo"
+  expect_eq "$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "repo") c = i } NR == 2 { print $c }' slowest.tsv)" \
+    "$text" "slowest --format tsv repo"
+  expect_eq "$(jq -r '.steps[0].repo' commit.json)" "$text" "perf-commit --format json repo"
+  grep -qF "$text" report.html || fail "the report names the repository as $text"
+  expect_eq "$(jq -r .branch all.jsonl | sort -u)" "b%E9" "jsonl branch"
+  expect_eq "$(csv_column all.csv branch)" "b%E9" "csv branch"
+  expect_eq "$(jq -r .labels.note all.jsonl | sort -u)" "caf%E9" "jsonl label"
+
+  # Decoded, it is the bytes of the path.
+  expect_eq "$(percent_decode "$text" | hex_of)" "$bytes" "the decoded path"
+}
+
+test_prometheus_export_of_a_path_that_is_not_utf8_passes_promtool() {
+  command -v promtool >/dev/null || skip "promtool is not installed: nothing checks the exposition"
+  commits_in_a_path_that_is_not_utf8
+  run perf-baseline -C "$dir" export --format prometheus
+  expect_status 0
+  expect_stdout_contains 'caf%E9-r%FF",step="commit"}'
+  promtool check metrics <out >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
+}
+
+test_export_then_import_gives_back_the_bytes_of_a_path_that_is_not_utf8() {
+  commits_in_a_path_that_is_not_utf8
+  perf-baseline -C "$dir" export --format jsonl -o "$TEST_DIR/all.jsonl" || fail "export jsonl"
+  perf-baseline -C "$dir" export --format csv -o "$TEST_DIR/all.csv" || fail "export csv"
+  local fields="hex(repo), hex(branch), hex(labels)"
+  local want
+  want=$(sql "$db" "select $fields from step_results order by started_us")
+  [[ $want == *636166E92D72FF* ]] || fail "the store holds the path's bytes: $want"
+  for format in jsonl csv; do
+    make_repo "into-$format" 1
+    run perf-baseline -C "into-$format" import "all.$format" --format "$format"
+    expect_status 0
+    expect_stdout_contains "imported 2 steps"
+    expect_eq "$(sql "$(store_of "into-$format")" "select $fields from step_results order by started_us")" \
+      "$want" "repo, branch and labels imported from $format"
+  done
+  run perf-baseline -C into-jsonl export --format jsonl
+  expect_eq "$(cat out)" "$(cat all.jsonl)" "the records exported again"
+}
+
+test_journal_keeps_the_bytes_of_a_path_that_is_not_utf8() {
+  commits_in_a_path_that_is_not_utf8
+  local want
+  want=$(sql "$db" "select distinct hex(repo) || ' ' || hex(branch) from step_results")
+  break_store "$db"
+  echo x >"$dir/x"
+  run perf-commit -C "$dir" -m "while the store is broken" -k $'note=caf\xe9'
+  expect_status 4
+  expect_utf8 "$db.journal.jsonl"
+  mend_store "$db"
+  run perf-baseline -C "$dir" import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 1 step"
+  expect_sql "$db" "select count(*) from step_results" 3
+  expect_sql "$db" "select distinct hex(repo) || ' ' || hex(branch) from step_results" "$want"
+}
+
+# ---- what an import leaves when it does not finish ----------------------------------------
+
+# deploy_records N: N record lines in our JSONL, each its own trace, a minute apart.
+deploy_records() {
+  local i
+  for ((i = 1; i <= $1; i++)); do
+    printf '{"trace_id":"%016x","step":"deploy","status":"ok","started_us":%d,"duration_us":1500,"exit_code":0}\n' \
+      "$((0x5000 + i))" "$((1700000000000000 + i * 60000000))"
+  done
+}
+
+# expect_each_deploy_once DB N: the store holds N deploy records, each a different trace.
+expect_each_deploy_once() {
+  expect_sql "$1" "select count(*), count(distinct trace_id) from step_results where step = 'deploy'" "$2|$2"
+}
+
+test_import_that_refuses_its_input_makes_no_store() {
+  make_repo r 1
+  local db
+  db=$(store_of r)
+  mkdir d
+  { echo '{"step":"deploy","started_us":1}'; deploy_records 3; } >bad-first.jsonl
+  printf 'step,started_us\ndeploy,soon\n' >bad.csv
+  local input file format
+  for input in "missing.jsonl jsonl" "d jsonl" "bad-first.jsonl jsonl" "bad.csv csv"; do
+    read -r file format <<<"$input"
+    run perf-baseline -C r import "$file" --format "$format"
+    expect_status 2
+    expect_no_file "$db"
+    expect_no_file "$(dirname "$db")"
+  done
+  run perf-baseline -C r import --format journal
+  expect_status 0
+  expect_no_file "$(dirname "$db")"
+  run perf-baseline -C r import bad-first.jsonl --format jsonl --skip-bad
+  expect_status 0
+  expect_each_deploy_once "$db" 3
+}
+
+# wait_until_open PID FILE: until process PID has FILE open; the bound is only for one that
+# dies or hangs first.
+wait_until_open() {
+  local i fd
+  for i in $(seq 1 2400); do
+    for fd in /proc/"$1"/fd/*; do
+      [[ $(readlink "$fd" 2>/dev/null) == "$2" ]] && return 0
+    done
+    [[ -e /proc/$1 ]] || fail "process $1 ended before it opened $2"
+    sleep 0.05
+  done
+  fail "process $1 never opened $2"
+}
+
+test_import_stopped_by_ctrl_c_stores_nothing_and_the_next_takes_every_record_once() {
+  make_repo r 1
+  deploy_records 1000 >in.jsonl
+  # Ctrl-C once the first batch of 256 records is stored, before the import commits.
+  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 256 steps read so far were rolled back); in.jsonl is left for the next import, which takes it all"
+  expect_stderr_lines 1
+  expect_eq "$(cat out)" "" "stdout"
+  expect_sql "$(store_of r)" "select count(*) from steps" 0
+  run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 1000 steps"
+  expect_each_deploy_once "$(store_of r)" 1000
+}
+
+test_import_from_a_fifo_stopped_by_sigterm_stores_nothing() {
+  make_repo r 1
+  deploy_records 600 >in.jsonl
+  mkfifo feed
+  perf-baseline -C r import feed --format jsonl >out 2>err &
+  local pid=$!
+  kill_at_end "$pid"
+  wait_until_open "$pid" "$(pwd -P)/feed"  # its signal handlers are in place by then
+  exec 3>feed
+  head -300 in.jsonl >&3
+  kill -TERM "$pid"
+  # Its writer gone, an import that went on would read to the end and store what it read.
+  exec 3>&-
+  wait "$pid"
+  status=$?
+  sed 's/^/  err: /' err >&2
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported"
+  expect_stderr_contains "what was read from feed is not stored: import it again"
+  expect_stderr_lines 1
+  db=$(store_of r)
+  [[ ! -e $db ]] || expect_sql "$db" "select count(*) from steps" 0
+  run perf-baseline -C r import in.jsonl --format jsonl
+  expect_status 0
+  expect_stdout_contains "imported 600 steps"
+  expect_each_deploy_once "$db" 600
+}
+
+test_journal_import_stopped_by_ctrl_c_leaves_the_journal_for_the_next_import() {
+  make_repo r 1
+  db=$TEST_DIR/s.db
+  break_store "$db"
+  journal_commit r "$db"
+  journal_commit r "$db"
+  mend_store "$db"
+  local journal
+  journal=$(cat "$db.journal.jsonl")
+  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline --db "$db" import --format journal
+  expect_status 130
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 2 steps read so far were rolled back); the journal is left for the next \`import --format journal\`"
+  expect_stderr_lines 1
+  expect_sql "$db" "select count(*) from steps" 0
+  # Back at its name, as it was: appenders and the next import find it there.
+  expect_eq "$(cat "$db.journal.jsonl")" "$journal" "the journal"
+  expect_eq "$(ls "$db".journal.jsonl.* 2>/dev/null | wc -l)" 0 "files left aside"
+  run perf-baseline --db "$db" import --format journal
+  expect_status 0
+  expect_stdout_contains "imported 2 steps"
+  expect_each_commit_once "$db" 2
+  expect_eq "$(ls "$db".journal.jsonl* 2>/dev/null | wc -l)" 0 "journal files left"
+}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -16,9 +17,11 @@
 #include <vector>
 
 #include "core/json_reader.h"
+#include "core/text_encoding.h"
 #include "exchange/exchange.h"
 #include "output/record_json.h"
 #include "output/report.h"
+#include "process/runner.h"
 #include "store/journal.h"
 #include "store/store.h"
 #include "support.h"
@@ -1184,4 +1187,141 @@ TEST_CASE("store: a bulk import that is not committed leaves nothing behind") {
   CHECK_FALSE(*import->add(r));  // the same trace, step and start: already there
   REQUIRE(import->commit());
   CHECK(all_steps(store).size() == 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bytes that are not UTF-8, in and out
+
+namespace {
+
+// A record whose texts are bytes, not UTF-8: a Latin-1 path and branch, a stray byte in a
+// label and a span, and a `%` that would read back as another byte if it were written as
+// it is.
+StepRecord record_in_bytes(std::uint64_t trace_id, std::int64_t start_us) {
+  StepRecord r = commit_record(trace_id, start_us, 1000, 2000);
+  r.context.repo = "/srv/caf\xE9/r\xFF";
+  r.context.branch =
+      "b\xE9"
+      "50%41";
+  r.root.children[0].name = "add\xFE";
+  r.labels = {{"note", "caf\xE9"}, {"k\xFF", "100%"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("export and import: bytes that are not UTF-8 are percent-encoded and come back") {
+  TempDir tmp;
+  Store source = open_store(tmp / "source.db");
+  const std::int64_t base = now_us() - kDayUs;
+  REQUIRE(source.record({record_in_bytes(0x51, base), record_in_bytes(0x52, base + 1000000)}));
+  const std::vector<StepRecord> stored = all_steps(source);
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[0].context.repo == "/srv/caf\xE9/r\xFF");  // the store keeps the bytes
+  CHECK(stored[0].labels == record_in_bytes(0x51, base).labels);
+
+  const std::string jsonl = exported(source, ExportFormat::jsonl, tmp / "out.jsonl");
+  const std::string csv = exported(source, ExportFormat::csv, tmp / "out.csv");
+  const std::string prometheus = exported(source, ExportFormat::prometheus, tmp / "out.prom");
+  const std::string otlp = exported(source, ExportFormat::otlp, tmp / "out.json");
+  for (const std::string* text : {&jsonl, &csv, &prometheus, &otlp}) {
+    CHECK(is_utf8(*text));
+    CHECK(text->find("/srv/caf%E9/r%FF") != std::string::npos);
+  }
+  CHECK(jsonl.find("\"branch\":\"b%E950%2541\"") != std::string::npos);
+  CHECK(jsonl.find("\"labels\":{\"note\":\"caf%E9\",\"k%FF\":\"100%\"}") != std::string::npos);
+  CHECK(prometheus.find("{repo=\"/srv/caf%E9/r%FF\",step=\"commit\"}") != std::string::npos);
+
+  for (auto [format, file] : {std::pair{ImportFormat::jsonl, tmp / "out.jsonl"},
+                              std::pair{ImportFormat::csv, tmp / "out.csv"}}) {
+    CAPTURE(to_string(format));
+    Store copy = open_store(tmp / (std::string("copy-") + to_string(format) + ".db"));
+    import_file(copy, format, file);
+    const std::vector<StepRecord> back = all_steps(copy);
+    REQUIRE(back.size() == 2);
+    for (std::size_t i = 0; i < back.size(); ++i) {
+      CHECK(back[i].context.repo == stored[i].context.repo);
+      CHECK(back[i].context.branch == stored[i].context.branch);
+      CHECK(back[i].root.children[0].name == stored[i].root.children[0].name);
+      CHECK(back[i].labels == stored[i].labels);
+    }
+    if (format == ImportFormat::jsonl) {
+      CHECK(exported(copy, ExportFormat::jsonl, tmp / "again.jsonl") == jsonl);
+    }
+  }
+}
+
+TEST_CASE("import journal: a record journaled from a path that is not UTF-8 keeps its bytes") {
+  TempDir tmp;
+  const fs::path db = tmp / "caf\xE9.db";
+  const StepRecord r = record_in_bytes(0x61, now_us() - kDayUs);
+  REQUIRE(append_to_journal(db, {r}).ok());
+  CHECK(is_utf8(read_file(journal_path_for(db))));
+  Store store = open_store(db);
+  ImportRequest request;
+  request.format = ImportFormat::journal;
+  request.options = import_options();
+  ImportSummary summary;
+  REQUIRE(import_records(store, request, summary));
+  CHECK(summary.imported == 1);
+  const std::vector<StepRecord> back = all_steps(store);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].context.repo == r.context.repo);
+  CHECK(back[0].labels == r.labels);
+}
+
+TEST_CASE("import: no store is made when the import refuses before it writes anything") {
+  TempDir tmp;
+  const fs::path db = tmp / "new" / "perf.db";
+  auto import = [&](ImportFormat format, const fs::path& input) {
+    ImportRequest request;
+    request.format = format;
+    request.input = input;
+    request.options = import_options();
+    ImportSummary summary;
+    return import_records(StoreOptions{db}, request, summary);
+  };
+  Status missing = import(ImportFormat::jsonl, tmp / "missing.jsonl");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == ExitCode::usage);
+  write_file(tmp / "bad.jsonl",
+             "{\"step\":\"commit\"}\n" + as_jsonl({commit_record(1, 1000, 1, 1)}));
+  Status bad = import(ImportFormat::jsonl, tmp / "bad.jsonl");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ExitCode::usage);
+  CHECK(import(ImportFormat::journal, {}).ok());  // no journal: nothing to do
+  CHECK_FALSE(fs::exists(db));
+  CHECK_FALSE(fs::exists(db.parent_path()));
+
+  write_file(tmp / "good.jsonl", as_jsonl({commit_record(1, 1000, 1, 1)}));
+  REQUIRE(import(ImportFormat::jsonl, tmp / "good.jsonl"));
+  Store made = open_store(db);
+  CHECK(all_steps(made).size() == 1);
+}
+
+TEST_CASE("import: an interrupt before the commit rolls it all back, and the next takes it all") {
+  TempDir tmp;
+  Store store = open_store(tmp / "s.db");
+  std::vector<StepRecord> records;
+  for (int i = 0; i < 600; ++i) records.push_back(commit_record(0x100 + i, 1000 + i, 1, 1));
+  write_file(tmp / "in.jsonl", as_jsonl(records));
+
+  install_interrupt_forwarding();
+  clear_received_interrupt();
+  ::raise(SIGTERM);  // noted, as it would be at any instant of a long import
+  ImportRequest request;
+  request.format = ImportFormat::jsonl;
+  request.input = tmp / "in.jsonl";
+  request.options = import_options();
+  ImportSummary summary;
+  Status stopped = import_records(store, request, summary);
+  clear_received_interrupt();
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.error().code == ExitCode::interrupted);
+  CHECK(all_steps(store).empty());
+
+  REQUIRE(import_records(store, request, summary));
+  CHECK(summary.imported == 600);
+  CHECK(summary.duplicates == 0);
+  CHECK(all_steps(store).size() == 600);
 }

@@ -67,8 +67,7 @@ TEST_CASE("JSON strings escape quotes, backslashes and control characters") {
   }
 }
 
-TEST_CASE("JSON strings keep valid UTF-8 and replace invalid bytes with U+FFFD") {
-  const std::string fffd = "\xEF\xBF\xBD";
+TEST_CASE("JSON strings keep valid UTF-8 and percent-encode bytes that are not") {
   struct Case {
     std::string in;
     std::string out;
@@ -77,22 +76,28 @@ TEST_CASE("JSON strings keep valid UTF-8 and replace invalid bytes with U+FFFD")
       {"caf\xC3\xA9", "\"caf\xC3\xA9\""},            // é
       {"\xE2\x82\xAC", "\"\xE2\x82\xAC\""},          // €
       {"\xF0\x9F\x98\x80", "\"\xF0\x9F\x98\x80\""},  // 😀
+      {"100%", "\"100%\""},                          // no %XX: as it is
       {"a\xFF"
        "b",
-       "\"a" + fffd + "b\""},                                         // never valid
-      {"\xC3", "\"" + fffd + "\""},                                   // truncated at the end
-      {"\xC0\xAF", "\"" + fffd + fffd + "\""},                        // overlong '/'
-      {"\xED\xA0\x80", "\"" + fffd + fffd + fffd + "\""},             // a UTF-16 surrogate
-      {"\xF4\x90\x80\x80", "\"" + fffd + fffd + fffd + fffd + "\""},  // above U+10FFFF
-      {"\xE2\x82"
-       "A",
-       "\"" + fffd + "A\""},         // truncated, then ASCII
-      {"\x80", "\"" + fffd + "\""},  // lone continuation byte
+       "\"a%FFb\""},                             // never valid
+      {"\xC3", "\"%C3\""},                       // truncated at the end
+      {"\xC0\xAF", "\"%C0%AF\""},                // overlong '/'
+      {"\xED\xA0\x80", "\"%ED%A0%80\""},         // a UTF-16 surrogate
+      {"\xF4\x90\x80\x80", "\"%F4%90%80%80\""},  // above U+10FFFF
+      {"\xE2\x82\"A", "\"%E2%82\\\"A\""},        // truncated, then a quote, escaped after
+      {"50%\x80", "\"50%25%80\""},               // the % escaped too
+      {"a%41", "\"a%2541\""},                    // valid, but would decode to "aA"
   };
   for (const Case& c : cases) {
     CAPTURE(c.in);
     CHECK(quoted(c.in) == c.out);
   }
+}
+
+TEST_CASE("a JsonWriter for the store writes bytes that are not UTF-8 as they are") {
+  JsonWriter w(JsonStrings::bytes);
+  w.begin_object().key("k\xFF").value("v\xFE%41").end_object();
+  CHECK(w.str() == "{\"k\xFF\":\"v\xFE%41\"}");
 }
 
 TEST_CASE("JsonWriter separates members and elements with commas") {
