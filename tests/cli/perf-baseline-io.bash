@@ -573,7 +573,7 @@ test_export_then_import_gives_back_the_bytes_of_a_path_that_is_not_utf8() {
   [[ $want == *636166E92D72FF* ]] || fail "the store holds the path's bytes: $want"
   for format in jsonl csv; do
     make_repo "into-$format" 1
-    run perf-baseline -C "into-$format" import "all.$format" --format "$format"
+    run perf-baseline -C "into-$format" import "$TEST_DIR/all.$format" --format "$format"
     expect_status 0
     expect_stdout_contains "imported 2 steps"
     expect_eq "$(sql "$(store_of "into-$format")" "select $fields from step_results order by started_us")" \
@@ -626,7 +626,7 @@ test_import_that_refuses_its_input_makes_no_store() {
   local input file format
   for input in "missing.jsonl jsonl" "d jsonl" "bad-first.jsonl jsonl" "bad.csv csv"; do
     read -r file format <<<"$input"
-    run perf-baseline -C r import "$file" --format "$format"
+    run perf-baseline -C r import "$TEST_DIR/$file" --format "$format"
     expect_status 2
     expect_no_file "$db"
     expect_no_file "$(dirname "$db")"
@@ -634,7 +634,7 @@ test_import_that_refuses_its_input_makes_no_store() {
   run perf-baseline -C r import --format journal
   expect_status 0
   expect_no_file "$(dirname "$db")"
-  run perf-baseline -C r import bad-first.jsonl --format jsonl --skip-bad
+  run perf-baseline -C r import "$TEST_DIR/bad-first.jsonl" --format jsonl --skip-bad
   expect_status 0
   expect_each_deploy_once "$db" 3
 }
@@ -657,13 +657,13 @@ test_import_stopped_by_ctrl_c_stores_nothing_and_the_next_takes_every_record_onc
   make_repo r 1
   deploy_records 1000 >in.jsonl
   # Ctrl-C once the first batch of 256 records is stored, before the import commits.
-  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline -C r import in.jsonl --format jsonl
+  PERFGUARD_TEST_FAULT=import-batch-stored:INT run perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl
   expect_status 130
-  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 256 steps read so far were rolled back); in.jsonl is left for the next import, which takes it all"
+  expect_stderr_contains "perf-baseline: interrupted: nothing imported (the 256 steps read so far were rolled back); $TEST_DIR/in.jsonl is left for the next import, which takes it all"
   expect_stderr_lines 1
   expect_eq "$(cat out)" "" "stdout"
   expect_sql "$(store_of r)" "select count(*) from steps" 0
-  run perf-baseline -C r import in.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl
   expect_status 0
   expect_stdout_contains "imported 1000 steps"
   expect_each_deploy_once "$(store_of r)" 1000
@@ -672,12 +672,12 @@ test_import_stopped_by_ctrl_c_stores_nothing_and_the_next_takes_every_record_onc
 test_import_from_a_fifo_stopped_by_sigterm_stores_nothing() {
   make_repo r 1
   deploy_records 600 >in.jsonl
-  mkfifo feed
+  mkfifo r/feed
   perf-baseline -C r import feed --format jsonl >out 2>err &
   local pid=$!
   kill_at_end "$pid"
-  wait_until_open "$pid" "$(pwd -P)/feed"  # its signal handlers are in place by then
-  exec 3>feed
+  wait_until_open "$pid" "$(pwd -P)/r/feed"  # its signal handlers are in place by then
+  exec 3>r/feed
   head -300 in.jsonl >&3
   kill -TERM "$pid"
   # Its writer gone, an import that went on would read to the end and store what it read.
@@ -691,7 +691,7 @@ test_import_from_a_fifo_stopped_by_sigterm_stores_nothing() {
   expect_stderr_lines 1
   db=$(store_of r)
   [[ ! -e $db ]] || expect_sql "$db" "select count(*) from steps" 0
-  run perf-baseline -C r import in.jsonl --format jsonl
+  run perf-baseline -C r import "$TEST_DIR/in.jsonl" --format jsonl
   expect_status 0
   expect_stdout_contains "imported 600 steps"
   expect_each_deploy_once "$db" 600
