@@ -74,6 +74,10 @@ class ImportSink {
 class Importer {
  public:
   virtual ~Importer() = default;
+  // Called before the store's transaction begins: takes what this import is about to read
+  // so that no other import reads it too. trace2 waits for the directory's lock and holds
+  // it until the importer is destroyed, after import_records() removed the consumed files.
+  virtual Status claim(const std::filesystem::path& /*input*/) { return {}; }
   // Reads `input` (a file, "-" for stdin; a directory for trace2). Returns an error only
   // when the input cannot be read at all or the sink stopped it; bad lines go to the sink.
   virtual Status read(const std::filesystem::path& input, const ImportOptions& options,

@@ -21,16 +21,20 @@
 // process without an exit, atexit or signal event is still running, and a file modified
 // within the last second may still be written: such files (and their whole process tree
 // when it is the parent that is not finished) are left for the next import. Files read are
-// removed by import_records() once the records are committed; the ids come from the root's
-// sid, so a second import of the same events adds nothing.
-#include <dirent.h>
+// removed by import_records() once the records are committed, a tree's children before
+// their parent; the ids come from the root's sid, so a second import of the same events
+// adds nothing. Imports of one directory run one at a time (claim()). A file removed after
+// the listing was taken by someone else and is skipped without a word.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <map>
-#include <sstream>
 
 #include "core/json_reader.h"
 #include "exchange/exchange.h"
@@ -369,8 +373,116 @@ Span to_span(const Process& p, int index, std::int64_t end_us) {
   return s;
 }
 
+// The lock that makes imports of one directory run one after the other: an import lists,
+// reads, stores and removes its files under it, so a second import waits, then finds only
+// what the first left, and no git process is read by both (a child read by one import and
+// its parent by the other would be recorded twice). flock on the directory itself, so that
+// no file of ours lies among git's.
+class DirectoryClaim {
+ public:
+  DirectoryClaim() = default;
+  DirectoryClaim(const DirectoryClaim&) = delete;
+  DirectoryClaim& operator=(const DirectoryClaim&) = delete;
+  ~DirectoryClaim() { release(); }
+
+  // Waits for the lock on `dir`. Where there is none to have (not a directory, which read()
+  // reports; a file system without flock), the import goes on unclaimed.
+  void acquire(const fs::path& dir) {
+    release();
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        release();
+        return;
+      }
+    }
+  }
+
+ private:
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
+// One directory entry as read.
+struct Entry {
+  enum class State {
+    events,      // a file: `text` holds it
+    gone,        // removed after the listing: another import took it
+    other,       // not a regular file: not git's
+    unreadable,  // `why` says what the error was
+  };
+  State state = State::events;
+  std::string text;
+  std::int64_t mtime_us = 0;
+  std::string why;
+};
+
+Entry unreadable_entry(int err) {
+  if (err == ENOENT) return Entry{Entry::State::gone, {}, 0, {}};
+  return Entry{Entry::State::unreadable, {}, 0, std::strerror(err)};
+}
+
+// Appends what is left of `fd` to `text`; 0 or an errno.
+int read_rest(int fd, std::string& text) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return 0;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// Reads one entry of the directory through one descriptor, so that a file removed after the
+// listing is seen as gone, never as an empty file.
+Entry read_entry(const fs::path& file) {
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return unreadable_entry(errno);
+  if (!S_ISREG(st.st_mode)) return Entry{Entry::State::other, {}, 0, {}};
+  // Not blocking in open(): what was a file at stat() may be a FIFO by now.
+  int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return unreadable_entry(errno);
+  Entry e;
+  int err = ::fstat(fd, &st) != 0 ? errno : 0;
+  if (!err && !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Entry{Entry::State::other, {}, 0, {}};
+  }
+  e.mtime_us = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  if (!err) err = read_rest(fd, e.text);
+  ::close(fd);
+  if (err) return unreadable_entry(err);
+  return e;
+}
+
+// Every name in the directory but those starting with '.', in order.
+Result<std::vector<fs::path>> list_directory(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    files.push_back(entry.path());
+  }
+  if (ec) return make_error(ExitCode::usage, "cannot read " + dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 class Trace2Importer : public Importer {
  public:
+  Status claim(const fs::path& input) override {
+    if (input != "-") claim_.acquire(input);
+    return {};
+  }
+
   Status read(const fs::path& input, const ImportOptions& options, ImportSink& sink) override {
     if (input == "-") {
       return make_error(ExitCode::usage,
@@ -383,119 +495,12 @@ class Trace2Importer : public Importer {
                             " is not a directory: --format trace2 takes the directory "
                             "trace2.eventTarget names (see docs/trace2.md)");
     }
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(input, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
-      files.push_back(entry.path());
-    }
-    if (ec) {
-      return make_error(ExitCode::usage, "cannot read " + input.string() + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
-
-    processes_.clear();
-    processes_.reserve(files.size());
-    const std::int64_t settled_before = options.now_us - 1000000;
-    for (const fs::path& file : files) {
-      struct stat st;
-      if (::stat(file.c_str(), &st) != 0) continue;  // removed meanwhile
-      std::int64_t mtime =
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
-      std::ifstream in(file, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      Process p;
-      p.file = file;
-      p.recent = mtime > settled_before;
-      EventFileReader reader(p, file.string(), sink);
-      if (!reader.read(text.str())) return {};
-      processes_.push_back(std::move(p));
-    }
-
-    std::map<std::string, Process*> by_sid;
-    for (Process& p : processes_) {
-      if (p.started && !p.sid.empty()) by_sid.emplace(p.sid, &p);
-    }
-    // Nest each child under its parent, in the node for the child_start/child_exit pair
-    // whose pid is the child's.
-    std::vector<Process*> roots;
-    for (Process& p : processes_) {
-      if (!p.started) {
-        if (p.discard_sentinel) {
-          // git's trace2.maxFiles marker: removing it lets git write event files again.
-          if (!p.recent) consumed_.push_back(p.file);
-          continue;
-        }
-        if (p.complete || !p.recent) {
-          sink.problem({p.file.string(), 0, "no trace2 start event: not a git event file", {}});
-        } else {
-          ++deferred_;
-        }
-        continue;
-      }
-      auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
-      if (parent == by_sid.end()) {
-        roots.push_back(&p);
-        continue;
-      }
-      parent->second->children.push_back(&p);
-      if (!p.complete) continue;  // still running: see collect()
-      if (p.pid) {
-        auto node = parent->second->child_pids.find(*p.pid);
-        if (node != parent->second->child_pids.end()) {
-          parent->second->nodes[node->second].child_process = &p;
-          continue;
-        }
-      }
-      // No matching child_exit: under the parent's process node, by its own times.
-      Node n;
-      n.name = step_name(p);
-      n.start_us = p.nodes[0].start_us;
-      n.duration_us = p.end_t_abs_us;
-      n.exit_code = p.exit_code;
-      n.child_process = &p;
-      parent->second->nodes.push_back(std::move(n));
-      parent->second->nodes[0].children.push_back(
-          static_cast<int>(parent->second->nodes.size() - 1));
-    }
-
-    StepRecord r;
+    auto files = list_directory(input);
+    if (!files) return files.error();
+    if (!read_files(*files, options, sink)) return {};
+    std::vector<Process*> roots = link_children(sink);
     for (Process* root : roots) {
-      if (!root->complete || any_recent(*root)) {
-        deferred_ += count(*root);
-        continue;
-      }
-      std::vector<fs::path> files_of_tree;
-      collect(*root, files_of_tree);
-      r = StepRecord{};
-      r.step = step_name(*root);
-      r.trace_id = stable_trace_id(root->sid);
-      Node& top = root->nodes[0];
-      top.name = r.step;
-      top.duration_us = std::max<std::int64_t>(0, root->end_t_abs_us);
-      top.exit_code = root->exit_code;
-      r.root = to_span(*root, 0, top.start_us + top.duration_us);
-      r.exit_code = root->exit_code;
-      r.status = root->exit_code == 0 ? StepStatus::ok
-                 : root->interrupted  ? StepStatus::interrupted
-                                      : StepStatus::failed;
-      r.context = options.context;
-      if (!root->worktree.empty()) r.context.repo = root->worktree;
-      r.context.branch.clear();
-      r.context.tool = "git";
-      r.context.tool_version = root->version;
-      r.context.git_version = root->version;
-      r.labels.emplace_back("argv", shell_quote(root->argv));
-      if (!root->mode.empty()) r.labels.emplace_back("mode", root->mode);
-      if (!root->parent_sid.empty()) r.labels.emplace_back("parent_sid", root->parent_sid);
-      r.labels.emplace_back("sid", root->sid);
-      if (auto bad_number = exchange::out_of_bounds(r)) {
-        if (!sink.problem({root->file.string(), 0, *bad_number, {}})) return {};
-        continue;
-      }
-      if (Status s = sink.record(r); !s) return s;
-      consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
+      if (Status s = record_tree(*root, options, sink); !s || stopped_) return s;
     }
     return {};
   }
@@ -504,6 +509,128 @@ class Trace2Importer : public Importer {
   std::size_t deferred() const override { return deferred_; }
 
  private:
+  // Reads every file into processes_; false when the sink asked to stop.
+  bool read_files(const std::vector<fs::path>& files, const ImportOptions& options,
+                  ImportSink& sink) {
+    processes_.clear();
+    processes_.reserve(files.size());
+    const std::int64_t settled_before = options.now_us - 1000000;
+    for (const fs::path& file : files) {
+      Entry entry = read_entry(file);
+      switch (entry.state) {
+        case Entry::State::gone:
+        case Entry::State::other:
+          continue;
+        case Entry::State::unreadable:
+          if (!sink.problem({file.string(), 0, "cannot read it: " + entry.why, {}})) return false;
+          continue;
+        case Entry::State::events:
+          break;
+      }
+      Process p;
+      p.file = file;
+      p.recent = entry.mtime_us > settled_before;
+      EventFileReader reader(p, file.string(), sink);
+      if (!reader.read(entry.text)) return false;
+      processes_.push_back(std::move(p));
+    }
+    return true;
+  }
+
+  // Nests each child under its parent, in the node for the child_start/child_exit pair
+  // whose pid is the child's. Returns the processes whose parent is not in the directory.
+  std::vector<Process*> link_children(ImportSink& sink) {
+    std::map<std::string, Process*> by_sid;
+    for (Process& p : processes_) {
+      if (p.started && !p.sid.empty()) by_sid.emplace(p.sid, &p);
+    }
+    std::vector<Process*> roots;
+    for (Process& p : processes_) {
+      if (!p.started) {
+        unstarted(p, sink);
+        continue;
+      }
+      auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
+      if (parent == by_sid.end()) {
+        roots.push_back(&p);
+        continue;
+      }
+      parent->second->children.push_back(&p);
+      if (p.complete) nest(*parent->second, p);  // else still running: see collect()
+    }
+    return roots;
+  }
+
+  // A file without a start event: the trace2.maxFiles marker, or not git's.
+  void unstarted(const Process& p, ImportSink& sink) {
+    if (p.discard_sentinel) {
+      // git's trace2.maxFiles marker: removing it lets git write event files again.
+      if (!p.recent) consumed_.push_back(p.file);
+    } else if (p.complete || !p.recent) {
+      sink.problem({p.file.string(), 0, "no trace2 start event: not a git event file", {}});
+    } else {
+      ++deferred_;
+    }
+  }
+
+  static void nest(Process& parent, const Process& child) {
+    if (child.pid) {
+      auto node = parent.child_pids.find(*child.pid);
+      if (node != parent.child_pids.end()) {
+        parent.nodes[node->second].child_process = &child;
+        return;
+      }
+    }
+    // No matching child_exit: under the parent's process node, by its own times.
+    Node n;
+    n.name = step_name(child);
+    n.start_us = child.nodes[0].start_us;
+    n.duration_us = child.end_t_abs_us;
+    n.exit_code = child.exit_code;
+    n.child_process = &child;
+    parent.nodes.push_back(std::move(n));
+    parent.nodes[0].children.push_back(static_cast<int>(parent.nodes.size() - 1));
+  }
+
+  Status record_tree(Process& root, const ImportOptions& options, ImportSink& sink) {
+    if (!root.complete || any_recent(root)) {
+      deferred_ += count(root);
+      return {};
+    }
+    std::vector<fs::path> files_of_tree;
+    collect(root, files_of_tree);
+    StepRecord& r = record_;
+    r = StepRecord{};
+    r.step = step_name(root);
+    r.trace_id = stable_trace_id(root.sid);
+    Node& top = root.nodes[0];
+    top.name = r.step;
+    top.duration_us = std::max<std::int64_t>(0, root.end_t_abs_us);
+    top.exit_code = root.exit_code;
+    r.root = to_span(root, 0, top.start_us + top.duration_us);
+    r.exit_code = root.exit_code;
+    r.status = root.exit_code == 0 ? StepStatus::ok
+               : root.interrupted  ? StepStatus::interrupted
+                                   : StepStatus::failed;
+    r.context = options.context;
+    if (!root.worktree.empty()) r.context.repo = root.worktree;
+    r.context.branch.clear();
+    r.context.tool = "git";
+    r.context.tool_version = root.version;
+    r.context.git_version = root.version;
+    r.labels.emplace_back("argv", shell_quote(root.argv));
+    if (!root.mode.empty()) r.labels.emplace_back("mode", root.mode);
+    if (!root.parent_sid.empty()) r.labels.emplace_back("parent_sid", root.parent_sid);
+    r.labels.emplace_back("sid", root.sid);
+    if (auto bad_number = exchange::out_of_bounds(r)) {
+      stopped_ = !sink.problem({root.file.string(), 0, *bad_number, {}});
+      return {};
+    }
+    if (Status s = sink.record(r); !s) return s;
+    consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
+    return {};
+  }
+
   static bool any_recent(const Process& p) {
     if (p.recent) return true;
     for (const Process* c : p.children) {
@@ -518,10 +645,11 @@ class Trace2Importer : public Importer {
     return n;
   }
 
-  // The files of a finished tree; a child still running (detached, say) stays, with its
-  // own children, and becomes a record of its own once it ends.
+  // The files of an ended tree, each child's before its parent's: removed in this order, a
+  // kill part-way leaves no child whose parent is gone (it would come back as a step of its
+  // own). A child still running (detached, say) stays, with its own children, and becomes
+  // a record of its own once it ends.
   void collect(const Process& p, std::vector<fs::path>& files) {
-    files.push_back(p.file);
     for (const Process* c : p.children) {
       if (c->complete) {
         collect(*c, files);
@@ -529,11 +657,15 @@ class Trace2Importer : public Importer {
         deferred_ += count(*c);
       }
     }
+    files.push_back(p.file);
   }
 
+  DirectoryClaim claim_;
   std::vector<Process> processes_;
+  StepRecord record_;
   std::vector<fs::path> consumed_;
   std::size_t deferred_ = 0;
+  bool stopped_ = false;  // the sink asked to stop
 };
 
 }  // namespace
