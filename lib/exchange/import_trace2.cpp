@@ -20,11 +20,13 @@
 // A child process whose parent's file is not in the directory is a record of its own. A
 // process without an exit, atexit or signal event is still running, and a file modified
 // within the last second may still be written: such files (and their whole process tree
-// when it is the parent that is not finished) are left for the next import. Files read are
-// removed by import_records() once the records are committed, a tree's children before
-// their parent; the ids come from the root's sid, so a second import of the same events
-// adds nothing. Imports of one directory run one at a time (claim()). A file removed after
-// the listing was taken by someone else and is skipped without a word.
+// when it is the parent that is not finished) are left for the next import. A process
+// without an end whose file has not changed for a day was killed (SIGKILL, a power cut):
+// it is recorded as interrupted, up to its last event (kAbandonedAfterUs says why a day).
+// Files read are removed by import_records() once the records are committed, a tree's
+// children before their parent; the ids come from the root's sid, so a second import of
+// the same events adds nothing. Imports of one directory run one at a time (claim()). A
+// file removed after the listing was taken by someone else and is skipped without a word.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -36,6 +38,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/exit_code.h"
 #include "core/json_reader.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
@@ -63,20 +66,32 @@ struct Process {
   std::string parent_sid;  // empty for a top-level process
   std::optional<std::uint32_t> pid;
   bool complete = false;
-  bool recent = false;
+  bool recent = false;     // changed within the last second: may still be written
+  bool abandoned = false;  // no end, and unchanged for kAbandonedAfterUs: git was killed
   bool started = false;
   bool interrupted = false;
   bool discard_sentinel = false;  // git-trace2-discard: the trace2.maxFiles marker
   bool bad = false;
   std::int64_t end_t_abs_us = -1;
+  std::int64_t last_time_us = -1;   // the latest event's "time" (Unix µs), but version's
+  std::int64_t last_t_abs_us = -1;  // the latest "t_abs" of any event
   int exit_code = 0;
   std::string cmd_name, mode, worktree, version;
   std::vector<std::string> argv;
   std::vector<Node> nodes;                  // 0: the process itself
   std::map<std::int64_t, int> child_nodes;  // child_id -> node
   std::map<std::uint32_t, int> child_pids;  // pid -> node
-  std::vector<const Process*> children;     // child processes in the directory
+  std::vector<Process*> children;           // child processes in the directory
 };
+
+// A process without an end whose file has not changed for this long is taken for killed
+// (SIGKILL, an out-of-memory kill, a power cut: nothing wrote its exit) and imported as
+// interrupted. A live git writes an event at every region, child and exit; it goes quiet
+// only while it waits: for an editor, a pager, a credential prompt, a hook, the network.
+// Such waits last minutes or hours; a day covers a command left waiting overnight (git's
+// own gc.logExpiry takes a day to call a failed gc's log stale), and holds a killed git's
+// file back only a day.
+constexpr std::int64_t kAbandonedAfterUs = 24LL * 3600 * 1000000;
 
 // Trace2's seconds (t_abs, t_rel) in µs; nullopt unless 0 to 10^9 s (about 31 years), so
 // that no time computed from them can overflow.
@@ -214,6 +229,12 @@ class EventFileReader {
         message = "\"time\" must be an ISO-8601 UTC time";
         return false;
       }
+      // Brief mode times only version and atexit: a killed process's end is then its t_abs.
+      if (name != "version") p_.last_time_us = std::max(p_.last_time_us, *time);
+    }
+    if (e["t_abs"].is_number()) {
+      auto t_abs = seconds_to_us(e["t_abs"].as_double());
+      if (t_abs) p_.last_t_abs_us = std::max(p_.last_t_abs_us, *t_abs);
     }
     auto seconds = [&](std::string_view key, std::int64_t& out_us) {
       JsonValue v = e[key];
@@ -476,6 +497,21 @@ Result<std::vector<fs::path>> list_directory(const fs::path& dir) {
   return files;
 }
 
+bool ended(const Process& p) {
+  return p.complete || p.abandoned;
+}
+
+// A killed process ends at its last event, interrupted, as perf-commit records a step that
+// Ctrl-C or a kill stopped (exit code 130 whatever the signal).
+void end_at_last_event(Process& p) {
+  const std::int64_t last = p.started && p.last_time_us >= 0
+                                ? p.last_time_us - p.nodes[0].start_us  // as its spans are placed
+                                : p.last_t_abs_us;
+  p.end_t_abs_us = std::max<std::int64_t>(0, last);
+  p.exit_code = to_int(ExitCode::interrupted);
+  p.interrupted = true;
+}
+
 class Trace2Importer : public Importer {
  public:
   Status claim(const fs::path& input) override {
@@ -515,6 +551,7 @@ class Trace2Importer : public Importer {
     processes_.clear();
     processes_.reserve(files.size());
     const std::int64_t settled_before = options.now_us - 1000000;
+    const std::int64_t abandoned_before = options.now_us - kAbandonedAfterUs;
     for (const fs::path& file : files) {
       Entry entry = read_entry(file);
       switch (entry.state) {
@@ -532,6 +569,8 @@ class Trace2Importer : public Importer {
       p.recent = entry.mtime_us > settled_before;
       EventFileReader reader(p, file.string(), sink);
       if (!reader.read(entry.text)) return false;
+      p.abandoned = !p.complete && entry.mtime_us <= abandoned_before;
+      if (p.abandoned) end_at_last_event(p);
       processes_.push_back(std::move(p));
     }
     return true;
@@ -553,12 +592,37 @@ class Trace2Importer : public Importer {
       auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
       if (parent == by_sid.end()) {
         roots.push_back(&p);
-        continue;
+      } else {
+        parent->second->children.push_back(&p);
       }
-      parent->second->children.push_back(&p);
-      if (p.complete) nest(*parent->second, p);  // else still running: see collect()
+    }
+    for (Process* root : roots) {
+      end_with_children(*root);
+      nest_children(*root);
     }
     return roots;
+  }
+
+  // A killed process lived at least as long as the git children it waited for: it ends at
+  // the last event of its tree, its own or a child's.
+  static void end_with_children(Process& p) {
+    for (Process* c : p.children) {
+      if (!ended(*c)) continue;
+      end_with_children(*c);
+      if (p.abandoned) {
+        const std::int64_t child_end = c->nodes[0].start_us + c->end_t_abs_us;
+        p.end_t_abs_us = std::max(p.end_t_abs_us, child_end - p.nodes[0].start_us);
+      }
+    }
+  }
+
+  // Ended children into their parents' nodes; one still running stays out (see collect()).
+  static void nest_children(Process& p) {
+    for (Process* c : p.children) {
+      if (!ended(*c)) continue;
+      nest(p, *c);
+      nest_children(*c);
+    }
   }
 
   // A file without a start event: the trace2.maxFiles marker, or not git's.
@@ -573,7 +637,7 @@ class Trace2Importer : public Importer {
     }
   }
 
-  static void nest(Process& parent, const Process& child) {
+  static void nest(Process& parent, Process& child) {
     if (child.pid) {
       auto node = parent.child_pids.find(*child.pid);
       if (node != parent.child_pids.end()) {
@@ -586,14 +650,14 @@ class Trace2Importer : public Importer {
     n.name = step_name(child);
     n.start_us = child.nodes[0].start_us;
     n.duration_us = child.end_t_abs_us;
-    n.exit_code = child.exit_code;
+    if (child.complete) n.exit_code = child.exit_code;
     n.child_process = &child;
     parent.nodes.push_back(std::move(n));
     parent.nodes[0].children.push_back(static_cast<int>(parent.nodes.size() - 1));
   }
 
   Status record_tree(Process& root, const ImportOptions& options, ImportSink& sink) {
-    if (!root.complete || any_recent(root)) {
+    if (!ended(root) || any_recent(root)) {
       deferred_ += count(root);
       return {};
     }
@@ -651,7 +715,7 @@ class Trace2Importer : public Importer {
   // a record of its own once it ends.
   void collect(const Process& p, std::vector<fs::path>& files) {
     for (const Process* c : p.children) {
-      if (c->complete) {
+      if (ended(*c)) {
         collect(*c, files);
       } else {
         deferred_ += count(*c);

@@ -1,6 +1,7 @@
 # perf-baseline import --format trace2 against what happens to a trace2 directory in real
-# life: two imports at once, an import killed part-way. Real git writes every event file
-# here; the ages git cannot give are set with touch -d.
+# life: two imports at once, an import killed part-way, gits killed with SIGKILL (and their
+# children). Real git writes every event file here; the ages git cannot give are set with
+# touch -d.
 
 # settle DIR: every file in DIR last changed a minute ago, past the second during which the
 # import takes a file for one git may still be writing.
@@ -67,4 +68,95 @@ test_an_import_killed_between_removals_leaves_no_child_to_record_twice() {
   expect_status 0
   expect_stdout_contains "imported 0 steps (1 already stored, 1 event file removed)"
   expect_sql "$(store_of r)" "select count(*) from step_results" 1
+}
+
+# hook_that_hangs REPO: a pre-commit hook that runs `git rev-parse`, then hangs in a git of
+# its own (a shell alias) until $HOLD (a FIFO) is opened and closed, once that git's pid is
+# written to $READY (a FIFO): by then every event before the hang is in the files.
+hook_that_hangs() {
+  cat >"$1/.git/hooks/pre-commit" <<'EOF'
+#!/bin/sh
+git rev-parse HEAD >/dev/null || exit 1
+exec git -c alias.hang='!echo "$PPID" >"$READY"; exec cat "$HOLD"' hang
+EOF
+  chmod +x "$1/.git/hooks/pre-commit"
+}
+
+# commit_killed_in_its_hook: `git commit` in r, killed with SIGKILL, with the git its hook
+# runs, while the hook hangs. Sets $commit_sid.
+commit_killed_in_its_hook() {
+  mkfifo ready hold
+  hook_that_hangs r
+  echo change >r/file.txt && git -C r add file.txt
+  # A simple command, so that $! is git's own pid.
+  READY=$TEST_DIR/ready HOLD=$TEST_DIR/hold GIT_TRACE2_EVENT=$TEST_DIR/events \
+    GIT_TRACE2_EVENT_NESTING=5 git -C r commit -qm killed &
+  local commit_pid=$! hang_pid
+  kill_at_end "$commit_pid"
+  read -r hang_pid <ready || fail "the hook never hung"
+  kill -9 "$commit_pid" "$hang_pid"
+  wait "$commit_pid"
+  exec {hold}>hold  # the hook's cat has it open: closing it ends the hook
+  exec {hold}>&-
+  local f
+  for f in events/*; do [[ $(sid_of "$f") == */* ]] || commit_sid=$(sid_of "$f"); done
+  grep -q '"event":"exit"' "events/${commit_sid##*/}" && fail "the commit was not killed"
+  expect_eq "$(ls events | wc -l)" 3 "event files: the commit, rev-parse, the hanging git"
+}
+
+test_a_git_killed_a_day_ago_is_imported_as_interrupted_up_to_its_last_event() {
+  make_repo r 1
+  mkdir events
+  commit_killed_in_its_hook
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (3 event files left for next time)"
+  # Within a day it may still be a live git waiting (an editor, a pager, a hook): left.
+  touch -d '23 hours ago' events/*
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (3 event files left for next time)"
+  touch -d '25 hours ago' events/*
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 1 step (3 event files removed)"
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  db=$(store_of r)
+  expect_sql "$db" "select step, status, exit_code from step_results" "git:commit|interrupted|130"
+  expect_sql "$db" "select json_extract(labels, '$.sid') from step_results" "$commit_sid"
+  # Its children with it: the git that finished with its exit code, the killed one without.
+  expect_sql "$db" "select name, exit_code from child_spans where name like 'git:%' order by seq" \
+    "git:rev-parse|0
+git:_run_shell_alias_|"
+  # It ends at the last event of its tree, the hanging git's start of its shell: that span
+  # ends there too, and nothing of the day since is counted.
+  expect_sql "$db" "select round((c.offset_ms + c.duration_ms) * 1000) = s.duration_us, c.duration_ms
+    from child_spans as c join step_results as s on s.id = c.step_id
+    where c.name like 'child:echo%'" "1|0.0"
+}
+
+test_a_live_git_quiet_for_hours_is_left_for_next_time_and_recorded_when_it_ends() {
+  make_repo r 1
+  mkdir events
+  mkfifo ready hold
+  hook_that_hangs r
+  echo change >r/file.txt && git -C r add file.txt
+  READY=$TEST_DIR/ready HOLD=$TEST_DIR/hold GIT_TRACE2_EVENT=$TEST_DIR/events \
+    GIT_TRACE2_EVENT_NESTING=5 git -C r commit -qm waited &
+  local commit_pid=$!
+  kill_at_end "$commit_pid"
+  read -r _ <ready || fail "the hook never hung"
+  touch -d '23 hours ago' events/*
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (3 event files left for next time)"
+  exec {hold}>hold
+  exec {hold}>&-
+  wait "$commit_pid" || fail "the commit failed"
+  settle events  # with the files of the git children the commit ran after its hook
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 1 step ("
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  expect_sql "$(store_of r)" "select step, status, exit_code from step_results" "git:commit|ok|0"
 }
