@@ -583,9 +583,9 @@ Status import_records(Store& store, const ImportRequest& request, ImportSummary&
         request.format == ImportFormat::journal && !fallback.empty() &&
         (take_journal ? taken[i].journal == fallback : fs::equivalent(inputs[i], fallback, ec));
   }
-  if (Status s = read_in_background(*importer, inputs, input_options, sink); !s) {
-    return failed(s);
-  }
+  Status read = read_in_background(*importer, inputs, input_options, sink);
+  summary.left_alone = importer->left_alone();
+  if (!read) return failed(read);
   if (summary.bad > 0 && !request.skip_bad) {
     Status refused = failed(make_error(
         ExitCode::usage, "nothing imported: " + std::to_string(summary.bad) + " bad line" +

@@ -25,8 +25,11 @@
 // it is recorded as interrupted, up to its last event (kAbandonedAfterUs says why a day).
 // Files read are removed by import_records() once the records are committed, a tree's
 // children before their parent; the ids come from the root's sid, so a second import of
-// the same events adds nothing. Imports of one directory run one at a time (claim()). A
-// file removed after the listing was taken by someone else and is skipped without a word.
+// the same events adds nothing. Imports of one directory run one at a time (claim()).
+//
+// An entry whose first line is not a trace2 event (a README, an empty or binary file, a
+// directory) is not git's: it is reported (left_alone()) and left where it is. A file
+// removed after the listing was taken by someone else and is skipped without a word.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -39,6 +42,7 @@
 #include <map>
 
 #include "core/exit_code.h"
+#include "core/file_kind.h"
 #include "core/json_reader.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
@@ -431,10 +435,10 @@ class DirectoryClaim {
 // One directory entry as read.
 struct Entry {
   enum class State {
-    events,      // a file: `text` holds it
-    gone,        // removed after the listing: another import took it
-    other,       // not a regular file: not git's
-    unreadable,  // `why` says what the error was
+    events,   // a trace2 event file: `text` holds it
+    gone,     // removed after the listing: another import took it
+    young,    // empty, or its first line not yet written whole, and changed just now
+    foreign,  // not a trace2 event file, or not readable: `why` says which
   };
   State state = State::events;
   std::string text;
@@ -442,16 +446,36 @@ struct Entry {
   std::string why;
 };
 
+Entry foreign_entry(std::string why) {
+  Entry e;
+  e.state = Entry::State::foreign;
+  e.why = std::move(why);
+  return e;
+}
+
+Entry not_events(const char* what) {
+  return foreign_entry(std::string("not a trace2 event file (") + what + ")");
+}
+
 Entry unreadable_entry(int err) {
   if (err == ENOENT) return Entry{Entry::State::gone, {}, 0, {}};
-  return Entry{Entry::State::unreadable, {}, 0, std::strerror(err)};
+  return foreign_entry(std::string("cannot be read: ") + std::strerror(err));
+}
+
+// Whether a line is a trace2 event: a JSON object naming its "event" and its "sid", as git
+// writes every event, the first one included.
+bool is_trace2_event(std::string_view line) {
+  JsonDocument doc;
+  if (doc.parse(line)) return false;
+  JsonValue e = doc.root();
+  return e.is_object() && e["event"].is_string() && e["sid"].is_string();
 }
 
 // Appends what is left of `fd` to `text`; 0 or an errno.
-int read_rest(int fd, std::string& text) {
+int read_rest(int fd, std::string& text, std::size_t limit = std::string::npos) {
   char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  while (text.size() < limit) {
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - text.size()));
     if (n == 0) return 0;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -459,14 +483,16 @@ int read_rest(int fd, std::string& text) {
     }
     text.append(buf, static_cast<std::size_t>(n));
   }
+  return 0;
 }
 
 // Reads one entry of the directory through one descriptor, so that a file removed after the
-// listing is seen as gone, never as an empty file.
-Entry read_entry(const fs::path& file) {
+// listing is seen as gone, never as an empty file. Only a file whose first line is a trace2
+// event is read to its end: a big file of something else costs one 64 KiB read.
+Entry read_entry(const fs::path& file, std::int64_t settled_before) {
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) return unreadable_entry(errno);
-  if (!S_ISREG(st.st_mode)) return Entry{Entry::State::other, {}, 0, {}};
+  if (!S_ISREG(st.st_mode)) return not_events(file_kind(st.st_mode));
   // Not blocking in open(): what was a file at stat() may be a FIFO by now.
   int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return unreadable_entry(errno);
@@ -474,13 +500,29 @@ Entry read_entry(const fs::path& file) {
   int err = ::fstat(fd, &st) != 0 ? errno : 0;
   if (!err && !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Entry{Entry::State::other, {}, 0, {}};
+    return not_events(file_kind(st.st_mode));
   }
   e.mtime_us = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
-  if (!err) err = read_rest(fd, e.text);
+  constexpr std::size_t kHead = 1 << 16;  // git's first event, "version", is about 200 bytes
+  if (!err) err = read_rest(fd, e.text, kHead);
+  const std::size_t nl = e.text.find('\n');
+  const bool events =
+      !err && nl != std::string::npos && is_trace2_event(std::string_view(e.text).substr(0, nl));
+  if (events) err = read_rest(fd, e.text);
   ::close(fd);
   if (err) return unreadable_entry(err);
-  return e;
+  if (events) return e;
+  if (nl == std::string::npos && e.text.size() < kHead && e.mtime_us > settled_before) {
+    e.state = Entry::State::young;  // git made it and is writing its first event
+    return e;
+  }
+  return not_events(e.text.empty() ? "empty" : "its first line is not a trace2 event");
+}
+
+// What is said of an entry that is not an event file: once per import, so it also says how
+// to be rid of the message.
+std::string left_alone_message(const std::string& why) {
+  return why + "; left alone: move it out of the directory, or start its name with '.'";
 }
 
 // Every name in the directory but those starting with '.', in order.
@@ -543,6 +585,7 @@ class Trace2Importer : public Importer {
 
   std::vector<fs::path> consumed() const override { return consumed_; }
   std::size_t deferred() const override { return deferred_; }
+  std::vector<ImportProblem> left_alone() const override { return left_alone_; }
 
  private:
   // Reads every file into processes_; false when the sink asked to stop.
@@ -553,13 +596,15 @@ class Trace2Importer : public Importer {
     const std::int64_t settled_before = options.now_us - 1000000;
     const std::int64_t abandoned_before = options.now_us - kAbandonedAfterUs;
     for (const fs::path& file : files) {
-      Entry entry = read_entry(file);
+      Entry entry = read_entry(file, settled_before);
       switch (entry.state) {
         case Entry::State::gone:
-        case Entry::State::other:
           continue;
-        case Entry::State::unreadable:
-          if (!sink.problem({file.string(), 0, "cannot read it: " + entry.why, {}})) return false;
+        case Entry::State::young:
+          ++deferred_;
+          continue;
+        case Entry::State::foreign:
+          left_alone_.push_back({file.string(), 0, left_alone_message(entry.why), {}});
           continue;
         case Entry::State::events:
           break;
@@ -625,13 +670,17 @@ class Trace2Importer : public Importer {
     }
   }
 
-  // A file without a start event: the trace2.maxFiles marker, or not git's.
+  // A file without a start event: the trace2.maxFiles marker, a git killed before it
+  // started (nothing to record), or damaged.
   void unstarted(const Process& p, ImportSink& sink) {
     if (p.discard_sentinel) {
       // git's trace2.maxFiles marker: removing it lets git write event files again.
       if (!p.recent) consumed_.push_back(p.file);
-    } else if (p.complete || !p.recent) {
-      sink.problem({p.file.string(), 0, "no trace2 start event: not a git event file", {}});
+    } else if (p.complete) {
+      sink.problem(
+          {p.file.string(), 0, "an end but no trace2 start event: a damaged event file", {}});
+    } else if (p.abandoned) {
+      consumed_.push_back(p.file);
     } else {
       ++deferred_;
     }
@@ -728,6 +777,7 @@ class Trace2Importer : public Importer {
   std::vector<Process> processes_;
   StepRecord record_;
   std::vector<fs::path> consumed_;
+  std::vector<ImportProblem> left_alone_;
   std::size_t deferred_ = 0;
   bool stopped_ = false;  // the sink asked to stop
 };

@@ -1,7 +1,7 @@
 # perf-baseline import --format trace2 against what happens to a trace2 directory in real
 # life: two imports at once, an import killed part-way, gits killed with SIGKILL (and their
-# children). Real git writes every event file here; the ages git cannot give are set with
-# touch -d.
+# children), and files in the directory that are not git's. Real git writes every event
+# file here; the ages git cannot give are set with touch -d.
 
 # settle DIR: every file in DIR last changed a minute ago, past the second during which the
 # import takes a file for one git may still be writing.
@@ -159,4 +159,92 @@ test_a_live_git_quiet_for_hours_is_left_for_next_time_and_recorded_when_it_ends(
   expect_stdout_contains "imported 1 step ("
   [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
   expect_sql "$(store_of r)" "select step, status, exit_code from step_results" "git:commit|ok|0"
+}
+
+# not_git_files DIR: a README, an empty file, the start of a binary and a subdirectory.
+not_git_files() {
+  echo "Event files of git's trace2 target; imported by cron." >"$1/README"
+  : >"$1/empty"
+  head -c 8192 "$(command -v git)" >"$1/git.bin"
+  mkdir "$1/archive"
+}
+
+test_files_that_are_not_trace2_are_reported_once_each_and_left_alone() {
+  make_repo r 1
+  mkdir events
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null || fail "git status"
+  not_git_files events
+  settle events
+  local before
+  before=$(cd events && sha256sum README empty git.bin)
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 1 step (1 event file removed, 4 other files left alone)"
+  expect_stderr_lines 4
+  local f
+  for f in README empty git.bin archive; do
+    expect_eq "$(grep -c "^perf-baseline: warning: events/$f: not a trace2 event file (.*); left alone" err)" 1 "reports of $f"
+  done
+  expect_stderr_contains "events/empty: not a trace2 event file (empty)"
+  expect_stderr_contains "events/archive: not a trace2 event file (a directory)"
+  expect_stderr_contains "events/README: not a trace2 event file (its first line is not a trace2 event)"
+  expect_eq "$(cd events && sha256sum README empty git.bin)" "$before" "files left alone"
+  [[ -d events/archive ]] || fail "the subdirectory is gone"
+  expect_sql "$(store_of r)" "select step from step_results" "git:status"
+  # Each import says it once more, also with --quiet, until they are moved away.
+  run perf-baseline -C r -q import --format trace2 events
+  expect_status 0
+  [[ ! -s out ]] || fail "--quiet printed: $(cat out)"
+  expect_stderr_lines 4
+  run perf-baseline -C r --json import --format trace2 events
+  expect_status 0
+  expect_eq "$(jq -r '.files_left_alone, .skipped' out | tr '\n' ' ')" "4 0 " "json counts"
+  # A name starting with '.' is skipped without a word.
+  for f in README empty git.bin archive; do mv "events/$f" "events/.$f"; done
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stderr_lines 0
+  expect_stdout_contains "imported 0 steps"
+}
+
+test_a_file_whose_first_line_is_not_json_does_not_stop_the_import() {
+  make_repo r 1
+  mkdir events
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null || fail "git status"
+  echo garbage >events/notes
+  settle events
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 1 step (1 event file removed, 1 other file left alone)"
+  expect_stderr_contains "perf-baseline: warning: events/notes: not a trace2 event file"
+  expect_stderr_lines 1
+  expect_eq "$(cat events/notes)" garbage "the file left alone"
+}
+
+test_a_name_with_control_characters_is_reported_escaped_on_one_line() {
+  make_repo r 1
+  mkdir events
+  printf 'x\n' >"events/$(printf 'line\nbreak\033[31mred')"
+  settle events
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stderr_lines 1
+  expect_stderr_contains 'events/line\x0abreak\x1b[31mred: not a trace2 event file'
+}
+
+test_an_empty_file_just_made_is_left_for_next_time_not_reported() {
+  make_repo r 1
+  mkdir events
+  # git has made its file and not yet written its first event: changed just now (a time
+  # ahead of the clock stands for "just now" without racing it).
+  : >events/20261130T000000.000000Z-H00000000-P00000001
+  touch -d '1 hour' events/*
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (1 event file left for next time)"
+  expect_stderr_lines 0
+  settle events
+  run perf-baseline -C r import --format trace2 events
+  expect_status 0
+  expect_stderr_contains "not a trace2 event file (empty)"
 }

@@ -839,11 +839,13 @@ TEST_CASE("import trace2: a file that is not trace2 is reported and left alone")
   write_file(tmp / "events" / "notes.txt", "hello\n");
   sh(tmp.path(), "touch -d '-10 seconds' events/notes.txt");
   Store store = open_store(tmp / "s.db");
+  // Not a bad line: the import goes on without --skip-bad.
   ImportSummary s =
-      import_file(store, ImportFormat::trace2, tmp / "events", true, true, import_options());
-  CHECK(s.bad >= 1);
-  CHECK(s.problems[0].file == (tmp / "events" / "notes.txt").string());
-  CHECK(s.problems[0].line == 1);
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, import_options());
+  CHECK(s.bad == 0);
+  REQUIRE(s.left_alone.size() == 1);
+  CHECK(s.left_alone[0].file == (tmp / "events" / "notes.txt").string());
+  CHECK(s.left_alone[0].message.rfind("not a trace2 event file (its first line is not a", 0) == 0);
   CHECK(fs::exists(tmp / "events" / "notes.txt"));
 
   ImportRequest request;
