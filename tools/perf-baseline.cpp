@@ -284,6 +284,8 @@ int import_command(ToolSession& session, const ImportArgs& args) {
   Status imported =
       import_records({session.store_path(), session.config.busy_timeout, true}, request, summary);
   const bool interrupted = !imported && imported.error().code == ExitCode::interrupted;
+  // Not the input's business, so not an error: said once per import, also with --quiet.
+  for (const ImportProblem& p : summary.left_alone) session.warn(to_string(p));
   // One bad line, nothing imported: one line of error that names it and says what to do.
   if (!imported && !interrupted && !args.skip_bad && summary.bad == 1 &&
       summary.problems.size() == 1) {
@@ -318,6 +320,7 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     w.key("skipped").value(static_cast<std::int64_t>(summary.bad));
     w.key("files_removed").value(static_cast<std::int64_t>(summary.files_removed));
     w.key("files_left").value(static_cast<std::int64_t>(summary.files_deferred));
+    w.key("files_left_alone").value(static_cast<std::int64_t>(summary.left_alone.size()));
     w.key("snapshots").value(static_cast<std::int64_t>(summary.snapshots));
     w.key("other_stores").value(static_cast<std::int64_t>(summary.other_stores));
     w.end_object();
@@ -337,6 +340,10 @@ int import_command(ToolSession& session, const ImportArgs& args) {
     if (summary.files_deferred) {
       more.push_back(plural(summary.files_deferred, "event file", "event files") +
                      " left for next time");
+    }
+    if (!summary.left_alone.empty()) {
+      more.push_back(plural(summary.left_alone.size(), "other file", "other files") +
+                     " left alone");
     }
     for (std::size_t i = 0; i < more.size(); ++i) line += (i ? ", " : " (") + more[i];
     if (!more.empty()) line += ")";

@@ -74,6 +74,10 @@ class ImportSink {
 class Importer {
  public:
   virtual ~Importer() = default;
+  // Called before the store's transaction begins: takes what this import is about to read
+  // so that no other import reads it too. trace2 waits for the directory's lock and holds
+  // it until the importer is destroyed, after import_records() removed the consumed files.
+  virtual Status claim(const std::filesystem::path& /*input*/) { return {}; }
   // Reads `input` (a file, "-" for stdin; a directory for trace2). Returns an error only
   // when the input cannot be read at all or the sink stopped it; bad lines go to the sink.
   virtual Status read(const std::filesystem::path& input, const ImportOptions& options,
@@ -83,6 +87,9 @@ class Importer {
   virtual std::vector<std::filesystem::path> consumed() const { return {}; }
   // Files left for a later import (trace2 files still being written).
   virtual std::size_t deferred() const { return 0; }
+  // Entries of the input that are not of its format, each with why, left where they are
+  // (a trace2 directory's README, say). Unlike a bad line they do not stop the import.
+  virtual std::vector<ImportProblem> left_alone() const { return {}; }
 };
 
 std::unique_ptr<Importer> make_importer(ImportFormat format);
@@ -109,6 +116,8 @@ struct ImportSummary {
   std::size_t snapshots = 0;            // journal: snapshot rows new in the store
   std::size_t other_stores = 0;         // journal: records meant for other stores, left
   std::vector<std::string> notes;       // what was done to the input (journal), one line each
+  // trace2: entries that are not event files, reported and left where they are
+  std::vector<ImportProblem> left_alone;
 };
 
 // Reads the input and appends its records to the store in one transaction, filling in

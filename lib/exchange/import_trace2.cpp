@@ -20,18 +20,29 @@
 // A child process whose parent's file is not in the directory is a record of its own. A
 // process without an exit, atexit or signal event is still running, and a file modified
 // within the last second may still be written: such files (and their whole process tree
-// when it is the parent that is not finished) are left for the next import. Files read are
-// removed by import_records() once the records are committed; the ids come from the root's
-// sid, so a second import of the same events adds nothing.
-#include <dirent.h>
+// when it is the parent that is not finished) are left for the next import. A process
+// without an end whose file has not changed for a day was killed (SIGKILL, a power cut):
+// it is recorded as interrupted, up to its last event (kAbandonedAfterUs says why a day).
+// Files read are removed by import_records() once the records are committed, a tree's
+// children before their parent; the ids come from the root's sid, so a second import of
+// the same events adds nothing. Imports of one directory run one at a time (claim()).
+//
+// An entry whose first line is not a trace2 event (a README, an empty or binary file, a
+// directory) is not git's: it is reported (left_alone()) and left where it is. A file
+// removed after the listing was taken by someone else and is skipped without a word.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <map>
-#include <sstream>
 
+#include "core/exit_code.h"
+#include "core/file_kind.h"
 #include "core/json_reader.h"
 #include "exchange/exchange.h"
 #include "exchange/input.h"
@@ -59,20 +70,32 @@ struct Process {
   std::string parent_sid;  // empty for a top-level process
   std::optional<std::uint32_t> pid;
   bool complete = false;
-  bool recent = false;
+  bool recent = false;     // changed within the last second: may still be written
+  bool abandoned = false;  // no end, and unchanged for kAbandonedAfterUs: git was killed
   bool started = false;
   bool interrupted = false;
   bool discard_sentinel = false;  // git-trace2-discard: the trace2.maxFiles marker
   bool bad = false;
   std::int64_t end_t_abs_us = -1;
+  std::int64_t last_time_us = -1;   // the latest event's "time" (Unix µs), but version's
+  std::int64_t last_t_abs_us = -1;  // the latest "t_abs" of any event
   int exit_code = 0;
   std::string cmd_name, mode, worktree, version;
   std::vector<std::string> argv;
   std::vector<Node> nodes;                  // 0: the process itself
   std::map<std::int64_t, int> child_nodes;  // child_id -> node
   std::map<std::uint32_t, int> child_pids;  // pid -> node
-  std::vector<const Process*> children;     // child processes in the directory
+  std::vector<Process*> children;           // child processes in the directory
 };
+
+// A process without an end whose file has not changed for this long is taken for killed
+// (SIGKILL, an out-of-memory kill, a power cut: nothing wrote its exit) and imported as
+// interrupted. A live git writes an event at every region, child and exit; it goes quiet
+// only while it waits: for an editor, a pager, a credential prompt, a hook, the network.
+// Such waits last minutes or hours; a day covers a command left waiting overnight (git's
+// own gc.logExpiry takes a day to call a failed gc's log stale), and holds a killed git's
+// file back only a day.
+constexpr std::int64_t kAbandonedAfterUs = 24LL * 3600 * 1000000;
 
 // Trace2's seconds (t_abs, t_rel) in µs; nullopt unless 0 to 10^9 s (about 31 years), so
 // that no time computed from them can overflow.
@@ -210,6 +233,12 @@ class EventFileReader {
         message = "\"time\" must be an ISO-8601 UTC time";
         return false;
       }
+      // Brief mode times only version and atexit: a killed process's end is then its t_abs.
+      if (name != "version") p_.last_time_us = std::max(p_.last_time_us, *time);
+    }
+    if (e["t_abs"].is_number()) {
+      auto t_abs = seconds_to_us(e["t_abs"].as_double());
+      if (t_abs) p_.last_t_abs_us = std::max(p_.last_t_abs_us, *t_abs);
     }
     auto seconds = [&](std::string_view key, std::int64_t& out_us) {
       JsonValue v = e[key];
@@ -369,8 +398,169 @@ Span to_span(const Process& p, int index, std::int64_t end_us) {
   return s;
 }
 
+// The lock that makes imports of one directory run one after the other: an import lists,
+// reads, stores and removes its files under it, so a second import waits, then finds only
+// what the first left, and no git process is read by both (a child read by one import and
+// its parent by the other would be recorded twice). flock on the directory itself, so that
+// no file of ours lies among git's.
+class DirectoryClaim {
+ public:
+  DirectoryClaim() = default;
+  DirectoryClaim(const DirectoryClaim&) = delete;
+  DirectoryClaim& operator=(const DirectoryClaim&) = delete;
+  ~DirectoryClaim() { release(); }
+
+  // Waits for the lock on `dir`. Where there is none to have (not a directory, which read()
+  // reports; a file system without flock), the import goes on unclaimed.
+  void acquire(const fs::path& dir) {
+    release();
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        release();
+        return;
+      }
+    }
+  }
+
+ private:
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
+// One directory entry as read.
+struct Entry {
+  enum class State {
+    events,   // a trace2 event file: `text` holds it
+    gone,     // removed after the listing: another import took it
+    young,    // empty, or its first line not yet written whole, and changed just now
+    foreign,  // not a trace2 event file, or not readable: `why` says which
+  };
+  State state = State::events;
+  std::string text;
+  std::int64_t mtime_us = 0;
+  std::string why;
+};
+
+Entry foreign_entry(std::string why) {
+  Entry e;
+  e.state = Entry::State::foreign;
+  e.why = std::move(why);
+  return e;
+}
+
+Entry not_events(const char* what) {
+  return foreign_entry(std::string("not a trace2 event file (") + what + ")");
+}
+
+Entry unreadable_entry(int err) {
+  if (err == ENOENT) return Entry{Entry::State::gone, {}, 0, {}};
+  return foreign_entry(std::string("cannot be read: ") + std::strerror(err));
+}
+
+// Whether a line is a trace2 event: a JSON object naming its "event" and its "sid", as git
+// writes every event, the first one included.
+bool is_trace2_event(std::string_view line) {
+  JsonDocument doc;
+  if (doc.parse(line)) return false;
+  JsonValue e = doc.root();
+  return e.is_object() && e["event"].is_string() && e["sid"].is_string();
+}
+
+// Appends what is left of `fd` to `text`; 0 or an errno.
+int read_rest(int fd, std::string& text, std::size_t limit = std::string::npos) {
+  char buf[1 << 16];
+  while (text.size() < limit) {
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - text.size()));
+    if (n == 0) return 0;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+// Reads one entry of the directory through one descriptor, so that a file removed after the
+// listing is seen as gone, never as an empty file. Only a file whose first line is a trace2
+// event is read to its end: a big file of something else costs one 64 KiB read.
+Entry read_entry(const fs::path& file, std::int64_t settled_before) {
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return unreadable_entry(errno);
+  if (!S_ISREG(st.st_mode)) return not_events(file_kind(st.st_mode));
+  // Not blocking in open(): what was a file at stat() may be a FIFO by now.
+  int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return unreadable_entry(errno);
+  Entry e;
+  int err = ::fstat(fd, &st) != 0 ? errno : 0;
+  if (!err && !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return not_events(file_kind(st.st_mode));
+  }
+  e.mtime_us = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  constexpr std::size_t kHead = 1 << 16;  // git's first event, "version", is about 200 bytes
+  if (!err) err = read_rest(fd, e.text, kHead);
+  const std::size_t nl = e.text.find('\n');
+  const bool events =
+      !err && nl != std::string::npos && is_trace2_event(std::string_view(e.text).substr(0, nl));
+  if (events) err = read_rest(fd, e.text);
+  ::close(fd);
+  if (err) return unreadable_entry(err);
+  if (events) return e;
+  if (nl == std::string::npos && e.text.size() < kHead && e.mtime_us > settled_before) {
+    e.state = Entry::State::young;  // git made it and is writing its first event
+    return e;
+  }
+  return not_events(e.text.empty() ? "empty" : "its first line is not a trace2 event");
+}
+
+// What is said of an entry that is not an event file: once per import, so it also says how
+// to be rid of the message.
+std::string left_alone_message(const std::string& why) {
+  return why + "; left alone: move it out of the directory, or start its name with '.'";
+}
+
+// Every name in the directory but those starting with '.', in order.
+Result<std::vector<fs::path>> list_directory(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    files.push_back(entry.path());
+  }
+  if (ec) return make_error(ExitCode::usage, "cannot read " + dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool ended(const Process& p) {
+  return p.complete || p.abandoned;
+}
+
+// A killed process ends at its last event, interrupted, as perf-commit records a step that
+// Ctrl-C or a kill stopped (exit code 130 whatever the signal).
+void end_at_last_event(Process& p) {
+  const std::int64_t last = p.started && p.last_time_us >= 0
+                                ? p.last_time_us - p.nodes[0].start_us  // as its spans are placed
+                                : p.last_t_abs_us;
+  p.end_t_abs_us = std::max<std::int64_t>(0, last);
+  p.exit_code = to_int(ExitCode::interrupted);
+  p.interrupted = true;
+}
+
 class Trace2Importer : public Importer {
  public:
+  Status claim(const fs::path& input) override {
+    if (input != "-") claim_.acquire(input);
+    return {};
+  }
+
   Status read(const fs::path& input, const ImportOptions& options, ImportSink& sink) override {
     if (input == "-") {
       return make_error(ExitCode::usage,
@@ -383,127 +573,177 @@ class Trace2Importer : public Importer {
                             " is not a directory: --format trace2 takes the directory "
                             "trace2.eventTarget names (see docs/trace2.md)");
     }
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(input, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
-      files.push_back(entry.path());
-    }
-    if (ec) {
-      return make_error(ExitCode::usage, "cannot read " + input.string() + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
-
-    processes_.clear();
-    processes_.reserve(files.size());
-    const std::int64_t settled_before = options.now_us - 1000000;
-    for (const fs::path& file : files) {
-      struct stat st;
-      if (::stat(file.c_str(), &st) != 0) continue;  // removed meanwhile
-      std::int64_t mtime =
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
-      std::ifstream in(file, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      Process p;
-      p.file = file;
-      p.recent = mtime > settled_before;
-      EventFileReader reader(p, file.string(), sink);
-      if (!reader.read(text.str())) return {};
-      processes_.push_back(std::move(p));
-    }
-
-    std::map<std::string, Process*> by_sid;
-    for (Process& p : processes_) {
-      if (p.started && !p.sid.empty()) by_sid.emplace(p.sid, &p);
-    }
-    // Nest each child under its parent, in the node for the child_start/child_exit pair
-    // whose pid is the child's.
-    std::vector<Process*> roots;
-    for (Process& p : processes_) {
-      if (!p.started) {
-        if (p.discard_sentinel) {
-          // git's trace2.maxFiles marker: removing it lets git write event files again.
-          if (!p.recent) consumed_.push_back(p.file);
-          continue;
-        }
-        if (p.complete || !p.recent) {
-          sink.problem({p.file.string(), 0, "no trace2 start event: not a git event file", {}});
-        } else {
-          ++deferred_;
-        }
-        continue;
-      }
-      auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
-      if (parent == by_sid.end()) {
-        roots.push_back(&p);
-        continue;
-      }
-      parent->second->children.push_back(&p);
-      if (!p.complete) continue;  // still running: see collect()
-      if (p.pid) {
-        auto node = parent->second->child_pids.find(*p.pid);
-        if (node != parent->second->child_pids.end()) {
-          parent->second->nodes[node->second].child_process = &p;
-          continue;
-        }
-      }
-      // No matching child_exit: under the parent's process node, by its own times.
-      Node n;
-      n.name = step_name(p);
-      n.start_us = p.nodes[0].start_us;
-      n.duration_us = p.end_t_abs_us;
-      n.exit_code = p.exit_code;
-      n.child_process = &p;
-      parent->second->nodes.push_back(std::move(n));
-      parent->second->nodes[0].children.push_back(
-          static_cast<int>(parent->second->nodes.size() - 1));
-    }
-
-    StepRecord r;
+    auto files = list_directory(input);
+    if (!files) return files.error();
+    if (!read_files(*files, options, sink)) return {};
+    std::vector<Process*> roots = link_children(sink);
     for (Process* root : roots) {
-      if (!root->complete || any_recent(*root)) {
-        deferred_ += count(*root);
-        continue;
-      }
-      std::vector<fs::path> files_of_tree;
-      collect(*root, files_of_tree);
-      r = StepRecord{};
-      r.step = step_name(*root);
-      r.trace_id = stable_trace_id(root->sid);
-      Node& top = root->nodes[0];
-      top.name = r.step;
-      top.duration_us = std::max<std::int64_t>(0, root->end_t_abs_us);
-      top.exit_code = root->exit_code;
-      r.root = to_span(*root, 0, top.start_us + top.duration_us);
-      r.exit_code = root->exit_code;
-      r.status = root->exit_code == 0 ? StepStatus::ok
-                 : root->interrupted  ? StepStatus::interrupted
-                                      : StepStatus::failed;
-      r.context = options.context;
-      if (!root->worktree.empty()) r.context.repo = root->worktree;
-      r.context.branch.clear();
-      r.context.tool = "git";
-      r.context.tool_version = root->version;
-      r.context.git_version = root->version;
-      r.labels.emplace_back("argv", shell_quote(root->argv));
-      if (!root->mode.empty()) r.labels.emplace_back("mode", root->mode);
-      if (!root->parent_sid.empty()) r.labels.emplace_back("parent_sid", root->parent_sid);
-      r.labels.emplace_back("sid", root->sid);
-      if (auto bad_number = exchange::out_of_bounds(r)) {
-        if (!sink.problem({root->file.string(), 0, *bad_number, {}})) return {};
-        continue;
-      }
-      if (Status s = sink.record(r); !s) return s;
-      consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
+      if (Status s = record_tree(*root, options, sink); !s || stopped_) return s;
     }
     return {};
   }
 
   std::vector<fs::path> consumed() const override { return consumed_; }
   std::size_t deferred() const override { return deferred_; }
+  std::vector<ImportProblem> left_alone() const override { return left_alone_; }
 
  private:
+  // Reads every file into processes_; false when the sink asked to stop.
+  bool read_files(const std::vector<fs::path>& files, const ImportOptions& options,
+                  ImportSink& sink) {
+    processes_.clear();
+    processes_.reserve(files.size());
+    const std::int64_t settled_before = options.now_us - 1000000;
+    const std::int64_t abandoned_before = options.now_us - kAbandonedAfterUs;
+    for (const fs::path& file : files) {
+      Entry entry = read_entry(file, settled_before);
+      switch (entry.state) {
+        case Entry::State::gone:
+          continue;
+        case Entry::State::young:
+          ++deferred_;
+          continue;
+        case Entry::State::foreign:
+          left_alone_.push_back({file.string(), 0, left_alone_message(entry.why), {}});
+          continue;
+        case Entry::State::events:
+          break;
+      }
+      Process p;
+      p.file = file;
+      p.recent = entry.mtime_us > settled_before;
+      EventFileReader reader(p, file.string(), sink);
+      if (!reader.read(entry.text)) return false;
+      p.abandoned = !p.complete && entry.mtime_us <= abandoned_before;
+      if (p.abandoned) end_at_last_event(p);
+      processes_.push_back(std::move(p));
+    }
+    return true;
+  }
+
+  // Nests each child under its parent, in the node for the child_start/child_exit pair
+  // whose pid is the child's. Returns the processes whose parent is not in the directory.
+  std::vector<Process*> link_children(ImportSink& sink) {
+    std::map<std::string, Process*> by_sid;
+    for (Process& p : processes_) {
+      if (p.started && !p.sid.empty()) by_sid.emplace(p.sid, &p);
+    }
+    std::vector<Process*> roots;
+    for (Process& p : processes_) {
+      if (!p.started) {
+        unstarted(p, sink);
+        continue;
+      }
+      auto parent = p.parent_sid.empty() ? by_sid.end() : by_sid.find(p.parent_sid);
+      if (parent == by_sid.end()) {
+        roots.push_back(&p);
+      } else {
+        parent->second->children.push_back(&p);
+      }
+    }
+    for (Process* root : roots) {
+      end_with_children(*root);
+      nest_children(*root);
+    }
+    return roots;
+  }
+
+  // A killed process lived at least as long as the git children it waited for: it ends at
+  // the last event of its tree, its own or a child's.
+  static void end_with_children(Process& p) {
+    for (Process* c : p.children) {
+      if (!ended(*c)) continue;
+      end_with_children(*c);
+      if (p.abandoned) {
+        const std::int64_t child_end = c->nodes[0].start_us + c->end_t_abs_us;
+        p.end_t_abs_us = std::max(p.end_t_abs_us, child_end - p.nodes[0].start_us);
+      }
+    }
+  }
+
+  // Ended children into their parents' nodes; one still running stays out (see collect()).
+  static void nest_children(Process& p) {
+    for (Process* c : p.children) {
+      if (!ended(*c)) continue;
+      nest(p, *c);
+      nest_children(*c);
+    }
+  }
+
+  // A file without a start event: the trace2.maxFiles marker, a git killed before it
+  // started (nothing to record), or damaged.
+  void unstarted(const Process& p, ImportSink& sink) {
+    if (p.discard_sentinel) {
+      // git's trace2.maxFiles marker: removing it lets git write event files again.
+      if (!p.recent) consumed_.push_back(p.file);
+    } else if (p.complete) {
+      sink.problem(
+          {p.file.string(), 0, "an end but no trace2 start event: a damaged event file", {}});
+    } else if (p.abandoned) {
+      consumed_.push_back(p.file);
+    } else {
+      ++deferred_;
+    }
+  }
+
+  static void nest(Process& parent, Process& child) {
+    if (child.pid) {
+      auto node = parent.child_pids.find(*child.pid);
+      if (node != parent.child_pids.end()) {
+        parent.nodes[node->second].child_process = &child;
+        return;
+      }
+    }
+    // No matching child_exit: under the parent's process node, by its own times.
+    Node n;
+    n.name = step_name(child);
+    n.start_us = child.nodes[0].start_us;
+    n.duration_us = child.end_t_abs_us;
+    if (child.complete) n.exit_code = child.exit_code;
+    n.child_process = &child;
+    parent.nodes.push_back(std::move(n));
+    parent.nodes[0].children.push_back(static_cast<int>(parent.nodes.size() - 1));
+  }
+
+  Status record_tree(Process& root, const ImportOptions& options, ImportSink& sink) {
+    if (!ended(root) || any_recent(root)) {
+      deferred_ += count(root);
+      return {};
+    }
+    std::vector<fs::path> files_of_tree;
+    collect(root, files_of_tree);
+    StepRecord& r = record_;
+    r = StepRecord{};
+    r.step = step_name(root);
+    r.trace_id = stable_trace_id(root.sid);
+    Node& top = root.nodes[0];
+    top.name = r.step;
+    top.duration_us = std::max<std::int64_t>(0, root.end_t_abs_us);
+    top.exit_code = root.exit_code;
+    r.root = to_span(root, 0, top.start_us + top.duration_us);
+    r.exit_code = root.exit_code;
+    r.status = root.exit_code == 0 ? StepStatus::ok
+               : root.interrupted  ? StepStatus::interrupted
+                                   : StepStatus::failed;
+    r.context = options.context;
+    if (!root.worktree.empty()) r.context.repo = root.worktree;
+    r.context.branch.clear();
+    r.context.tool = "git";
+    r.context.tool_version = root.version;
+    r.context.git_version = root.version;
+    r.labels.emplace_back("argv", shell_quote(root.argv));
+    if (!root.mode.empty()) r.labels.emplace_back("mode", root.mode);
+    if (!root.parent_sid.empty()) r.labels.emplace_back("parent_sid", root.parent_sid);
+    r.labels.emplace_back("sid", root.sid);
+    if (auto bad_number = exchange::out_of_bounds(r)) {
+      stopped_ = !sink.problem({root.file.string(), 0, *bad_number, {}});
+      return {};
+    }
+    if (Status s = sink.record(r); !s) return s;
+    consumed_.insert(consumed_.end(), files_of_tree.begin(), files_of_tree.end());
+    return {};
+  }
+
   static bool any_recent(const Process& p) {
     if (p.recent) return true;
     for (const Process* c : p.children) {
@@ -518,22 +758,28 @@ class Trace2Importer : public Importer {
     return n;
   }
 
-  // The files of a finished tree; a child still running (detached, say) stays, with its
-  // own children, and becomes a record of its own once it ends.
+  // The files of an ended tree, each child's before its parent's: removed in this order, a
+  // kill part-way leaves no child whose parent is gone (it would come back as a step of its
+  // own). A child still running (detached, say) stays, with its own children, and becomes
+  // a record of its own once it ends.
   void collect(const Process& p, std::vector<fs::path>& files) {
-    files.push_back(p.file);
     for (const Process* c : p.children) {
-      if (c->complete) {
+      if (ended(*c)) {
         collect(*c, files);
       } else {
         deferred_ += count(*c);
       }
     }
+    files.push_back(p.file);
   }
 
+  DirectoryClaim claim_;
   std::vector<Process> processes_;
+  StepRecord record_;
   std::vector<fs::path> consumed_;
+  std::vector<ImportProblem> left_alone_;
   std::size_t deferred_ = 0;
+  bool stopped_ = false;  // the sink asked to stop
 };
 
 }  // namespace

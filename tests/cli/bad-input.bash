@@ -338,10 +338,16 @@ test_import_trace2_from_a_file_not_a_directory_exits_2_naming_it() {
 }
 
 test_import_trace2_event_that_is_not_json_exits_2_naming_file_and_line() {
+  # git's own event file, damaged after its first events. (A file whose first line is not a
+  # trace2 event is not git's at all: it is reported and left alone, and the import goes on;
+  # see perf-baseline-trace2.bash.)
   mkdir t2
-  echo 'garbage' >t2/event-1
-  import_refused t2 trace2 "$TEST_DIR/t2/event-1:1: column 1: expected a JSON value"
-  expect_file_exists t2/event-1
+  GIT_TRACE2_EVENT=$TEST_DIR/t2 git version >/dev/null || fail "git version"
+  local name
+  name=$(ls t2)
+  sed -i '3i garbage' "t2/$name"
+  import_refused t2 trace2 "$TEST_DIR/t2/$name:3: column 1: expected a JSON value"
+  expect_file_exists "t2/$name"
 }
 
 test_import_trace2_without_a_directory_exits_2_saying_how_to_name_one() {

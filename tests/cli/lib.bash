@@ -173,6 +173,13 @@ mend_store() {
   return 0
 }
 
+# with_trace2 DIR CMD…: runs CMD with git writing trace2 events into DIR (absolute).
+with_trace2() {
+  local dir=$1
+  shift
+  GIT_TRACE2_EVENT=$dir GIT_TRACE2_EVENT_NESTING=5 "$@"
+}
+
 # wait_for_file PATH: until PATH exists (made by a process the test started); the bound is
 # only for one that hangs.
 wait_for_file() {

@@ -272,13 +272,6 @@ test_hyperfine_runs_become_steps_named_after_the_command_or_step() {
   expect_sql "$(store_of named)" "select group_concat(distinct step) from step_results" status
 }
 
-# with_trace2 DIR CMD…: runs CMD with git writing trace2 events into DIR.
-with_trace2() {
-  local dir=$1
-  shift
-  GIT_TRACE2_EVENT=$dir GIT_TRACE2_EVENT_NESTING=5 "$@"
-}
-
 test_trace2_merge_with_conflicts_becomes_a_step_with_merge_ort_phases() {
   make_repo r 1
   git -C r checkout -qb side && echo side >r/file.txt && git -C r commit -qam side

@@ -754,6 +754,50 @@ TEST_CASE("import trace2: files still being written are left for next time") {
   CHECK(steps[0].status == StepStatus::ok);
 }
 
+TEST_CASE("import trace2: a process without an end, unchanged for a day, ends interrupted") {
+  TempDir tmp;
+  fs::create_directories(tmp / "home");
+  fs::create_directories(tmp / "events");
+  sh(tmp.path(),
+     "export HOME='" + (tmp / "home").string() + "' GIT_CONFIG_NOSYSTEM=1 && git init -q r");
+  with_trace2(tmp, tmp / "events", "git -C r status >/dev/null");
+  // Killed before its end: no exit or atexit event.
+  fs::path file = fs::directory_iterator(tmp / "events")->path();
+  std::string killed, last;
+  std::istringstream lines(read_file(file));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"event\":\"exit\"") != std::string::npos) break;
+    killed += line + "\n";
+    last = line;
+  }
+  write_file(file, killed);
+  Store store = open_store(tmp / "s.db");
+
+  ImportOptions hours_later = settled_options();
+  hours_later.now_us += 23LL * 3600 * 1000000;
+  ImportSummary waiting =
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, hours_later);
+  CHECK(waiting.imported == 0);
+  CHECK(waiting.files_deferred == 1);
+
+  ImportOptions a_day_later = settled_options();
+  a_day_later.now_us += 24LL * 3600 * 1000000;
+  ImportSummary s =
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, a_day_later);
+  CHECK(s.imported == 1);
+  CHECK(s.files_removed == 1);
+  CHECK_FALSE(fs::exists(file));
+  auto steps = all_steps(store);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].step == "git:status");
+  CHECK(steps[0].status == StepStatus::interrupted);
+  CHECK(steps[0].exit_code == 130);
+  JsonDocument doc;
+  REQUIRE_FALSE(doc.parse(last));
+  const std::int64_t last_us = *parse_utc_timestamp(doc.root()["time"].as_string());
+  CHECK(steps[0].root.start_us + steps[0].root.duration.us == last_us);
+}
+
 TEST_CASE("import trace2: a child whose parent is not in the directory is a step of its own") {
   TempDir tmp;
   fs::create_directories(tmp / "events");
@@ -805,11 +849,13 @@ TEST_CASE("import trace2: a file that is not trace2 is reported and left alone")
   write_file(tmp / "events" / "notes.txt", "hello\n");
   sh(tmp.path(), "touch -d '-10 seconds' events/notes.txt");
   Store store = open_store(tmp / "s.db");
+  // Not a bad line: the import goes on without --skip-bad.
   ImportSummary s =
-      import_file(store, ImportFormat::trace2, tmp / "events", true, true, import_options());
-  CHECK(s.bad >= 1);
-  CHECK(s.problems[0].file == (tmp / "events" / "notes.txt").string());
-  CHECK(s.problems[0].line == 1);
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, import_options());
+  CHECK(s.bad == 0);
+  REQUIRE(s.left_alone.size() == 1);
+  CHECK(s.left_alone[0].file == (tmp / "events" / "notes.txt").string());
+  CHECK(s.left_alone[0].message.rfind("not a trace2 event file (its first line is not a", 0) == 0);
   CHECK(fs::exists(tmp / "events" / "notes.txt"));
 
   ImportRequest request;
