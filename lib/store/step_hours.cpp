@@ -427,6 +427,7 @@ Status catch_up_rollups(Store& store) {
   if (!rollups.catch_up() || !rollups.refresh_stale() || !rollups.flush() || !tx.commit()) {
     return sql::error(db, store.path(), kWhat);
   }
+  store.fold_log(false);
   return {};
 }
 

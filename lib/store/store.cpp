@@ -1021,13 +1021,18 @@ Status Store::for_each_step(const StepQuery& query,
 
 Result<PruneCounts> Store::prune_steps(std::int64_t before_us, bool dry_run) {
   constexpr std::string_view kWhat = "cannot prune the recorded steps";
+  // The spans go first, explicitly, so the foreign keys need no checking: with them on, each
+  // deleted step looked for its spans again (half the time of a prune).
+  ForeignKeysOff foreign_keys_off(db_);
   // Under the write lock even for a dry run, so the counts are those a real run would remove.
   WriteTransaction tx(db_);
   if (!tx.begin()) return sqlite_error(db_, path_, kWhat);
+  // The row tables, not the views (which join every row to its name): a prune of half a
+  // million steps is a few times faster.
   Statement count = prepare(db_,
-                            "SELECT count(*), coalesce(sum((SELECT count(*) FROM spans AS p"
+                            "SELECT count(*), coalesce(sum((SELECT count(*) FROM span_rows AS p"
                             " WHERE p.step_id = s.id)), 0)"
-                            " FROM steps AS s WHERE s.started_us < ?1");
+                            " FROM step_rows AS s WHERE s.started_us < ?1");
   if (!count) return sqlite_error(db_, path_, kWhat);
   sqlite3_bind_int64(count.get(), 1, before_us);
   if (sqlite3_step(count.get()) != SQLITE_ROW) return sqlite_error(db_, path_, kWhat);
@@ -1035,12 +1040,11 @@ Result<PruneCounts> Store::prune_steps(std::int64_t before_us, bool dry_run) {
   count.reset();
   if (dry_run || counts.steps == 0) return counts;  // the transaction rolls back
 
-  // Spans first, explicitly: the ON DELETE CASCADE needs foreign_keys on, which a
-  // connection opened elsewhere may not have.
+  // Spans first, explicitly: the ON DELETE CASCADE needs foreign_keys on.
   Statement spans = prepare(db_,
-                            "DELETE FROM spans WHERE step_id IN"
-                            " (SELECT id FROM steps WHERE started_us < ?1)");
-  Statement steps = prepare(db_, "DELETE FROM steps WHERE started_us < ?1");
+                            "DELETE FROM span_rows WHERE step_id IN"
+                            " (SELECT id FROM step_rows WHERE started_us < ?1)");
+  Statement steps = prepare(db_, "DELETE FROM step_rows WHERE started_us < ?1");
   if (!spans || !steps) return sqlite_error(db_, path_, kWhat);
   for (sqlite3_stmt* stmt : {spans.get(), steps.get()}) {
     sqlite3_bind_int64(stmt, 1, before_us);

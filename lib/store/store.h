@@ -18,6 +18,7 @@ struct sqlite3;
 namespace perfguard {
 
 class Store;
+Status catch_up_rollups(Store& store);
 namespace sql {
 sqlite3* connection(Store& store);  // lib/store's own modules only (store/sql.h)
 }
@@ -133,6 +134,7 @@ class Store {
 
  private:
   friend sqlite3* sql::connection(Store& store);
+  friend Status catch_up_rollups(Store& store);  // step_hours.h: a write of its own
   Store(sqlite3* db, std::filesystem::path path);
   // After a commit: folds the write-ahead log back into the file when it has grown, or
   // after a bulk write (store.cpp, fold_wal).
