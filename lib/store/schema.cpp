@@ -230,7 +230,7 @@ ORDER BY s.duration_us DESC, s.started_us DESC;
 //    a deleted or changed step marks its hour stale (triggers below, which also set meta
 //    'stale_hours') and readers then read that hour's steps themselves, until the next write
 //    to it, or the next perf-baseline command (catch_up_rollups), rebuilds the row.
-//  - baselines: see lib/baseline/baseline.h. At most one active baseline per
+//  - baselines: see lib/store/baselines.h. At most one active baseline per
 //    (step, scope, repo, branch); replaced ones stay, inactive.
 constexpr std::string_view kVersion2 = R"sql(
 CREATE TABLE names (
@@ -455,9 +455,83 @@ WHERE active
 ORDER BY step, scope, repo, branch;
 )sql";
 
+// Version 3: one definition of a step's timing. A failed, killed or interrupted step stopped
+// early, so its duration says little about how long the step takes: stats, baselines, the
+// report and the rollups time the completed runs (ok and breach) only, and count the others
+// as failures. step_summary and daily_trend put every run into their timing columns; they
+// now time the completed runs too (NULL when a step has none), with the same columns.
+constexpr std::string_view kVersion3 = R"sql(
+DROP VIEW step_summary;
+CREATE VIEW step_summary AS
+WITH ranked AS (
+  SELECT step, status, duration_us, started_us,
+    status IN ('ok', 'breach') AS timed,
+    ROW_NUMBER() OVER (PARTITION BY step, status IN ('ok', 'breach')
+      ORDER BY duration_us) - 1 AS r,
+    COUNT(*) OVER (PARTITION BY step, status IN ('ok', 'breach')) AS n
+  FROM steps
+)
+SELECT
+  step,
+  COUNT(*) AS n,
+  SUM(status = 'ok') AS ok,
+  SUM(status = 'breach') AS breaches,
+  SUM(status = 'failed') AS failures,
+  SUM(status = 'timeout') AS timeouts,
+  SUM(status = 'interrupted') AS interrupted,
+  AVG(CASE WHEN timed THEN duration_us END) / 1000.0 AS mean_ms,
+  MIN(CASE WHEN timed THEN duration_us END) / 1000.0 AS min_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.50)) END) / 1000.0
+    AS p50_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.75)) END) / 1000.0
+    AS p75_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.90)) END) / 1000.0
+    AS p90_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.95)) END) / 1000.0
+    AS p95_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.99)) END) / 1000.0
+    AS p99_ms,
+  MAX(CASE WHEN timed THEN duration_us END) / 1000.0 AS max_ms,
+  strftime('%Y-%m-%dT%H:%M:%S', MAX(started_us) / 1000000, 'unixepoch')
+    || printf('.%06dZ', MAX(started_us) % 1000000) AS last_at
+FROM ranked
+GROUP BY step
+ORDER BY step;
+
+DROP VIEW daily_trend;
+CREATE VIEW daily_trend AS
+WITH daily AS (
+  SELECT step, status, duration_us, status IN ('ok', 'breach') AS timed,
+    strftime('%Y-%m-%d', started_us / 1000000, 'unixepoch') AS day
+  FROM steps
+), ranked AS (
+  SELECT step, status, duration_us, day, timed,
+    ROW_NUMBER() OVER (PARTITION BY step, day, timed ORDER BY duration_us) - 1 AS r,
+    COUNT(*) OVER (PARTITION BY step, day, timed) AS n
+  FROM daily
+)
+SELECT
+  step,
+  day,
+  COUNT(*) AS n,
+  AVG(CASE WHEN timed THEN duration_us END) / 1000.0 AS mean_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.50)) END) / 1000.0
+    AS p50_ms,
+  SUM(CASE WHEN timed THEN duration_us * MAX(0.0, 1.0 - ABS(r - (n - 1) * 0.95)) END) / 1000.0
+    AS p95_ms,
+  MAX(CASE WHEN timed THEN duration_us END) / 1000.0 AS max_ms,
+  SUM(status = 'breach') AS breaches,
+  SUM(status = 'failed') AS failures,
+  SUM(status = 'timeout') AS timeouts
+FROM ranked
+GROUP BY step, day
+ORDER BY step, day;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
+    {3, kVersion3},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,

@@ -328,15 +328,16 @@ TEST_CASE("read_step_samples gives where each step ran when asked") {
   CHECK((*without)[0].repo.empty());
 }
 
-TEST_CASE("a version 1 store keeps every step, span and view row through migration 2") {
+TEST_CASE("a version 1 store keeps every step, span and view row through migrations 2 and 3") {
   TempDir tmp;
   const auto path = tmp / "perf.db";
-  const char* views[] = {"SELECT * FROM step_results ORDER BY id",
-                         "SELECT * FROM child_spans ORDER BY step_id, seq",
-                         "SELECT * FROM step_summary",
-                         "SELECT * FROM daily_trend",
-                         "SELECT * FROM steps ORDER BY id",
-                         "SELECT * FROM spans ORDER BY step_id, seq"};
+  const char* views[] = {
+      "SELECT * FROM step_results ORDER BY id", "SELECT * FROM child_spans ORDER BY step_id, seq",
+      // Version 3 times the completed runs only: the counts stay.
+      "SELECT step, n, ok, breaches, failures, timeouts, interrupted, last_at"
+      " FROM step_summary",
+      "SELECT step, day, n, breaches, failures, timeouts FROM daily_trend",
+      "SELECT * FROM steps ORDER BY id", "SELECT * FROM spans ORDER BY step_id, seq"};
   std::vector<std::vector<std::vector<std::string>>> before;
   {
     sqlite3* db = nullptr;
@@ -373,6 +374,12 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
   }
   CHECK(one(sql::connection(store), "SELECT typeof(head_after) FROM step_rows WHERE id = 3") ==
         "blob");
+  // The failed commit (2 ms) is counted, not timed.
+  CHECK(one(sql::connection(store), "SELECT p50_ms FROM step_summary WHERE step = 'commit'") ==
+        "41.0");
+  CHECK(one(sql::connection(store),
+            "SELECT max_ms FROM daily_trend WHERE step = 'commit'"
+            " AND day = '2026-11-24'") == "NULL");
   CHECK(one(sql::connection(store), "SELECT length(head_after) FROM step_rows WHERE id = 3") ==
         "0");
   // The rollups were built from the version 1 steps.

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "baseline/queries.h"
 #include "store/sql.h"
+#include "store/step_hours.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -556,12 +558,13 @@ TEST_CASE("eight processes writing at once lose no row") {
   CHECK(query_int(store, "SELECT count(*) FROM contexts") == 6);  // 2 branches x 3 hosts
 }
 
-TEST_CASE("step_summary percentiles equal an independent percentile_cont") {
+TEST_CASE("step_summary times the completed runs as stats does: an independent percentile_cont") {
   TempDir tmp;
   Store store = open_store(tmp / "perf.db");
   std::mt19937_64 rng(7);
-  std::map<std::string, std::vector<std::int64_t>> durations;
+  std::map<std::string, std::vector<std::int64_t>> durations;  // of the completed runs
   std::map<std::string, int> breaches;
+  std::map<std::string, long long> runs;
   const std::pair<const char*, int> sizes[] = {
       {"commit", 1000}, {"rollback", 37}, {"validate", 2}, {"recover", 1}};
   std::vector<StepRecord> records;
@@ -571,7 +574,12 @@ TEST_CASE("step_summary percentiles equal an independent percentile_cont") {
       // Ties on purpose: many equal durations must not upset the ranks.
       std::int64_t d = static_cast<std::int64_t>(rng() % 400) * 250 + 1;
       StepStatus status = d > 90000 ? StepStatus::breach : StepStatus::ok;
-      durations[step].push_back(d);
+      // One run in seven stopped early: counted, never timed (short and long ones, so that
+      // timing them would move every percentile).
+      if (i % 7 == 3) status = (i / 7) % 2 ? StepStatus::failed : StepStatus::interrupted;
+      if (i % 7 == 3) d = (i / 7) % 3 ? 1 : 10000000;
+      ++runs[step];
+      if (is_completed(status)) durations[step].push_back(d);
       if (status == StepStatus::breach) ++breaches[step];
       records.push_back(simple_record(id++, step, 1795447812000000 + i, d, status));
     }
@@ -586,7 +594,7 @@ TEST_CASE("step_summary percentiles equal an independent percentile_cont") {
   for (const auto& row : rows) {
     const auto& d = durations[row[0]];
     CAPTURE(row[0]);
-    CHECK(std::stoll(row[1]) == static_cast<long long>(d.size()));
+    CHECK(std::stoll(row[1]) == runs[row[0]]);
     CHECK(std::stoll(row[2]) == breaches[row[0]]);
     const double ps[] = {0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0};
     for (int i = 0; i < 7; ++i) {
@@ -598,6 +606,21 @@ TEST_CASE("step_summary percentiles equal an independent percentile_cont") {
     for (auto v : d) mean += static_cast<double>(v);
     mean /= static_cast<double>(d.size());
     CHECK(std::stod(row[10]) == doctest::Approx(mean / 1000.0).epsilon(1e-9));
+  }
+  // perf-baseline stats, over the same runs, gives the same percentiles.
+  auto stats = step_stats(store, StatsQuery{});
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(rows[i][0]);
+    const StepStats& st = (*stats)[i];
+    CHECK(st.step == rows[i][0]);
+    CHECK(st.counts.total() == std::stoll(rows[i][1]));
+    const double view[] = {st.timing.p50, st.timing.p95, st.timing.p99};
+    const int columns[] = {4, 7, 8};
+    for (int k = 0; k < 3; ++k) {
+      CHECK(std::stod(rows[i][columns[k]]) == doctest::Approx(view[k] / 1000.0).epsilon(1e-9));
+    }
   }
 }
 
@@ -619,8 +642,9 @@ TEST_CASE("daily_trend counts steps per step and UTC day") {
   REQUIRE(rows.size() == 3);
   CHECK(rows[0] ==
         std::vector<std::string>{"commit", "2026-11-22", "1", "1.0", "1.0", "1.0", "0", "0"});
-  CHECK(rows[1] == std::vector<std::string>{"commit", "2026-11-23", "3", "4.66666666666667", "3.0",
-                                            "9.0", "1", "1"});
+  // The failed commit is counted, not timed.
+  CHECK(rows[1] ==
+        std::vector<std::string>{"commit", "2026-11-23", "3", "2.5", "2.5", "3.0", "1", "1"});
   CHECK(rows[2] ==
         std::vector<std::string>{"rollback", "2026-11-23", "1", "4.0", "4.0", "4.0", "0", "0"});
 }
