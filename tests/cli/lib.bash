@@ -16,12 +16,17 @@ setup_test_env() {
 fail() { echo "FAILED: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 
+# can_make_terminal: whether a pseudo-terminal can be made here (none without /dev/pts, as
+# in a chroot with only /dev bound).
+can_make_terminal() {
+  script -qec true /dev/null </dev/null >/dev/null 2>&1
+}
+
 # require_terminal: skips the case when it cannot have a pseudo-terminal of its own, from
-# script(1): util-linux missing, or no /dev/pts (a chroot with only /dev bound, say).
+# script(1) or zsh's zpty.
 require_terminal() {
   command -v script >/dev/null || skip "script (util-linux) is not installed"
-  script -qec true /dev/null </dev/null >/dev/null 2>&1 ||
-    skip "no pseudo-terminal can be made here (is /dev/pts mounted?)"
+  can_make_terminal || skip "no pseudo-terminal can be made here (is /dev/pts mounted?)"
 }
 
 # make_repo DIR [COMMITS]: a repository with COMMITS commits (default 2) of file.txt.
