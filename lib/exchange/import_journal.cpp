@@ -36,56 +36,32 @@ class JournalImporter : public Importer {
  public:
   Status read(const std::filesystem::path& input, const ImportOptions& options,
               ImportSink& sink) override {
-    exchange::LineReader reader;
-    if (Status s = reader.open(input); !s) return s;
     const std::string name = exchange::display_name(input);
-    JsonDocument doc;
-    StepRecord record;
     SnapshotRow snapshot;
-    std::string problem;
-    std::string_view line;
-    while (reader.next(line)) {
-      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
-      if (auto error = doc.parse(line)) {
-        if (!sink.problem({name, reader.line_number(),
-                           "column " + std::to_string(error->column) + ": " + error->message,
-                           std::string(line)})) {
-          break;
-        }
-        continue;
-      }
-      JsonValue store = doc.root().is_object() ? doc.root()["store"] : JsonValue{};
+    exchange::RecordLineHandlers handlers;
+    handlers.keep = [&](const exchange::RecordLine& line) {
+      JsonValue store = line.root.is_object() ? line.root["store"] : JsonValue{};
       const bool ours = store.is_string()
                             ? options.journal_store.empty() ||
                                   decode_text(store.as_string()) == options.journal_store
                             : !options.journal_shared;
-      if (!ours) {
-        sink.other_store(line);
-        continue;
-      }
-      if (!exchange::record_from_json(doc.root(), line, options.context, record, problem)) {
-        if (!sink.problem({name, reader.line_number(), problem, std::string(line)})) break;
-        continue;
-      }
-      if (auto bad_number = exchange::out_of_bounds(record)) {
-        if (!sink.problem({name, reader.line_number(), *bad_number, std::string(line)})) break;
-        continue;
-      }
-      if (JsonValue s = doc.root()["snapshot"]; s.valid()) {
+      if (!ours) sink.other_store(line.text);
+      return ours;
+    };
+    handlers.take = [&](const exchange::RecordLine& line, StepRecord& record) -> Result<bool> {
+      if (JsonValue s = line.root["snapshot"]; s.valid()) {
         if (!snapshot_from_json(s, snapshot)) {
-          if (!sink.problem({name, reader.line_number(),
-                             "\"snapshot\" must be an object with id, commit, head, branch, "
-                             "created_us, tool and reason",
-                             std::string(line)})) {
-            break;
-          }
-          continue;
+          return sink.problem({name, line.number,
+                               "\"snapshot\" must be an object with id, commit, head, branch, "
+                               "created_us, tool and reason",
+                               std::string(line.text)});
         }
-        if (Status st = sink.snapshot(snapshot); !st) return st;
+        if (Status st = sink.snapshot(snapshot); !st) return st.error();
       }
-      if (Status s = sink.record(record); !s) return s;
-    }
-    return reader.status();
+      if (Status st = sink.record(record); !st) return st.error();
+      return true;
+    };
+    return exchange::read_record_lines(input, options, sink, handlers);
   }
 };
 

@@ -1,10 +1,14 @@
 #pragma once
 // Internal to lib/exchange: our record JSON (output/record_json.h) back into a StepRecord.
 
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "core/json_reader.h"
+#include "core/result.h"
+#include "exchange/exchange.h"
 #include "trace/span.h"
 
 namespace perfguard::exchange {
@@ -43,5 +47,28 @@ RecordField record_field(std::string_view name, int& context_index);
 // `problem` naming the field and what it must be.
 bool record_from_json(JsonValue object, std::string_view source, const RunContext& defaults,
                       StepRecord& record, std::string& problem);
+
+// A line of record JSON as read_record_lines hands it on.
+struct RecordLine {
+  JsonValue root;         // the line, parsed
+  std::string_view text;  // the line itself
+  std::size_t number = 0;
+};
+
+// What an importer of record JSON lines adds to read_record_lines.
+struct RecordLineHandlers {
+  // Whether the line is this import's at all, asked before it is read as a record; a line
+  // it declines is skipped. Unset: every line is.
+  std::function<bool(const RecordLine& line)> keep;
+  // Takes a line's valid record: true to read on, false to stop (the sink said so), or an
+  // error to end the import. Unset: the sink records it.
+  std::function<Result<bool>(const RecordLine& line, StepRecord& record)> take;
+};
+
+// Reads `input` as our record JSON, one object per line (`--format jsonl`, the journal):
+// skips blank lines, reports to `sink` each line that is not JSON, not a record or out of
+// bounds, and hands each record on as `handlers` say.
+Status read_record_lines(const std::filesystem::path& input, const ImportOptions& options,
+                         ImportSink& sink, const RecordLineHandlers& handlers = {});
 
 }  // namespace perfguard::exchange
