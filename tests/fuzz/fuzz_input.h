@@ -76,4 +76,15 @@ class DiscardSink : public ImportSink {
   std::size_t problems = 0;
 };
 
+// Reads the input with `format`'s importer, from a file as `perf-baseline import --format
+// FORMAT FILE` reads it, into a DiscardSink: the whole body of the plain importer targets.
+inline void import_discarding(ImportFormat format, const std::uint8_t* data, std::size_t size) {
+  auto importer = make_importer(format);
+  ImportOptions options;
+  options.now_us = 1764460800000000;  // 2025-11-30
+  DiscardSink sink;
+  Status status = importer->read(scratch_file(data, size), options, sink);
+  (void)status;
+}
+
 }  // namespace perfguard::fuzz
