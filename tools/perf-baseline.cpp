@@ -16,7 +16,7 @@
 #include "git/git.h"
 #include "output/json.h"
 #include "report/html_report.h"
-#include "store/step_hours.h"
+#include "store/step_reads.h"
 
 using namespace perfguard;
 
@@ -80,7 +80,7 @@ Result<Store> open_store(const ToolSession& session) {
   auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
   if (!store) return store.error();
   // Steps added with plain SQL are rolled up first; a read-only store is read as it is.
-  if (Status rolled = catch_up_rollups(*store); !rolled) {
+  if (Status rolled = store->catch_up_rollups(); !rolled) {
     session.warn(rolled.error().message + "; steps added since the last roll-up are left out");
   }
   return store;

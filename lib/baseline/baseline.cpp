@@ -7,7 +7,7 @@
 #include <tuple>
 
 #include "core/clock.h"
-#include "store/step_hours.h"
+#include "store/step_reads.h"
 
 namespace perfguard {
 
@@ -44,7 +44,7 @@ struct Group {
 Result<std::map<std::tuple<std::string, std::string, std::string>, Group>> gather(
     Store& store, const ComputeOptions& o, std::int64_t since_us) {
   std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
-  auto samples = read_step_samples(store, o.step, since_us, o.scope != BaselineScope::all);
+  auto samples = store.step_samples(o.step, since_us, o.scope != BaselineScope::all);
   if (!samples) return samples.error();
   for (StepSample& s : *samples) {
     std::string repo = o.scope == BaselineScope::all ? "" : std::move(s.repo);

@@ -20,7 +20,7 @@
 #include "core/exit_code.h"
 #include "core/result.h"
 #include "git/repository.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

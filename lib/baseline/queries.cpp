@@ -23,14 +23,14 @@ std::int64_t floor_to(std::int64_t t, std::int64_t period) {
 }  // namespace
 
 Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query) {
-  auto hours = read_step_hours(store, query.step, query.since_us);
+  auto hours = store.step_hours(query.step, query.since_us);
   if (!hours) return hours.error();
   std::int64_t completed = 0;
   for (const StepHour& h : *hours) completed += h.counts.completed();
 
   std::vector<StepStats> out;
   if (completed <= kExactSamples) {
-    auto samples = read_step_samples(store, query.step, query.since_us);
+    auto samples = store.step_samples(query.step, query.since_us);
     if (!samples) return samples.error();
     std::map<std::string, std::pair<StatusCounts, std::vector<std::int64_t>>> by_step;
     for (const StepSample& s : *samples) {
@@ -91,14 +91,14 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
   const std::int64_t now = query.now_us ? query.now_us : now_unix_us();
   const std::int64_t period = query.by == TrendPeriod::hour ? kHourUs : kDayUs;
   const std::int64_t since = trend_start(query, now);
-  auto hours = read_step_hours(store, query.step, since);
+  auto hours = store.step_hours(query.step, since);
   if (!hours) return hours.error();
   std::int64_t completed = 0;
   for (const StepHour& h : *hours) completed += h.counts.completed();
 
   std::vector<TrendPoint> out;
   if (completed <= kExactSamples) {
-    auto samples = read_step_samples(store, query.step, since);
+    auto samples = store.step_samples(query.step, since);
     if (!samples) return samples.error();
     std::map<std::pair<std::string, std::int64_t>,
              std::pair<StatusCounts, std::vector<std::int64_t>>>
@@ -142,7 +142,7 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
 }
 
 Result<std::vector<SlowStep>> slowest_steps(Store& store, const SlowestQuery& query) {
-  return read_slowest_steps(store, query.since_us, query.limit, query.step, query.spans);
+  return store.slowest_steps(query.since_us, query.limit, query.step, query.spans);
 }
 
 }  // namespace perfguard

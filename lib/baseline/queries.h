@@ -11,7 +11,7 @@
 
 #include "core/result.h"
 #include "stats/statistics.h"
-#include "store/step_hours.h"
+#include "store/step_reads.h"
 #include "store/store.h"
 
 namespace perfguard {

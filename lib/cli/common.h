@@ -15,7 +15,7 @@
 #include "safety/snapshot.h"
 #include "steps/step_timer.h"
 #include "store/store.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -14,7 +14,7 @@
 
 #include "core/result.h"
 #include "store/store.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -105,21 +105,15 @@ class OtlpExporter : public Exporter {
     string_attribute(w, "perfguard.status", to_string(r.status));
     int_attribute(w, "perfguard.exit_code", r.exit_code);
     if (r.threshold) int_attribute(w, "perfguard.threshold_us", r.threshold->us);
-    const RunContext& c = r.context;
-    const std::pair<const char*, const std::string*> fields[] = {
-        {"perfguard.repo", &c.repo},
-        {"perfguard.branch", &c.branch},
-        {"perfguard.head_before", &r.head_before},
-        {"perfguard.head_after", &r.head_after},
-        {"perfguard.user", &c.user},
-        {"perfguard.ci_provider", &c.ci_provider},
-        {"perfguard.ci_job", &c.ci_job},
-        {"perfguard.tool", &c.tool},
-        {"perfguard.tool_version", &c.tool_version},
-        {"perfguard.git_version", &c.git_version},
-    };
-    for (const auto& [key, value] : fields) {
-      if (!value->empty()) string_attribute(w, key, *value);
+    for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+      if (i == kHeadsBeforeContextField) {
+        if (!r.head_before.empty()) string_attribute(w, "perfguard.head_before", r.head_before);
+        if (!r.head_after.empty()) string_attribute(w, "perfguard.head_after", r.head_after);
+      }
+      const ContextField& field = kContextFields[i];
+      // The host is the resource's host.name.
+      if (field.member == &RunContext::host || (r.context.*field.member).empty()) continue;
+      string_attribute(w, "perfguard." + std::string(field.name), r.context.*field.member);
     }
     usage_attributes(w, r.root.usage);
     for (const auto& [k, v] : r.labels) string_attribute(w, "perfguard.label." + k, v);

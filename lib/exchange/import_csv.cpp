@@ -258,10 +258,7 @@ class CsvImporter : public Importer {
           break;
         case RecordField::context: {
           int ci = columns[i] - static_cast<int>(RecordField::context);
-          std::string* ctx[] = {&r.context.repo, &r.context.branch,       &r.context.host,
-                                &r.context.user, &r.context.ci_provider,  &r.context.ci_job,
-                                &r.context.tool, &r.context.tool_version, &r.context.git_version};
-          assign_decoded_text(*ctx[ci], f);
+          assign_decoded_text(r.context.*kContextFields[ci].member, f);
           present |= 1u << ci;
           break;
         }

@@ -197,13 +197,8 @@ std::size_t line_at(std::string_view text, std::size_t offset) {
 }
 
 void fill_context(RunContext& c, unsigned present, const RunContext& d) {
-  std::string* fields[] = {&c.repo,   &c.branch, &c.host,         &c.user,       &c.ci_provider,
-                           &c.ci_job, &c.tool,   &c.tool_version, &c.git_version};
-  const std::string* defaults[] = {&d.repo, &d.branch,       &d.host,
-                                   &d.user, &d.ci_provider,  &d.ci_job,
-                                   &d.tool, &d.tool_version, &d.git_version};
-  for (unsigned i = 0; i < 9; ++i) {
-    if (!(present & (1u << i))) *fields[i] = *defaults[i];
+  for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+    if (!(present & (1u << i))) c.*kContextFields[i].member = d.*kContextFields[i].member;
   }
 }
 

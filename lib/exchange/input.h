@@ -57,8 +57,7 @@ Result<std::string> read_input(const std::filesystem::path& input);
 std::size_t line_at(std::string_view text, std::size_t offset);
 
 // Fills the context fields the record's input did not carry from the import's context.
-// `present` has bit i set when field i (repo, branch, host, user, ci_provider, ci_job, tool,
-// tool_version, git_version) was in the input.
+// `present` has bit i set when kContextFields[i] (trace/record.h) was in the input.
 void fill_context(RunContext& context, unsigned present, const RunContext& defaults);
 
 // Parses 1 to 16 hex digits (not all zero) as a trace id.

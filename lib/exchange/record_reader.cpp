@@ -8,11 +8,6 @@
 
 namespace perfguard::exchange {
 
-// The RunContext fields in fill_context()'s order.
-constexpr std::string_view kContextFields[] = {"repo", "branch",       "host",
-                                               "user", "ci_provider",  "ci_job",
-                                               "tool", "tool_version", "git_version"};
-
 RecordField record_field(std::string_view name, int& context_index) {
   struct Entry {
     std::string_view name;
@@ -38,8 +33,8 @@ RecordField record_field(std::string_view name, int& context_index) {
   for (const Entry& e : kFields) {
     if (e.name == name) return e.field;
   }
-  for (int i = 0; i < 9; ++i) {
-    if (kContextFields[i] == name) {
+  for (int i = 0; i < static_cast<int>(kContextFields.size()); ++i) {
+    if (kContextFields[i].name == name) {
       context_index = i;
       return RecordField::context;
     }
@@ -250,10 +245,7 @@ bool record_from_json(JsonValue object, std::string_view source, const RunContex
         break;
       case RecordField::context: {
         if (!v.is_string()) return fail(problem, kNoPrefix, key, "a string");
-        std::string* fields[] = {&r.context.repo, &r.context.branch,       &r.context.host,
-                                 &r.context.user, &r.context.ci_provider,  &r.context.ci_job,
-                                 &r.context.tool, &r.context.tool_version, &r.context.git_version};
-        assign_decoded_text(*fields[ci], v.as_string());
+        assign_decoded_text(r.context.*kContextFields[ci].member, v.as_string());
         present |= 1u << ci;
         break;
       }

@@ -9,7 +9,7 @@
 #include "core/json_reader.h"
 #include "core/result.h"
 #include "exchange/exchange.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard::exchange {
 

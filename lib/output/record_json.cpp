@@ -57,7 +57,6 @@ std::string format_trace_id(std::uint64_t trace_id) {
 }
 
 void write_record_json(JsonWriter& out, const StepRecord& r) {
-  const RunContext& c = r.context;
   out.begin_object();
   out.key("trace_id").value(format_trace_id(r.trace_id));
   out.key("step").value(r.step);
@@ -72,17 +71,13 @@ void write_record_json(JsonWriter& out, const StepRecord& r) {
     out.null();
   }
   out.key("exit_code").value(r.exit_code);
-  out.key("repo").value(c.repo);
-  out.key("branch").value(c.branch);
-  out.key("head_before").value(r.head_before);
-  out.key("head_after").value(r.head_after);
-  out.key("host").value(c.host);
-  out.key("user").value(c.user);
-  out.key("ci_provider").value(c.ci_provider);
-  out.key("ci_job").value(c.ci_job);
-  out.key("tool").value(c.tool);
-  out.key("tool_version").value(c.tool_version);
-  out.key("git_version").value(c.git_version);
+  for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+    if (i == kHeadsBeforeContextField) {
+      out.key("head_before").value(r.head_before);
+      out.key("head_after").value(r.head_after);
+    }
+    out.key(kContextFields[i].name).value(r.context.*kContextFields[i].member);
+  }
   out.key("cpu_user_us").value(r.root.usage.cpu_user_us);
   out.key("cpu_sys_us").value(r.root.usage.cpu_sys_us);
   out.key("max_rss_kb").value(r.root.usage.max_rss_kb);

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "output/json.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -46,30 +46,26 @@ std::string labels_cell(const Labels& labels) {
 
 // Text columns go through spreadsheet_safe(); numbers, times and our own words do not.
 std::vector<std::string> table_row(const StepRecord& r) {
-  const RunContext& c = r.context;
-  return {hex16(r.trace_id),
-          spreadsheet_safe(r.step),
-          to_string(r.status),
-          format_timestamp(r.root.start_us),
-          std::to_string(r.root.duration.us),
-          r.threshold ? std::to_string(r.threshold->us) : "",
-          std::to_string(r.exit_code),
-          spreadsheet_safe(c.repo),
-          spreadsheet_safe(c.branch),
-          spreadsheet_safe(r.head_before),
-          spreadsheet_safe(r.head_after),
-          spreadsheet_safe(c.host),
-          spreadsheet_safe(c.user),
-          spreadsheet_safe(c.ci_provider),
-          spreadsheet_safe(c.ci_job),
-          spreadsheet_safe(c.tool),
-          spreadsheet_safe(c.tool_version),
-          spreadsheet_safe(c.git_version),
-          std::to_string(r.root.usage.cpu_user_us),
-          std::to_string(r.root.usage.cpu_sys_us),
-          std::to_string(r.root.usage.max_rss_kb),
-          spreadsheet_safe(spans_cell(r.root.children)),
-          spreadsheet_safe(labels_cell(r.labels))};
+  std::vector<std::string> row = {hex16(r.trace_id),
+                                  spreadsheet_safe(r.step),
+                                  to_string(r.status),
+                                  format_timestamp(r.root.start_us),
+                                  std::to_string(r.root.duration.us),
+                                  r.threshold ? std::to_string(r.threshold->us) : "",
+                                  std::to_string(r.exit_code)};
+  for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+    if (i == kHeadsBeforeContextField) {
+      row.push_back(spreadsheet_safe(r.head_before));
+      row.push_back(spreadsheet_safe(r.head_after));
+    }
+    row.push_back(spreadsheet_safe(r.context.*kContextFields[i].member));
+  }
+  row.insert(
+      row.end(),
+      {std::to_string(r.root.usage.cpu_user_us), std::to_string(r.root.usage.cpu_sys_us),
+       std::to_string(r.root.usage.max_rss_kb), spreadsheet_safe(spans_cell(r.root.children)),
+       spreadsheet_safe(labels_cell(r.labels))});
+  return row;
 }
 
 // Whether a spreadsheet could take `cell`, after `quotes` leading single quotes, as a
@@ -163,11 +159,16 @@ bool use_colour(std::FILE* stream) {
 }
 
 const std::vector<std::string>& table_columns() {
-  static const std::vector<std::string> columns = {
-      "trace_id",    "step",        "status",     "started_at",  "duration_us",  "threshold_us",
-      "exit_code",   "repo",        "branch",     "head_before", "head_after",   "host",
-      "user",        "ci_provider", "ci_job",     "tool",        "tool_version", "git_version",
-      "cpu_user_us", "cpu_sys_us",  "max_rss_kb", "spans",       "labels"};
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"trace_id",    "step",         "status",   "started_at",
+                                  "duration_us", "threshold_us", "exit_code"};
+    for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+      if (i == kHeadsBeforeContextField) c.insert(c.end(), {"head_before", "head_after"});
+      c.emplace_back(kContextFields[i].name);
+    }
+    c.insert(c.end(), {"cpu_user_us", "cpu_sys_us", "max_rss_kb", "spans", "labels"});
+    return c;
+  }();
   return columns;
 }
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -175,9 +175,9 @@ Result<Report> collect_report(Store& store, const ReportQuery& query) {
   Report report;
   report.generated_us = query.now_us;
   report.since_us = query.since_us;
-  auto samples = read_step_samples(store, query.step,
-                                   query.since_us.value_or(std::numeric_limits<int64_t>::min()),
-                                   /*with_context=*/true);
+  auto samples =
+      store.step_samples(query.step, query.since_us.value_or(std::numeric_limits<int64_t>::min()),
+                         /*with_context=*/true);
   if (!samples) return samples.error();
   std::sort(samples->begin(), samples->end(), [](const StepSample& a, const StepSample& b) {
     return a.step != b.step ? a.step < b.step : a.started_us < b.started_us;

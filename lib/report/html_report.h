@@ -17,7 +17,7 @@
 #include "core/duration.h"
 #include "core/result.h"
 #include "stats/statistics.h"
-#include "store/step_hours.h"
+#include "store/step_reads.h"
 #include "store/store.h"
 
 namespace perfguard {

@@ -8,7 +8,7 @@
 #include "core/result.h"
 #include "git/repository.h"
 #include "process/runner.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -9,7 +9,7 @@
 #include "git/repository.h"
 #include "process/runner.h"
 #include "safety/snapshot.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

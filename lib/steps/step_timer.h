@@ -7,7 +7,7 @@
 #include "core/duration.h"
 #include "core/exit_code.h"
 #include "process/runner.h"
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

@@ -4,7 +4,6 @@
 // most one baseline is active per key; a new one replaces it and points back at it.
 
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +12,6 @@
 #include "core/duration.h"
 #include "core/result.h"
 #include "stats/statistics.h"
-
-struct sqlite3;
 
 namespace perfguard {
 
@@ -47,25 +44,18 @@ struct Baseline {
   bool active = true;
 };
 
-// The baselines table inside one write transaction (Store::update_baselines): what is
-// active is read and replaced under the store's write lock, so two computations at once
-// cannot both replace the same baseline.
+// The baselines inside one write transaction (Store::update_baselines): what is active is
+// read and replaced under the store's write lock, so two computations at once cannot both
+// replace the same baseline.
 class BaselineUpdate {
  public:
-  BaselineUpdate(const BaselineUpdate&) = delete;
-  BaselineUpdate& operator=(const BaselineUpdate&) = delete;
+  virtual ~BaselineUpdate() = default;
 
   // The active baseline of `key`, if any.
-  Result<std::optional<Baseline>> active(const BaselineKey& key);
+  virtual Result<std::optional<Baseline>> active(const BaselineKey& key) = 0;
   // Stores `baseline` as the active one of its key, deactivating `baseline.replaces_id`
   // (at `baseline.computed_us`). Returns the new row's id.
-  Result<std::int64_t> activate(const Baseline& baseline);
-
- private:
-  friend class Store;
-  BaselineUpdate(sqlite3* db, const std::filesystem::path& path) : db_(db), path_(path) {}
-  sqlite3* db_;
-  const std::filesystem::path& path_;
+  virtual Result<std::int64_t> activate(const Baseline& baseline) = 0;
 };
 
 }  // namespace perfguard

@@ -11,17 +11,13 @@
 #include "core/duration.h"
 #include "core/result.h"
 #include "store/baselines.h"
-#include "trace/span.h"
-
-struct sqlite3;
+#include "store/step_reads.h"
+#include "trace/record.h"
 
 namespace perfguard {
 
-class Store;
-Status catch_up_rollups(Store& store);
-namespace sql {
-sqlite3* connection(Store& store);  // lib/store's own modules only (store/sql.h)
-}
+class StoreEngine;
+class RecordWriter;
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
@@ -59,11 +55,7 @@ struct PruneCounts {
   std::int64_t spans = 0;  // child spans of those steps
 };
 
-// How much the store's write-ahead log holds, as the last commit left it (store.cpp).
-struct WalState;
-
-// Many records appended in one BEGIN IMMEDIATE transaction (perf-baseline import, and
-// Store::record): the statements are prepared once and context ids are kept in memory.
+// Many records appended in one transaction (perf-baseline import, and Store::record).
 // Nothing is visible to other processes before commit(); destroying it uncommitted rolls
 // everything back. Holds the store's write lock until then.
 class StepImport {
@@ -79,20 +71,22 @@ class StepImport {
   Result<bool> add_snapshot(const SnapshotRow& row);
   Status commit();
 
-  struct State;
-
  private:
   friend class Store;
-  explicit StepImport(std::unique_ptr<State> state);
-  std::unique_ptr<State> state_;
+  explicit StepImport(std::unique_ptr<RecordWriter> writer);
+  std::unique_ptr<RecordWriter> writer_;
 };
 
-// The one SQLite file every tool shares: WAL, synchronous=NORMAL, a busy timeout,
-// BEGIN IMMEDIATE for writes. Every failure is an Error with ExitCode::store whose message
-// names the file and the cause.
+// The store every tool shares: the recorded steps, their rollups, snapshots and baselines.
+// One engine holds them (store/engine.h); by default the SQLite file of the repository
+// (store/sqlite/: WAL, synchronous=NORMAL, a busy timeout, BEGIN IMMEDIATE for writes).
+// Every failure is an Error with ExitCode::store whose message names the store and the
+// cause.
 class Store {
  public:
   static Result<Store> open(const StoreOptions& options);
+  // A store over an engine that is open already (Store::open makes them).
+  Store(std::unique_ptr<StoreEngine> engine, std::filesystem::path path);
 
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
@@ -119,6 +113,21 @@ class Store {
   // Starts a bulk append; see StepImport.
   Result<StepImport> begin_import();
 
+  // The hours of `step` (of every step when empty), ordered by step then hour, holding
+  // exactly the steps started at or after `since_us`.
+  Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us);
+  // The steps of `step` (every step when empty) started at or after `since_us`.
+  Result<std::vector<StepSample>> step_samples(const std::string& step, std::int64_t since_us,
+                                               bool with_context = false);
+  // The `limit` slowest steps (of `step`, or all) started at or after `since_us`, slowest
+  // first; each with at most `max_children` child spans.
+  Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
+                                              const std::string& step = "", int max_children = 3);
+  // Rolls up the steps that were added without Store::record (plain SQL), and rebuilds the
+  // hours a deletion or change made stale, if any. A cheap check when there is nothing to
+  // do; writes otherwise.
+  Status catch_up_rollups();
+
   // The active baselines (of one step, or all), ordered by step, scope, repo, branch.
   Result<std::vector<Baseline>> active_baselines(const std::string& step = "");
   // Runs `update` inside one write transaction: everything it activates is stored, or
@@ -131,17 +140,11 @@ class Store {
 
   int schema_version() const;
   const std::filesystem::path& path() const { return path_; }
+  StoreEngine& engine() const { return *engine_; }
 
  private:
-  friend sqlite3* sql::connection(Store& store);
-  friend Status catch_up_rollups(Store& store);  // step_hours.h: a write of its own
-  Store(sqlite3* db, std::filesystem::path path);
-  // After a commit: folds the write-ahead log back into the file when it has grown, or
-  // after a bulk write (store.cpp, fold_wal).
-  void fold_log(bool bulk);
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<StoreEngine> engine_;
   std::filesystem::path path_;
-  std::unique_ptr<WalState> wal_;
 };
 
 }  // namespace perfguard

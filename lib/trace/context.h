@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "trace/span.h"
+#include "trace/record.h"
 
 namespace perfguard {
 

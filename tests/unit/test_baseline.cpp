@@ -11,7 +11,7 @@
 #include "baseline/baseline.h"
 #include "baseline/queries.h"
 #include "baseline/render.h"
-#include "store/sql.h"
+#include "store/sqlite/sql.h"
 #include "store/store.h"
 #include "support.h"
 

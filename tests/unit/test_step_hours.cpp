@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "stats/histogram.h"
-#include "store/schema.h"
-#include "store/sql.h"
-#include "store/step_hours.h"
+#include "store/sqlite/rollups.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sql.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/step_reads.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -78,7 +80,7 @@ void check_hours_match(Store& store, const std::vector<StepRecord>& records,
     counts.add(r.status);
     if (is_completed(r.status)) durations.push_back(r.root.duration.us);
   }
-  auto hours = read_step_hours(store, "", since_us);
+  auto hours = store.step_hours("", since_us);
   REQUIRE(hours.ok());
   REQUIRE(hours->size() == expected.size());
   for (const StepHour& h : *hours) {
@@ -145,10 +147,10 @@ TEST_CASE("reading from a time within an hour counts only the steps from then on
   auto records = mixed_records(rng, 200, 1);
   REQUIRE(store.record(records).ok());
   check_hours_match(store, records, kT0 + kHourUs + 1234567);
-  auto none = read_step_hours(store, "commit", kT0 + 10 * kHourUs);
+  auto none = store.step_hours("commit", kT0 + 10 * kHourUs);
   REQUIRE(none.ok());
   CHECK(none->empty());
-  auto unknown = read_step_hours(store, "no-such-step", 0);
+  auto unknown = store.step_hours("no-such-step", 0);
   REQUIRE(unknown.ok());
   CHECK(unknown->empty());
 }
@@ -172,7 +174,7 @@ TEST_CASE("steps added with plain SQL are rolled up by the next reader or writer
     r.root.start_us += kHourUs;
     all.push_back(r);
   }
-  REQUIRE(catch_up_rollups(store).ok());
+  REQUIRE(store.catch_up_rollups().ok());
   check_hours_match(store, all, 0);
   // The writer catches up too.
   REQUIRE(sqlite3_exec(sql::connection(store),
@@ -209,7 +211,7 @@ TEST_CASE("deleted steps make their hour stale, reads stay exact, the next recor
   check_hours_match(store, records, 0);
 
   // The next perf-baseline command rebuilds every stale hour; hours left empty go.
-  REQUIRE(catch_up_rollups(store).ok());
+  REQUIRE(store.catch_up_rollups().ok());
   CHECK(one(sql::connection(store), "SELECT count(*) FROM step_hours WHERE stale = 1") == "0");
   CHECK(one(sql::connection(store),
             "SELECT count(*) FROM step_hours WHERE hour = " + std::to_string(hour_of(kT0))) == "0");
@@ -276,7 +278,7 @@ TEST_CASE("steps recorded out of time order are all found, and only those in ran
   records.insert(records.end(), backlog.begin(), backlog.end());
 
   const std::int64_t since = now - 2 * 24 * kHourUs;
-  auto samples = read_step_samples(store, "commit", since);
+  auto samples = store.step_samples("commit", since);
   REQUIRE(samples.ok());
   std::size_t expected = 0;
   for (const auto& r : records) expected += r.step == "commit" && r.root.start_us >= since;
@@ -285,7 +287,9 @@ TEST_CASE("steps recorded out of time order are all found, and only those in ran
     CHECK(s.step == "commit");
     CHECK(s.started_us >= since);
   }
-  auto ranges = step_id_ranges(store, "commit", since);
+  const std::int64_t commit_id =
+      std::stoll(one(sql::connection(store), "SELECT id FROM names WHERE name = 'commit'"));
+  auto ranges = id_ranges(dynamic_cast<SqliteStore&>(store.engine()), commit_id, hour_of(since));
   REQUIRE(ranges.ok());
   CHECK(ranges->size() <= 2);  // the first step's id, and the backlog's end
   auto ids = rows(sql::connection(store),
@@ -299,7 +303,7 @@ TEST_CASE("steps recorded out of time order are all found, and only those in ran
     CHECK(std::any_of(ranges->begin(), ranges->end(),
                       [&](const auto& r) { return r.first <= id && id <= r.second; }));
   }
-  auto slowest = read_slowest_steps(store, since, 3);
+  auto slowest = store.slowest_steps(since, 3);
   REQUIRE(slowest.ok());
   REQUIRE(slowest->size() == 3);
   CHECK(slowest->front().duration.us == 5000);
@@ -316,14 +320,14 @@ TEST_CASE("read_step_samples gives where each step ran when asked") {
   b.context.repo = "/src/other";
   b.context.branch = "";
   REQUIRE(store.record({a, b}).ok());
-  auto with = read_step_samples(store, "", 0, true);
+  auto with = store.step_samples("", 0, true);
   REQUIRE(with.ok());
   REQUIRE(with->size() == 2);
   CHECK((*with)[0].repo == "/src/app");
   CHECK((*with)[0].branch == "main");
   CHECK((*with)[1].repo == "/src/other");
   CHECK((*with)[1].branch == "");
-  auto without = read_step_samples(store, "", 0);
+  auto without = store.step_samples("", 0);
   REQUIRE(without.ok());
   CHECK((*without)[0].repo.empty());
 }
@@ -385,7 +389,7 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
   // The rollups were built from the version 1 steps.
   CHECK(one(sql::connection(store), "SELECT sum(n_ok + n_breach + n_failed) FROM step_hours") ==
         "4");
-  auto hours = read_step_hours(store, "commit", 0);
+  auto hours = store.step_hours("commit", 0);
   REQUIRE(hours.ok());
   REQUIRE(hours->size() == 2);
   CHECK((*hours)[0].timing.n == 1);

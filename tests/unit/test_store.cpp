@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "baseline/queries.h"
-#include "store/sql.h"
-#include "store/step_hours.h"
+#include "store/sqlite/sql.h"
+#include "store/step_reads.h"
 #include "store/store.h"
 #include "support.h"
 

@@ -1,5 +1,6 @@
-#include "trace/span.h"
+#include "trace/record.h"
 
+#include <algorithm>
 #include <random>
 
 namespace perfguard {
@@ -26,6 +27,17 @@ std::optional<StepStatus> parse_step_status(std::string_view text) {
     if (text == to_string(s)) return s;
   }
   return std::nullopt;
+}
+
+std::optional<ResourceUsage> children_usage(const Span& span) {
+  if (span.children.empty()) return std::nullopt;
+  ResourceUsage total;
+  for (const Span& child : span.children) {
+    total.cpu_user_us += child.usage.cpu_user_us;
+    total.cpu_sys_us += child.usage.cpu_sys_us;
+    total.max_rss_kb = std::max(total.max_rss_kb, child.usage.max_rss_kb);
+  }
+  return total;
 }
 
 std::uint64_t new_trace_id() {

@@ -1,0 +1,66 @@
+#pragma once
+// What a store engine implements: every operation a tool asks of the store, with typed inputs
+// and outputs and no SQL. Store (store.h) is the handle the tools hold; it forwards to one
+// engine, chosen when the store is opened, so that a tool never knows which engine it talks
+// to. The SQLite engine (store/sqlite/) is the default; another engine implements this
+// interface and is chosen in Store::open.
+//
+// Every failure is an Error with ExitCode::store whose message names the store and the cause.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace perfguard {
+
+// Records appended in one transaction (StepImport says how it behaves).
+class RecordWriter {
+ public:
+  virtual ~RecordWriter() = default;
+  // False when the record is stored already (the same trace id, step and start time).
+  virtual Result<bool> add(const StepRecord& record) = 0;
+  // False when a snapshot row with its id is stored already (left as it is).
+  virtual Result<bool> add_snapshot(const SnapshotRow& row) = 0;
+  virtual Status commit() = 0;
+};
+
+class StoreEngine {
+ public:
+  virtual ~StoreEngine() = default;
+
+  // Writing.
+  virtual Result<std::unique_ptr<RecordWriter>> begin_import() = 0;
+  virtual Status record_snapshot(const SnapshotRow& row) = 0;
+  virtual std::optional<std::string> cached_git_version(const std::string& key) = 0;
+  virtual Status cache_git_version(const std::string& key, const std::string& version) = 0;
+  virtual Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run) = 0;
+
+  // Reading recorded steps.
+  virtual Status for_each_step(const StepQuery& query,
+                               const std::function<Status(StepRecord&)>& visit) = 0;
+  virtual Result<std::vector<StepHour>> step_hours(const std::string& step,
+                                                   std::int64_t since_us) = 0;
+  virtual Result<std::vector<StepSample>> step_samples(const std::string& step,
+                                                       std::int64_t since_us,
+                                                       bool with_context) = 0;
+  virtual Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
+                                                      const std::string& step,
+                                                      int max_children) = 0;
+  // Brings derived data (rollups) up to date with steps added by other means; a cheap
+  // check when there is nothing to do.
+  virtual Status catch_up() = 0;
+
+  // Baselines.
+  virtual Result<std::vector<Baseline>> active_baselines(const std::string& step) = 0;
+  virtual Status update_baselines(const std::function<Status(BaselineUpdate&)>& update) = 0;
+
+  virtual int schema_version() = 0;
+};
+
+}  // namespace perfguard

@@ -1,0 +1,138 @@
+// Reading recorded steps back whole: root span, child spans, labels and context.
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/heads.h"
+#include "store/sqlite/sql.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace perfguard {
+
+namespace {
+
+using sql::column_text;
+using sql::prepare;
+using sql::Statement;
+
+struct SpanRow {
+  int seq;
+  std::optional<int> parent_seq;
+  Span span;
+};
+
+// Rebuilds the tree from the depth-first rows. A parent always precedes its children, so
+// only rows whose parent has a smaller seq are attached (a damaged row cannot loop).
+void attach_children(Span& parent, std::optional<int> parent_seq, std::vector<SpanRow>& rows) {
+  for (SpanRow& row : rows) {
+    if (row.parent_seq != parent_seq) continue;
+    if (parent_seq && row.seq <= *parent_seq) continue;
+    Span child = std::move(row.span);
+    attach_children(child, row.seq, rows);
+    parent.children.push_back(std::move(child));
+  }
+}
+
+}  // namespace
+
+Status SqliteStore::for_each_step(const StepQuery& query,
+                                  const std::function<Status(StepRecord&)>& visit) {
+  constexpr std::string_view kWhat = "cannot read the recorded steps";
+  std::string text =
+      "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
+      " s.exit_code, s.head_before, s.head_after, s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb,"
+      " s.labels";
+  for (const ContextField& field : kContextFields) {
+    text += ", c.";
+    text += field.name;
+  }
+  text += " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id WHERE 1";
+  if (!query.step.empty()) text += " AND s.step = ?1";
+  if (query.since_us) text += " AND s.started_us >= ?2";
+  if (query.before_us) text += " AND s.started_us < ?3";
+  text += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
+                             : " ORDER BY s.started_us, s.id";
+  text += " LIMIT ?4";
+
+  // One read transaction, so the steps and their spans come from the same snapshot.
+  sql::ReadTransaction read(db_);
+  if (!read.ok()) return sql::error(db_, path_, kWhat);
+
+  Statement steps = prepare(db_, text);
+  Statement spans = prepare(db_,
+                            "SELECT seq, parent_seq, name, offset_us, duration_us, exit_code,"
+                            " cpu_user_us, cpu_sys_us, max_rss_kb"
+                            " FROM spans WHERE step_id = ?1 ORDER BY seq");
+  Statement labels = prepare(db_, "SELECT key, value FROM json_each(?1)");
+  if (!steps || !spans || !labels) return sql::error(db_, path_, kWhat);
+  if (!query.step.empty()) sql::bind_borrowed_text(steps.get(), 1, query.step);
+  if (query.since_us) sqlite3_bind_int64(steps.get(), 2, *query.since_us);
+  if (query.before_us) sqlite3_bind_int64(steps.get(), 3, *query.before_us);
+  sqlite3_bind_int(steps.get(), 4, query.limit > 0 ? query.limit : -1);
+
+  sqlite3_stmt* s = steps.get();
+  int rc;
+  std::vector<SpanRow> rows;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    StepRecord r;
+    std::int64_t id = sqlite3_column_int64(s, 0);
+    r.trace_id = static_cast<std::uint64_t>(sqlite3_column_int64(s, 1));
+    r.step = column_text(s, 2);
+    r.root.name = r.step;
+    r.root.start_us = sqlite3_column_int64(s, 3);
+    r.root.duration = Duration::micros(sqlite3_column_int64(s, 4));
+    r.status = parse_step_status(column_text(s, 5)).value_or(StepStatus::failed);
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+      r.threshold = Duration::micros(sqlite3_column_int64(s, 6));
+    }
+    r.exit_code = sqlite3_column_int(s, 7);
+    r.head_before = sql::column_head(s, 8);
+    r.head_after = sql::column_head(s, 9);
+    std::optional<std::int64_t> usage[3];
+    for (int i = 0; i < 3; ++i) {
+      if (sqlite3_column_type(s, 10 + i) != SQLITE_NULL) usage[i] = sqlite3_column_int64(s, 10 + i);
+    }
+    for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+      r.context.*kContextFields[i].member = column_text(s, 14 + static_cast<int>(i));
+    }
+
+    if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+      sqlite3_stmt* l = labels.get();
+      sqlite3_reset(l);
+      std::string json = column_text(s, 13);
+      sql::bind_borrowed_text(l, 1, json);
+      while ((rc = sqlite3_step(l)) == SQLITE_ROW) {
+        r.labels.emplace_back(column_text(l, 0), column_text(l, 1));
+      }
+      if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    }
+
+    sqlite3_stmt* p = spans.get();
+    sqlite3_reset(p);
+    sqlite3_bind_int64(p, 1, id);
+    rows.clear();
+    while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+      SpanRow row;
+      row.seq = sqlite3_column_int(p, 0);
+      if (sqlite3_column_type(p, 1) != SQLITE_NULL) row.parent_seq = sqlite3_column_int(p, 1);
+      row.span.name = column_text(p, 2);
+      row.span.start_us = r.root.start_us + sqlite3_column_int64(p, 3);
+      row.span.duration = Duration::micros(sqlite3_column_int64(p, 4));
+      if (sqlite3_column_type(p, 5) != SQLITE_NULL) row.span.exit_code = sqlite3_column_int(p, 5);
+      row.span.usage = {sqlite3_column_int64(p, 6), sqlite3_column_int64(p, 7),
+                        sqlite3_column_int64(p, 8)};
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    attach_children(r.root, std::nullopt, rows);
+    ResourceUsage derived = children_usage(r.root).value_or(ResourceUsage{});
+    r.root.usage = {usage[0].value_or(derived.cpu_user_us), usage[1].value_or(derived.cpu_sys_us),
+                    usage[2].value_or(derived.max_rss_kb)};
+    if (Status visited = visit(r); !visited) return visited;
+  }
+  if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+  return {};
+}
+
+}  // namespace perfguard

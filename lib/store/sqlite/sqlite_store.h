@@ -1,0 +1,68 @@
+#pragma once
+// The SQLite engine: one file per repository that every tool opens for one short run. Its
+// modules: open.cpp (checking, creating and migrating the file), write.cpp (appending
+// records), read_steps.cpp (reading them back whole), rollups.cpp (the hourly rollups and
+// the id ranges reads go through), step_reads.cpp (the statistics' reads), baselines.cpp,
+// prune.cpp, and this class's own small operations (sqlite_store.cpp).
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "store/engine.h"
+
+namespace perfguard {
+
+// The write-ahead log as the last commit left it (sqlite_store.cpp says why it is kept).
+struct WalState {
+  int frames = 0;  // pages in the log
+  int busy_timeout_ms = 0;
+};
+
+class SqliteStore final : public StoreEngine {
+ public:
+  // Opens (creating when options.create and missing) and migrates the store file (open.cpp).
+  static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
+
+  SqliteStore(sqlite3* db, std::filesystem::path path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<std::unique_ptr<RecordWriter>> begin_import() override;
+  Status record_snapshot(const SnapshotRow& row) override;
+  std::optional<std::string> cached_git_version(const std::string& key) override;
+  Status cache_git_version(const std::string& key, const std::string& version) override;
+  Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run) override;
+
+  Status for_each_step(const StepQuery& query,
+                       const std::function<Status(StepRecord&)>& visit) override;
+  Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
+  Result<std::vector<StepSample>> step_samples(const std::string& step, std::int64_t since_us,
+                                               bool with_context) override;
+  Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
+                                              const std::string& step, int max_children) override;
+  Status catch_up() override;
+
+  Result<std::vector<Baseline>> active_baselines(const std::string& step) override;
+  Status update_baselines(const std::function<Status(BaselineUpdate&)>& update) override;
+
+  int schema_version() override;
+
+  sqlite3* db() const { return db_; }
+  const std::filesystem::path& path() const { return path_; }
+  WalState& wal() { return wal_; }
+
+  // After a commit: folds the write-ahead log back into the file when it has grown, or
+  // after a bulk write (at least kBulkRecords records, or a prune of as many steps).
+  void fold_log(bool bulk);
+  static constexpr std::int64_t kBulkRecords = 1000;
+
+ private:
+  sqlite3* db_;
+  std::filesystem::path path_;
+  WalState wal_;
+};
+
+}  // namespace perfguard
