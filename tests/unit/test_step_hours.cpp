@@ -332,7 +332,7 @@ TEST_CASE("read_step_samples gives where each step ran when asked") {
   CHECK((*without)[0].repo.empty());
 }
 
-TEST_CASE("a version 1 store keeps every step, span and view row through migrations 2 and 3") {
+TEST_CASE("a version 1 store keeps every step, span and view row through every migration") {
   TempDir tmp;
   const auto path = tmp / "perf.db";
   const char* views[] = {
@@ -364,6 +364,10 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
         (1, 2, 1, 'hook:pre-commit', 10200, 2000, 0, 0, 0, 0),
         (2, 0, NULL, 'snapshot', 30, 8000, NULL, 0, 0, 0),
         (3, 0, NULL, 'status', 40, 6000, 0, 3000, 1000, 11000);
+      -- Past the 256 spans a key of version 4 holds: they move to span_rows_more.
+      WITH RECURSIVE n(i) AS (SELECT 256 UNION ALL SELECT i + 1 FROM n WHERE i < 260)
+      INSERT INTO spans SELECT 1, i, CASE WHEN i % 2 THEN 256 END, 'extra', 20000 + i, 10, 0,
+        i, 1, 12000 + i FROM n;
     )sql";
     REQUIRE_MESSAGE(sqlite3_exec(db, data, nullptr, nullptr, nullptr) == SQLITE_OK,
                     sqlite3_errmsg(db));
@@ -389,6 +393,9 @@ TEST_CASE("a version 1 store keeps every step, span and view row through migrati
   // The rollups were built from the version 1 steps.
   CHECK(one(sql::connection(store), "SELECT sum(n_ok + n_breach + n_failed) FROM step_hours") ==
         "4");
+  CHECK(one(sql::connection(store), "SELECT count(*) FROM span_rows_more") == "5");
+  CHECK(one(sql::connection(store), "SELECT max_rss_kb FROM step_results WHERE id = 1") ==
+        "12260");
   auto hours = store.step_hours("commit", 0);
   REQUIRE(hours.ok());
   REQUIRE(hours->size() == 2);

@@ -60,10 +60,17 @@ Status SqliteStore::for_each_step(const StepQuery& query,
   if (!read.ok()) return sql::error(db_, path_, kWhat);
 
   Statement steps = prepare(db_, text);
+  // By key range, and the rest of a step with more spans (schema::kSpansPerStepKey).
   Statement spans = prepare(db_,
-                            "SELECT seq, parent_seq, name, offset_us, duration_us, exit_code,"
-                            " cpu_user_us, cpu_sys_us, max_rss_kb"
-                            " FROM spans WHERE step_id = ?1 ORDER BY seq");
+                            "SELECT p.id & 255, p.parent_seq, n.name, p.offset_us, p.duration_us,"
+                            " p.exit_code, p.cpu_user_us, p.cpu_sys_us, p.max_rss_kb"
+                            " FROM span_rows AS p JOIN names AS n ON n.id = p.name_id"
+                            " WHERE p.id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
+                            " UNION ALL SELECT p.seq, p.parent_seq, n.name, p.offset_us,"
+                            " p.duration_us, p.exit_code, p.cpu_user_us, p.cpu_sys_us,"
+                            " p.max_rss_kb FROM span_rows_more AS p"
+                            " JOIN names AS n ON n.id = p.name_id WHERE p.step_id = ?1"
+                            " ORDER BY 1");
   Statement labels = prepare(db_, "SELECT key, value FROM json_each(?1)");
   if (!steps || !spans || !labels) return sql::error(db_, path_, kWhat);
   if (!query.step.empty()) sql::bind_borrowed_text(steps.get(), 1, query.step);

@@ -151,9 +151,8 @@ class WriteTransaction {
 };
 
 // Foreign keys off while it lives: for writes whose rows reference rows they have just
-// looked up or inserted (the checks cost a sixth of a bulk import), and for deletes that
-// remove the children first. The pragma is a no-op inside a transaction: make this before
-// the transaction, so that it is restored after the transaction ends.
+// looked up or inserted (the checks cost a sixth of a bulk import). The pragma is a no-op inside a
+// transaction: make this before the transaction, so that it is restored after the transaction ends.
 class ForeignKeysOff {
  public:
   explicit ForeignKeysOff(sqlite3* db) : db_(db) { exec(db_, "PRAGMA foreign_keys=OFF"); }

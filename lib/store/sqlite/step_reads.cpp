@@ -203,11 +203,16 @@ Result<std::vector<SlowStep>> SqliteStore::slowest_steps(std::int64_t since_us, 
                              " WHERE s.id BETWEEN ?1 AND ?2 AND s.started_us >= ?3"
                              " AND (?4 IS NULL OR s.name_id = ?4)"
                              " ORDER BY s.duration_us DESC, s.started_us DESC LIMIT ?5");
+  // By key range, and the rest of a step with more spans (schema::kSpansPerStepKey).
   Statement children = sql::prepare(db_,
                                     "SELECT name_id, offset_us, duration_us, exit_code,"
-                                    " cpu_user_us, cpu_sys_us, max_rss_kb FROM span_rows"
+                                    " cpu_user_us, cpu_sys_us, max_rss_kb, id & 255 FROM span_rows"
+                                    " WHERE id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
+                                    " AND parent_seq IS NULL"
+                                    " UNION ALL SELECT name_id, offset_us, duration_us, exit_code,"
+                                    " cpu_user_us, cpu_sys_us, max_rss_kb, seq FROM span_rows_more"
                                     " WHERE step_id = ?1 AND parent_seq IS NULL"
-                                    " ORDER BY duration_us DESC, seq LIMIT ?2");
+                                    " ORDER BY 3 DESC, 8 LIMIT ?2");
   if (!s || !children) return read.failed();
   int rc = SQLITE_DONE;
   for (const auto& range : *ranges) {

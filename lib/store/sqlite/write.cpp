@@ -14,6 +14,7 @@
 #include "output/record_json.h"
 #include "store/sqlite/heads.h"
 #include "store/sqlite/rollups.h"
+#include "store/sqlite/schema.h"
 #include "store/sqlite/sql.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -82,7 +83,8 @@ struct RecordStatements {
   Statement insert_step;
   std::map<std::string, std::int64_t, std::less<>> name_ids;  // step and span names
   Statement insert_spans[kSpanRowsPerInsert];  // 1 to 8 rows in one INSERT (see span_insert)
-  std::vector<PendingSpan> pending_spans;      // scratch
+  Statement insert_more_spans;
+  std::vector<PendingSpan> pending_spans;  // scratch
 
   bool prepare_all(sqlite3* db) {
     find_context = prepare(db, "SELECT id FROM contexts WHERE " + context_columns(" AND ", " = ?"));
@@ -141,20 +143,30 @@ struct RecordStatements {
     return 0;
   }
 
-  // The statement inserting `rows` span rows at once (1 to kSpanRowsPerInsert), prepared
-  // the first time it is needed.
+  // The statement inserting `rows` rows into span_rows at once (1 to kSpanRowsPerInsert),
+  // prepared the first time it is needed.
   sqlite3_stmt* span_insert(sqlite3* db, std::size_t rows) {
     Statement& stmt = insert_spans[rows - 1];
     if (!stmt) {
       std::string text =
-          "INSERT INTO span_rows (step_id, seq, parent_seq, name_id, offset_us, duration_us,"
-          " exit_code, cpu_user_us, cpu_sys_us, max_rss_kb) VALUES ";
-      for (std::size_t i = 0; i < rows; ++i) {
-        text += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
-      }
+          "INSERT INTO span_rows (id, parent_seq, name_id, offset_us, duration_us, exit_code,"
+          " cpu_user_us, cpu_sys_us, max_rss_kb) VALUES ";
+      for (std::size_t i = 0; i < rows; ++i)
+        text += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
       stmt = prepare(db, text);
     }
     return stmt.get();
+  }
+
+  // The statement for a span past the step's first schema::kSpansPerStepKey.
+  sqlite3_stmt* more_spans_insert(sqlite3* db) {
+    if (!insert_more_spans) {
+      insert_more_spans = prepare(db,
+                                  "INSERT INTO span_rows_more (step_id, seq, parent_seq, name_id,"
+                                  " offset_us, duration_us, exit_code, cpu_user_us, cpu_sys_us,"
+                                  " max_rss_kb) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    }
+    return insert_more_spans.get();
   }
 
   // The rows of `parent`'s descendants, depth first: each gets the next `seq` and names
@@ -170,34 +182,50 @@ struct RecordStatements {
     return true;
   }
 
+  // Binds a span's columns from parent_seq on, from `index` on.
+  static void bind_span(sqlite3_stmt* stmt, int index, const PendingSpan& row, const Span& root) {
+    const Span& child = *row.span;
+    sql::bind_optional(stmt, index, row.parent_seq);
+    sqlite3_bind_int64(stmt, index + 1, row.name_id);
+    sqlite3_bind_int64(stmt, index + 2, child.start_us - root.start_us);
+    sqlite3_bind_int64(stmt, index + 3, child.duration.us);
+    sql::bind_optional(stmt, index + 4, child.exit_code);
+    sqlite3_bind_int64(stmt, index + 5, child.usage.cpu_user_us);
+    sqlite3_bind_int64(stmt, index + 6, child.usage.cpu_sys_us);
+    sqlite3_bind_int64(stmt, index + 7, child.usage.max_rss_kb);
+  }
+
   // Inserts the child spans of a step's root span.
   bool insert_children(sqlite3* db, std::int64_t step_id, const Span& root) {
     pending_spans.clear();
     int seq = 0;
     if (!collect_children(db, root, std::nullopt, seq)) return false;
-    for (std::size_t first = 0; first < pending_spans.size();) {
-      std::size_t n = std::min(kSpanRowsPerInsert, pending_spans.size() - first);
+    const std::size_t keyed =
+        std::min(pending_spans.size(), static_cast<std::size_t>(schema::kSpansPerStepKey));
+    for (std::size_t first = 0; first < keyed;) {
+      std::size_t n = std::min(kSpanRowsPerInsert, keyed - first);
       sqlite3_stmt* stmt = span_insert(db, n);
       if (!stmt) return false;
       for (std::size_t i = 0; i < n; ++i) {
         const PendingSpan& row = pending_spans[first + i];
-        const Span& child = *row.span;
-        const int base = static_cast<int>(i) * 10;
-        sqlite3_bind_int64(stmt, base + 1, step_id);
-        sqlite3_bind_int(stmt, base + 2, row.seq);
-        sql::bind_optional(stmt, base + 3, row.parent_seq);
-        sqlite3_bind_int64(stmt, base + 4, row.name_id);
-        sqlite3_bind_int64(stmt, base + 5, child.start_us - root.start_us);
-        sqlite3_bind_int64(stmt, base + 6, child.duration.us);
-        sql::bind_optional(stmt, base + 7, child.exit_code);
-        sqlite3_bind_int64(stmt, base + 8, child.usage.cpu_user_us);
-        sqlite3_bind_int64(stmt, base + 9, child.usage.cpu_sys_us);
-        sqlite3_bind_int64(stmt, base + 10, child.usage.max_rss_kb);
+        const int base = static_cast<int>(i) * 9;
+        sqlite3_bind_int64(stmt, base + 1, schema::span_key(step_id, row.seq));
+        bind_span(stmt, base + 2, row, root);
       }
       int rc = sqlite3_step(stmt);
       sqlite3_reset(stmt);
       if (rc != SQLITE_DONE) return false;
       first += n;
+    }
+    for (std::size_t i = keyed; i < pending_spans.size(); ++i) {
+      sqlite3_stmt* stmt = more_spans_insert(db);
+      if (!stmt) return false;
+      sqlite3_bind_int64(stmt, 1, step_id);
+      sqlite3_bind_int(stmt, 2, pending_spans[i].seq);
+      bind_span(stmt, 3, pending_spans[i], root);
+      int rc = sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+      if (rc != SQLITE_DONE) return false;
     }
     return true;
   }
