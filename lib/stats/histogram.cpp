@@ -118,6 +118,78 @@ std::vector<double> DurationHistogram::percentiles(const std::vector<double>& ps
   return out;
 }
 
+double DurationHistogram::median_absolute_deviation(double median) const {
+  if (total_ == 0) return kNaN;
+  // The non-empty buckets; a bucket's c samples sit at low + width (j + 0.5) / c, j < c, as
+  // in percentiles() (at low itself when the bucket is one microsecond wide).
+  struct Bucket {
+    double low, width;
+    std::int64_t count;
+  };
+  std::vector<Bucket> buckets;
+  for (std::size_t b = 0; b < counts_.size(); ++b) {
+    if (counts_[b] == 0) continue;
+    const auto bucket = static_cast<int>(b);
+    buckets.push_back({static_cast<double>(bucket_low(bucket)),
+                       static_cast<double>(bucket_width(bucket)), counts_[b]});
+  }
+  // How many samples lie within d of the median.
+  auto within = [&](double d) {
+    const double lo = median - d, hi = median + d;
+    std::int64_t n = 0;
+    for (const Bucket& b : buckets) {
+      if (b.low + b.width < lo || b.low > hi) continue;
+      if (b.width == 1) {
+        if (b.low >= lo && b.low <= hi) n += b.count;
+        continue;
+      }
+      const double c = static_cast<double>(b.count);
+      const double first = std::max(0.0, std::ceil((lo - b.low) * c / b.width - 0.5));
+      const double last = std::min(c - 1, std::floor((hi - b.low) * c / b.width - 0.5));
+      if (last >= first) n += static_cast<std::int64_t>(last - first) + 1;
+    }
+    return n;
+  };
+  // The k-th smallest distance (0-based): the least d with more than k samples within it,
+  // found by bisection down to a thousandth of a microsecond.
+  const double far = std::max(std::fabs(median - buckets.front().low),
+                              std::fabs(buckets.back().low + buckets.back().width - median));
+  auto kth = [&](std::int64_t k) {
+    double lo = 0, hi = far;
+    while (hi - lo > 1e-3) {
+      const double mid = (lo + hi) / 2;
+      if (within(mid) > k) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    if (within(lo) > k) return lo;
+    // The distance of the farthest sample within hi: the k-th itself (exact, not hi), as no
+    // other distance lies between lo and hi but within a thousandth of it.
+    double best = 0;
+    for (const Bucket& b : buckets) {
+      if (b.width == 1) {
+        if (std::fabs(b.low - median) <= hi) best = std::max(best, std::fabs(b.low - median));
+        continue;
+      }
+      const double c = static_cast<double>(b.count);
+      const double first = std::max(0.0, std::ceil((median - hi - b.low) * c / b.width - 0.5));
+      const double last = std::min(c - 1, std::floor((median + hi - b.low) * c / b.width - 0.5));
+      if (last < first) continue;
+      for (double j : {first, last}) {
+        best = std::max(best, std::fabs(b.low + b.width * (j + 0.5) / c - median));
+      }
+    }
+    return std::min(best, hi);
+  };
+  const double rank = static_cast<double>(total_ - 1) * 0.5;
+  const auto lo = static_cast<std::int64_t>(rank);
+  const double a = kth(lo);
+  if (rank == static_cast<double>(lo)) return a;
+  return a + (rank - static_cast<double>(lo)) * (kth(lo + 1) - a);
+}
+
 std::string DurationHistogram::encode() const {
   std::string out;
   std::int64_t previous = -1;
@@ -205,6 +277,8 @@ Summary summarize(const Moments& moments, const DurationHistogram& histogram) {
   s.p90 = p[2];
   s.p95 = p[3];
   s.p99 = p[4];
+  s.mad = histogram.median_absolute_deviation(s.p50);
+  s.method = SummaryMethod::histogram;
   return s;
 }
 

@@ -25,7 +25,7 @@ sqlite3* connection(Store& store);  // lib/store's own modules only (store/sql.h
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct StoreOptions {
   std::filesystem::path path;

@@ -84,9 +84,9 @@ test_stats_percentiles_are_percentile_cont_of_completed_runs() {
   run perf-baseline -C r stats --step validate --format csv
   expect_status 0
   header=$(head -n 1 out)
-  expect_eq "$header" "step,count,n,ok,breaches,failures,failed,timeouts,interrupted,mean_us,stddev_us,min_us,p50_us,p75_us,p90_us,p95_us,p99_us,max_us,mad_us,exact"
+  expect_eq "$header" "step,count,n,ok,breaches,failures,failed,timeouts,interrupted,mean_us,stddev_us,min_us,p50_us,p75_us,p90_us,p95_us,p99_us,max_us,mad_us,exact,method"
   # sorted 1000 2000 3000 4000 10000: p50 3000, p75 4000, p90 rank 3.6 -> 7600, p99 rank 3.96 -> 9760
-  expect_eq "$(sed -n 2p out)" "validate,6,5,5,0,1,1,0,0,4000,3535.5339059327375,1000,3000,4000,7600,8800,9760,10000,1000,true"
+  expect_eq "$(sed -n 2p out)" "validate,6,5,5,0,1,1,0,0,4000,3535.5339059327375,1000,3000,4000,7600,8800,9760,10000,1000,true,exact"
 }
 
 test_every_format_has_the_same_rows() {
