@@ -86,15 +86,12 @@ Result<std::map<GroupKey, Group>> gather(Store& store, const ComputeOptions& o,
     } else {
       for (auto h = first; h != last; ++h) {
         g.failures += h->counts.failures();
-        DurationHistogram histogram;
-        if (!histogram.decode(reinterpret_cast<const unsigned char*>(h->histogram.data()),
-                              h->histogram.size())) {
+        if (!g.timing.add(h->timing, h->histogram)) {
           return Error{ExitCode::store, store.path().string() +
                                             ": cannot read the recorded steps: a damaged rollup "
                                             "row of " +
                                             h->step};
         }
-        g.timing.add(h->timing, histogram);
       }
     }
     first = last;

@@ -47,12 +47,7 @@ Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query)
     } else {
       SummaryBuilder timing;
       for (auto h = first; h != last; ++h) {
-        DurationHistogram histogram;
-        if (!histogram.decode(reinterpret_cast<const unsigned char*>(h->histogram.data()),
-                              h->histogram.size())) {
-          return damaged(store);
-        }
-        timing.add(h->timing, histogram);
+        if (!timing.add(h->timing, h->histogram)) return damaged(store);
       }
       stats.timing = timing.finish();
     }
@@ -140,13 +135,8 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
       out.push_back({h.step, start, {}, {}});
     }
     out.back().counts += h.counts;
-    DurationHistogram histogram;
-    if (!histogram.decode(reinterpret_cast<const unsigned char*>(h.histogram.data()),
-                          h.histogram.size())) {
-      return damaged(store);
-    }
     // Every point of the range from the rollups, however few runs it holds: one method.
-    timing.add(h.timing, histogram);
+    if (!timing.add(h.timing, h.histogram)) return damaged(store);
   }
   finish();
   return out;

@@ -34,6 +34,13 @@ void SummaryBuilder::add(const Moments& moments, const DurationHistogram& histog
   histogram_.merge(histogram);
 }
 
+bool SummaryBuilder::add(const Moments& moments, const std::string& encoded_histogram) {
+  roll_up();
+  moments_.merge(moments);
+  return histogram_.decode(reinterpret_cast<const unsigned char*>(encoded_histogram.data()),
+                           encoded_histogram.size());
+}
+
 Summary SummaryBuilder::finish() {
   Summary s;
   if (!rolled_) {

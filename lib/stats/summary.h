@@ -6,6 +6,7 @@
 // memory, and the summary's method is histogram.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "stats/histogram.h"
@@ -21,6 +22,9 @@ class SummaryBuilder {
   void add(std::int64_t duration_us);
   // Durations already rolled up: their moments and histogram.
   void add(const Moments& moments, const DurationHistogram& histogram);
+  // The same with the histogram as DurationHistogram::encode wrote it, decoded straight into
+  // this one (no histogram of its own to allocate and merge); false when it is damaged.
+  bool add(const Moments& moments, const std::string& encoded_histogram);
 
   std::int64_t count() const { return moments_.n + static_cast<std::int64_t>(pending_.size()); }
   bool exact() const { return !rolled_; }
