@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/clock.h"
+#include "stats/summary.h"
 #include "store/step_reads.h"
 
 namespace perfguard {
@@ -35,28 +36,66 @@ PercentileMove largest_move(const Summary& from, const Summary& to) {
 }
 
 struct Group {
-  std::vector<std::int64_t> durations;  // of the completed runs
+  SummaryBuilder timing;  // of the completed runs
   std::int64_t failures = 0;
 };
 
-// The window's completed durations, grouped by baseline key and sorted. Read from the steps
-// themselves, not the rollups: a baseline's percentiles are exact.
-Result<std::map<std::tuple<std::string, std::string, std::string>, Group>> gather(
-    Store& store, const ComputeOptions& o, std::int64_t since_us) {
-  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
-  auto samples = store.step_samples(o.step, since_us, o.scope != BaselineScope::all);
-  if (!samples) return samples.error();
-  for (StepSample& s : *samples) {
-    std::string repo = o.scope == BaselineScope::all ? "" : std::move(s.repo);
-    std::string branch = o.scope == BaselineScope::branch ? std::move(s.branch) : "";
-    Group& g = groups[{s.step, std::move(repo), std::move(branch)}];
+using GroupKey = std::tuple<std::string, std::string, std::string>;  // step, repo, branch
+
+// The window's runs, grouped by baseline key: failures counted, completed durations summed
+// up. For every run of a step (scope all), a step with at most kExactSamples completed runs
+// in the window is read run by run (exact); one with more is read from its hourly rollups
+// (histogram), so the time of a computation does not grow with the runs in the window. The
+// rollups are per step, not per repository or branch: those scopes read every run in the
+// window, into a builder per key that keeps a histogram instead of sorting once it has more
+// than kExactSamples.
+Result<std::map<GroupKey, Group>> gather(Store& store, const ComputeOptions& o,
+                                         std::int64_t since_us) {
+  std::map<GroupKey, Group> groups;
+  auto count = [](Group& g, const StepSample& s) {
     if (is_completed(s.status)) {
-      g.durations.push_back(s.duration_us);
+      g.timing.add(s.duration_us);
     } else {
       ++g.failures;
     }
+  };
+  if (o.scope != BaselineScope::all) {
+    auto samples = store.step_samples(o.step, since_us, /*with_context=*/true);
+    if (!samples) return samples.error();
+    for (StepSample& s : *samples) {
+      std::string branch = o.scope == BaselineScope::branch ? std::move(s.branch) : "";
+      count(groups[{s.step, std::move(s.repo), std::move(branch)}], s);
+    }
+    return groups;
   }
-  for (auto& [key, g] : groups) std::sort(g.durations.begin(), g.durations.end());
+
+  auto hours = store.step_hours(o.step, since_us);
+  if (!hours) return hours.error();
+  // Ordered by step: each step's hours are one run of the vector.
+  for (auto first = hours->begin(); first != hours->end();) {
+    auto last = first;
+    std::int64_t completed = 0;
+    for (; last != hours->end() && last->step == first->step; ++last) {
+      completed += last->counts.completed();
+    }
+    Group& g = groups[{first->step, "", ""}];
+    if (completed <= kExactSamples) {
+      auto samples = store.step_samples(first->step, since_us);
+      if (!samples) return samples.error();
+      for (const StepSample& s : *samples) count(g, s);
+    } else {
+      for (auto h = first; h != last; ++h) {
+        g.failures += h->counts.failures();
+        if (!g.timing.add(h->timing, h->histogram)) {
+          return Error{ExitCode::store, store.path().string() +
+                                            ": cannot read the recorded steps: a damaged rollup "
+                                            "row of " +
+                                            h->step};
+        }
+      }
+    }
+    first = last;
+  }
   return groups;
 }
 
@@ -120,7 +159,7 @@ Result<std::vector<ComputeResult>> compute_baselines(Store& store, const Compute
   for (auto& [key, group] : *groups) {
     ComputeResult r;
     r.key = {std::get<0>(key), o.scope, std::get<1>(key), std::get<2>(key)};
-    r.summary = summarize(group.durations);
+    r.summary = group.timing.finish();
     r.failures = group.failures;
     results.push_back(std::move(r));
   }

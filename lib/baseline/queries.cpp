@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "stats/histogram.h"
+#include "stats/summary.h"
 
 namespace perfguard {
 
@@ -20,53 +21,64 @@ std::int64_t floor_to(std::int64_t t, std::int64_t period) {
   return q * period;
 }
 
+Error damaged(Store& store) {
+  return Error{ExitCode::store,
+               store.path().string() + ": cannot read the recorded steps: a damaged rollup row"};
+}
+
 }  // namespace
 
 Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query) {
   auto hours = store.step_hours(query.step, query.since_us);
   if (!hours) return hours.error();
-  std::int64_t completed = 0;
-  for (const StepHour& h : *hours) completed += h.counts.completed();
 
+  // Per step: its rollups when it has more than kExactSamples completed runs in range, else
+  // its runs, read after.
   std::vector<StepStats> out;
-  if (completed <= kExactSamples) {
-    auto samples = store.step_samples(query.step, query.since_us);
-    if (!samples) return samples.error();
-    std::map<std::string, std::pair<StatusCounts, std::vector<std::int64_t>>> by_step;
-    for (const StepSample& s : *samples) {
-      auto& [counts, durations] = by_step[s.step];
-      counts.add(s.status);
-      if (is_completed(s.status)) durations.push_back(s.duration_us);
+  std::vector<std::size_t> exact;  // indexes into out
+  for (auto first = hours->begin(); first != hours->end();) {
+    StepStats stats{first->step, {}, {}};
+    auto last = first;
+    for (; last != hours->end() && last->step == first->step; ++last) {
+      stats.counts += last->counts;
     }
-    for (auto& [step, group] : by_step) {
-      std::sort(group.second.begin(), group.second.end());
-      out.push_back({step, group.first, summarize(group.second), true});
+    if (stats.counts.completed() <= kExactSamples) {
+      exact.push_back(out.size());
+    } else {
+      SummaryBuilder timing;
+      for (auto h = first; h != last; ++h) {
+        if (!timing.add(h->timing, h->histogram)) return damaged(store);
+      }
+      stats.timing = timing.finish();
     }
-    return out;
+    out.push_back(std::move(stats));
+    first = last;
   }
+  if (exact.empty()) return out;
 
-  Moments timing;
-  DurationHistogram histogram;
-  auto finish = [&] {
-    if (out.empty()) return;
-    out.back().timing = summarize(timing, histogram);
-    timing = {};
-    histogram.clear();
-  };
-  for (const StepHour& h : *hours) {  // ordered by step
-    if (out.empty() || out.back().step != h.step) {
-      finish();
-      out.push_back({h.step, {}, {}, false});
-    }
-    out.back().counts += h.counts;
-    timing.merge(h.timing);
-    if (!histogram.decode(reinterpret_cast<const unsigned char*>(h.histogram.data()),
-                          h.histogram.size())) {
-      return Error{ExitCode::store, store.path().string() +
-                                        ": cannot read the recorded steps: a damaged rollup row"};
+  // One read of every run when every step is exact; else one per exact step.
+  std::vector<std::string> reads;
+  if (exact.size() == out.size()) {
+    reads.push_back(query.step);
+  } else {
+    for (std::size_t i : exact) reads.push_back(out[i].step);
+  }
+  std::map<std::string, std::pair<StatusCounts, SummaryBuilder>> by_step;
+  for (const std::string& step : reads) {
+    auto samples = store.step_samples(step, query.since_us);
+    if (!samples) return samples.error();
+    for (const StepSample& s : *samples) {
+      auto& [counts, timing] = by_step[s.step];
+      counts.add(s.status);
+      if (is_completed(s.status)) timing.add(s.duration_us);
     }
   }
-  finish();
+  for (std::size_t i : exact) {
+    auto& [counts, timing] = by_step[out[i].step];
+    out[i].counts = counts;  // counted with the runs timed, in the same read
+    out[i].timing = timing.finish();
+  }
+  std::erase_if(out, [](const StepStats& s) { return s.counts.total() == 0; });
   return out;
 }
 
@@ -100,42 +112,31 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
   if (completed <= kExactSamples) {
     auto samples = store.step_samples(query.step, since);
     if (!samples) return samples.error();
-    std::map<std::pair<std::string, std::int64_t>,
-             std::pair<StatusCounts, std::vector<std::int64_t>>>
-        groups;
+    std::map<std::pair<std::string, std::int64_t>, std::pair<StatusCounts, SummaryBuilder>> groups;
     for (const StepSample& s : *samples) {
-      auto& [counts, durations] = groups[{s.step, floor_to(s.started_us, period)}];
+      auto& [counts, timing] = groups[{s.step, floor_to(s.started_us, period)}];
       counts.add(s.status);
-      if (is_completed(s.status)) durations.push_back(s.duration_us);
+      if (is_completed(s.status)) timing.add(s.duration_us);
     }
     for (auto& [key, group] : groups) {
-      std::sort(group.second.begin(), group.second.end());
-      out.push_back({key.first, key.second, group.first, summarize(group.second), true});
+      out.push_back({key.first, key.second, group.first, group.second.finish()});
     }
     return out;
   }
 
-  Moments timing;
-  DurationHistogram histogram;
+  SummaryBuilder timing;
   auto finish = [&] {
-    if (out.empty()) return;
-    out.back().timing = summarize(timing, histogram);
-    timing = {};
-    histogram.clear();
+    if (!out.empty()) out.back().timing = timing.finish();
   };
   for (const StepHour& h : *hours) {  // ordered by step, then hour
     const std::int64_t start = floor_to(h.hour * kHourUs, period);
     if (out.empty() || out.back().step != h.step || out.back().start_us != start) {
       finish();
-      out.push_back({h.step, start, {}, {}, false});
+      out.push_back({h.step, start, {}, {}});
     }
     out.back().counts += h.counts;
-    timing.merge(h.timing);
-    if (!histogram.decode(reinterpret_cast<const unsigned char*>(h.histogram.data()),
-                          h.histogram.size())) {
-      return Error{ExitCode::store, store.path().string() +
-                                        ": cannot read the recorded steps: a damaged rollup row"};
-    }
+    // Every point of the range from the rollups, however few runs it holds: one method.
+    if (!timing.add(h.timing, h.histogram)) return damaged(store);
   }
   finish();
   return out;

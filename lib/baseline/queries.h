@@ -16,12 +16,12 @@
 
 namespace perfguard {
 
-// Up to this many completed runs in a query's range, stats and trend read the runs
-// themselves and their percentiles are exact percentile_cont; above it they come from the
-// hourly rollups' histograms, within 0.78% (histogram.h), which keeps the time of a query
-// flat however many runs the store holds. Counts, mean, stddev, min and max are exact
-// either way; MAD is only given with exact percentiles.
-inline constexpr std::int64_t kExactSamples = 5000;
+// Up to kExactSamples (stats/statistics.h) completed runs of a step in a query's range, stats
+// reads the runs themselves and the step's percentiles and MAD are exact percentile_cont;
+// above it they come from the hourly rollups' histograms, within 0.78% (histogram.h), which
+// keeps the time of a query flat however many runs the store holds. Trend decides the same
+// for the whole range. Counts, mean, stddev, min and max are exact either way; each Summary
+// says which method it used.
 
 struct StatsQuery {
   std::string step;           // empty: every step
@@ -32,8 +32,7 @@ struct StatsQuery {
 struct StepStats {
   std::string step;
   StatusCounts counts;
-  Summary timing;     // over the completed runs (ok and breach)
-  bool exact = true;  // percentiles exact, or from the histograms
+  Summary timing;  // over the completed runs (ok and breach); timing.method: exact or not
 };
 
 Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query);
@@ -55,7 +54,6 @@ struct TrendPoint {
   std::int64_t start_us = 0;  // the period's start
   StatusCounts counts;
   Summary timing;
-  bool exact = true;
 };
 
 // By step, then period; periods without a run are left out.

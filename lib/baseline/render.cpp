@@ -50,6 +50,11 @@ std::string period_label(std::int64_t start_us, TrendPeriod by) {
   return buf;
 }
 
+// The `exact` column of stats and trend, from before a summary said its method.
+bool exact(const Summary& s) {
+  return s.method == SummaryMethod::exact;
+}
+
 Cell optional_cell(const std::optional<double>& v) {
   return v ? Cell(*v) : Cell();
 }
@@ -85,6 +90,9 @@ std::string compute_note(const ComputeResult& r, const ComputeOptions& o) {
       note = std::to_string(r.summary.n) + " completed run" + (r.summary.n == 1 ? "" : "s") +
              " in " + describe_window(o.window) + ", " + std::to_string(o.min_samples) + " needed";
       break;
+  }
+  if (r.summary.method == SummaryMethod::histogram) {
+    note += "; from the hourly histograms (within 0.78%)";
   }
   if (r.failures > 0) {
     note += " (" + std::to_string(r.failures) + " failed run" + (r.failures == 1 ? "" : "s") +
@@ -178,12 +186,34 @@ void print_compute(const RenderContext& rc, const std::vector<ComputeResult>& re
     return;
   }
   Table t;
-  t.columns = {"step",        "scope",       "repo",        "branch",           "result",
-               "baseline_id", "n",           "needed",      "failures",         "window_us",
-               "min_us",      "p50_us",      "p75_us",      "p90_us",           "p95_us",
-               "p99_us",      "max_us",      "mean_us",     "stddev_us",        "mad_us",
-               "multiplier",  "min_change",  "previous_id", "moved_percentile", "moved_from_us",
-               "moved_to_us", "moved_change"};
+  t.columns = {"step",
+               "scope",
+               "repo",
+               "branch",
+               "result",
+               "baseline_id",
+               "n",
+               "needed",
+               "failures",
+               "window_us",
+               "min_us",
+               "p50_us",
+               "p75_us",
+               "p90_us",
+               "p95_us",
+               "p99_us",
+               "max_us",
+               "mean_us",
+               "stddev_us",
+               "mad_us",
+               "multiplier",
+               "min_change",
+               "previous_id",
+               "moved_percentile",
+               "moved_from_us",
+               "moved_to_us",
+               "moved_change",
+               "method"};
   for (const ComputeResult& r : results) {
     const Summary& s = r.summary;
     const PercentileMove* m = r.largest_move ? &*r.largest_move : nullptr;
@@ -213,7 +243,8 @@ void print_compute(const RenderContext& rc, const std::vector<ComputeResult>& re
                       m ? Cell(m->percentile) : Cell(),
                       m ? Cell(m->from_us) : Cell(),
                       m ? Cell(m->to_us) : Cell(),
-                      m ? Cell(m->change) : Cell()});
+                      m ? Cell(m->change) : Cell(),
+                      to_string(s.method)});
   }
   write_table(rc.out, rc.format, t, "baselines",
               {{"command", "compute"}, {"window_us", o.window.us}});
@@ -226,7 +257,7 @@ void print_show(const RenderContext& rc, const std::vector<BaselineHeadroom>& ba
       return;
     }
     std::vector<std::vector<std::string>> lines = {
-        {"step", "scope", "n", "p50", "p95", "p99", "threshold", "headroom", "computed"}};
+        {"step", "scope", "n", "p50", "p95", "p99", "threshold", "headroom", "computed", "method"}};
     for (const BaselineHeadroom& h : baselines) {
       const Baseline& b = h.baseline;
       std::string scope = to_string(b.key.scope);
@@ -243,17 +274,18 @@ void print_show(const RenderContext& rc, const std::vector<BaselineHeadroom>& ba
       lines.push_back({b.key.step, scope, std::to_string(b.summary.n), dur(b.summary.p50),
                        dur(b.summary.p95), dur(b.summary.p99),
                        h.threshold ? format_duration(*h.threshold) : "-", headroom,
-                       short_time(b.computed_us)});
+                       short_time(b.computed_us), to_string(b.summary.method)});
     }
-    put(rc, aligned_columns(lines, {false, false, true, true, true, true, true, true, false}));
+    put(rc,
+        aligned_columns(lines, {false, false, true, true, true, true, true, true, false, false}));
     return;
   }
   Table t;
-  t.columns = {"id",          "step",         "scope",       "repo",        "branch",
-               "computed_at", "computed_us",  "window_us",   "n",           "min_us",
-               "p50_us",      "p75_us",       "p90_us",      "p95_us",      "p99_us",
-               "max_us",      "mean_us",      "stddev_us",   "mad_us",      "multiplier",
-               "reason",      "threshold_us", "headroom_us", "headroom_pct"};
+  t.columns = {"id",          "step",       "scope",  "repo",         "branch",      "computed_at",
+               "computed_us", "window_us",  "n",      "min_us",       "p50_us",      "p75_us",
+               "p90_us",      "p95_us",     "p99_us", "max_us",       "mean_us",     "stddev_us",
+               "mad_us",      "multiplier", "reason", "threshold_us", "headroom_us", "headroom_pct",
+               "method"};
   for (const BaselineHeadroom& h : baselines) {
     const Baseline& b = h.baseline;
     const Summary& s = b.summary;
@@ -280,7 +312,8 @@ void print_show(const RenderContext& rc, const std::vector<BaselineHeadroom>& ba
                       b.reason,
                       h.threshold ? Cell(h.threshold->us) : Cell(),
                       optional_cell(h.headroom_us),
-                      optional_cell(h.headroom_pct)});
+                      optional_cell(h.headroom_pct),
+                      to_string(s.method)});
   }
   write_table(rc.out, rc.format, t, "baselines", {{"command", "show"}});
 }
@@ -309,13 +342,14 @@ void print_stats(const RenderContext& rc, const std::vector<StepStats>& stats, D
   Table t;
   t.columns = {"step",     "count",       "n",       "ok",        "breaches", "failures", "failed",
                "timeouts", "interrupted", "mean_us", "stddev_us", "min_us",   "p50_us",   "p75_us",
-               "p90_us",   "p95_us",      "p99_us",  "max_us",    "mad_us",   "exact"};
+               "p90_us",   "p95_us",      "p99_us",  "max_us",    "mad_us",   "exact",    "method"};
   for (const StepStats& s : stats) {
     const Summary& m = s.timing;
     const StatusCounts& c = s.counts;
-    t.rows.push_back({s.step,    c.total(),     m.n,    c.ok,     c.breach, c.failures(), c.failed,
-                      c.timeout, c.interrupted, m.mean, m.stddev, m.min,    m.p50,        m.p75,
-                      m.p90,     m.p95,         m.p99,  m.max,    m.mad,    s.exact});
+    t.rows.push_back(
+        {s.step,    c.total(),     m.n,    c.ok,     c.breach, c.failures(), c.failed,
+         c.timeout, c.interrupted, m.mean, m.stddev, m.min,    m.p50,        m.p75,
+         m.p90,     m.p95,         m.p99,  m.max,    m.mad,    exact(m),     to_string(m.method)});
   }
   std::vector<std::pair<std::string, Cell>> members = {{"command", "stats"}};
   if (window.us > 0) {
@@ -352,13 +386,13 @@ void print_trend(const RenderContext& rc, const std::vector<TrendPoint>& points,
     return;
   }
   Table t;
-  t.columns = {"step",     "period",  "start",  "start_us", "count",  "n",      "breaches",
-               "failures", "mean_us", "p50_us", "p95_us",   "p99_us", "max_us", "exact"};
+  t.columns = {"step",    "period", "start",  "start_us", "count",  "n",     "breaches", "failures",
+               "mean_us", "p50_us", "p95_us", "p99_us",   "max_us", "exact", "method"};
   for (const TrendPoint& p : points) {
     const Summary& m = p.timing;
     t.rows.push_back({p.step, to_string(q.by), period_label(p.start_us, q.by), p.start_us,
                       p.counts.total(), m.n, p.counts.breach, p.counts.failures(), m.mean, m.p50,
-                      m.p95, m.p99, m.max, p.exact});
+                      m.p95, m.p99, m.max, exact(m), to_string(m.method)});
   }
   write_table(rc.out, rc.format, t, "points",
               {{"command", "trend"}, {"by", to_string(q.by)}, {"days", q.days}});

@@ -7,15 +7,19 @@
 //   compute: step, scope, repo, branch, result (stored, replaced, kept, too_few_samples),
 //            baseline_id, n, needed, failures, window_us, min_us, p50_us, p75_us, p90_us,
 //            p95_us, p99_us, max_us, mean_us, stddev_us, mad_us, multiplier, min_change,
-//            previous_id, moved_percentile, moved_from_us, moved_to_us, moved_change
+//            previous_id, moved_percentile, moved_from_us, moved_to_us, moved_change, method
 //   show:    id, step, scope, repo, branch, computed_at, computed_us, window_us, n, min_us,
 //            p50_us, p75_us, p90_us, p95_us, p99_us, max_us, mean_us, stddev_us, mad_us,
-//            multiplier, reason, threshold_us, headroom_us, headroom_pct
+//            multiplier, reason, threshold_us, headroom_us, headroom_pct, method
 //   stats:   step, count, n, ok, breaches, failures, failed, timeouts, interrupted, mean_us,
 //            stddev_us, min_us, p50_us, p75_us, p90_us, p95_us, p99_us, max_us, mad_us,
-//            exact (false: percentiles from the hourly histograms, MAD null; see queries.h)
+//            exact (false: percentiles and MAD from the hourly histograms; see queries.h),
+//            method
 //   trend:   step, period, start, start_us, count, n, breaches, failures, mean_us, p50_us,
-//            p95_us, p99_us, max_us, exact
+//            p95_us, p99_us, max_us, exact, method
+//
+// `method` is `exact` or `histogram` (stats/statistics.h, SummaryMethod): how the row's
+// percentiles and MAD were found.
 //   slowest: trace_id, step, status, started_at, started_us, duration_us, threshold_us,
 //            repo, branch, spans ([{name, offset_us, duration_us, exit_code}], in CSV
 //            `name:duration_us;…`)

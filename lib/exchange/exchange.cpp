@@ -741,6 +741,7 @@ Result<std::size_t> export_records(Store& store, const ExportRequest& request) {
   query.since_us = request.since_us;
   std::string buffer;
   std::size_t count = 0;
+  exporter->begin(request);
   Status read = store.for_each_step(query, [&](StepRecord& r) -> Status {
     exporter->add(r, buffer);
     ++count;

@@ -160,9 +160,13 @@ const char* to_string(ExportFormat format);
 
 // One format's writer: records arrive one at a time (oldest first); formats that summarise
 // (prometheus) or group (otlp) write at finish().
+struct ExportRequest;
+
 class Exporter {
  public:
   virtual ~Exporter() = default;
+  // Before the first record: what is exported (prometheus states its window).
+  virtual void begin(const ExportRequest&) {}
   virtual void add(const StepRecord& record, std::string& out) = 0;
   virtual void finish(std::string& out) = 0;
 };

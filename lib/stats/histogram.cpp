@@ -118,6 +118,82 @@ std::vector<double> DurationHistogram::percentiles(const std::vector<double>& ps
   return out;
 }
 
+double DurationHistogram::median_absolute_deviation(double median) const {
+  if (total_ == 0) return kNaN;
+  // The non-empty buckets, with the samples before each; a bucket's c samples sit at
+  // low + width (j + 0.5) / c, j < c, as in percentiles() (at low itself when the bucket is
+  // one microsecond wide).
+  struct Bucket {
+    double low, width, count;
+    std::int64_t before;
+  };
+  std::vector<Bucket> buckets;
+  std::int64_t before = 0;
+  for (std::size_t b = 0; b < counts_.size(); ++b) {
+    if (counts_[b] == 0) continue;
+    const auto bucket = static_cast<int>(b);
+    buckets.push_back({static_cast<double>(bucket_low(bucket)),
+                       static_cast<double>(bucket_width(bucket)), static_cast<double>(counts_[b]),
+                       before});
+    before += counts_[b];
+  }
+  // The last bucket that starts at or below x (the first when none does).
+  auto bucket_at = [&](double x) {
+    auto it = std::upper_bound(buckets.begin(), buckets.end(), x,
+                               [](double v, const Bucket& b) { return v < b.low; });
+    return it == buckets.begin() ? it : it - 1;
+  };
+  // How many samples sit at or below x (or, `strict`, below x).
+  auto rank_of = [&](double x, bool strict) -> std::int64_t {
+    auto b = bucket_at(x);
+    if (x < b->low || (strict && x == b->low)) return b->before;
+    double in;
+    if (b->width == 1) {
+      in = b->count;
+    } else {
+      const double j = (x - b->low) * b->count / b->width - 0.5;
+      in = std::clamp(strict ? std::ceil(j) : std::floor(j) + 1, 0.0, b->count);
+    }
+    return b->before + static_cast<std::int64_t>(in);
+  };
+  auto within = [&](double d) { return rank_of(median + d, false) - rank_of(median - d, true); };
+  // Where the sample of rank r (0-based) sits.
+  auto position = [&](std::int64_t r) {
+    auto b = std::upper_bound(buckets.begin(), buckets.end(), r,
+                              [](std::int64_t v, const Bucket& x) { return v < x.before; }) -
+             1;
+    if (b->width == 1) return b->low;
+    return b->low + b->width * (static_cast<double>(r - b->before) + 0.5) / b->count;
+  };
+  // The k-th smallest distance (0-based): the least d with more than k samples within it,
+  // by bisection to a thousandth of a microsecond, then the distance of the farthest sample
+  // within that: the k-th itself.
+  const double far =
+      std::max(std::fabs(median - position(0)), std::fabs(position(total_ - 1) - median));
+  auto kth = [&](std::int64_t k) {
+    double lo = 0, hi = far;
+    if (within(lo) > k) return 0.0;
+    while (hi - lo > 1e-3) {
+      const double mid = (lo + hi) / 2;
+      if (within(mid) > k) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    double best = 0;
+    const std::int64_t below = rank_of(median - hi, true), upto = rank_of(median + hi, false);
+    if (below < total_) best = std::max(best, std::fabs(position(below) - median));
+    if (upto > 0) best = std::max(best, std::fabs(position(upto - 1) - median));
+    return std::min(best, hi);
+  };
+  const double rank = static_cast<double>(total_ - 1) * 0.5;
+  const auto lo = static_cast<std::int64_t>(rank);
+  const double a = kth(lo);
+  if (rank == static_cast<double>(lo)) return a;
+  return a + (rank - static_cast<double>(lo)) * (kth(lo + 1) - a);
+}
+
 std::string DurationHistogram::encode() const {
   std::string out;
   std::int64_t previous = -1;
@@ -205,6 +281,8 @@ Summary summarize(const Moments& moments, const DurationHistogram& histogram) {
   s.p90 = p[2];
   s.p95 = p[3];
   s.p99 = p[4];
+  s.mad = histogram.median_absolute_deviation(s.p50);
+  s.method = SummaryMethod::histogram;
   return s;
 }
 

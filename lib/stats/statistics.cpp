@@ -22,6 +22,16 @@ double kth_of_two(std::span<const double> a, std::span<const double> b, std::siz
 
 }  // namespace
 
+const char* to_string(SummaryMethod method) {
+  return method == SummaryMethod::histogram ? "histogram" : "exact";
+}
+
+std::optional<SummaryMethod> parse_summary_method(std::string_view text) {
+  if (text == "exact") return SummaryMethod::exact;
+  if (text == "histogram") return SummaryMethod::histogram;
+  return std::nullopt;
+}
+
 double percentile_cont(std::span<const std::int64_t> sorted, double p) {
   if (sorted.empty()) return kNaN;
   p = std::clamp(p, 0.0, 1.0);

@@ -34,7 +34,7 @@ struct BaselineKey {
 struct Baseline {
   std::int64_t id = 0;
   BaselineKey key;
-  Summary summary;  // over the window's completed runs (ok and breach)
+  Summary summary;  // over the window's completed runs (ok and breach); its method is stored
   std::int64_t computed_us = 0;
   Duration window;
   double multiplier = 0;  // for perf-alerts: how far above the baseline counts as a regression

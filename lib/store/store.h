@@ -21,7 +21,7 @@ class RecordWriter;
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct StoreOptions {
   std::filesystem::path path;

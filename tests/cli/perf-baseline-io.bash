@@ -362,7 +362,9 @@ test_prometheus_export_is_valid_exposition() {
   echo y >r/y && perf-commit -C r -q -m breach
   run perf-baseline -C r export --format prometheus
   expect_status 0
-  expect_stdout_contains '# TYPE perfguard_step_duration_seconds summary'
+  expect_stdout_contains '# TYPE perfguard_step_duration_seconds histogram'
+  expect_stdout_contains "perfguard_step_duration_seconds_bucket{repo=\"$(cd r && pwd)\",step=\"commit\",le=\"+Inf\"} 4"
+  expect_stdout_contains "perfguard_step_runs_total{repo=\"$(cd r && pwd)\",step=\"commit\",status=\"breach\"} 1"
   expect_stdout_contains "perfguard_step_duration_seconds_count{repo=\"$(cd r && pwd)\",step=\"commit\"} 4"
   expect_stdout_contains "perfguard_step_breaches_total{repo=\"$(cd r && pwd)\",step=\"commit\"} 1"
   [[ $(tail -c 1 out | od -An -c | tr -d ' ') == '\n' ]] || fail "no trailing newline"

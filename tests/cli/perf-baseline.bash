@@ -84,9 +84,9 @@ test_stats_percentiles_are_percentile_cont_of_completed_runs() {
   run perf-baseline -C r stats --step validate --format csv
   expect_status 0
   header=$(head -n 1 out)
-  expect_eq "$header" "step,count,n,ok,breaches,failures,failed,timeouts,interrupted,mean_us,stddev_us,min_us,p50_us,p75_us,p90_us,p95_us,p99_us,max_us,mad_us,exact"
+  expect_eq "$header" "step,count,n,ok,breaches,failures,failed,timeouts,interrupted,mean_us,stddev_us,min_us,p50_us,p75_us,p90_us,p95_us,p99_us,max_us,mad_us,exact,method"
   # sorted 1000 2000 3000 4000 10000: p50 3000, p75 4000, p90 rank 3.6 -> 7600, p99 rank 3.96 -> 9760
-  expect_eq "$(sed -n 2p out)" "validate,6,5,5,0,1,1,0,0,4000,3535.5339059327375,1000,3000,4000,7600,8800,9760,10000,1000,true"
+  expect_eq "$(sed -n 2p out)" "validate,6,5,5,0,1,1,0,0,4000,3535.5339059327375,1000,3000,4000,7600,8800,9760,10000,1000,true,exact"
 }
 
 test_every_format_has_the_same_rows() {
@@ -312,4 +312,113 @@ test_quiet_keeps_a_querys_data_and_silences_everything_else() {
   expect_status 0
   [[ -s out || -s err ]] && fail "report -q printed something"
   true
+}
+
+# csv_field FILE ROW_MATCH COLUMN: the named column of the first CSV row matching ROW_MATCH.
+csv_field() {
+  awk -F, -v col="$3" -v match_="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+    $0 ~ match_ { print $c; exit }' "$1"
+}
+
+# prom_value FILE SERIES: the value of one Prometheus sample, by its full name and labels.
+prom_value() { grep -F "$2 " "$1" | sed 's/.* //'; }
+
+# close_to GOT WANT: within 0.78% (a histogram bucket) of WANT.
+close_to() {
+  awk -v g="$1" -v w="$2" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= w / 128 + 1e-9) }'
+}
+
+test_view_stats_compute_report_and_prometheus_agree_on_the_same_runs() {
+  new_store r
+  # 101 completed runs of 1..101 ms (percentile_cont ranks are whole: p50 51ms, p95 96ms,
+  # p99 100ms), one a breach; and runs that did not complete, which are counted, not timed.
+  add_runs "$db" validate 0 120 $(seq 1000 1000 100000)
+  add_runs "$db" validate 1 120 101000
+  add_runs "$db" validate 2 120 5 7
+  add_runs "$db" validate 3 120 300000000
+  add_runs "$db" validate 4 120 900
+  perf-baseline -C r -q compute --step validate || fail "compute"
+  perf-baseline -C r show --format csv >show.csv || fail "show"
+  perf-baseline -C r stats --step validate --format csv >stats.csv || fail "stats"
+  perf-baseline -C r export --format prometheus --step validate >prom || fail "export"
+  perf-baseline -C r report --since all --step validate -o "$TEST_DIR/report.html" -q || fail "report"
+
+  # Counts: exactly the same everywhere.
+  expect_sql "$db" "select n, ok, breaches, failures, timeouts, interrupted from step_summary
+    where step = 'validate'" "105|100|1|2|1|1"
+  expect_eq "$(csv_field stats.csv '^validate,' count)" 105 "stats count"
+  expect_eq "$(csv_field stats.csv '^validate,' n)" 101 "stats n"
+  expect_eq "$(csv_field stats.csv '^validate,' failures)" 4 "stats failures (failed, timeout, interrupted)"
+  expect_eq "$(csv_field show.csv ',validate,' n)" 101 "baseline n"
+  local series='{repo="/src/app",step="validate"'
+  expect_eq "$(prom_value prom "perfguard_step_duration_seconds_count$series}")" 101 "prometheus count"
+  expect_eq "$(prom_value prom "perfguard_step_duration_seconds_bucket$series,le=\"+Inf\"}")" 101 "prometheus +Inf"
+  expect_eq "$(prom_value prom "perfguard_step_duration_seconds_bucket$series,le=\"0.05\"}")" \
+    "$(sql "$db" "select count(*) from steps where step = 'validate' and status in ('ok', 'breach') and duration_us <= 50000")" \
+    "prometheus le=0.05"
+  for status in ok:100 breach:1 failed:2 timeout:1 interrupted:1; do
+    expect_eq "$(prom_value prom "perfguard_step_runs_total$series,status=\"${status%:*}\"}")" "${status#*:}" "runs_total $status"
+  done
+  expect_eq "$(prom_value prom "perfguard_step_duration_seconds_sum$series}")" \
+    "$(sql "$db" "select round(sum(duration_us) / 1e6, 6) from steps where step = 'validate' and status in ('ok', 'breach')")" "prometheus sum"
+  grep -q '<td><a href="#step-1">validate</a></td><td>105</td><td>101</td><td>51ms</td><td>96ms</td><td>100ms</td><td>101ms</td><td class="bad">1</td><td class="bad">4</td>' report.html ||
+    fail "report table: runs 105, n 101, p50 51ms, p95 96ms, p99 100ms, max 101ms, 1 breach, 4 failures"
+
+  # Percentiles: exact, the same number from the view, stats and the baseline.
+  for p in p50:51000 p95:96000 p99:100000; do
+    expect_sql "$db" "select ${p%:*}_ms * 1000 from step_summary where step = 'validate'" "${p#*:}.0"
+    # (as numbers: a number is written in its shortest form, 100000 as 1e+05)
+    expect_eq "$(csv_field stats.csv '^validate,' "${p%:*}_us" | awk '{ printf "%d", $1 }')" "${p#*:}" "stats ${p%:*}"
+    expect_eq "$(csv_field show.csv ',validate,' "${p%:*}_us" | awk '{ printf "%d", $1 }')" "${p#*:}" "baseline ${p%:*}"
+  done
+  expect_eq "$(csv_field stats.csv '^validate,' method)" exact "stats method"
+  expect_eq "$(csv_field show.csv ',validate,' method)" exact "baseline method"
+  expect_sql "$db" "select method from active_baselines where step = 'validate'" exact
+}
+
+test_above_the_exact_limit_every_consumer_agrees_within_a_histogram_bucket() {
+  new_store r
+  # 6,000 completed runs (more than the 5,000 read exactly) and 60 failed, over the last day.
+  sql "$db" "
+    INSERT OR IGNORE INTO names (name) VALUES ('fetch');
+    INSERT OR IGNORE INTO contexts (repo, branch) VALUES ('/src/app', 'main');
+    INSERT INTO step_rows (trace_id, name_id, started_us, duration_us, status, threshold_us,
+      exit_code, context_id)
+    SELECT value, (SELECT id FROM names WHERE name = 'fetch'),
+      (CAST(strftime('%s', 'now') AS INTEGER) - 86400 + value * 14) * 1000000,
+      20000 + (value * 7919) % 400000 + (value % 7) * 1000, CASE WHEN value % 101 = 0 THEN 2 ELSE 0 END,
+      NULL, 0, (SELECT id FROM contexts WHERE repo = '/src/app' AND branch = 'main' AND host = '')
+    FROM generate_series(1, 6060);" || fail "insert"
+  local n
+  n=$(sql "$db" "select n - failures from step_summary where step = 'fetch'")
+  [[ $n -gt 5000 ]] || fail "only $n completed runs"
+  perf-baseline -C r -q compute --step fetch || fail "compute"
+  perf-baseline -C r show --format csv >show.csv || fail "show"
+  perf-baseline -C r stats --step fetch --format csv >stats.csv || fail "stats"
+  perf-baseline -C r stats --step fetch >stats.txt || fail "stats text"
+  perf-baseline -C r export --format prometheus --step fetch >prom || fail "export"
+  perf-baseline -C r report --since all --step fetch -o "$TEST_DIR/report.html" -q || fail "report"
+
+  expect_eq "$(csv_field stats.csv '^fetch,' n)" "$n" "stats n"
+  expect_eq "$(csv_field show.csv ',fetch,' n)" "$n" "baseline n"
+  expect_eq "$(prom_value prom 'perfguard_step_duration_seconds_count{repo="/src/app",step="fetch"}')" "$n" "prometheus count"
+  expect_eq "$(prom_value prom 'perfguard_step_runs_total{repo="/src/app",step="fetch",status="failed"}')" \
+    "$(sql "$db" "select failures from step_summary where step = 'fetch'")" "prometheus failed"
+  expect_eq "$(csv_field stats.csv '^fetch,' method)" histogram "stats method"
+  expect_eq "$(csv_field show.csv ',fetch,' method)" histogram "baseline method"
+  expect_sql "$db" "select method from active_baselines where step = 'fetch'" histogram
+  local p want
+  for p in p50 p75 p90 p95 p99; do
+    want=$(sql "$db" "select ${p}_ms * 1000 from step_summary where step = 'fetch'")
+    close_to "$(csv_field stats.csv '^fetch,' "${p}_us")" "$want" || fail "stats $p: not within 0.78% of $want"
+    close_to "$(csv_field show.csv ',fetch,' "${p}_us")" "$want" || fail "baseline $p: not within 0.78% of $want"
+  done
+  # Mean, min and max stay exact.
+  expect_eq "$(csv_field stats.csv '^fetch,' max_us | awk '{ printf "%d", $1 }')" "$(sql "$db" "select cast(max_ms * 1000 as int) from step_summary where step = 'fetch'")" "max"
+  # The report's summary is the same summary as stats: the same p50, p95 and p99 text.
+  local row
+  row=$(grep '^fetch ' stats.txt) || fail "stats text row"
+  read -r _ _ _ _ _ _ _ p50 _ p95 p99 _ <<<"$row"
+  grep -q "<td>$n</td><td>$p50</td><td>$p95</td><td>$p99</td>" report.html ||
+    fail "report table: n $n, p50 $p50, p95 $p95, p99 $p99 as in stats"
 }

@@ -11,6 +11,7 @@
 #include "baseline/baseline.h"
 #include "baseline/queries.h"
 #include "baseline/render.h"
+#include "store/sqlite/schema.h"
 #include "store/sqlite/sql.h"
 #include "store/store.h"
 #include "support.h"
@@ -133,6 +134,114 @@ TEST_CASE("compute stores a first baseline with exact statistics of the complete
   CHECK(b.reason == "first");
   CHECK(b.computed_us == kNow);
   CHECK(one(store, "SELECT n || ' ' || reason FROM active_baselines") == "40 first");
+  CHECK(s.method == SummaryMethod::exact);
+  CHECK(b.summary.method == SummaryMethod::exact);
+  CHECK(one(store, "SELECT method FROM active_baselines") == "exact");
+}
+
+TEST_CASE("compute over more than kExactSamples runs reads the histograms and says so") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> lognormal(std::log(60000.0), 0.4);
+  std::vector<StepRecord> records;
+  std::vector<std::int64_t> d;
+  for (int i = 0; i < 9000; ++i) {
+    const std::int64_t us = static_cast<std::int64_t>(lognormal(rng));
+    const StepStatus status = i % 100 == 1 ? StepStatus::timeout : StepStatus::ok;
+    records.push_back(run(static_cast<std::uint64_t>(i + 1), "commit",
+                          kNow - 6 * kDay + i * 50000000LL, us, status, "/src/app",
+                          i % 3 ? "main" : "topic"));
+    if (is_completed(status)) d.push_back(us);
+  }
+  REQUIRE(store.record(records).ok());
+  REQUIRE(static_cast<std::int64_t>(d.size()) > kExactSamples);
+  std::sort(d.begin(), d.end());
+
+  auto check_close = [&](const Summary& s) {
+    CHECK(s.method == SummaryMethod::histogram);
+    CHECK(s.n == static_cast<std::int64_t>(d.size()));
+    CHECK(s.min == static_cast<double>(d.front()));
+    CHECK(s.max == static_cast<double>(d.back()));
+    CHECK(s.mean == doctest::Approx(mean(d)).epsilon(1e-9));
+    CHECK(s.stddev == doctest::Approx(sample_stddev(d)).epsilon(1e-6));
+    for (auto [p, got] :
+         {std::pair{0.5, s.p50}, {0.75, s.p75}, {0.9, s.p90}, {0.95, s.p95}, {0.99, s.p99}}) {
+      CAPTURE(p);
+      const double exact = reference_percentile(d, p);
+      CHECK(std::fabs(got - exact) <= exact / 128);
+    }
+    const double mad = median_absolute_deviation(d);
+    CHECK(std::fabs(s.mad - mad) <= (2 * reference_percentile(d, 0.5) + mad) / 128);
+  };
+
+  auto results = compute_baselines(store, options_at(kNow));
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 1);
+  CHECK(results->front().failures == 90);
+  check_close(results->front().summary);
+  auto active = store.active_baselines();
+  REQUIRE(active.ok());
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().summary.method == SummaryMethod::histogram);
+  check_close(active->front().summary);
+  CHECK(one(store, "SELECT method FROM active_baselines") == "histogram");
+
+  // Per repository: no rollups to read, the runs are summed up into a histogram instead.
+  ComputeOptions per_repo = options_at(kNow);
+  per_repo.scope = BaselineScope::repo;
+  auto scoped = compute_baselines(store, per_repo);
+  REQUIRE(scoped.ok());
+  REQUIRE(scoped->size() == 1);
+  CHECK(scoped->front().failures == 90);
+  check_close(scoped->front().summary);
+  // Per branch: topic has 3,000 runs (exact), main 6,000 (histogram).
+  ComputeOptions per_branch = options_at(kNow);
+  per_branch.scope = BaselineScope::branch;
+  auto branches = compute_baselines(store, per_branch);
+  REQUIRE(branches.ok());
+  REQUIRE(branches->size() == 2);
+  CHECK(branches->at(0).key.branch == "main");
+  CHECK(branches->at(0).summary.method == SummaryMethod::histogram);
+  CHECK(branches->at(1).key.branch == "topic");
+  CHECK(branches->at(1).summary.method == SummaryMethod::exact);
+  CHECK(branches->at(0).summary.n + branches->at(1).summary.n ==
+        static_cast<std::int64_t>(d.size()));
+}
+
+TEST_CASE("a version 3 store's baselines become exact ones, and the view shows the method") {
+  TempDir tmp;
+  const auto path = tmp / "perf.db";
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    std::string sql;
+    for (const auto& m : schema::migrations()) {
+      if (m.to_version <= 3) sql += std::string(m.sql);
+    }
+    sql += R"sql(
+      INSERT INTO baselines (step, scope, active, computed_us, window_us, n, p50_us, p99_us,
+        multiplier, min_change, reason) VALUES ('commit', 'all', 1, 1795447812000000,
+        604800000000, 40, 41000, 90000, 2, 0.05, 'first');
+      PRAGMA application_id = 1885759332;
+      PRAGMA user_version = 3;
+    )sql";
+    REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
+                    sqlite3_errmsg(db));
+    sqlite3_close(db);
+  }
+  Store store = open_store(path);
+  CHECK(store.schema_version() == kSchemaVersion);
+  auto active = store.active_baselines();
+  REQUIRE(active.ok());
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().summary.method == SummaryMethod::exact);
+  CHECK(active->front().summary.p99 == 90000);
+  CHECK(one(store, "SELECT n || ' ' || p50_ms || ' ' || method FROM active_baselines") ==
+        "40 41.0 exact");
+  // Only the two methods are stored.
+  CHECK(sqlite3_exec(sql::connection(store), "UPDATE baselines SET method = 'guess'", nullptr,
+                     nullptr, nullptr) != SQLITE_OK);
 }
 
 TEST_CASE("too few samples stores nothing and says how many there are and are needed") {
@@ -289,7 +398,7 @@ TEST_CASE("stats counts every ending and gives exact timings of the completed ru
   CHECK(stats->at(0).step == "commit");
   const StepStats& r = stats->at(1);
   CHECK(r.step == "rollback");
-  CHECK(r.exact);
+  CHECK(r.timing.method == SummaryMethod::exact);
   CHECK(r.counts.total() == 36);
   CHECK(r.counts.ok == 12);
   CHECK(r.counts.breach == 6);
@@ -323,7 +432,7 @@ TEST_CASE("stats over many runs reads the hourly histograms: percentiles within 
   auto stats = step_stats(store, {"commit", 0});
   REQUIRE(stats.ok());
   const StepStats& s = stats->front();
-  CHECK_FALSE(s.exact);
+  CHECK(s.timing.method == SummaryMethod::histogram);
   CHECK(s.counts.failed == 240);
   CHECK(s.timing.n == static_cast<std::int64_t>(d.size()));
   CHECK(s.timing.min == static_cast<double>(*std::min_element(d.begin(), d.end())));
@@ -335,7 +444,10 @@ TEST_CASE("stats over many runs reads the hourly histograms: percentiles within 
     CAPTURE(p);
     CHECK(std::fabs(got - exact) <= exact / 128);
   }
-  CHECK(std::isnan(s.timing.mad));
+  // MAD from the histogram: within 0.78% of (2 x median + MAD).
+  std::sort(d.begin(), d.end());
+  const double mad = median_absolute_deviation(d);
+  CHECK(std::fabs(s.timing.mad - mad) <= (2 * reference_percentile(d, 0.5) + mad) / 128);
 }
 
 TEST_CASE("trend groups runs by UTC day or hour and leaves out periods without runs") {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/json_reader.h"
 #include "core/text_encoding.h"
 #include "exchange/exchange.h"
@@ -940,11 +941,12 @@ std::map<std::string, double> check_exposition(const std::string& text) {
     REQUIRE(std::regex_match(line, m, sample));
     std::string name = m[1];
     std::string family = name;
-    for (const char* suffix : {"_sum", "_count"}) {
+    for (const char* suffix : {"_sum", "_count", "_bucket"}) {
       std::string base = name.substr(0, name.size() - std::min(name.size(), std::strlen(suffix)));
       if (name.size() > std::strlen(suffix) &&
           name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0 &&
-          types.count(base) && types[base] == "summary") {
+          types.count(base) &&
+          (types[base] == "histogram" || (types[base] == "summary" && suffix[1] != 'b'))) {
         family = base;
       }
     }
@@ -957,30 +959,28 @@ std::map<std::string, double> check_exposition(const std::string& text) {
   return samples;
 }
 
-double percentile_cont(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  double rank = (static_cast<double>(v.size()) - 1) * p;
-  std::size_t lo = static_cast<std::size_t>(rank);
-  std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
-}
-
 }  // namespace
 
-TEST_CASE("export prometheus: a valid summary per step, in seconds, with counters") {
+TEST_CASE("export prometheus: a histogram of the completed runs per step, with counters") {
   TempDir tmp;
   Store store = open_store(tmp / "s.db");
   std::int64_t base = now_us() - kDayUs;
   std::vector<StepRecord> records;
-  std::vector<double> seconds;
+  std::vector<std::int64_t> completed;
   for (int i = 0; i < 37; ++i) {
     std::int64_t add = 1000 + (i * 7919) % 50000, commit = 20000 + (i * 104729) % 900000;
     StepStatus status = i % 10 == 3   ? StepStatus::breach
                         : i % 10 == 7 ? StepStatus::failed
                                       : StepStatus::ok;
+    if (i == 9) status = StepStatus::timeout;
     records.push_back(commit_record(100 + i, base + i * 1000000, add, commit, status));
-    seconds.push_back(static_cast<double>(add + commit + 100) / 1e6);
+    if (status == StepStatus::ok || status == StepStatus::breach) {
+      completed.push_back(add + commit + 100);
+    }
   }
+  // On a bucket's bound exactly: counted in it (le is "less than or equal").
+  records.push_back(commit_record(98, base - 1000000, 2000, 2900));
+  completed.push_back(5000);
   StepRecord odd = commit_record(999, base, 1000, 1000);
   odd.step = "rollback";
   odd.context.repo = "C:\\repo \"quoted\"\nnext";
@@ -991,20 +991,35 @@ TEST_CASE("export prometheus: a valid summary per step, in seconds, with counter
   std::string text = exported(store, ExportFormat::prometheus, tmp / "perfguard.prom");
   auto samples = check_exposition(text);
   const std::string commit = "{repo=\"/srv/payments\",step=\"commit\"";
-  for (double q : {0.5, 0.9, 0.95, 0.99}) {
-    std::ostringstream key;
-    key << "perfguard_step_duration_seconds" << commit << ",quantile=\"" << q << "\"}";
-    CAPTURE(key.str());
-    REQUIRE(samples.count(key.str()));
-    CHECK(samples[key.str()] == doctest::Approx(percentile_cont(seconds, q)).epsilon(1e-9));
+  const std::pair<const char*, std::int64_t> bounds[] = {
+      {"0.005", 5000},  {"0.01", 10000},  {"0.025", 25000}, {"0.05", 50000},    {"0.1", 100000},
+      {"0.25", 250000}, {"0.5", 500000},  {"1", 1000000},   {"2", 2000000},     {"5", 5000000},
+      {"10", 10000000}, {"30", 30000000}, {"60", 60000000}, {"+Inf", INT64_MAX}};
+  double previous = 0;
+  for (auto [le, us] : bounds) {
+    const std::string key =
+        "perfguard_step_duration_seconds_bucket" + commit + ",le=\"" + le + "\"}";
+    CAPTURE(key);
+    REQUIRE(samples.count(key));
+    const auto within = std::count_if(completed.begin(), completed.end(),
+                                      [us = us](std::int64_t d) { return d <= us; });
+    CHECK(samples[key] == static_cast<double>(within));
+    CHECK(samples[key] >= previous);  // cumulative
+    previous = samples[key];
   }
   double sum = 0;
-  for (double s : seconds) sum += s;
+  for (std::int64_t d : completed) sum += static_cast<double>(d) / 1e6;
   CHECK(samples["perfguard_step_duration_seconds_sum" + commit + "}"] ==
         doctest::Approx(sum).epsilon(1e-9));
-  CHECK(samples["perfguard_step_duration_seconds_count" + commit + "}"] == 37);
+  CHECK(samples["perfguard_step_duration_seconds_count" + commit + "}"] ==
+        static_cast<double>(completed.size()));
+  CHECK(samples["perfguard_step_runs_total" + commit + ",status=\"ok\"}"] == 30);
+  CHECK(samples["perfguard_step_runs_total" + commit + ",status=\"breach\"}"] == 4);
+  CHECK(samples["perfguard_step_runs_total" + commit + ",status=\"failed\"}"] == 3);
+  CHECK(samples["perfguard_step_runs_total" + commit + ",status=\"timeout\"}"] == 1);
+  CHECK(samples["perfguard_step_runs_total" + commit + ",status=\"interrupted\"}"] == 0);
   CHECK(samples["perfguard_step_breaches_total" + commit + "}"] == 4);
-  CHECK(samples["perfguard_step_failures_total" + commit + "}"] == 3);
+  CHECK(samples["perfguard_step_failures_total" + commit + "}"] == 4);
   CHECK(samples["perfguard_step_threshold_seconds" + commit + "}"] == 1);
   CHECK(samples["perfguard_step_last_run_timestamp_seconds" + commit + "}"] ==
         doctest::Approx(static_cast<double>(base + 36 * 1000000) / 1e6));
@@ -1012,15 +1027,22 @@ TEST_CASE("export prometheus: a valid summary per step, in seconds, with counter
   const std::string rollback = "{repo=\"C:\\\\repo \\\"quoted\\\"\\nnext\",step=\"rollback\"";
   CHECK(samples.count("perfguard_step_duration_seconds_count" + rollback + "}"));
   CHECK_FALSE(samples.count("perfguard_step_threshold_seconds" + rollback + "}"));
-  CHECK(text.find("# TYPE perfguard_step_duration_seconds summary\n") != std::string::npos);
+  CHECK(text.find("# TYPE perfguard_step_duration_seconds histogram\n") != std::string::npos);
+  CHECK(text.find("# TYPE perfguard_step_runs_total counter\n") != std::string::npos);
   CHECK(text.find("# TYPE perfguard_step_breaches_total counter\n") != std::string::npos);
+  // The window is said: all of the store here.
+  CHECK(text.find("over every run in the store") != std::string::npos);
 
-  // --since and --step narrow what is summarised.
+  // --since and --step narrow what is counted, and the HELP text says since when.
   std::string recent =
       exported(store, ExportFormat::prometheus, tmp / "recent.prom", base + 30 * 1000000, "commit");
   auto narrowed = check_exposition(recent);
   CHECK(narrowed["perfguard_step_duration_seconds_count" + commit + "}"] == 7);
+  CHECK(narrowed["perfguard_step_runs_total" + commit + ",status=\"breach\"}"] == 1);
+  CHECK(narrowed["perfguard_step_runs_total" + commit + ",status=\"failed\"}"] == 0);
   CHECK_FALSE(narrowed.count("perfguard_step_duration_seconds_count" + rollback + "}"));
+  CHECK(recent.find("over the runs started since " + format_timestamp(base + 30 * 1000000)) !=
+        std::string::npos);
 }
 
 TEST_CASE("export prometheus: an empty store still gives a valid file") {

@@ -8,6 +8,7 @@
 
 #include "stats/histogram.h"
 #include "stats/statistics.h"
+#include "stats/summary.h"
 
 using namespace perfguard;
 
@@ -264,5 +265,70 @@ TEST_CASE("a summary from moments and a histogram has exact moments and estimate
   CHECK(est.mean == doctest::Approx(exact.mean));
   CHECK(est.stddev == doctest::Approx(exact.stddev));
   CHECK(est.p99 == doctest::Approx(exact.p99).epsilon(1.0 / 128));
-  CHECK(std::isnan(est.mad));
+  CHECK(std::fabs(est.mad - exact.mad) <= (2 * exact.p50 + exact.mad) / 128);
+  CHECK(est.method == SummaryMethod::histogram);
+  CHECK(exact.method == SummaryMethod::exact);
+}
+
+TEST_CASE("histogram MAD is exact below 256us and within 0.78% of (2 x median + MAD) above") {
+  std::vector<std::int64_t> small = {3, 7, 7, 10, 15, 200, 255, 1, 1, 90};
+  DurationHistogram h;
+  for (auto v : small) h.add(v);
+  std::sort(small.begin(), small.end());
+  CHECK(h.median_absolute_deviation(percentile_cont(small, 0.5)) ==
+        doctest::Approx(median_absolute_deviation(small)));
+
+  std::mt19937_64 rng(3);
+  for (double sigma : {0.05, 0.3, 1.2}) {
+    std::lognormal_distribution<double> dist(std::log(40000.0), sigma);
+    std::vector<std::int64_t> x;
+    DurationHistogram hist;
+    for (int i = 0; i < 20001; ++i) {
+      x.push_back(static_cast<std::int64_t>(dist(rng)));
+      hist.add(x.back());
+    }
+    std::sort(x.begin(), x.end());
+    const double median = percentile_cont(x, 0.5);
+    const double mad = median_absolute_deviation(x);
+    const double estimate =
+        hist.percentiles({0.5}, static_cast<double>(x.front()), static_cast<double>(x.back()))[0];
+    CAPTURE(sigma);
+    CHECK(std::fabs(hist.median_absolute_deviation(estimate) - mad) <= (2 * median + mad) / 128);
+  }
+  CHECK(std::isnan(DurationHistogram().median_absolute_deviation(0)));
+}
+
+TEST_CASE("a summary builder is exact up to its limit and a histogram above, or with rollups") {
+  std::vector<std::int64_t> x;
+  for (int i = 0; i < 300; ++i) x.push_back(1000 + (i * 7919) % 5000);
+  SummaryBuilder exact(300);
+  for (auto v : x) exact.add(v);
+  Summary e = exact.finish();
+  std::sort(x.begin(), x.end());
+  CHECK(e.method == SummaryMethod::exact);
+  CHECK(e.n == 300);
+  CHECK(e.p99 == percentile_cont(x, 0.99));
+  CHECK(e.mad == median_absolute_deviation(x));
+
+  SummaryBuilder over(299);
+  for (auto v : x) over.add(v);
+  Summary h = over.finish();
+  CHECK(h.method == SummaryMethod::histogram);
+  CHECK(h.n == 300);
+  CHECK(h.mean == doctest::Approx(mean(x)));
+  CHECK(h.stddev == doctest::Approx(sample_stddev(x)));
+  CHECK(std::fabs(h.p99 - percentile_cont(x, 0.99)) <= percentile_cont(x, 0.99) / 128);
+
+  // A rollup makes it a histogram whatever the count; finish() empties it.
+  SummaryBuilder rolled;
+  DurationHistogram part;
+  part.add(500);
+  rolled.add(Moments::of({500}), part);
+  rolled.add(700);
+  Summary r = rolled.finish();
+  CHECK(r.method == SummaryMethod::histogram);
+  CHECK(r.n == 2);
+  CHECK(r.mean == 600);
+  CHECK(rolled.count() == 0);
+  CHECK(rolled.finish().n == 0);
 }

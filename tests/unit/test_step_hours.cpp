@@ -394,8 +394,7 @@ TEST_CASE("a version 1 store keeps every step, span and view row through every m
   CHECK(one(sql::connection(store), "SELECT sum(n_ok + n_breach + n_failed) FROM step_hours") ==
         "4");
   CHECK(one(sql::connection(store), "SELECT count(*) FROM span_rows_more") == "5");
-  CHECK(one(sql::connection(store), "SELECT max_rss_kb FROM step_results WHERE id = 1") ==
-        "12260");
+  CHECK(one(sql::connection(store), "SELECT max_rss_kb FROM step_results WHERE id = 1") == "12260");
   auto hours = store.step_hours("commit", 0);
   REQUIRE(hours.ok());
   REQUIRE(hours->size() == 2);

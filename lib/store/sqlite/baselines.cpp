@@ -12,7 +12,7 @@ using sql::Statement;
 constexpr std::string_view kColumns =
     "id, step, scope, repo, branch, active, computed_us, window_us, n, min_us, p50_us, p75_us,"
     " p90_us, p95_us, p99_us, max_us, mean_us, stddev_us, mad_us, multiplier, min_change, reason,"
-    " replaces_id";
+    " replaces_id, method";
 constexpr std::string_view kReadWhat = "cannot read the baselines";
 constexpr std::string_view kWriteWhat = "cannot store the baselines";
 
@@ -35,6 +35,7 @@ Baseline read_baseline(sqlite3_stmt* s) {
   b.min_change = sqlite3_column_double(s, 20);
   b.reason = sql::column_text(s, 21);
   if (!sql::column_is_null(s, 22)) b.replaces_id = sqlite3_column_int64(s, 22);
+  m.method = parse_summary_method(sql::column_text(s, 23)).value_or(SummaryMethod::exact);
   return b;
 }
 
@@ -77,8 +78,8 @@ Result<std::int64_t> SqliteBaselineUpdate::activate(const Baseline& b) {
       db_,
       "INSERT INTO baselines (step, scope, repo, branch, active, computed_us, window_us, n,"
       " min_us, p50_us, p75_us, p90_us, p95_us, p99_us, max_us, mean_us, stddev_us, mad_us,"
-      " multiplier, min_change, reason, replaces_id) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8,"
-      " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+      " multiplier, min_change, reason, replaces_id, method) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6,"
+      " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
   if (!s) return sql::error(db_, path_, kWriteWhat);
   sql::bind_text(s.get(), 1, b.key.step);
   sql::bind_text(s.get(), 2, to_string(b.key.scope));
@@ -95,6 +96,7 @@ Result<std::int64_t> SqliteBaselineUpdate::activate(const Baseline& b) {
   sqlite3_bind_double(s.get(), 19, b.min_change);
   sql::bind_text(s.get(), 20, b.reason);
   if (b.replaces_id) sqlite3_bind_int64(s.get(), 21, *b.replaces_id);
+  sql::bind_text(s.get(), 22, to_string(m.method));
   if (sqlite3_step(s.get()) != SQLITE_DONE) return sql::error(db_, path_, kWriteWhat);
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
 }

@@ -528,15 +528,54 @@ GROUP BY step, day
 ORDER BY step, day;
 )sql";
 
-// Version 4: child spans in a rowid table whose key is the step's id and the span's sequence
+// Version 4: a baseline says how its percentiles and MAD were found. Up to kExactSamples
+// (lib/stats/statistics.h) completed runs in its window they are exact; above, compute reads
+// the hourly rollups' histograms (within 0.78%) instead of every run. `method` is 'exact' or
+// 'histogram'; every baseline stored before was exact. active_baselines gains the column, at
+// the end.
+constexpr std::string_view kVersion4 = R"sql(
+ALTER TABLE baselines ADD COLUMN method TEXT NOT NULL DEFAULT 'exact'
+  CHECK (method IN ('exact', 'histogram'));
+
+DROP VIEW active_baselines;
+CREATE VIEW active_baselines AS
+SELECT
+  id,
+  step,
+  scope,
+  repo,
+  branch,
+  strftime('%Y-%m-%dT%H:%M:%S', computed_us / 1000000, 'unixepoch')
+    || printf('.%06dZ', computed_us % 1000000) AS computed_at,
+  window_us / 1000.0 AS window_ms,
+  n,
+  min_us / 1000.0 AS min_ms,
+  p50_us / 1000.0 AS p50_ms,
+  p75_us / 1000.0 AS p75_ms,
+  p90_us / 1000.0 AS p90_ms,
+  p95_us / 1000.0 AS p95_ms,
+  p99_us / 1000.0 AS p99_ms,
+  max_us / 1000.0 AS max_ms,
+  mean_us / 1000.0 AS mean_ms,
+  stddev_us / 1000.0 AS stddev_ms,
+  mad_us / 1000.0 AS mad_ms,
+  multiplier,
+  reason,
+  method
+FROM baselines
+WHERE active
+ORDER BY step, scope, repo, branch;
+)sql";
+
+// Version 5: child spans in a rowid table whose key is the step's id and the span's sequence
 // number at once (id = step_id * 256 + seq). Appended in key order, its pages fill (those of
 // the WITHOUT ROWID table keyed (step_id, seq) were about 88% full), and the key is one
 // varint: a step with two child spans takes about 146 bytes instead of 153. A step's spans
 // from the 257th on live in span_rows_more, keyed (step_id, seq) as before. The `spans` view
 // keeps its columns; deleting a step deletes its spans by trigger (this needed
 // foreign_keys on before), and step_results reads a step's spans by key range.
-constexpr std::string_view kVersion4 = R"sql(
-CREATE TABLE span_rows_v4 (
+constexpr std::string_view kVersion5 = R"sql(
+CREATE TABLE span_rows_v5 (
   id INTEGER PRIMARY KEY,
   parent_seq INTEGER,
   name_id INTEGER NOT NULL REFERENCES names (id),
@@ -547,7 +586,7 @@ CREATE TABLE span_rows_v4 (
   cpu_sys_us INTEGER,
   max_rss_kb INTEGER
 );
-INSERT INTO span_rows_v4 (id, parent_seq, name_id, offset_us, duration_us, exit_code,
+INSERT INTO span_rows_v5 (id, parent_seq, name_id, offset_us, duration_us, exit_code,
   cpu_user_us, cpu_sys_us, max_rss_kb)
 SELECT step_id * 256 + seq, parent_seq, name_id, offset_us, duration_us, exit_code,
   cpu_user_us, cpu_sys_us, max_rss_kb
@@ -573,7 +612,7 @@ DROP VIEW step_results;
 DROP TRIGGER spans_delete;
 DROP VIEW spans;
 DROP TABLE span_rows;
-ALTER TABLE span_rows_v4 RENAME TO span_rows;
+ALTER TABLE span_rows_v5 RENAME TO span_rows;
 
 CREATE VIEW spans AS
 SELECT
@@ -668,10 +707,7 @@ FROM steps AS s JOIN contexts AS c ON c.id = s.context_id;
 )sql";
 
 constexpr Migration kMigrations[] = {
-    {1, kVersion1},
-    {2, kVersion2},
-    {3, kVersion3},
-    {4, kVersion4},
+    {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}, {5, kVersion5},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,
