@@ -88,9 +88,12 @@ Result<double> parse_multiplier(std::string_view text) {
 }
 
 Result<int> parse_count(std::string_view text, int min) {
+  // `+3` as CLI11's own integer options took it.
+  const bool plus = text.size() > 1 && text[0] == '+' && text[1] >= '0' && text[1] <= '9';
+  const std::string_view digits = plus ? text.substr(1) : text;
   int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec == std::errc() && end == text.data() + text.size() && v >= min) return v;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec == std::errc() && end == digits.data() + digits.size() && v >= min) return v;
   const std::string rule = min == 1 ? "above 0" : "from " + std::to_string(min) + " up";
   return usage(quoted(text) + " must be a whole number " + rule +
                (ec == std::errc::result_out_of_range

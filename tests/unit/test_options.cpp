@@ -109,6 +109,10 @@ TEST_CASE("parse_multiplier takes a finite number above 0 and at most 1000") {
 TEST_CASE("parse_count takes a whole number from its minimum up") {
   CHECK(*parse_count("20", 1) == 20);
   CHECK(*parse_count("0", 0) == 0);
+  CHECK(*parse_count("+3", 1) == 3);
+  CHECK(error_of(parse_count("+-3", 1)) == "'+-3' must be a whole number above 0");
+  CHECK(error_of(parse_count("++3", 1)) == "'++3' must be a whole number above 0");
+  CHECK(error_of(parse_count("+-0", 0)) == "'+-0' must be a whole number from 0 up");
   CHECK(error_of(parse_count("0", 1)) == "'0' must be a whole number above 0");
   CHECK(error_of(parse_count("-3", 1)) == "'-3' must be a whole number above 0");
   CHECK(error_of(parse_count("-1", 0)) == "'-1' must be a whole number from 0 up");
