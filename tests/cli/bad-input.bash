@@ -841,6 +841,10 @@ test_baseline_unknown_choice_exits_2_listing_the_choices() {
     export --format json
   refused_option "--step names hyperfine's runs; the other formats carry their step names" \
     import --step s --format jsonl "$TEST_DIR/in.jsonl"
+  refused_option "--steps: 'merge' is not a step measure runs: commit, rollback or validate" \
+    measure --steps commit,merge
+  refused_option "--steps: name at least one of commit, rollback, validate" measure --steps ''
+  expect_eq "$(git -C r for-each-ref refs/perfguard/)" "" "snapshot refs (measure ran nothing)"
 }
 
 test_baseline_option_values_at_their_bounds_are_taken() {

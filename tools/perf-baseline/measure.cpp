@@ -22,6 +22,12 @@ void Measure::add_options(CLI::App& command) {
       ->delimiter(',')
       ->capture_default_str();
   command.add_flag("--warn-only", warn_only, "Record breaches but exit 0 for them");
+  // Checked once the list is whole: each name once, in the order given, at least one.
+  command.callback([this] {
+    auto chosen = parse_measure_steps(steps);
+    if (!chosen) throw CLI::ValidationError(chosen.error().message);
+    steps = *chosen;
+  });
 }
 
 Result<ExitCode> Measure::run(ToolSession& session) {
@@ -30,11 +36,9 @@ Result<ExitCode> Measure::run(ToolSession& session) {
                       "measure runs the steps in a copy of a repository: run it inside one or "
                       "pass -C DIR");
   }
-  auto chosen = parse_measure_steps(steps);
-  if (!chosen) return chosen.error();
   MeasureOptions options;
   options.runs = runs;
-  options.steps = *chosen;
+  options.steps = steps;
   options.thresholds = session.config.thresholds;
   options.timeouts = session.config.timeouts;
   options.warn_only = warn_only;
