@@ -130,7 +130,7 @@ $c -n '__perf_baseline_using import' -l step -x -d 'hyperfine: record every run 
 
 # export
 $c -n '__perf_baseline_using export' -l format -x -a 'jsonl csv prometheus otlp' -d 'What to write (default jsonl)'
-$c -n '__perf_baseline_using export' -l since -x -a '1h 24h 7d 30d' -d 'Only steps started this long ago or later'
+$c -n '__perf_baseline_using export' -l since -x -a '1h 24h 7d 30d all' -d 'Only steps started this long ago or later, or all (default all)'
 $c -n '__perf_baseline_using export' -s o -l output -x -a '(__perf_baseline_paths)' -d 'Write FILE instead of stdout'
 
 # prune

@@ -149,14 +149,15 @@ test_prune_without_an_age_exits_2_naming_the_option() {
 test_negative_limit_exits_2_naming_it() {
   make_repo r 1
   remember r
-  refused 2 "perf-baseline: --limit must be positive" perf-baseline -C r slowest --limit -3
+  refused 2 "perf-baseline: --limit: '-3' must be a whole number above 0" \
+    perf-baseline -C r slowest --limit -3
   expect_unchanged r
 }
 
 test_non_numeric_days_exits_2_naming_the_option() {
   make_repo r 1
   remember r
-  refused 2 "perf-baseline: Could not convert: --days = x" perf-baseline -C r trend --days x
+  refused 2 "perf-baseline: --days: 'x' must be a whole number above 0" perf-baseline -C r trend --days x
   expect_unchanged r
 }
 
@@ -729,4 +730,133 @@ test_relative_directory_option_from_a_deleted_directory_exits_2_saying_so() {
   run perf-commit -C "$TEST_DIR/r" -m x --db .git/here.db
   expect_status 0
   expect_sql "$TEST_DIR/r/.git/here.db" "select count(*) from step_results" 1
+}
+
+# ---- perf-baseline's option values ----------------------------------------------------------
+# Every kind of value (a duration, a window back from now, a fraction, a multiplier, a count,
+# one of a few names) is checked as the command line is read, before the store is opened:
+# exit 2, one line naming the option, and the store's files exactly as they were.
+
+# store_repo: a repository r whose store holds one real commit; remembers the store's bytes.
+store_repo() {
+  make_repo r 1
+  echo x >r/x
+  perf-commit -C r -q -m x || fail "perf-commit could not make the store"
+  store_before=$(store_bytes)
+}
+store_bytes() { (cd "$(dirname "$(store_of r)")" && find . -type f -exec sha256sum {} + | sort); }
+expect_store_unchanged() { expect_eq "$(store_bytes)" "$store_before" "the store's files"; }
+
+# refused_option TEXT ARGS…: perf-baseline -C r ARGS… exits 2 with one line containing
+# TEXT, and writes nothing to the store.
+refused_option() {
+  local text=$1
+  shift
+  refused 2 "perf-baseline: $text" perf-baseline -C r "$@"
+  expect_store_unchanged
+}
+
+test_baseline_bad_duration_exits_2_naming_the_option_and_writes_nothing() {
+  store_repo
+  refused_option "--since: bad duration 'yesterday': expected a number and a unit (us, ms, s, m, h, d, w), e.g. 250ms or 1.5s, or all" \
+    stats --since yesterday
+  refused_option "--window: bad duration '7': expected a number and a unit" compute --window 7
+  refused_option "--older-than: bad duration 'soon': expected a number and a unit" \
+    prune --older-than soon
+  refused_option "--since: bad duration '1y'" export --since 1y
+}
+
+test_baseline_zero_or_negative_window_exits_2_and_writes_nothing() {
+  store_repo
+  local cmd
+  for cmd in stats slowest export "report -o $TEST_DIR/page.html"; do
+    # shellcheck disable=SC2086 # split on purpose
+    refused_option "--since: '0s' is not a window: it must be positive (like 7d), or all for every run" \
+      $cmd --since 0s
+    # shellcheck disable=SC2086
+    refused_option "--since: bad duration '-1d'" $cmd --since -1d
+  done
+  expect_no_file page.html
+  refused_option "--window: '0ms' is out of range: it must be positive, like 7d" compute --window 0ms
+  refused_option "--older-than: '0s' is out of range: it must be positive, like 7d" \
+    prune --older-than 0s
+  expect_sql "$(store_of r)" "select count(*) from steps" 1
+}
+
+test_baseline_all_is_a_window_for_queries_but_not_an_age_or_a_baseline_window() {
+  store_repo
+  refused_option "--older-than: bad duration 'all'" prune --older-than all
+  refused_option "--window: bad duration 'all'" compute --window all
+  expect_sql "$(store_of r)" "select count(*) from steps" 1
+  run perf-baseline -C r export --since all
+  expect_status 0
+  expect_stdout_contains '"step":"commit"'
+}
+
+test_baseline_empty_since_exits_2_instead_of_meaning_all() {
+  store_repo
+  refused_option "--since: bad duration ''" export --since ''
+  refused_option "--since: bad duration ''" stats --since ''
+}
+
+test_baseline_fraction_above_100_percent_or_1_exits_2() {
+  store_repo
+  local f
+  for f in 150% 101% 1.5 7 -5% -0.1 nan inf 5%% five; do
+    refused_option "--min-change: '$f' is not a fraction: write it as 5% or 0.05, from 0 to 100%" \
+      compute --min-change "$f"
+  done
+  expect_sql "$(store_of r)" "select count(*) from baselines" 0
+}
+
+test_baseline_multiplier_inf_or_nan_exits_2_and_writes_nothing() {
+  store_repo
+  local m
+  for m in inf -inf nan 0 -2 1e999 1001 2x; do
+    refused_option "--multiplier: '$m' is not a multiplier: a finite number above 0 and at most 1000, like 2 or 1.5" \
+      compute --min-samples 1 --multiplier "$m"
+  done
+  expect_sql "$(store_of r)" "select count(*) from baselines" 0
+}
+
+test_baseline_counts_below_their_minimum_exit_2() {
+  store_repo
+  refused_option "--limit: '0' must be a whole number above 0" slowest --limit 0
+  refused_option "--spans: '-1' must be a whole number from 0 up" slowest --spans -1
+  refused_option "--days: '1.5' must be a whole number above 0" trend --days 1.5
+  refused_option "--min-samples: '0' must be a whole number above 0" compute --min-samples 0
+  refused_option "--runs: '99999999999' must be a whole number above 0, at most 2147483647" \
+    measure --runs 99999999999
+  refused_option "--runs: '-1' must be a whole number above 0" measure --runs -1
+  expect_eq "$(git -C r for-each-ref refs/perfguard/)" "" "snapshot refs (measure ran nothing)"
+}
+
+test_baseline_unknown_choice_exits_2_listing_the_choices() {
+  store_repo
+  refused_option "--by: 'week' is not a period: day or hour" trend --by week
+  refused_option "--scope: 'team' is not a scope: all, repo or branch" compute --scope team
+  refused_option "--format: 'xml' is not an import format: jsonl, csv, hyperfine, journal or trace2" \
+    import --format xml "$TEST_DIR/in.jsonl"
+  refused_option "--format: 'json' is not an export format: jsonl, csv, prometheus or otlp" \
+    export --format json
+  refused_option "--step names hyperfine's runs; the other formats carry their step names" \
+    import --step s --format jsonl "$TEST_DIR/in.jsonl"
+  refused_option "--steps: 'merge' is not a step measure runs: commit, rollback or validate" \
+    measure --steps commit,merge
+  refused_option "--steps: name at least one of commit, rollback, validate" measure --steps ''
+  expect_eq "$(git -C r for-each-ref refs/perfguard/)" "" "snapshot refs (measure ran nothing)"
+}
+
+test_baseline_option_values_at_their_bounds_are_taken() {
+  store_repo
+  run perf-baseline -C r compute --min-samples 1 --min-change 100% --multiplier 1000 --json
+  expect_status 0
+  expect_eq "$(sqlite3 :memory: "select json_extract(readfile('out'), '\$.baselines[0].result')")" stored
+  expect_sql "$(store_of r)" "select multiplier from baselines" 1000.0
+  run perf-baseline -C r slowest --spans 0 --limit 1 --since all --format csv
+  expect_status 0
+  expect_eq "$(wc -l <out)" 2 "csv header and one run"
+  run perf-baseline -C r trend --by hour --days 1 --format csv
+  expect_status 0
+  expect_stdout_contains ",hour,"
 }

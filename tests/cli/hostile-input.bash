@@ -360,7 +360,7 @@ test_zero_or_negative_window_is_an_error() {
   expect_stderr_contains "--since: "
   run perf-baseline -C r compute --window 0s
   expect_status 2
-  expect_stderr_contains "--window: '0s' is not a window"
+  expect_stderr_contains "--window: '0s' is out of range: it must be positive"
   expect_stderr_lines 1
   run perf-baseline -C r export --since 0s
   expect_status 2

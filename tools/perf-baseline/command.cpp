@@ -1,0 +1,55 @@
+// What perf-baseline's commands share: how a command joins the command line, the store they
+// read, and how they print.
+#include <cstdio>
+
+#include "commands.h"
+
+namespace perfguard::baseline_tool {
+
+void Command::add_to(CLI::App& app) {
+  command_ = app.add_subcommand(name_, description_);
+  // The common options may follow the command's name too.
+  command_->fallthrough();
+  add_options(*command_);
+}
+
+void add_commands(CLI::App& app, const std::vector<Command*>& commands) {
+  for (Command* command : commands) command->add_to(app);
+  app.require_subcommand(1);
+}
+
+Result<ExitCode> run_chosen(const std::vector<Command*>& commands, ToolSession& session) {
+  for (Command* command : commands) {
+    if (command->chosen()) return command->run(session);
+  }
+  return make_error(ExitCode::usage, "no command: see perf-baseline --help");
+}
+
+Result<Store> open_existing_store(const ToolSession& session) {
+  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  if (!store) return store.error();
+  // A read-only store is read as it is.
+  if (Status rolled = store->catch_up_rollups(); !rolled) {
+    session.warn(rolled.error().message + "; steps added since the last roll-up are left out");
+  }
+  return store;
+}
+
+RenderContext render_context(const ToolSession& session, std::int64_t now_us) {
+  return {stdout, session.format, unicode_charts(stdout), now_us};
+}
+
+std::string plural(std::size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+void print_summary(const ToolSession& session, const Table& summary, const std::string& text) {
+  if (session.format == Format::json || session.format == Format::jsonl) {
+    // A summary has no rows to list: the object itself is the json document too.
+    write_table(stdout, Format::jsonl, summary, "");
+  } else if (!session.options.quiet) {
+    std::printf("%s\n", text.c_str());
+  }
+}
+
+}  // namespace perfguard::baseline_tool
