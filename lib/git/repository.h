@@ -23,8 +23,9 @@ struct Head {
 
 // A repository found from a directory, read straight from git's on-disk files (HEAD, refs,
 // packed-refs, state files). This is the hot path's view of git: it costs microseconds,
-// where loading and initialising libgit2 alone costs several milliseconds. Anything that
-// needs objects (rev-parse, trees, commits) goes through the real git executable.
+// where loading and initialising libgit2 alone costs several milliseconds. The few commits
+// and trees a rollback reads come from ObjectReader (object_reader.h); any other question
+// about objects goes to the real git executable.
 class Repository {
  public:
   // Finds the repository the way git does: $GIT_DIR (with $GIT_WORK_TREE or the current
