@@ -277,7 +277,11 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   if (!commit) return commit.error();
   s.commit = *commit;
   if (auto ok = interrupted_check(); !ok) return ok.error();
-  if (auto saved = repo.create_ref(s.ref(), s.commit); !saved) return saved.error();
+  if (auto saved = repo.create_ref(s.ref(), s.commit, kSnapshotIdentity, s.created_us / 1000000,
+                                   "perfguard: snapshot " + request.reason);
+      !saved) {
+    return saved.error();
+  }
   return s;
 }
 

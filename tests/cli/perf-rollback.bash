@@ -497,6 +497,32 @@ test_dry_run_writes_its_plan_in_every_format_and_only_data_on_stdout() {
   expect_eq "$(snapshot_count r)" 1 "no snapshot taken by a dry run"
 }
 
+test_snapshot_ref_and_reflog_are_what_git_reads_and_fsck_accepts() {
+  make_repo r 3
+  echo local >r/file.txt
+  run perf-rollback -C r --json
+  expect_status 0
+  id=$(sed -n 's/.*"snapshot":{"id":"\([^"]*\)","commit":"\([0-9a-f]*\)".*/\1/p' out)
+  commit=$(sed -n 's/.*"snapshot":{"id":"\([^"]*\)","commit":"\([0-9a-f]*\)".*/\2/p' out)
+  [[ -n $id && -n $commit ]] || fail "no snapshot in the json output"
+  ref=refs/perfguard/snapshots/$id
+  expect_eq "$(git -C r for-each-ref --format='%(objectname) %(refname)' refs/perfguard/)" \
+    "$commit $ref" "for-each-ref"
+  expect_eq "$(git -C r reflog show --format='%H %gs' "$ref")" \
+    "$commit perfguard: snapshot before rollback to HEAD~1" "the reflog entry"
+  expect_eq "$(git -C r reflog show --format='%gn <%ge>' "$ref")" \
+    "perfguard <perfguard@localhost>" "the reflog entry's identity"
+  expect_eq "$(git -C r log -1 --format=%ct "$commit")" \
+    "$(git -C r reflog show --format=%gd --date=unix "$ref" | sed 's/.*@{\(.*\)}/\1/')" \
+    "the reflog entry's time"
+  [[ ! -e r/.git/$ref.lock ]] || fail "the ref's lock was left behind"
+  git -C r fsck --strict --no-dangling >fsck.out 2>&1 || { cat fsck.out >&2; fail "git fsck"; }
+  [[ ! -s fsck.out ]] || { cat fsck.out >&2; fail "git fsck said something"; }
+  # Deleting the snapshot the way git does takes its reflog with it.
+  git -C r update-ref -d "$ref" "$commit" || fail "update-ref -d"
+  [[ ! -e r/.git/logs/$ref ]] || fail "the reflog outlived its ref"
+}
+
 # The commits, trees and paths that the snapshot takes from git's objects in-process must be
 # the ones git names, loose or packed: each rollback is checked against git's own answer.
 test_targets_resolve_as_git_resolves_them_loose_and_packed() {
