@@ -309,6 +309,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
     cmd.out = cmd.err = options.git_output;
     auto child = timer.start(cmd);
     if (!child) return child.error();
+    if (options.on_git_started) options.on_git_started();
     crash_point("during-reset");
     ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
     if (!outcome.success()) run.git_error = git_message(outcome.err);
@@ -392,6 +393,7 @@ Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
   });
   if (!snapshot) return snapshot.error();
   run.snapshot = *snapshot;
+  if (options.on_git_started) options.on_git_started();
   auto restored = timer.time("restore", [&] { return restore_snapshot(repo, wanted); });
   if (!restored) {
     timer.fail();
