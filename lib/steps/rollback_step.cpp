@@ -215,6 +215,11 @@ Result<Head> check_rollback(const Repository& repo, const RollbackOptions& optio
   if (options.keep && !options.paths.empty()) {
     return make_error(ExitCode::usage, "--keep applies to a whole-tree rollback, not to paths");
   }
+  // The snapshot may need no git, but the reset does: without one, leave even the snapshot
+  // untaken, with the message starting git would have given.
+  if (!find_program("git")) {
+    return make_error(ExitCode::step_failed, "git: not found on PATH: install it or fix PATH");
+  }
   return head;
 }
 
