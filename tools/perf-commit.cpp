@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
       options.timeout = *d;
     }
 
+    options.on_git_started = [&] { session->open_store_early(); };
     auto run = run_commit_step(session->repository, options);
     if (!run) return report_error(tool, run.error());
 

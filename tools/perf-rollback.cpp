@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
 
     const bool undo_requested = undo_opt->count() > 0;
     if (dry_run) return dry_run_command(*session, undo_requested, undo, options);
+    options.on_git_started = [&] { session->open_store_early(); };
     auto run = undo_requested ? run_undo(session->repository, undo, options)
                               : run_rollback(session->repository, options);
     if (!run) return report_error(tool, run.error());

@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +9,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
+#include <thread>
 
 #include "core/version.h"
 #include "git/git.h"
@@ -95,11 +99,56 @@ Status enter_directories(const std::vector<std::string>& directories) {
   return {};
 }
 
+// The store and the git version it has cached, as record_steps needs them.
+struct OpenedStore {
+  Result<Store> store = make_error(ExitCode::store, "");
+  std::string git_key;
+  std::optional<std::string> git_version;
+};
+
+OpenedStore open_store(const std::filesystem::path& path, Duration busy_timeout) {
+  OpenedStore opened;
+  opened.store = Store::open({path, busy_timeout, true});
+  if (opened.store) {
+    opened.git_key = git_binary_key();
+    opened.git_version = opened.store->cached_git_version(opened.git_key);
+  }
+  return opened;
+}
+
 SnapshotRow snapshot_row(const Snapshot& s) {
   return SnapshotRow{s.id, s.commit, s.head, s.branch, s.created_us, s.tool, s.reason};
 }
 
+// The records and the snapshot's row in one transaction: one commit to the store's log
+// instead of two, and never the one without the other.
+Status record_in_one_transaction(Store& store, const std::vector<StepRecord>& records,
+                                 const std::optional<Snapshot>& snapshot) {
+  auto import = store.begin_import();
+  if (!import) return import.error();
+  for (const StepRecord& r : records) {
+    if (auto added = import->add(r); !added) return added.error();
+  }
+  if (snapshot) {
+    if (auto added = import->add_snapshot(snapshot_row(*snapshot)); !added) return added.error();
+  }
+  return import->commit();
+}
+
 }  // namespace
+
+struct EarlyStore {
+  std::thread thread;
+  OpenedStore opened;
+
+  ~EarlyStore() {
+    if (thread.joinable()) thread.join();
+  }
+  OpenedStore take() {
+    if (thread.joinable()) thread.join();
+    return std::move(opened);
+  }
+};
 
 void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   app.set_version_flag("--version", std::string(kVersion));
@@ -203,6 +252,27 @@ void ToolSession::info(const std::string& message) const {
   if (options.verbose) std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(message).c_str());
 }
 
+void ToolSession::open_store_early() {
+  if (options.no_record || early_store) return;
+  auto early = std::make_shared<EarlyStore>();
+  // The signals the tool handles stay with the thread that runs the step; the second thread
+  // inherits this mask, so a Ctrl-C never interrupts SQLite there.
+  sigset_t handled, old;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE}) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_BLOCK, &handled, &old);
+  try {
+    early->thread =
+        std::thread([early = early.get(), path = store_path(), timeout = config.busy_timeout] {
+          early->opened = open_store(path, timeout);
+        });
+  } catch (const std::system_error&) {
+    early.reset();  // no thread: record_steps opens the store itself
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  early_store = std::move(early);
+}
+
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
                       const std::optional<Snapshot>& snapshot) {
   const std::uint64_t trace = new_trace_id();
@@ -214,18 +284,19 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   if (session.options.no_record || records.empty()) return step_code;
 
   const fs::path path = session.store_path();
-  auto store = Store::open({path, session.config.busy_timeout, true});
+  OpenedStore opened = session.early_store ? session.early_store->take()
+                                           : open_store(path, session.config.busy_timeout);
+  session.early_store.reset();
+  auto& store = opened.store;
   Status written = store ? Status{} : Status{store.error()};
   if (store) {
-    const std::string key = git_binary_key();
-    std::optional<std::string> version = store->cached_git_version(key);
+    std::optional<std::string> version = opened.git_version;
     if (!version) {
       version = git_version();
-      (void)store->cache_git_version(key, *version);
+      (void)store->cache_git_version(opened.git_key, *version);
     }
     for (auto& r : records) r.context.git_version = *version;
-    written = store->record(records);
-    if (written && snapshot) written = store->record_snapshot(snapshot_row(*snapshot));
+    written = record_in_one_transaction(*store, records, snapshot);
   }
   if (written) {
     session.info("recorded in " + path.string());

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct CommonOptions {
 // Adds -C, --db, --config, --format/--json, -q/-v, -k, --no-record and --version.
 void add_common_options(CLI::App& app, CommonOptions& options, bool recording = true);
 
+// The store opened on a second thread while a step runs (see ToolSession::open_store_early).
+struct EarlyStore;
+
 // Everything a tool resolves once before its step: the repository, the merged
 // configuration, the output format and the context every record carries.
 struct ToolSession {
@@ -54,6 +58,13 @@ struct ToolSession {
   void warn(const std::string& message) const;
   void error(const std::string& message) const;  // `<tool>: <message>`
   void info(const std::string& message) const;   // only with --verbose
+
+  // Starts opening the store (and looking up the cached git version) on a second thread,
+  // when the run is to be recorded, so that it is ready when the step ends: opening reads
+  // the store's schema, which costs as much as the rest of recording. git runs on the other
+  // core meanwhile. record_steps() waits for it.
+  void open_store_early();
+  std::shared_ptr<EarlyStore> early_store;
 };
 
 // Moves into the -C directories first, so that every relative path after that (--db,

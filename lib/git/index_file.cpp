@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace perfguard {
 
@@ -19,6 +21,61 @@ std::uint32_t be32(const unsigned char* p) {
 }
 std::uint16_t be16(const unsigned char* p) {
   return std::uint16_t((p[0] << 8) | p[1]);
+}
+
+// The valid entries of a cache-tree extension: each entry is "<name>\0<entries> <subtrees>\n",
+// then the tree id when <entries> is not negative, and its subtrees follow it (pre-order).
+// Nothing at all when the extension is malformed: the caller then reads trees instead.
+std::map<std::string, std::string> parse_cache_tree(std::string_view data) {
+  std::map<std::string, std::string> valid;
+  struct Open {
+    std::string prefix;  // "" or "a/b/"
+    long children_left;
+  };
+  std::vector<Open> open;
+  size_t pos = 0;
+  bool first = true;
+  while (pos < data.size()) {
+    const size_t nul = data.find('\0', pos);
+    if (nul == std::string_view::npos) return {};
+    const std::string_view name = data.substr(pos, nul - pos);
+    const size_t nl = data.find('\n', nul + 1);
+    if (nl == std::string_view::npos) return {};
+    const std::string counts(data.substr(nul + 1, nl - nul - 1));
+    char* end = nullptr;
+    const long entries = std::strtol(counts.c_str(), &end, 10);
+    if (end == counts.c_str() || *end != ' ') return {};
+    const char* sub_text = end + 1;
+    const long subtrees = std::strtol(sub_text, &end, 10);
+    if (end == sub_text || end != counts.c_str() + counts.size() || subtrees < 0 ||
+        static_cast<size_t>(subtrees) > data.size()) {
+      return {};
+    }
+    pos = nl + 1;
+    std::string prefix;
+    if (first) {
+      if (!name.empty()) return {};
+      first = false;
+    } else {
+      while (!open.empty() && open.back().children_left == 0) open.pop_back();
+      if (open.empty() || name.empty() || name.find('/') != std::string_view::npos) return {};
+      --open.back().children_left;
+      prefix = open.back().prefix + std::string(name) + "/";
+    }
+    if (entries >= 0) {
+      if (pos + kOidBytes > data.size()) return {};
+      ObjectId oid;
+      std::memcpy(oid.data(), data.data() + pos, kOidBytes);
+      valid[prefix] = to_hex(oid);
+      pos += kOidBytes;
+    }
+    open.push_back({std::move(prefix), subtrees});
+  }
+  if (first) return {};
+  for (const auto& o : open) {
+    if (o.children_left != 0) return {};
+  }
+  return valid;
 }
 
 // Parses index versions 2-4 of a SHA-1 repository.
@@ -102,6 +159,7 @@ IndexProblem parse_index(IndexFile& index) {
         std::memcpy(root.data(), nl + 1, kOidBytes);
         index.cache_tree_root = to_hex(root);
       }
+      index.cache_tree = parse_cache_tree(std::string_view(t, size));
     } else if (std::memcmp(ext, "link", 4) == 0) {
       return IndexProblem::split;
     } else if (std::memcmp(ext, "sdir", 4) == 0) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct IndexFile {
   struct stat st {};
   std::vector<IndexEntry> entries;
   std::string cache_tree_root;  // 40 hex; empty when the cache-tree is missing or invalid
+  // Every valid cache-tree entry: a directory ("" for the top, else "a/b/") and the id of the
+  // tree its index entries make. Empty when the extension is missing or cannot be read.
+  std::map<std::string, std::string> cache_tree;
 };
 
 // What stops the index being read exactly.

@@ -23,17 +23,6 @@ std::string header(std::string_view type, size_t size) {
   return std::string(type) + " " + std::to_string(size) + '\0';
 }
 
-// True when the repository's config names an object format other than SHA-1.
-bool other_object_format(const fs::path& common_dir) {
-  std::string config;
-  struct stat st {};
-  if (!read_whole_file(common_dir / "config", config, st)) return false;
-  std::transform(config.begin(), config.end(), config.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto at = config.find("objectformat");
-  return at != std::string::npos && config.find("sha256", at) != std::string::npos;
-}
-
 Status write_all(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
@@ -47,8 +36,18 @@ Status write_all(int fd, const std::string& data) {
 
 }  // namespace
 
+bool uses_sha1_objects(const Repository& repo) {
+  std::string config;
+  struct stat st {};
+  if (!read_whole_file(repo.common_dir() / "config", config, st)) return true;
+  std::transform(config.begin(), config.end(), config.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto at = config.find("objectformat");
+  return at == std::string::npos || config.find("sha256", at) == std::string::npos;
+}
+
 Result<ObjectWriter> ObjectWriter::open(const Repository& repo) {
-  if (other_object_format(repo.common_dir())) {
+  if (!uses_sha1_objects(repo)) {
     return make_error(
         ExitCode::refused,
         "this repository uses SHA-256 object ids, which snapshots do not support yet");

@@ -18,6 +18,10 @@ struct TreeEntry {
   std::string oid;   // 40 hex
 };
 
+// False when the repository's config names an object format other than SHA-1, the only one
+// the in-process readers and writers know.
+bool uses_sha1_objects(const Repository& repo);
+
 // Writes loose objects (blobs, trees, commits) into a repository's object directory
 // in-process, as git's own write path does: deflate, a temporary file beside the
 // destination, then a rename that never replaces an object already there. A snapshot of a

@@ -84,6 +84,37 @@ bool is_per_worktree_ref(const std::string& refname) {
   return false;
 }
 
+bool write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// A reflog message as git writes one (copy_reflog_msg): every run of white space one space,
+// none at either end, so that the entry stays one line.
+std::string reflog_message(const std::string& message) {
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {  // git's isspace()
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_hex_oid(std::string_view s) {
@@ -251,10 +282,13 @@ bool Repository::uses_files_ref_storage() const {
   return lower.find("refstorage") == std::string::npos;
 }
 
-Status Repository::create_ref(const std::string& refname, const std::string& oid) const {
+Status Repository::create_ref(const std::string& refname, const std::string& oid,
+                              const std::string& identity, std::int64_t time_s,
+                              const std::string& message) const {
+  const std::string log_message = reflog_message(message);
   if (!uses_files_ref_storage()) {
     ChildCommand cmd;
-    cmd.argv = {"git", "update-ref", refname, oid, ""};
+    cmd.argv = {"git", "update-ref", "--create-reflog", "-m", log_message, refname, oid, ""};
     cmd.cwd = git_dir_;
     cmd.out = StreamMode::capture;
     cmd.err = StreamMode::capture;
@@ -275,10 +309,25 @@ Status Repository::create_ref(const std::string& refname, const std::string& oid
                       "cannot create " + refname + ": " + lock + ": " + std::strerror(errno));
   }
   const std::string line = oid + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  bool written = write_all(fd, line);
   written = ::close(fd) == 0 && written;
+  // git appends to the reflog while it holds the ref's lock, then renames the lock.
+  int err = written ? 0 : errno;
+  if (written && !path_exists(path)) {
+    const fs::path log = (is_per_worktree_ref(refname) ? git_dir_ : common_dir_) / "logs" / refname;
+    fs::create_directories(log.parent_path(), ec);
+    const std::string entry = std::string(40, '0') + " " + oid + " " + identity + " " +
+                              std::to_string(time_s) + " +0000\t" + log_message + "\n";
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    written = log_fd >= 0 && write_all(log_fd, entry);
+    if (!written) err = errno;
+    if (log_fd >= 0 && ::close(log_fd) != 0 && written) {
+      written = false;
+      err = errno;
+    }
+  }
   if (!written || path_exists(path) || ::rename(lock.c_str(), path.c_str()) != 0) {
-    int err = errno;
+    if (written) err = errno;
     ::unlink(lock.c_str());
     return make_error(
         ExitCode::step_failed,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,8 +24,9 @@ struct Head {
 
 // A repository found from a directory, read straight from git's on-disk files (HEAD, refs,
 // packed-refs, state files). This is the hot path's view of git: it costs microseconds,
-// where loading and initialising libgit2 alone costs several milliseconds. Anything that
-// needs objects (rev-parse, trees, commits) goes through the real git executable.
+// where loading and initialising libgit2 alone costs several milliseconds. The few commits
+// and trees a rollback reads come from ObjectReader (object_reader.h); any other question
+// about objects goes to the real git executable.
 class Repository {
  public:
   // Finds the repository the way git does: $GIT_DIR (with $GIT_WORK_TREE or the current
@@ -51,10 +53,13 @@ class Repository {
   std::filesystem::path index_lock() const { return index_file().string() + ".lock"; }
   bool index_locked() const;
 
-  // Creates a new ref (it must not exist yet). Written as a loose ref with git's own
-  // lock-then-rename protocol; repositories with another ref storage go through
-  // `git update-ref`.
-  Status create_ref(const std::string& refname, const std::string& oid) const;
+  // Creates a new ref (it must not exist yet) with a reflog entry, as `git update-ref
+  // --create-reflog -m MESSAGE REF OID ""` does: written as a loose ref with git's own
+  // lock-then-rename protocol, the entry appended to logs/REF before the rename; the entry
+  // names `identity` ("Name <email>") at `time_s` (UTC). Repositories with another ref storage
+  // go through `git update-ref`.
+  Status create_ref(const std::string& refname, const std::string& oid, const std::string& identity,
+                    std::int64_t time_s, const std::string& message) const;
 
   // The directory a repository's own perfguard files live in: <common dir>/perfguard.
   std::filesystem::path perfguard_dir() const { return common_dir_ / "perfguard"; }

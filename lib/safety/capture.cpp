@@ -125,8 +125,7 @@ class Capturer {
       return refused(path, std::string("is ") + file_kind(st.st_mode));
     }
     std::string oid = ObjectWriter::object_id("blob", bytes);
-    auto known = known_.find(path);
-    if (known == known_.end() || known->second != oid) {
+    if (known_.find(path) != oid) {
       auto written = objects_.write_blob(bytes);
       if (!written) return written.error();
     }
@@ -277,12 +276,15 @@ Result<std::map<std::string, std::string>> read_blobs(const Repository& repo,
 
 }  // namespace
 
-KnownBlobs known_blobs(const IndexFile& index) {
-  KnownBlobs known;
-  for (const auto& e : index.entries) {
-    if (e.stage == 0 && !e.intent_to_add && !e.gitlink()) known[e.path] = to_hex(e.oid);
+std::string KnownBlobs::find(const std::string& path) const {
+  if (!index_) return "";
+  const auto& entries = index_->entries;
+  auto at = std::lower_bound(entries.begin(), entries.end(), path,
+                             [](const IndexEntry& e, const std::string& p) { return e.path < p; });
+  for (; at != entries.end() && at->path == path; ++at) {
+    if (at->stage == 0 && !at->intent_to_add && !at->gitlink()) return to_hex(at->oid);
   }
-  return known;
+  return "";
 }
 
 Result<std::vector<CapturedPath>> capture_work_tree(const Repository& repo,

@@ -31,9 +31,19 @@ struct CapturedPath {
   std::string path;        // relative to the top of the work tree (or the git dir)
 };
 
-// The blobs a capture already knows exist: path -> blob id of the index entries.
-using KnownBlobs = std::map<std::string, std::string>;
-KnownBlobs known_blobs(const IndexFile& index);
+// The blobs a capture already knows exist: those of the index entries, looked up by path in
+// the index itself (sorted by path), so that a capture of a few paths costs no table of
+// every entry.
+class KnownBlobs {
+ public:
+  KnownBlobs() = default;
+  explicit KnownBlobs(const IndexFile& index) : index_(&index) {}
+  // The blob id of the entry at `path` (merged, not intent-to-add, not a gitlink), or "".
+  std::string find(const std::string& path) const;
+
+ private:
+  const IndexFile* index_ = nullptr;
+};
 
 // Captures whatever is on disk at each path (a file, a symlink, a whole directory tree with
 // nested repositories, or nothing), and every existing non-directory on the way to it, so

@@ -237,7 +237,7 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   paths.insert(paths.end(), scope.scan.unproven.begin(), scope.scan.unproven.end());
   widen_for_attributes(paths, index);
   auto captured = capture_work_tree(repo, *objects, std::move(paths),
-                                    index ? known_blobs(*index) : KnownBlobs{});
+                                    index ? KnownBlobs(*index) : KnownBlobs{});
   if (!captured) return captured.error();
   auto git_files = capture_git_files(repo, *objects);
   if (!git_files) return git_files.error();
@@ -277,7 +277,11 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   if (!commit) return commit.error();
   s.commit = *commit;
   if (auto ok = interrupted_check(); !ok) return ok.error();
-  if (auto saved = repo.create_ref(s.ref(), s.commit); !saved) return saved.error();
+  if (auto saved = repo.create_ref(s.ref(), s.commit, kSnapshotIdentity, s.created_us / 1000000,
+                                   "perfguard: snapshot " + request.reason);
+      !saved) {
+    return saved.error();
+  }
   return s;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct CommitOptions {
   std::optional<Duration> timeout;
   Duration kill_grace = Duration::seconds(2);
   StreamMode git_output = StreamMode::tee;
+  // Called once, when the first git has started: every precondition has passed and the
+  // step runs. Work that can overlap git's goes here (the tool opens its store).
+  std::function<void()> on_git_started;
 };
 
 struct CommitRun {

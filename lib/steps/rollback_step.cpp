@@ -7,6 +7,8 @@
 #include "core/fault.h"
 #include "git/clean_check.h"
 #include "git/git.h"
+#include "git/object_reader.h"
+#include "git/tree_diff.h"
 #include "steps/preconditions.h"
 #include "steps/step_timer.h"
 
@@ -71,6 +73,42 @@ struct Resolution {
   SnapshotScope scope;
 };
 
+// The same, without starting git, for a whole-tree rollback to HEAD~N, HEAD^N or a full
+// commit id (nearly every rollback): the commits and trees are read in-process, and the
+// index is compared with the target's tree where its cache-tree does not already prove them
+// equal. Nothing when any of it needs git; `git diff-index` alone is asked when only the
+// comparison does.
+std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, const Head& head,
+                                                     const std::string& target) {
+  auto objects = ObjectReader::open(repo);
+  if (!objects) return std::nullopt;
+  auto commit = resolve_commit(repo, head, target, *objects);
+  if (!commit) return std::nullopt;
+  auto head_tree = commit_tree(*objects, head.oid);
+  auto target_tree = commit_tree(*objects, *commit);
+  if (!head_tree || !target_tree) return std::nullopt;
+  Resolution r;
+  r.target_oid = *commit;
+  r.scope.head_tree = *head_tree;
+  r.scope.scan = scan_tracked_files(repo);
+  std::optional<std::vector<std::string>> changed;
+  if (const auto& index = r.scope.scan.index.index) {
+    changed = diff_index_to_tree(*index, *target_tree, *objects);
+  }
+  if (!changed) {
+    auto listed = git_output(
+        repo, {"diff-index", "--cached", "-z", "--name-only", "--no-renames", *commit, "--"});
+    if (!listed) return Result<Resolution>(listed.error());
+    changed = split_nul(*listed);
+  }
+  if (received_interrupt() != 0) {
+    return Result<Resolution>(
+        make_error(ExitCode::interrupted, "interrupted before anything was changed"));
+  }
+  r.scope.paths = std::move(*changed);
+  return Result<Resolution>(std::move(r));
+}
+
 Result<Resolution> resolve_target(const Repository& repo, const Head& head, std::string target,
                                   const std::vector<std::string>& paths) {
   if (target.empty() || target[0] == '-') {
@@ -83,6 +121,9 @@ Result<Resolution> resolve_target(const Repository& repo, const Head& head, std:
       return make_error(ExitCode::usage, "no commit message matches '" + target.substr(2) + "'");
     }
     target = trim_right(*found);
+  }
+  if (paths.empty()) {
+    if (auto r = resolve_in_process(repo, head, target)) return std::move(*r);
   }
   auto rev_parse =
       spawn(quiet(git_command(repo, {"rev-parse", target + "^{commit}", head.oid + "^{tree}"})));
@@ -173,6 +214,11 @@ Result<Head> check_rollback(const Repository& repo, const RollbackOptions& optio
   }
   if (options.keep && !options.paths.empty()) {
     return make_error(ExitCode::usage, "--keep applies to a whole-tree rollback, not to paths");
+  }
+  // The snapshot may need no git, but the reset does: without one, leave even the snapshot
+  // untaken, with the message starting git would have given.
+  if (!find_program("git")) {
+    return make_error(ExitCode::step_failed, "git: not found on PATH: install it or fix PATH");
   }
   return head;
 }
@@ -268,6 +314,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
     cmd.out = cmd.err = options.git_output;
     auto child = timer.start(cmd);
     if (!child) return child.error();
+    if (options.on_git_started) options.on_git_started();
     crash_point("during-reset");
     ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
     if (!outcome.success()) run.git_error = git_message(outcome.err);
@@ -351,6 +398,7 @@ Result<RollbackRun> run_undo(const Repository& repo, const std::string& id,
   });
   if (!snapshot) return snapshot.error();
   run.snapshot = *snapshot;
+  if (options.on_git_started) options.on_git_started();
   auto restored = timer.time("restore", [&] { return restore_snapshot(repo, wanted); });
   if (!restored) {
     timer.fail();

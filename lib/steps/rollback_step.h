@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct RollbackOptions {
   Duration kill_grace = Duration::seconds(2);
   StreamMode git_output = StreamMode::tee;
   std::string tool = "perf-rollback";
+  // Called once, when the step has passed every check and taken its snapshot and git starts
+  // moving the tree. Work that can overlap git's goes here (the tool opens its store).
+  std::function<void()> on_git_started;
 };
 
 // What a rollback will do, decided before anything changes.

@@ -496,3 +496,64 @@ test_dry_run_writes_its_plan_in_every_format_and_only_data_on_stdout() {
   expect_eq "$(state_of r)" "$after" "nothing changed"
   expect_eq "$(snapshot_count r)" 1 "no snapshot taken by a dry run"
 }
+
+test_snapshot_ref_and_reflog_are_what_git_reads_and_fsck_accepts() {
+  make_repo r 3
+  echo local >r/file.txt
+  run perf-rollback -C r --json
+  expect_status 0
+  id=$(sed -n 's/.*"snapshot":{"id":"\([^"]*\)","commit":"\([0-9a-f]*\)".*/\1/p' out)
+  commit=$(sed -n 's/.*"snapshot":{"id":"\([^"]*\)","commit":"\([0-9a-f]*\)".*/\2/p' out)
+  [[ -n $id && -n $commit ]] || fail "no snapshot in the json output"
+  ref=refs/perfguard/snapshots/$id
+  expect_eq "$(git -C r for-each-ref --format='%(objectname) %(refname)' refs/perfguard/)" \
+    "$commit $ref" "for-each-ref"
+  expect_eq "$(git -C r reflog show --format='%H %gs' "$ref")" \
+    "$commit perfguard: snapshot before rollback to HEAD~1" "the reflog entry"
+  expect_eq "$(git -C r reflog show --format='%gn <%ge>' "$ref")" \
+    "perfguard <perfguard@localhost>" "the reflog entry's identity"
+  expect_eq "$(git -C r log -1 --format=%ct "$commit")" \
+    "$(git -C r reflog show --format=%gd --date=unix "$ref" | sed 's/.*@{\(.*\)}/\1/')" \
+    "the reflog entry's time"
+  [[ ! -e r/.git/$ref.lock ]] || fail "the ref's lock was left behind"
+  git -C r fsck --strict --no-dangling >fsck.out 2>&1 || { cat fsck.out >&2; fail "git fsck"; }
+  [[ ! -s fsck.out ]] || { cat fsck.out >&2; fail "git fsck said something"; }
+  # Deleting the snapshot the way git does takes its reflog with it.
+  git -C r update-ref -d "$ref" "$commit" || fail "update-ref -d"
+  [[ ! -e r/.git/logs/$ref ]] || fail "the reflog outlived its ref"
+}
+
+# The commits, trees and paths that the snapshot takes from git's objects in-process must be
+# the ones git names, loose or packed: each rollback is checked against git's own answer.
+test_targets_resolve_as_git_resolves_them_loose_and_packed() {
+  make_repo r 1
+  (
+    cd r || exit 1
+    mkdir -p a/b c && echo 1 >a/b/f && echo 2 >c/g && git add -A && git commit -qm two
+    git checkout -q -b side && echo side >side.txt && git add -A && git commit -qm side
+    git checkout -q main && git rm -q -r c && echo 3 >a/h && git add -A && git commit -qm three
+    git merge -q --no-edit side && echo 4 >>a/b/f && git add -A && git commit -qm four
+  ) || fail "history"
+  tip=$(git -C r rev-parse HEAD)
+  for layout in loose packed; do
+    [[ $layout == loose ]] || git -C r gc -q --aggressive || fail "gc"
+    for target in HEAD~1 HEAD^^2 HEAD~3 @~2 "$(git -C r rev-parse HEAD~2)" HEAD; do
+      git -C r reset -q --hard "$tip"
+      echo local >>r/a/h
+      want=$(git -C r rev-parse "$target^{commit}")
+      want_paths=$(git -C r diff-index --cached --name-only "$want" | sort)
+      run perf-rollback -C r --no-validate --json "$target"
+      expect_status 0
+      expect_eq "$(git -C r rev-parse HEAD)" "$want" "HEAD after a rollback to $target ($layout)"
+      commit=$(sed -n 's/.*"snapshot":{"id":"[^"]*","commit":"\([0-9a-f]*\)".*/\1/p' out)
+      held=$(git -C r cat-file blob "$commit:manifest" | tr '\0' '\n' | sed -n 's/^[fa] [0-7]* [-0-9a-f]* //p' | sort)
+      for p in $want_paths a/h; do
+        grep -qxF "$p" <<<"$held" || fail "the snapshot before $target ($layout) lacks $p"
+      done
+      run perf-rollback -C r --undo
+      expect_status 0
+      expect_eq "$(git -C r rev-parse HEAD)" "$tip" "HEAD after the undo ($layout)"
+      expect_eq "$(tail -n 1 r/a/h)" "local" "the local change is back ($layout)"
+    done
+  done
+}

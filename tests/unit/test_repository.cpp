@@ -130,15 +130,33 @@ TEST_CASE("index.lock is seen") {
   CHECK(repo->index_lock() == std::filesystem::canonical(dir / ".git") / "index.lock");
 }
 
-TEST_CASE("create_ref writes a ref git reads, and refuses to overwrite one") {
+TEST_CASE("create_ref writes a ref and its reflog entry as git update-ref does") {
   TempDir tmp;
   auto dir = make_repo(tmp, 1);
   auto repo = Repository::discover(dir);
   REQUIRE(repo.ok());
   const std::string head = git_says(dir, "rev-parse HEAD");
-  REQUIRE(repo->create_ref("refs/perfguard/snapshots/x", head).ok());
+  const std::string who = "perfguard <perfguard@localhost>";
+  REQUIRE(repo->create_ref("refs/perfguard/snapshots/x", head, who, 1700000000,
+                           "  perfguard: snapshot\n before  rollback\t ")
+              .ok());
   CHECK(git_says(dir, "rev-parse refs/perfguard/snapshots/x") == head);
+  CHECK(git_says(dir, "for-each-ref --format='%(objectname) %(refname)' refs/perfguard/") ==
+        head + " refs/perfguard/snapshots/x");
   CHECK_FALSE(std::filesystem::exists(dir / ".git/refs/perfguard/snapshots/x.lock"));
-  auto again = repo->create_ref("refs/perfguard/snapshots/x", head);
+  // The entry git itself writes for the same update, byte for byte.
+  sh(dir,
+     "GIT_COMMITTER_NAME=perfguard GIT_COMMITTER_EMAIL=perfguard@localhost"
+     " GIT_COMMITTER_DATE='1700000000 +0000' git update-ref --create-reflog"
+     " -m '  perfguard: snapshot\n before  rollback\t ' refs/perfguard/snapshots/y " +
+         head + " ''");
+  CHECK(read_file(dir / ".git/logs/refs/perfguard/snapshots/x") ==
+        read_file(dir / ".git/logs/refs/perfguard/snapshots/y"));
+  CHECK(git_says(dir, "reflog show --format='%H %gs' refs/perfguard/snapshots/x") ==
+        head + " perfguard: snapshot before rollback");
+  CHECK(sh(dir, "git fsck --strict --no-dangling 2>&1").empty());
+  auto again = repo->create_ref("refs/perfguard/snapshots/x", head, who, 1700000001, "again");
   CHECK_FALSE(again.ok());
+  CHECK(git_says(dir, "reflog show --format=%gs refs/perfguard/snapshots/x") ==
+        "perfguard: snapshot before rollback");
 }
