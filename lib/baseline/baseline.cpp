@@ -60,12 +60,23 @@ Result<std::map<GroupKey, Group>> gather(Store& store, const ComputeOptions& o,
     }
   };
   if (o.scope != BaselineScope::all) {
-    auto samples = read_step_samples(store, o.step, since_us, /*with_context=*/true);
-    if (!samples) return samples.error();
-    for (StepSample& s : *samples) {
-      std::string branch = o.scope == BaselineScope::branch ? std::move(s.branch) : "";
-      count(groups[{s.step, std::move(s.repo), std::move(branch)}], s);
-    }
+    // Runs come in id order, a context at a time for long stretches: the group of the
+    // last (step, context) is kept at hand, and looked up by its texts only when it changes.
+    std::pair<std::int64_t, std::int64_t> last_ids{-1, -1};
+    Group* last = nullptr;
+    Status read = for_each_window_run(store, o.step, since_us, [&](const WindowRun& run) {
+      if (!last || last_ids != std::pair{run.name_id, run.context_id}) {
+        last_ids = {run.name_id, run.context_id};
+        last = &groups[{run.step, run.repo,
+                        o.scope == BaselineScope::branch ? run.branch : std::string()}];
+      }
+      if (is_completed(run.status)) {
+        last->timing.add(run.duration_us);
+      } else {
+        ++last->failures;
+      }
+    });
+    if (!read) return read.error();
     return groups;
   }
 

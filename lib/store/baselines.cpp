@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "store/sql.h"
+#include "store/step_hours.h"
 #include "store/store.h"
 
 namespace perfguard {
@@ -151,6 +153,69 @@ Result<std::vector<Baseline>> Store::active_baselines(const std::string& step) {
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read_baseline(s.get()));
   if (rc != SQLITE_DONE) return sql::error(db_, path_, kReadWhat);
   return out;
+}
+
+Status for_each_window_run(Store& store, const std::string& step, std::int64_t since_us,
+                           const std::function<void(const WindowRun&)>& visit) {
+  constexpr std::string_view kWhat = "cannot read the recorded steps";
+  sqlite3* db = sql::connection(store);
+  sql::ReadTransaction read(db);
+  if (!read.ok()) return sql::error(db, store.path(), kWhat);
+  auto ranges = step_id_ranges(store, step, since_us);
+  if (!ranges) return ranges.error();
+  if (ranges->empty()) return {};
+  // Names and contexts are few: read once, not joined to every run.
+  std::unordered_map<std::int64_t, std::string> names;
+  std::optional<std::int64_t> only;
+  {
+    Statement n = sql::prepare(db, "SELECT id, name FROM names");
+    if (!n) return sql::error(db, store.path(), kWhat);
+    int rc;
+    while ((rc = sqlite3_step(n.get())) == SQLITE_ROW) {
+      auto [it, added] =
+          names.emplace(sqlite3_column_int64(n.get(), 0), sql::column_text(n.get(), 1));
+      if (!step.empty() && it->second == step) only = it->first;
+    }
+    if (rc != SQLITE_DONE) return sql::error(db, store.path(), kWhat);
+  }
+  std::unordered_map<std::int64_t, std::pair<std::string, std::string>> contexts;
+  {
+    Statement c = sql::prepare(db, "SELECT id, repo, branch FROM contexts");
+    if (!c) return sql::error(db, store.path(), kWhat);
+    int rc;
+    while ((rc = sqlite3_step(c.get())) == SQLITE_ROW) {
+      contexts.emplace(sqlite3_column_int64(c.get(), 0),
+                       std::pair{sql::column_text(c.get(), 1), sql::column_text(c.get(), 2)});
+    }
+    if (rc != SQLITE_DONE) return sql::error(db, store.path(), kWhat);
+  }
+  Statement s = sql::prepare(db,
+                             "SELECT name_id, context_id, duration_us, status FROM step_rows"
+                             " WHERE id BETWEEN ?1 AND ?2 AND started_us >= ?3"
+                             " AND (?4 IS NULL OR name_id = ?4)");
+  if (!s) return sql::error(db, store.path(), kWhat);
+  static const std::string kNone;
+  for (const auto& [first, last] : *ranges) {
+    sqlite3_stmt* r = s.get();
+    sqlite3_reset(r);
+    sqlite3_bind_int64(r, 1, first);
+    sqlite3_bind_int64(r, 2, last);
+    sqlite3_bind_int64(r, 3, since_us);
+    if (only) sqlite3_bind_int64(r, 4, *only);
+    int rc;
+    while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+      const std::int64_t name_id = sqlite3_column_int64(r, 0);
+      const std::int64_t context_id = sqlite3_column_int64(r, 1);
+      auto name = names.find(name_id);
+      auto context = contexts.find(context_id);
+      const bool known = context != contexts.end();
+      visit({name_id, context_id, name != names.end() ? name->second : kNone,
+             known ? context->second.first : kNone, known ? context->second.second : kNone,
+             sqlite3_column_int64(r, 2), status_from_code(sqlite3_column_int(r, 3))});
+    }
+    if (rc != SQLITE_DONE) return sql::error(db, store.path(), kWhat);
+  }
+  return {};
 }
 
 }  // namespace perfguard

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "core/duration.h"
 #include "core/result.h"
 #include "stats/statistics.h"
+#include "trace/span.h"
 
 struct sqlite3;
 
@@ -67,5 +69,25 @@ class BaselineUpdate {
   sqlite3* db_;
   const std::filesystem::path& path_;
 };
+
+class Store;
+
+// One run in a baseline's window, as compute reads them for the repo and branch scopes
+// (the hourly rollups are per step, so those scopes read the runs). The ids say which
+// step and context the texts are, so a reader can group without comparing them.
+struct WindowRun {
+  std::int64_t name_id = 0;
+  std::int64_t context_id = 0;
+  const std::string& step;
+  const std::string& repo;
+  const std::string& branch;
+  std::int64_t duration_us = 0;
+  StepStatus status = StepStatus::ok;
+};
+
+// Calls `visit` with every run of `step` (of every step when empty) started at or after
+// `since_us`, one at a time from one read transaction: memory stays flat however many.
+Status for_each_window_run(Store& store, const std::string& step, std::int64_t since_us,
+                           const std::function<void(const WindowRun&)>& visit);
 
 }  // namespace perfguard
