@@ -60,12 +60,21 @@ Result<std::map<GroupKey, Group>> gather(Store& store, const ComputeOptions& o,
     }
   };
   if (o.scope != BaselineScope::all) {
-    auto samples = store.step_samples(o.step, since_us, /*with_context=*/true);
-    if (!samples) return samples.error();
-    for (StepSample& s : *samples) {
-      std::string branch = o.scope == BaselineScope::branch ? std::move(s.branch) : "";
-      count(groups[{s.step, std::move(s.repo), std::move(branch)}], s);
-    }
+    // Runs come in id order, a context at a time for long stretches: the group of the
+    // last (step, context) is kept at hand, and looked up by its texts only when it changes.
+    std::int64_t last_context = -1;
+    std::string last_step;
+    Group* last = nullptr;
+    Status read = store.for_each_sample(o.step, since_us, true, [&](const StepSample& run) {
+      if (!last || last_context != run.context_id || last_step != run.step) {
+        last_context = run.context_id;
+        last_step = run.step;
+        last = &groups[{run.step, run.repo,
+                        o.scope == BaselineScope::branch ? run.branch : std::string()}];
+      }
+      count(*last, run);
+    });
+    if (!read) return read.error();
     return groups;
   }
 

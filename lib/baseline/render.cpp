@@ -92,7 +92,7 @@ std::string compute_note(const ComputeResult& r, const ComputeOptions& o) {
       break;
   }
   if (r.summary.method == SummaryMethod::histogram) {
-    note += "; from the hourly histograms (within 0.78%)";
+    note += "; percentiles from a histogram (within 0.78%)";
   }
   if (r.failures > 0) {
     note += " (" + std::to_string(r.failures) + " failed run" + (r.failures == 1 ? "" : "s") +

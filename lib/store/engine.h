@@ -46,9 +46,10 @@ class StoreEngine {
                                const std::function<Status(StepRecord&)>& visit) = 0;
   virtual Result<std::vector<StepHour>> step_hours(const std::string& step,
                                                    std::int64_t since_us) = 0;
-  virtual Result<std::vector<StepSample>> step_samples(const std::string& step,
-                                                       std::int64_t since_us,
-                                                       bool with_context) = 0;
+  // One sample at a time from one read transaction, in the order they were recorded (for
+  // long stretches, a context at a time).
+  virtual Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                                 const std::function<void(const StepSample&)>& visit) = 0;
   virtual Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
                                                       const std::string& step,
                                                       int max_children) = 0;

@@ -67,8 +67,9 @@ struct StepSample {
   std::int64_t started_us = 0;
   std::int64_t duration_us = 0;
   StepStatus status = StepStatus::ok;
-  std::string repo;    // with_context only
-  std::string branch;  // with_context only
+  std::string repo;             // with_context only
+  std::string branch;           // with_context only
+  std::int64_t context_id = 0;  // with_context only: samples with one id ran in one place
 };
 
 // A step among the slowest, with its direct child spans, slowest first.

@@ -72,7 +72,16 @@ Result<std::vector<StepHour>> Store::step_hours(const std::string& step, std::in
 
 Result<std::vector<StepSample>> Store::step_samples(const std::string& step, std::int64_t since_us,
                                                     bool with_context) {
-  return engine_->step_samples(step, since_us, with_context);
+  std::vector<StepSample> samples;
+  Status read = engine_->for_each_sample(step, since_us, with_context,
+                                         [&](const StepSample& s) { samples.push_back(s); });
+  if (!read) return read.error();
+  return samples;
+}
+
+Status Store::for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                              const std::function<void(const StepSample&)>& visit) {
+  return engine_->for_each_sample(step, since_us, with_context, visit);
 }
 
 Result<std::vector<SlowStep>> Store::slowest_steps(std::int64_t since_us, int limit,

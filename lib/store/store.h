@@ -119,6 +119,10 @@ class Store {
   // The steps of `step` (every step when empty) started at or after `since_us`.
   Result<std::vector<StepSample>> step_samples(const std::string& step, std::int64_t since_us,
                                                bool with_context = false);
+  // The same, one at a time from one read transaction, however many there are: memory stays
+  // flat. `visit` may keep nothing of a sample past its return.
+  Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                         const std::function<void(const StepSample&)>& visit);
   // The `limit` slowest steps (of `step`, or all) started at or after `since_us`, slowest
   // first; each with at most `max_children` child spans.
   Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,

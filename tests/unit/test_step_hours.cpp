@@ -312,7 +312,7 @@ TEST_CASE("steps recorded out of time order are all found, and only those in ran
   CHECK((*slowest)[1].duration > (*slowest)[2].duration);
 }
 
-TEST_CASE("read_step_samples gives where each step ran when asked") {
+TEST_CASE("step samples say where each step ran when asked") {
   TempDir tmp;
   Store store = open_store(tmp / "perf.db");
   auto a = step(1, "commit", kT0, 1000);

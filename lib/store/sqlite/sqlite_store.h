@@ -39,8 +39,8 @@ class SqliteStore final : public StoreEngine {
   Status for_each_step(const StepQuery& query,
                        const std::function<Status(StepRecord&)>& visit) override;
   Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
-  Result<std::vector<StepSample>> step_samples(const std::string& step, std::int64_t since_us,
-                                               bool with_context) override;
+  Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                         const std::function<void(const StepSample&)>& visit) override;
   Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
                                               const std::string& step, int max_children) override;
   Status catch_up() override;

@@ -130,12 +130,12 @@ Result<std::vector<StepHour>> SqliteStore::step_hours(const std::string& step,
   return hours;
 }
 
-Result<std::vector<StepSample>> SqliteStore::step_samples(const std::string& step,
-                                                          std::int64_t since_us,
-                                                          bool with_context) {
+Status SqliteStore::for_each_sample(const std::string& step, std::int64_t since_us,
+                                    bool with_context,
+                                    const std::function<void(const StepSample&)>& visit) {
   StepRead read(*this);
   if (Status begun = read.begin(step); !begun) return begun.error();
-  if (read.nothing()) return std::vector<StepSample>{};
+  if (read.nothing()) return {};
   auto ranges = read.ranges(since_us);
   if (!ranges) return ranges.error();
   // Contexts are few: read once, not joined to every step.
@@ -155,34 +155,34 @@ Result<std::vector<StepSample>> SqliteStore::step_samples(const std::string& ste
                              " FROM step_rows WHERE id BETWEEN ?1 AND ?2"
                              " AND started_us >= ?3 AND (?4 IS NULL OR name_id = ?4)");
   if (!s) return read.failed();
-  std::vector<StepSample> samples;
+  // One sample, its texts assigned only when its name or context changes.
+  StepSample sample;
   std::int64_t last_name = -1;
-  std::string name_text;
   for (const auto& range : *ranges) {
     sqlite3_stmt* r = s.get();
     bind_range(r, range, since_us, read.only());
     int rc;
     while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-      StepSample& sample = samples.emplace_back();
       if (std::int64_t name_id = sqlite3_column_int64(r, 0); name_id != last_name) {
-        name_text = read.name(name_id);
+        sample.step = read.name(name_id);
         last_name = name_id;
       }
-      sample.step = name_text;
       sample.started_us = sqlite3_column_int64(r, 1);
       sample.duration_us = sqlite3_column_int64(r, 2);
       sample.status = status_from_code(sqlite3_column_int(r, 3));
       if (with_context) {
-        auto context = contexts.find(sqlite3_column_int64(r, 4));
-        if (context != contexts.end()) {
-          sample.repo = context->second.first;
-          sample.branch = context->second.second;
+        if (std::int64_t id = sqlite3_column_int64(r, 4); id != sample.context_id) {
+          sample.context_id = id;
+          auto context = contexts.find(id);
+          sample.repo = context != contexts.end() ? context->second.first : std::string();
+          sample.branch = context != contexts.end() ? context->second.second : std::string();
         }
       }
+      visit(sample);
     }
     if (rc != SQLITE_DONE) return read.failed();
   }
-  return samples;
+  return {};
 }
 
 Result<std::vector<SlowStep>> SqliteStore::slowest_steps(std::int64_t since_us, int limit,
