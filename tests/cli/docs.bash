@@ -339,13 +339,18 @@ zpty -w z "bindkey '^I' complete-word"
 # Keys typed while zsh still runs the previous line meet the terminal's own line editing,
 # where ^U erases them: type the line only once the line editor has started reading.
 zpty -w z "zle-line-init() { print -n 'LINE''INIT' }; zle -N zle-line-init"
+# ^G after the tab says when the completion is over. The completion runs programs (git), and
+# while one runs the terminal may be back in its own line editing: a ^U typed then would be
+# taken by the terminal, not zsh. So nothing more is typed until the mark is seen.
+zpty -w z "zle-completed() { print -n 'COMP''LETED' }; zle -N zle-completed; bindkey '^G' zle-completed"
 zpty -w z "print READY''READY"
 zpty -r z out '*READYREADY*LINEINIT*'
-zpty -w -n z "$2"$'\t'
+zpty -w -n z "$2"$'\t\C-g'
+zpty -r z out '*COMPLETED*'
+print -r -- "$out" | grep -o '<<[^>]*>>' | sed 's/^<<//; s/>>$//'
 zpty -w -n z $'\C-u'
 zpty -w z "print DONE''DONE"
-zpty -r z out '*DONEDONE*'
-print -r -- "$out" | grep -o '<<[^>]*>>' | sed 's/^<<//; s/>>$//'
+zpty -r z rest '*DONEDONE*'
 zpty -d z
 EOF
   HOME=$TEST_DIR/home timeout 60 zsh -f "$TEST_DIR/complete.zsh" "$DOCS_ROOT/completions/zsh" "$1"
