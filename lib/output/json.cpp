@@ -120,12 +120,18 @@ JsonWriter& JsonWriter::value(double v) {
   // JSON has no NaN or infinity; null says "no number" without breaking a parser.
   if (!std::isfinite(v)) return null();
   separator();
-  // The shortest text that reads back as the same double.
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
+  append_number(out_, v);
   need_comma_ = true;
   return *this;
+}
+
+void append_number(std::string& out, double v) {
+  const double magnitude = std::fabs(v);
+  const bool plain = magnitude == 0 || (magnitude >= 1e-5 && magnitude < 1e15);
+  char buf[64];
+  auto [end, ec] = plain ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
 }
 
 JsonWriter& JsonWriter::value(bool v) {

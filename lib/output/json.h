@@ -47,4 +47,9 @@ class JsonWriter {
 void append_json_string(std::string& out, std::string_view s,
                         JsonStrings strings = JsonStrings::encoded);
 
+// A finite number as every machine format writes it: the shortest text that reads back as
+// the same double, without an exponent between 1e-5 and 1e15 (100000, not 1e+05, which
+// surprises scripts and spreadsheets).
+void append_number(std::string& out, double v);
+
 }  // namespace perfguard

@@ -10,11 +10,10 @@ namespace perfguard {
 
 namespace {
 
-// The shortest text that reads back as the same double, as JsonWriter writes it.
 std::string number_text(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, end);
+  std::string out;
+  append_number(out, v);
+  return out;
 }
 
 std::size_t display_width(const std::string& s) {

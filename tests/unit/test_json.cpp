@@ -120,6 +120,13 @@ TEST_CASE("JSON doubles round-trip and are never NaN or Infinity") {
   CHECK(one(1.5) == "1.5");
   CHECK(one(0.1) == "0.1");
   CHECK(one(2.0) == "2");
+  // No exponent for the durations and ratios we write: scripts and spreadsheets read these.
+  CHECK(one(100000.0) == "100000");
+  CHECK(one(-2500000.0) == "-2500000");
+  CHECK(one(0.00025) == "0.00025");
+  CHECK(one(0.0) == "0");
+  CHECK(one(1e20) == "1e+20");
+  CHECK(std::stod(one(1e-9)) == 1e-9);
   CHECK(std::stod(one(1.0 / 3.0)) == 1.0 / 3.0);
   CHECK(std::stod(one(123456.789012345)) == 123456.789012345);
   CHECK(one(std::nan("")) == "null");
