@@ -185,9 +185,10 @@ ORDER BY id;
 
 -- Two child spans per step, with the child processes' CPU time and peak memory (the
 -- snapshot is timed in-process: no exit code, usage 0, as the step timer records it).
-INSERT INTO span_rows (step_id, seq, parent_seq, name_id, offset_us, duration_us, exit_code,
+-- A span's key is its step's id and its sequence number in one (id = step_id * 256 + seq).
+INSERT INTO span_rows (id, parent_seq, name_id, offset_us, duration_us, exit_code,
   cpu_user_us, cpu_sys_us, max_rss_kb)
-SELECT step_id, seq, NULL, name_id, offset_us, duration_us, exit_code,
+SELECT step_id * 256 + seq, NULL, name_id, offset_us, duration_us, exit_code,
   CASE WHEN rss > 0 THEN duration_us / 2 ELSE 0 END,
   CASE WHEN rss > 0 THEN duration_us / 4 ELSE 0 END, rss
 FROM (
