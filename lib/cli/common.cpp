@@ -120,21 +120,6 @@ SnapshotRow snapshot_row(const Snapshot& s) {
   return SnapshotRow{s.id, s.commit, s.head, s.branch, s.created_us, s.tool, s.reason};
 }
 
-// The records and the snapshot's row in one transaction: one commit to the store's log
-// instead of two, and never the one without the other.
-Status record_in_one_transaction(Store& store, const std::vector<StepRecord>& records,
-                                 const std::optional<Snapshot>& snapshot) {
-  auto import = store.begin_import();
-  if (!import) return import.error();
-  for (const StepRecord& r : records) {
-    if (auto added = import->add(r); !added) return added.error();
-  }
-  if (snapshot) {
-    if (auto added = import->add_snapshot(snapshot_row(*snapshot)); !added) return added.error();
-  }
-  return import->commit();
-}
-
 }  // namespace
 
 struct EarlyStore {
@@ -296,7 +281,11 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
       (void)store->cache_git_version(opened.git_key, *version);
     }
     for (auto& r : records) r.context.git_version = *version;
-    written = record_in_one_transaction(*store, records, snapshot);
+    // The records and the snapshot's row in one transaction: one commit to the store's log
+    // instead of two, and never the one without the other.
+    std::optional<SnapshotRow> row;
+    if (snapshot) row = snapshot_row(*snapshot);
+    written = store->record(records, row);
   }
   if (written) {
     session.info("recorded in " + path.string());

@@ -19,12 +19,16 @@ Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
-Status Store::record(const std::vector<StepRecord>& records) {
-  if (records.empty()) return {};
+Status Store::record(const std::vector<StepRecord>& records,
+                     const std::optional<SnapshotRow>& snapshot) {
+  if (records.empty() && !snapshot) return {};
   auto import = begin_import();
   if (!import) return import.error();
   for (const StepRecord& r : records) {
     if (auto added = import->add(r); !added) return added.error();
+  }
+  if (snapshot) {
+    if (auto added = import->add_snapshot(*snapshot); !added) return added.error();
   }
   return import->commit();
 }

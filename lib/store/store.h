@@ -92,8 +92,10 @@ class Store {
   Store& operator=(Store&&) noexcept;
   ~Store();
 
-  // Appends the records (root span, child spans, context) in one transaction.
-  Status record(const std::vector<StepRecord>& records);
+  // Appends the records (root span, child spans, context), and the row of the snapshot taken
+  // before them if any, in one transaction.
+  Status record(const std::vector<StepRecord>& records,
+                const std::optional<SnapshotRow>& snapshot = std::nullopt);
 
   Status record_snapshot(const SnapshotRow& row);
 

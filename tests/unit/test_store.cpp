@@ -701,6 +701,24 @@ TEST_CASE("step_results and child_spans show hex ids, ISO times and milliseconds
   CHECK(spans[1][2] == "commit");
 }
 
+TEST_CASE("a rollback's records and its snapshot's row are stored together, once") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::mt19937_64 rng(21);
+  const std::vector<StepRecord> records = {typical_record(rng, 5, 1795447812000000)};
+  const SnapshotRow row{"20261123-153012-2", "c0ffee",        "deadbeef",       "main",
+                        1795447812000000,    "perf-rollback", "before rollback"};
+  REQUIRE(store.record(records, row).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
+  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before rollback");
+  // The same again (a journal replayed) adds nothing, and leaves the row as it was.
+  SnapshotRow again = row;
+  again.reason = "changed";
+  REQUIRE(store.record(records, again).ok());
+  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
+  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before rollback");
+}
+
 TEST_CASE("snapshots are recorded and replaced by id") {
   TempDir tmp;
   Store store = open_store(tmp / "perf.db");
