@@ -44,6 +44,8 @@ Result<CommitRun> run_commit_step(const Repository& repo, const CommitOptions& o
   }
   if (!timer.stopped()) {
     std::vector<std::string> commit = {"commit"};
+    // A summary nobody will see still costs git a diff of the new commit against its parent.
+    if (options.git_output == StreamMode::capture) commit.push_back("--quiet");
     commit.insert(commit.end(), options.message.begin(), options.message.end());
     commit.insert(commit.end(), options.git_args.begin(), options.git_args.end());
     ChildCommand cmd = git_command(repo, commit);
