@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   return run_tool(tool, app, argc, argv, [&]() -> int {
     auto session = open_session(tool, common, /*repository_optional=*/true);
     if (!session) return report_error(tool, session.error());
-    auto code = run_chosen(commands, *session);
+    auto code = chosen_command(commands).run(*session);
     return code ? to_int(*code) : report_error(tool, code.error());
   });
 }

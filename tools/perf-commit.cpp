@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
                           make_error(ExitCode::usage, "no commit message: pass -m MSG or -F FILE"));
     }
     options.stage = !no_add;
-    options.warn_only = warn_only;
+    options.warn_only = warn_only || session->paused;  // an emergency: nothing blocks
     options.pathspecs = pathspecs;
     options.git_args = git_args;
     options.threshold = session->config.thresholds.commit;

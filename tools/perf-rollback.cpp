@@ -236,6 +236,7 @@ int main(int argc, char** argv) {
     options.validate_timeout = config.timeouts.validate;
     options.kill_grace = config.timeouts.kill_grace;
     options.validate = !no_validate;
+    options.warn_only = options.warn_only || session->paused;  // an emergency: nothing blocks
     options.git_output = session->child_output();
     for (auto [flag, text, field] :
          {std::tuple{"--threshold", rollback_threshold, &options.rollback_threshold},

@@ -12,8 +12,13 @@
 #include <system_error>
 #include <thread>
 
+#include "alerts/channels.h"
+#include "alerts/pause_mark.h"
+#include "alerts/rules.h"
+#include "core/clock.h"
 #include "core/version.h"
 #include "git/git.h"
+#include "output/json.h"
 #include "output/table.h"
 #include "store/journal.h"
 #include "trace/context.h"
@@ -211,6 +216,7 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   if (s.in_repository) {
     s.context.repo = s.repository.work_tree().value_or(s.repository.git_dir()).string();
     if (auto head = s.repository.head()) s.context.branch = head->branch();
+    s.paused = read_pause_mark(s.repository.perfguard_dir()).has_value();
   }
   return s;
 }
@@ -285,7 +291,16 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
     // instead of two, and never the one without the other.
     std::optional<SnapshotRow> row;
     if (snapshot) row = snapshot_row(*snapshot);
-    written = store->record(records, row);
+    if (session.config.alerts.enabled && !session.paused) {
+      const std::int64_t now = now_unix_us();
+      auto evaluate = [&] { return evaluate_records(*store, session.config, records, now); };
+      auto changes = store->record(records, row, evaluate,
+                                   apply_options(session.config, session.context.host, now));
+      if (changes) session.alert_changes = std::move(*changes);
+      written = changes ? Status{} : Status{changes.error()};
+    } else {
+      written = store->record(records, row);
+    }
   }
   if (written) {
     session.info("recorded in " + path.string());
@@ -316,10 +331,54 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   return most_severe(step_code, ExitCode::store);
 }
 
+namespace {
+
+// The alerts a record raised or bumped: ` — alert #17 critical` after its line, an `alerts`
+// array in JSON.
+bool raised_by(const AlertChange& c, const StepRecord& r) {
+  return c.kind != AlertChange::Kind::resolved && c.alert.key.step == r.step;
+}
+
+}  // namespace
+
 void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
                  const std::vector<std::string>& extra_json) {
   if (session.format == Format::text && session.options.quiet && code == ExitCode::ok) return;
-  write_records(stdout, session.format, records, session.tool, to_int(code), extra_json);
+  std::vector<std::string> notes;
+  for (const StepRecord& r : records) {
+    std::string note;
+    for (const AlertChange& c : session.alert_changes) {
+      if (!raised_by(c, r)) continue;
+      note += note.empty() ? " \u2014 alert #" : ", #";
+      note += std::to_string(c.alert.id) + " " + to_string(c.alert.severity);
+    }
+    if (session.paused && note.empty()) note = " (paused: not enforced)";
+    notes.push_back(std::move(note));
+  }
+  std::vector<std::string> members = extra_json;
+  if (!session.alert_changes.empty()) {
+    JsonWriter w;
+    w.begin_array();
+    for (const AlertChange& c : session.alert_changes) {
+      w.begin_object()
+          .key("id")
+          .value(c.alert.id)
+          .key("change")
+          .value(to_string(c.kind))
+          .key("rule")
+          .value(to_string(c.alert.key.rule))
+          .key("step")
+          .value(c.alert.key.step)
+          .key("severity")
+          .value(to_string(c.alert.severity))
+          .key("summary")
+          .value(c.alert.summary)
+          .end_object();
+    }
+    w.end_array();
+    members.push_back("\"alerts\":" + w.take());
+  }
+  write_records(stdout, session.format, records, session.tool, to_int(code), members, notes);
 }
 
 int report_error(const std::string& tool, const Error& error) {

@@ -65,6 +65,12 @@ struct ToolSession {
   // core meanwhile. record_steps() waits for it.
   void open_store_early();
   std::shared_ptr<EarlyStore> early_store;
+
+  // What recording the steps did to the alerts (record_steps evaluates the rules in the same
+  // transaction), for the printed result.
+  std::vector<AlertChange> alert_changes;
+  // Set while `perf-recover --emergency`'s pause mark is: no rule is evaluated, nothing blocks.
+  bool paused = false;
 };
 
 // Moves into the -C directories first, so that every relative path after that (--db,

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -33,10 +36,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A size in bytes, written `100MB` (a string) or as a whole number of bytes.
+struct SizeSlot {
+  std::int64_t* bytes;
+};
+
 // Where a setting lives in Config. The pointee's type says how the value is written:
-// a duration string, a path string, an array of paths, or a command.
+// a duration string, a path string, an array of paths, a command, a whole number, a number,
+// a boolean, a severity, a size, or the array of webhook tables.
 using Slot = std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
-                          std::vector<fs::path>*, std::optional<CommandSpec>*>;
+                          std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*,
+                          double*, bool*, Severity*, SizeSlot, std::vector<WebhookSpec>*>;
 
 // Who may set a key. A repository file comes with whatever was cloned, so it may set
 // numbers but not what runs or where results go, unless the user trusts the repository.
@@ -47,11 +57,22 @@ enum class Trust {
 };
 
 struct Key {
-  std::string_view path;  // `table.name`
+  std::string_view path;  // `table.name` or `table.subtable.name`
   Trust trust;
   std::string_view env;  // the variable that sets it; empty: none
   Slot (*slot)(Config&);
+  double min = 0;  // for numbers: the range a value must be in
+  double max = 1e9;
 };
+
+// The rule tables of [alerts] share their first two keys.
+#define PERFGUARD_RULE_KEYS(rule, RULE)                                             \
+  {"alerts." #rule ".enabled", Trust::any, "PERFGUARD_ALERTS_" #RULE "_ENABLED",    \
+   [](Config& c) -> Slot { return &c.alerts.rule.enabled; }},                       \
+  {                                                                                 \
+    "alerts." #rule ".severity", Trust::any, "PERFGUARD_ALERTS_" #RULE "_SEVERITY", \
+        [](Config& c) -> Slot { return &c.alerts.rule.severity; }                   \
+  }
 
 // Every key there is. The TOML reader, the environment reader and the error messages
 // (`expected one of: …`) all come from this table.
@@ -85,39 +106,95 @@ const Key kKeys[] = {
      [](Config& c) -> Slot { return &c.health_check; }},
     {"alerts.notify", Trust::trusted, "PERFGUARD_ALERTS_NOTIFY",
      [](Config& c) -> Slot { return &c.notify; }},
+    {"alerts.enabled", Trust::any, "PERFGUARD_ALERTS_ENABLED",
+     [](Config& c) -> Slot { return &c.alerts.enabled; }},
+    {"alerts.notify_timeout", Trust::any, "PERFGUARD_ALERTS_NOTIFY_TIMEOUT",
+     [](Config& c) -> Slot { return &c.alerts.notify_timeout; }},
+    {"alerts.resolve_after", Trust::any, "PERFGUARD_ALERTS_RESOLVE_AFTER",
+     [](Config& c) -> Slot { return &c.alerts.resolve_after; }, 1, 1000000},
+    {"alerts.webhook", Trust::trusted, "", [](Config& c) -> Slot { return &c.alerts.webhooks; }},
+    PERFGUARD_RULE_KEYS(threshold, THRESHOLD),
+    PERFGUARD_RULE_KEYS(baseline, BASELINE),
+    PERFGUARD_RULE_KEYS(anomaly, ANOMALY),
+    {"alerts.anomaly.z", Trust::any, "PERFGUARD_ALERTS_ANOMALY_Z",
+     [](Config& c) -> Slot { return &c.alerts.anomaly.z; }, 0.1, 1000},
+    {"alerts.anomaly.samples", Trust::any, "PERFGUARD_ALERTS_ANOMALY_SAMPLES",
+     [](Config& c) -> Slot { return &c.alerts.anomaly.samples; }, 3, 100000},
+    {"alerts.anomaly.min_samples", Trust::any, "PERFGUARD_ALERTS_ANOMALY_MIN_SAMPLES",
+     [](Config& c) -> Slot { return &c.alerts.anomaly.min_samples; }, 3, 100000},
+    PERFGUARD_RULE_KEYS(degradation, DEGRADATION),
+    {"alerts.degradation.percent", Trust::any, "PERFGUARD_ALERTS_DEGRADATION_PERCENT",
+     [](Config& c) -> Slot { return &c.alerts.degradation.percent; }, 0, 100000},
+    {"alerts.degradation.window", Trust::any, "PERFGUARD_ALERTS_DEGRADATION_WINDOW",
+     [](Config& c) -> Slot { return &c.alerts.degradation.window; }},
+    {"alerts.degradation.min_samples", Trust::any, "PERFGUARD_ALERTS_DEGRADATION_MIN_SAMPLES",
+     [](Config& c) -> Slot { return &c.alerts.degradation.min_samples; }, 1, 1000000},
+    PERFGUARD_RULE_KEYS(prediction, PREDICTION),
+    {"alerts.prediction.lookback", Trust::any, "PERFGUARD_ALERTS_PREDICTION_LOOKBACK",
+     [](Config& c) -> Slot { return &c.alerts.prediction.lookback; }},
+    {"alerts.prediction.horizon", Trust::any, "PERFGUARD_ALERTS_PREDICTION_HORIZON",
+     [](Config& c) -> Slot { return &c.alerts.prediction.horizon; }},
+    {"alerts.prediction.min_days", Trust::any, "PERFGUARD_ALERTS_PREDICTION_MIN_DAYS",
+     [](Config& c) -> Slot { return &c.alerts.prediction.min_days; }, 2, 366},
+    PERFGUARD_RULE_KEYS(consecutive, CONSECUTIVE),
+    {"alerts.consecutive.runs", Trust::any, "PERFGUARD_ALERTS_CONSECUTIVE_RUNS",
+     [](Config& c) -> Slot { return &c.alerts.consecutive.runs; }, 1, 10000},
+    PERFGUARD_RULE_KEYS(rollback_rate, ROLLBACK_RATE),
+    {"alerts.rollback_rate.max", Trust::any, "PERFGUARD_ALERTS_ROLLBACK_RATE_MAX",
+     [](Config& c) -> Slot { return &c.alerts.rollback_rate.max; }, 0, 1000000},
+    {"alerts.rollback_rate.window", Trust::any, "PERFGUARD_ALERTS_ROLLBACK_RATE_WINDOW",
+     [](Config& c) -> Slot { return &c.alerts.rollback_rate.window; }},
+    PERFGUARD_RULE_KEYS(failure, FAILURE),
+    {"alerts.failure.commit", Trust::any, "PERFGUARD_ALERTS_FAILURE_COMMIT",
+     [](Config& c) -> Slot { return &c.alerts.failure.commit; }, 1, 10000},
+    {"alerts.failure.rollback", Trust::any, "PERFGUARD_ALERTS_FAILURE_ROLLBACK",
+     [](Config& c) -> Slot { return &c.alerts.failure.rollback; }, 1, 10000},
+    {"alerts.failure.validate", Trust::any, "PERFGUARD_ALERTS_FAILURE_VALIDATE",
+     [](Config& c) -> Slot { return &c.alerts.failure.validate; }, 1, 10000},
+    {"alerts.failure.recover", Trust::any, "PERFGUARD_ALERTS_FAILURE_RECOVER",
+     [](Config& c) -> Slot { return &c.alerts.failure.recover; }, 1, 10000},
+    PERFGUARD_RULE_KEYS(health, HEALTH),
+    {"alerts.health.max_size", Trust::any, "PERFGUARD_ALERTS_HEALTH_MAX_SIZE",
+     [](Config& c) -> Slot { return SizeSlot{&c.alerts.health.max_size}; }, 1, 1e15},
+    {"alerts.health.max_commits", Trust::any, "PERFGUARD_ALERTS_HEALTH_MAX_COMMITS",
+     [](Config& c) -> Slot { return &c.alerts.health.max_commits; }, 1, 1e12},
 };
+#undef PERFGUARD_RULE_KEYS
 
-std::string_view table_of(const Key& key) {
-  return key.path.substr(0, key.path.find('.'));
-}
-std::string_view name_of(const Key& key) {
-  return key.path.substr(key.path.find('.') + 1);
-}
-
-const Key* find_key(std::string_view table, std::string_view name) {
+const Key* find_key(std::string_view path) {
   for (const Key& key : kKeys) {
-    if (table_of(key) == table && name_of(key) == name) return &key;
+    if (key.path == path) return &key;
   }
   return nullptr;
 }
 
-bool is_known_table(std::string_view table) {
+// Whether `path` names a table: [thresholds], [alerts], [alerts.baseline], …
+bool is_table(std::string_view path) {
   for (const Key& key : kKeys) {
-    if (table_of(key) == table) return true;
+    if (key.path.size() > path.size() && key.path.starts_with(path) && key.path[path.size()] == '.')
+      return true;
   }
   return false;
 }
 
-// `commit, rollback, validate, recover` (the keys of a table), or the tables themselves.
-std::string expected_names(std::optional<std::string_view> table) {
-  std::string out;
-  std::string_view last;
+// The names one level below `table` (the top-level tables for ""), in the table's order:
+// `commit, rollback, validate, recover`.
+std::string expected_names(std::string_view table) {
+  std::vector<std::string_view> names;
   for (const Key& key : kKeys) {
-    std::string_view name = table ? name_of(key) : table_of(key);
-    if ((table && table_of(key) != *table) || name == last) continue;
+    std::string_view rest = key.path;
+    if (!table.empty()) {
+      if (!(rest.size() > table.size() && rest.starts_with(table) && rest[table.size()] == '.'))
+        continue;
+      rest.remove_prefix(table.size() + 1);
+    }
+    std::string_view name = rest.substr(0, rest.find('.'));
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  std::string out;
+  for (std::string_view name : names) {
     if (!out.empty()) out += ", ";
     out += name;
-    last = name;
   }
   return out;
 }
@@ -148,37 +225,102 @@ bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-// The longest duration any key takes: a step (or a wait) of more than a week is a mistake,
-// and bounded values keep every sum and deadline computed from them from overflowing.
+// The longest duration a threshold, timeout or wait takes: a step (or a wait) of more than a
+// week is a mistake, and bounded values keep every sum and deadline computed from them from
+// overflowing. The alert rules' windows look further back, up to a year.
 constexpr Duration kMaxSetting = Duration::seconds(7 * 24 * 3600);
+constexpr Duration kMaxWindow = Duration::seconds(366 * 24 * 3600);
 
-// Thresholds and timeouts must be positive: a zero threshold fails every run, a zero timeout
-// kills every step. A kill grace or a busy timeout of zero means "at once" and is allowed.
+// Thresholds, timeouts and windows must be positive: a zero threshold fails every run, a zero
+// timeout kills every step, an empty window holds nothing. A kill grace or a busy timeout of
+// zero means "at once" and is allowed.
 bool must_be_positive(std::string_view key) {
-  return (key.starts_with("thresholds.") || key.starts_with("timeouts.")) &&
+  return (key.starts_with("thresholds.") || key.starts_with("timeouts.") ||
+          key.starts_with("alerts.")) &&
          key != "timeouts.kill_grace";
 }
 
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+Status check_range(const Key& key, double value, std::string_view text) {
+  if (value < key.min || value > key.max) {
+    return make_error(ExitCode::usage, "'" + std::string(text) + "' is out of range: from " +
+                                           format_number(key.min) + " to " +
+                                           format_number(key.max));
+  }
+  return {};
+}
+
+Status assign_duration(const Key& key, std::string_view text, Duration* target) {
+  auto d = parse_duration(text);
+  if (!d) return d.error();
+  Duration most = key.path.starts_with("alerts.") ? kMaxWindow : kMaxSetting;
+  if (d->us > most.us) {
+    return make_error(ExitCode::usage, "'" + std::string(text) + "' is out of range: at most " +
+                                           format_duration(most));
+  }
+  if (d->us <= 0 && must_be_positive(key.path)) {
+    return make_error(ExitCode::usage,
+                      "'" + std::string(text) + "' is out of range: must be positive");
+  }
+  *target = *d;
+  return {};
+}
+
 // A value written as text: a TOML string or an environment variable, for `key`.
-Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, std::string_view key) {
+Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, const Key& key) {
+  auto not_a = [&](const char* what) {
+    return make_error(ExitCode::usage, "'" + std::string(text) + "' is not " + what);
+  };
   return std::visit(
-      [&](auto* target) -> Status {
+      [&](auto target) -> Status {
         using T = std::remove_pointer_t<decltype(target)>;
-        if constexpr (std::is_same_v<T, Duration> || std::is_same_v<T, std::optional<Duration>>) {
-          auto d = parse_duration(text);
-          if (!d) return d.error();
-          if (d->us > kMaxSetting.us) {
-            return make_error(ExitCode::usage,
-                              "'" + std::string(text) + "' is out of range: at most 7d");
-          }
-          if (d->us <= 0 && must_be_positive(key)) {
-            return make_error(ExitCode::usage,
-                              "'" + std::string(text) + "' is out of range: must be positive");
-          }
-          *target = *d;
+        if constexpr (std::is_same_v<T, Duration>) {
+          return assign_duration(key, text, target);
+        } else if constexpr (std::is_same_v<T, std::optional<Duration>>) {
+          Duration d;
+          if (auto s = assign_duration(key, text, &d); !s) return s;
+          *target = d;
         } else if constexpr (std::is_same_v<T, std::optional<CommandSpec>>) {
           if (is_blank(text)) return make_error(ExitCode::usage, "empty command");
           *target = CommandSpec{{"/bin/sh", "-c", std::string(text)}, true};
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          std::int64_t v = 0;
+          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (ec != std::errc() || end != text.data() + text.size()) return not_a("a whole number");
+          if (auto s = check_range(key, static_cast<double>(v), text); !s) return s;
+          *target = v;
+        } else if constexpr (std::is_same_v<T, double>) {
+          std::string copy(text);
+          char* end = nullptr;
+          double v = copy.empty() ? 0 : std::strtod(copy.c_str(), &end);
+          if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(v))
+            return not_a("a number");
+          if (auto s = check_range(key, v, text); !s) return s;
+          *target = v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "true" || text == "1") {
+            *target = true;
+          } else if (text == "false" || text == "0") {
+            *target = false;
+          } else {
+            return not_a("a boolean (true or false)");
+          }
+        } else if constexpr (std::is_same_v<T, Severity>) {
+          auto severity = parse_severity(text);
+          if (!severity) return not_a("a severity (info, warning or critical)");
+          *target = *severity;
+        } else if constexpr (std::is_same_v<T, SizeSlot>) {
+          auto size = parse_size(text);
+          if (!size) return size.error();
+          if (auto s = check_range(key, static_cast<double>(*size), text); !s) return s;
+          *target.bytes = *size;
+        } else if constexpr (std::is_same_v<T, std::vector<WebhookSpec>>) {
+          return make_error(ExitCode::usage, "expected an array of tables ([[alerts.webhook]])");
         } else {
           auto p = expand_path(text, ctx);
           if (!p) return p.error();
@@ -202,6 +344,16 @@ std::string expected_form(Slot slot) {
   if (std::holds_alternative<std::optional<CommandSpec>*>(slot)) {
     return "expected a command: an array of strings like [\"systemctl\", \"restart\", "
            "\"app\"] (run without a shell) or a string (run with /bin/sh -c)";
+  }
+  if (std::holds_alternative<std::int64_t*>(slot)) return "expected a whole number";
+  if (std::holds_alternative<double*>(slot)) return "expected a number";
+  if (std::holds_alternative<bool*>(slot)) return "expected true or false";
+  if (std::holds_alternative<Severity*>(slot)) {
+    return "expected a severity: \"info\", \"warning\" or \"critical\"";
+  }
+  if (std::holds_alternative<SizeSlot>(slot)) return "expected a size like \"100MB\"";
+  if (std::holds_alternative<std::vector<WebhookSpec>*>(slot)) {
+    return "expected tables: [[alerts.webhook]] with url = \"https://…\"";
   }
   return "expected a duration string like \"1.5s\"";
 }
@@ -238,26 +390,59 @@ struct Problem {
   std::string message;
 };
 
-// Reads one TOML value into `slot`.
-std::optional<Problem> read_node(const toml::node& node, Slot slot, const std::string& key,
-                                 const PathContext& ctx) {
+std::optional<Problem> read_webhooks(const toml::array& array, std::vector<WebhookSpec>& out,
+                                     const std::string& key);
+
+// Reads one TOML value into `slot`, the setting `spec`; `key` names it in messages.
+std::optional<Problem> read_node(const toml::node& node, Slot slot, const Key& spec,
+                                 const std::string& key, const PathContext& ctx) {
   auto problem = [&](const toml::node& at, std::string k, std::string message) {
     return Problem{at.source().begin.line, std::move(k), std::move(message)};
   };
   auto wrong_type = [&]() {
     return problem(node, key, expected_form(slot) + ", got " + std::string(type_name(node)));
   };
-
-  if (const auto* text = node.as_string()) {
-    if (std::holds_alternative<std::vector<fs::path>*>(slot)) return wrong_type();
-    if (auto status = assign_text(slot, text->get(), ctx, key); !status) {
+  auto assign = [&](std::string_view text) -> std::optional<Problem> {
+    if (auto status = assign_text(slot, text, ctx, spec); !status) {
       return problem(node, key, status.error().message);
     }
+    return std::nullopt;
+  };
+
+  if (const auto* text = node.as_string()) {
+    bool takes_text = !std::holds_alternative<std::vector<fs::path>*>(slot) &&
+                      !std::holds_alternative<std::int64_t*>(slot) &&
+                      !std::holds_alternative<double*>(slot) &&
+                      !std::holds_alternative<bool*>(slot) &&
+                      !std::holds_alternative<std::vector<WebhookSpec>*>(slot);
+    if (!takes_text) return wrong_type();
+    return assign(text->get());
+  }
+  if (const auto* integer = node.as_integer()) {
+    bool whole = std::holds_alternative<std::int64_t*>(slot) ||
+                 std::holds_alternative<SizeSlot>(slot) || std::holds_alternative<double*>(slot);
+    if (!whole) return wrong_type();
+    return assign(std::to_string(integer->get()));
+  }
+  if (const auto* number = node.as_floating_point()) {
+    if (!std::holds_alternative<double*>(slot)) return wrong_type();
+    if (auto status = check_range(spec, number->get(), format_number(number->get())); !status) {
+      return problem(node, key, status.error().message);
+    }
+    *std::get<double*>(slot) = number->get();
+    return std::nullopt;
+  }
+  if (const auto* flag = node.as_boolean()) {
+    if (!std::holds_alternative<bool*>(slot)) return wrong_type();
+    *std::get<bool*>(slot) = flag->get();
     return std::nullopt;
   }
 
   const auto* array = node.as_array();
   if (!array) return wrong_type();
+  if (auto* webhooks = std::get_if<std::vector<WebhookSpec>*>(&slot)) {
+    return read_webhooks(*array, **webhooks, key);
+  }
   if (auto* paths = std::get_if<std::vector<fs::path>*>(&slot)) {
     std::vector<fs::path> out;
     for (std::size_t i = 0; i < array->size(); ++i) {
@@ -292,6 +477,69 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const std::s
     return std::nullopt;
   }
   return wrong_type();
+}
+
+// [[alerts.webhook]] tables: url (http or https), format, min_severity, routing_key (for
+// pagerduty, which needs one), timeout.
+std::optional<Problem> read_webhooks(const toml::array& array, std::vector<WebhookSpec>& out,
+                                     const std::string& key) {
+  std::vector<WebhookSpec> hooks;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const toml::node& item = *array.get(i);
+    std::string item_key = key + "[" + std::to_string(i) + "]";
+    const auto* table = item.as_table();
+    if (!table) {
+      return Problem{
+          item.source().begin.line, item_key,
+          "expected a table with url = \"https://…\", got " + std::string(type_name(item))};
+    }
+    WebhookSpec hook;
+    for (auto&& [name, node] : *table) {
+      std::string field(name.str());
+      std::string field_key = item_key + "." + field;
+      auto at = [&](std::string message) {
+        return Problem{node.source().begin.line, field_key, std::move(message)};
+      };
+      const auto* text = node.as_string();
+      if (!text) return at("expected a string, got " + std::string(type_name(node)));
+      const std::string& value = text->get();
+      if (field == "url") {
+        if (!value.starts_with("https://") && !value.starts_with("http://"))
+          return at("expected an http:// or https:// URL");
+        hook.url = value;
+      } else if (field == "format") {
+        if (value != "json" && value != "slack" && value != "pagerduty")
+          return at("'" + value + "' is not a format (json, slack or pagerduty)");
+        hook.format = value;
+      } else if (field == "min_severity") {
+        auto severity = parse_severity(value);
+        if (!severity) return at("'" + value + "' is not a severity (info, warning or critical)");
+        hook.min_severity = *severity;
+      } else if (field == "routing_key") {
+        hook.routing_key = value;
+      } else if (field == "timeout") {
+        auto d = parse_duration(value);
+        if (!d) return at(d.error().message);
+        if (d->us <= 0 || d->us > Duration::seconds(600).us)
+          return at("'" + value + "' is out of range: from 1ms to 10m");
+        hook.timeout = *d;
+      } else {
+        return at(
+            "unknown key (expected one of: url, format, min_severity, routing_key, "
+            "timeout)");
+      }
+    }
+    if (hook.url.empty()) {
+      return Problem{item.source().begin.line, item_key, "a webhook needs a url"};
+    }
+    if (hook.format == "pagerduty" && hook.routing_key.empty()) {
+      return Problem{item.source().begin.line, item_key,
+                     "a pagerduty webhook needs a routing_key (its integration key)"};
+    }
+    hooks.push_back(std::move(hook));
+  }
+  out = std::move(hooks);
+  return std::nullopt;
 }
 
 enum class Origin { user_file, repo_file, explicit_file };
@@ -401,11 +649,33 @@ Status apply_file(Config& config, const fs::path& file, const FileRules& rules,
     if (p && (!first || p->line < first->line)) first = std::move(p);
   };
 
+  // A table's entries: settings, or the tables below it ([alerts.baseline]).
+  std::function<void(const toml::table&, const std::string&)> walk =
+      [&](const toml::table& table, const std::string& prefix) {
+        for (auto&& [name, node] : table) {
+          std::string dotted = prefix + "." + std::string(name.str());
+          if (const Key* key = find_key(dotted)) {
+            auto why_ignored = ignored_because(*key, rules);
+            report(read_node(node, key->slot(why_ignored ? ignored : config), *key, dotted, ctx));
+            if (why_ignored) {
+              ignored_keys.push_back({name.source().begin.line, dotted, *why_ignored});
+            }
+          } else if (is_table(dotted) && node.is_table()) {
+            walk(*node.as_table(), dotted);
+          } else if (is_table(dotted)) {
+            report(Problem{node.source().begin.line, dotted,
+                           "expected a table, got " + std::string(type_name(node))});
+          } else {
+            report(Problem{name.source().begin.line, dotted,
+                           "unknown key (expected one of: " + expected_names(prefix) + ")"});
+          }
+        }
+      };
   for (auto&& [table_name, table_node] : root) {
     std::string table(table_name.str());
-    if (!is_known_table(table)) {
+    if (!is_table(table)) {
       report(Problem{table_name.source().begin.line, table,
-                     "unknown table (expected one of: " + expected_names(std::nullopt) + ")"});
+                     "unknown table (expected one of: " + expected_names("") + ")"});
       continue;
     }
     const auto* table_value = table_node.as_table();
@@ -414,18 +684,7 @@ Status apply_file(Config& config, const fs::path& file, const FileRules& rules,
                      "expected a table, got " + std::string(type_name(table_node))});
       continue;
     }
-    for (auto&& [name, node] : *table_value) {
-      std::string dotted = table + "." + std::string(name.str());
-      const Key* key = find_key(table, name.str());
-      if (!key) {
-        report(Problem{name.source().begin.line, dotted,
-                       "unknown key (expected one of: " + expected_names(table) + ")"});
-        continue;
-      }
-      auto why_ignored = ignored_because(*key, rules);
-      report(read_node(node, key->slot(why_ignored ? ignored : config), dotted, ctx));
-      if (why_ignored) ignored_keys.push_back({name.source().begin.line, dotted, *why_ignored});
-    }
+    walk(*table_value, table);
   }
   // Tables iterate sorted by name; warnings read best in file order.
   std::stable_sort(ignored_keys.begin(), ignored_keys.end(),
@@ -448,7 +707,7 @@ Status apply_environment(Config& config, const std::map<std::string, std::string
     auto it = env.find(std::string(key.env));
     // Empty means unset, as in `PERFGUARD_DB= perf-commit` or a CI variable left blank.
     if (it == env.end() || it->second.empty()) continue;
-    if (auto status = assign_text(key.slot(config), it->second, ctx, key.path); !status) {
+    if (auto status = assign_text(key.slot(config), it->second, ctx, key); !status) {
       return make_error(ExitCode::usage, std::string(key.env) + ": " + status.error().message);
     }
   }

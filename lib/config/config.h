@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/alert.h"
 #include "core/duration.h"
 #include "core/result.h"
 
@@ -31,6 +32,69 @@ struct Timeouts {
   Duration kill_grace = Duration::seconds(2);  // SIGTERM, then SIGKILL after this long
 };
 
+// A rule of [alerts]: whether it runs and the severity of what it raises.
+struct AlertRuleSettings {
+  bool enabled = true;
+  Severity severity = Severity::warning;
+};
+
+// [[alerts.webhook]]: where alerts are POSTed. Trusted config only (a cloned repository
+// must not be able to send your alerts elsewhere).
+struct WebhookSpec {
+  std::string url;
+  std::string format = "json";  // json, slack, pagerduty
+  Severity min_severity = Severity::warning;
+  std::string routing_key;  // pagerduty's integration key
+  Duration timeout = Duration::seconds(10);
+};
+
+// [alerts]: the rules perf-alerts evaluates (perf-alerts(1) says what each fires on) and
+// where their alerts go.
+struct AlertsConfig {
+  bool enabled = true;             // false: no rule is evaluated, on record or by scan
+  std::int64_t resolve_after = 3;  // runs clear of its condition before an alert resolves
+  AlertRuleSettings threshold{true, Severity::critical};
+  AlertRuleSettings baseline;  // its multiplier is the baseline's own (perf-baseline compute)
+  struct : AlertRuleSettings {
+    double z = 3.0;                 // robust z-score above which a run is an anomaly
+    std::int64_t samples = 30;      // the recent runs it is compared with
+    std::int64_t min_samples = 10;  // fewer: no verdict
+  } anomaly;
+  struct : AlertRuleSettings {
+    double percent = 20;  // median of the last window above the one before by more than this
+    Duration window = Duration::seconds(7 * 24 * 3600);
+    std::int64_t min_samples = 10;  // in each window
+  } degradation;
+  struct : AlertRuleSettings {
+    Duration lookback = Duration::seconds(14 * 24 * 3600);  // daily p95s fitted
+    Duration horizon = Duration::seconds(14 * 24 * 3600);   // warn when the line crosses within
+    std::int64_t min_days = 7;                              // days with runs needed for a fit
+  } prediction;
+  struct : AlertRuleSettings {
+    std::int64_t runs = 3;
+  } consecutive;
+  struct : AlertRuleSettings {
+    std::int64_t max = 5;  // rollbacks and recoveries; more than this in the window fires
+    Duration window = Duration::seconds(3600);
+  } rollback_rate;
+  struct FailureRule : AlertRuleSettings {
+    std::int64_t commit = 3, rollback = 1, validate = 1, recover = 1;  // failures in a row
+  } failure;
+  struct : AlertRuleSettings {
+    std::int64_t max_size = 100 * 1000 * 1000;  // bytes of objects, loose and packed
+    std::int64_t max_commits = 1000;            // on HEAD
+  } health;
+  Duration notify_timeout = Duration::seconds(10);
+  std::vector<WebhookSpec> webhooks;  // [[alerts.webhook]]
+
+  AlertsConfig() {
+    baseline.severity = anomaly.severity = degradation.severity = Severity::warning;
+    prediction.severity = Severity::info;
+    consecutive.severity = Severity::critical;
+    rollback_rate.severity = failure.severity = health.severity = Severity::warning;
+  }
+};
+
 struct Config {
   Thresholds thresholds;
   Timeouts timeouts;
@@ -40,6 +104,7 @@ struct Config {
   std::optional<CommandSpec> restart;                       // [recover] restart
   std::optional<CommandSpec> health_check;                  // [recover] health_check
   std::optional<CommandSpec> notify;                        // [alerts] notify
+  AlertsConfig alerts;
 
   // One line each, for stderr: command keys ignored in an untrusted repository file, …
   std::vector<std::string> warnings;

@@ -212,11 +212,15 @@ std::string text_summary(const StepRecord& r, bool colour) {
 
 void write_records(std::FILE* out, Format format, const std::vector<StepRecord>& records,
                    const std::string& tool, int exit_code,
-                   const std::vector<std::string>& extra_json) {
+                   const std::vector<std::string>& extra_json,
+                   const std::vector<std::string>& text_notes) {
   switch (format) {
     case Format::text:
-      for (const auto& r : records)
-        std::fprintf(out, "%s\n", text_summary(r, use_colour(out)).c_str());
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        std::string note = i < text_notes.size() ? text_notes[i] : "";
+        std::fprintf(out, "%s%s\n", text_summary(records[i], use_colour(out)).c_str(),
+                     note.c_str());
+      }
       break;
     case Format::jsonl:
       for (const auto& r : records) std::fprintf(out, "%s\n", record_to_jsonl(r).c_str());

@@ -45,9 +45,11 @@ void write_table(std::FILE* out, Format format, const std::vector<std::string>& 
 // Writes the records in a machine format. json: one object {"tool", "exit_code",
 // "steps": [...], plus `extra` fields}; jsonl: one record per line; csv/tsv: a header row
 // and one row per step. `extra_json` is a list of already-encoded `"key":value` members
-// for the json object (e.g. the snapshot a rollback took).
+// for the json object (e.g. the snapshot a rollback took). `text_notes`, one per record,
+// end its line in text (the alerts it raised).
 void write_records(std::FILE* out, Format format, const std::vector<StepRecord>& records,
                    const std::string& tool, int exit_code,
-                   const std::vector<std::string>& extra_json = {});
+                   const std::vector<std::string>& extra_json = {},
+                   const std::vector<std::string>& text_notes = {});
 
 }  // namespace perfguard

@@ -27,7 +27,10 @@ class RecordWriter {
   virtual Result<bool> add(const StepRecord& record) = 0;
   // False when a snapshot row with its id is stored already (left as it is).
   virtual Result<bool> add_snapshot(const SnapshotRow& row) = 0;
-  virtual Status commit() = 0;
+  // Commits; `before_commit`, if given, runs first inside the transaction, when every record
+  // added is readable through the engine's reads (rollups included), and its failure rolls
+  // everything back.
+  virtual Status commit(const std::function<Status()>& before_commit = {}) = 0;
 };
 
 class StoreEngine {
@@ -60,6 +63,29 @@ class StoreEngine {
   // Baselines.
   virtual Result<std::vector<Baseline>> active_baselines(const std::string& step) = 0;
   virtual Status update_baselines(const std::function<Status(BaselineUpdate&)>& update) = 0;
+
+  // Alerts (store/alerts.h). Inside a RecordWriter's before_commit they join its transaction.
+  virtual Result<std::vector<RecentRun>> recent_runs(const RunQuery& query) = 0;
+  virtual Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
+                                                          const AlertApplyOptions& options) = 0;
+  virtual Result<std::vector<Alert>> alerts(const AlertQuery& query) = 0;
+  virtual Result<std::optional<Alert>> alert(std::int64_t id) = 0;
+  virtual Result<std::vector<AlertEvent>> alert_events(std::int64_t id) = 0;
+  virtual Result<std::vector<AlertRun>> alert_runs(std::int64_t id) = 0;
+  // All or nothing: an unknown or resolved id is a usage error and changes nothing.
+  virtual Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
+                                                      const AlertTransition& transition) = 0;
+
+  // The notifications outbox.
+  virtual Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
+                                                                       std::int64_t lease_us,
+                                                                       int limit) = 0;
+  virtual Status finish_notification(std::int64_t id, const NotificationResult& result,
+                                     std::int64_t now_us) = 0;
+  virtual Result<std::int64_t> pending_notifications(std::int64_t now_us) = 0;
+
+  virtual Status record_health(const std::string& repo, std::int64_t measured_us,
+                               const std::vector<HealthFigureRow>& figures) = 0;
 
   virtual int schema_version() = 0;
 };

@@ -33,6 +33,32 @@ Status Store::record(const std::vector<StepRecord>& records,
   return import->commit();
 }
 
+Result<std::vector<AlertChange>> Store::record(
+    const std::vector<StepRecord>& records, const std::optional<SnapshotRow>& snapshot,
+    const std::function<Result<std::vector<AlertFinding>>()>& evaluate,
+    const AlertApplyOptions& options) {
+  std::vector<AlertChange> changes;
+  if (records.empty() && !snapshot) return changes;
+  auto import = begin_import();
+  if (!import) return import.error();
+  for (const StepRecord& r : records) {
+    if (auto added = import->add(r); !added) return added.error();
+  }
+  if (snapshot) {
+    if (auto added = import->add_snapshot(*snapshot); !added) return added.error();
+  }
+  auto status = import->commit([&]() -> Status {
+    auto findings = evaluate();
+    if (!findings) return findings.error();
+    auto applied = engine_->apply_findings(*findings, options);
+    if (!applied) return applied.error();
+    changes = std::move(*applied);
+    return {};
+  });
+  if (!status) return status.error();
+  return changes;
+}
+
 Status Store::record_snapshot(const SnapshotRow& row) {
   return engine_->record_snapshot(row);
 }
@@ -109,6 +135,52 @@ Result<PruneCounts> Store::prune_steps(std::int64_t before_us, bool dry_run) {
   return engine_->prune_steps(before_us, dry_run);
 }
 
+const char* to_string(AlertChange::Kind kind) {
+  constexpr const char* kNames[] = {"opened",       "bumped",  "escalated", "resolved",
+                                    "acknowledged", "snoozed", "reopened"};
+  return kNames[static_cast<int>(kind)];
+}
+
+Result<std::vector<RecentRun>> Store::recent_runs(const RunQuery& query) {
+  return engine_->recent_runs(query);
+}
+Result<std::vector<AlertChange>> Store::apply_findings(const std::vector<AlertFinding>& findings,
+                                                       const AlertApplyOptions& options) {
+  return engine_->apply_findings(findings, options);
+}
+Result<std::vector<Alert>> Store::alerts(const AlertQuery& query) {
+  return engine_->alerts(query);
+}
+Result<std::optional<Alert>> Store::alert(std::int64_t id) {
+  return engine_->alert(id);
+}
+Result<std::vector<AlertEvent>> Store::alert_events(std::int64_t id) {
+  return engine_->alert_events(id);
+}
+Result<std::vector<AlertRun>> Store::alert_runs(std::int64_t id) {
+  return engine_->alert_runs(id);
+}
+Result<std::vector<AlertChange>> Store::transition(const std::vector<std::int64_t>& ids,
+                                                   const AlertTransition& transition) {
+  return engine_->transition(ids, transition);
+}
+Result<std::vector<PendingNotification>> Store::claim_notifications(std::int64_t now_us,
+                                                                    std::int64_t lease_us,
+                                                                    int limit) {
+  return engine_->claim_notifications(now_us, lease_us, limit);
+}
+Status Store::finish_notification(std::int64_t id, const NotificationResult& result,
+                                  std::int64_t now_us) {
+  return engine_->finish_notification(id, result, now_us);
+}
+Result<std::int64_t> Store::pending_notifications(std::int64_t now_us) {
+  return engine_->pending_notifications(now_us);
+}
+Status Store::record_health(const std::string& repo, std::int64_t measured_us,
+                            const std::vector<HealthFigureRow>& figures) {
+  return engine_->record_health(repo, measured_us, figures);
+}
+
 int Store::schema_version() const {
   return engine_->schema_version();
 }
@@ -126,8 +198,8 @@ Result<bool> StepImport::add_snapshot(const SnapshotRow& row) {
   return writer_->add_snapshot(row);
 }
 
-Status StepImport::commit() {
-  return writer_->commit();
+Status StepImport::commit(const std::function<Status()>& before_commit) {
+  return writer_->commit(before_commit);
 }
 
 }  // namespace perfguard

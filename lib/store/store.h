@@ -10,6 +10,7 @@
 
 #include "core/duration.h"
 #include "core/result.h"
+#include "store/alerts.h"
 #include "store/baselines.h"
 #include "store/step_reads.h"
 #include "trace/record.h"
@@ -21,7 +22,7 @@ class RecordWriter;
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct StoreOptions {
   std::filesystem::path path;
@@ -69,7 +70,7 @@ class StepImport {
   Result<bool> add(const StepRecord& record);
   // Adds a snapshot's row; false when a row with its id is stored already (left as it is).
   Result<bool> add_snapshot(const SnapshotRow& row);
-  Status commit();
+  Status commit(const std::function<Status()>& before_commit = {});
 
  private:
   friend class Store;
@@ -96,6 +97,14 @@ class Store {
   // before them if any, in one transaction.
   Status record(const std::vector<StepRecord>& records,
                 const std::optional<SnapshotRow>& snapshot = std::nullopt);
+
+  // The same, and in the same transaction, once the records are readable: `evaluate` (which
+  // may read the store) and the findings it returns applied to the alerts. An alert exists
+  // the moment the record does, or neither does.
+  Result<std::vector<AlertChange>> record(
+      const std::vector<StepRecord>& records, const std::optional<SnapshotRow>& snapshot,
+      const std::function<Result<std::vector<AlertFinding>>()>& evaluate,
+      const AlertApplyOptions& options);
 
   Status record_snapshot(const SnapshotRow& row);
 
@@ -143,6 +152,25 @@ class Store {
   // Deletes the steps that started before `before_us`, with their child spans, in one
   // transaction; with `dry_run` only counts them. Snapshots, baselines and alerts stay.
   Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run);
+
+  // Alerts: the runs the rules read, what they found, people's transitions, the outbox and
+  // the health figures (see StoreEngine and store/alerts.h).
+  Result<std::vector<RecentRun>> recent_runs(const RunQuery& query);
+  Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
+                                                  const AlertApplyOptions& options);
+  Result<std::vector<Alert>> alerts(const AlertQuery& query);
+  Result<std::optional<Alert>> alert(std::int64_t id);
+  Result<std::vector<AlertEvent>> alert_events(std::int64_t id);
+  Result<std::vector<AlertRun>> alert_runs(std::int64_t id);
+  Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
+                                              const AlertTransition& transition);
+  Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
+                                                               std::int64_t lease_us, int limit);
+  Status finish_notification(std::int64_t id, const NotificationResult& result,
+                             std::int64_t now_us);
+  Result<std::int64_t> pending_notifications(std::int64_t now_us);
+  Status record_health(const std::string& repo, std::int64_t measured_us,
+                       const std::vector<HealthFigureRow>& figures);
 
   int schema_version() const;
   const std::filesystem::path& path() const { return path_; }

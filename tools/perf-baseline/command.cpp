@@ -1,29 +1,9 @@
-// What perf-baseline's commands share: how a command joins the command line, the store they
-// read, and how they print.
+// What perf-baseline's commands share: the store they read, and how they print.
 #include <cstdio>
 
 #include "commands.h"
 
 namespace perfguard::baseline_tool {
-
-void Command::add_to(CLI::App& app) {
-  command_ = app.add_subcommand(name_, description_);
-  // The common options may follow the command's name too.
-  command_->fallthrough();
-  add_options(*command_);
-}
-
-void add_commands(CLI::App& app, const std::vector<Command*>& commands) {
-  for (Command* command : commands) command->add_to(app);
-  app.require_subcommand(1);
-}
-
-Result<ExitCode> run_chosen(const std::vector<Command*>& commands, ToolSession& session) {
-  for (Command* command : commands) {
-    if (command->chosen()) return command->run(session);
-  }
-  return make_error(ExitCode::usage, "no command: see perf-baseline --help");
-}
 
 Result<Store> open_existing_store(const ToolSession& session) {
   auto store = Store::open({session.store_path(), session.config.busy_timeout, false});

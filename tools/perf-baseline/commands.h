@@ -1,8 +1,5 @@
 #pragma once
-// perf-baseline's subcommands, one file each: a subcommand's options are members of its
-// struct, bound to the command line by add_options(), and run() does the work. A bad option
-// value fails the parse (lib/cli/options.h); anything else that goes wrong comes back from
-// run() as an Error, which main reports.
+// perf-baseline's subcommands, one file each (lib/cli/command.h says how a command is made).
 
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +8,7 @@
 #include <vector>
 
 #include "baseline/render.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/options.h"
 #include "exchange/exchange.h"
@@ -18,33 +16,6 @@
 #include "store/baselines.h"
 
 namespace perfguard::baseline_tool {
-
-// One subcommand: its name and line of --help, its options and its work.
-class Command {
- public:
-  virtual ~Command() = default;
-
-  // Adds the subcommand and its options to the tool's command line.
-  void add_to(CLI::App& app);
-  // Whether the command line named this subcommand.
-  bool chosen() const { return command_ != nullptr && command_->parsed(); }
-  // The code to exit with (0, or the steps' own code for measure), or an error to report.
-  virtual Result<ExitCode> run(ToolSession& session) = 0;
-
- protected:
-  Command(std::string name, std::string description)
-      : name_(std::move(name)), description_(std::move(description)) {}
-  virtual void add_options(CLI::App& command) = 0;
-
- private:
-  std::string name_, description_;
-  CLI::App* command_ = nullptr;
-};
-
-// Adds the commands to `app`, which then takes exactly one of them.
-void add_commands(CLI::App& app, const std::vector<Command*>& commands);
-// Runs the one the command line named.
-Result<ExitCode> run_chosen(const std::vector<Command*>& commands, ToolSession& session);
 
 struct Compute final : Command {
   std::string step;

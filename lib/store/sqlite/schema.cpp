@@ -706,8 +706,142 @@ SELECT
 FROM steps AS s JOIN contexts AS c ON c.id = s.context_id;
 )sql";
 
+// Version 6: alerts (perf-alerts). An alert is one rule on one step (or health figure) in one
+// repository and branch; while it is unresolved the rule firing again bumps it (the partial
+// unique index keeps one unresolved alert per key). evaluated_to_us is the start of the
+// newest run its rule has judged: a run is judged once, however often the rules run. Every
+// transition is a row of alert_events, never deleted. alert_runs keeps the recorded steps
+// that made an alert fire (by trace id and step, which every engine shares, with their start,
+// duration and status; the newest 100 an alert). notifications is the outbox: one row per
+// alert event and channel, sent at most once after it is claimed. health_figures keeps each
+// `perf-alerts health` measurement. Views: open_alerts, alert_history, health_trend.
+constexpr std::string_view kVersion6 = R"sql(
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  step TEXT NOT NULL,
+  repo TEXT NOT NULL DEFAULT '',
+  branch TEXT NOT NULL DEFAULT '',
+  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 2),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
+  summary TEXT NOT NULL,
+  value REAL,
+  limit_value REAL,
+  first_seen_us INTEGER NOT NULL,
+  last_seen_us INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 1,
+  clear_runs INTEGER NOT NULL DEFAULT 0,
+  evaluated_to_us INTEGER NOT NULL DEFAULT 0,
+  snoozed_until_us INTEGER,
+  acknowledged_by TEXT NOT NULL DEFAULT '',
+  resolved_us INTEGER,
+  host TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX alerts_unresolved ON alerts (rule, step, repo, branch) WHERE state < 3;
+CREATE INDEX alerts_by_key ON alerts (rule, step, repo, branch, evaluated_to_us);
+CREATE INDEX alerts_by_state ON alerts (state, severity, last_seen_us);
+
+CREATE TABLE alert_events (
+  id INTEGER PRIMARY KEY,
+  alert_id INTEGER NOT NULL REFERENCES alerts (id),
+  at_us INTEGER NOT NULL,
+  by TEXT NOT NULL,
+  from_state INTEGER,
+  to_state INTEGER NOT NULL,
+  severity INTEGER NOT NULL,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alert_events_by_alert ON alert_events (alert_id);
+
+CREATE TABLE alert_runs (
+  alert_id INTEGER NOT NULL REFERENCES alerts (id),
+  trace_id INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  started_us INTEGER NOT NULL,
+  duration_us INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  seen_us INTEGER NOT NULL,
+  PRIMARY KEY (alert_id, trace_id, step)
+) WITHOUT ROWID;
+
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  alert_id INTEGER NOT NULL REFERENCES alerts (id),
+  event TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_us INTEGER NOT NULL,
+  claimed_until_us INTEGER,
+  sent_us INTEGER,
+  gave_up INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX notifications_pending ON notifications (next_attempt_us)
+  WHERE sent_us IS NULL AND NOT gave_up;
+
+CREATE TABLE health_figures (
+  repo TEXT NOT NULL,
+  name TEXT NOT NULL,
+  measured_us INTEGER NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (repo, name, measured_us)
+) WITHOUT ROWID;
+
+CREATE VIEW open_alerts AS
+SELECT
+  id,
+  rule,
+  step,
+  repo,
+  branch,
+  CASE severity WHEN 0 THEN 'info' WHEN 1 THEN 'warning' ELSE 'critical' END AS severity,
+  CASE state WHEN 0 THEN 'open' WHEN 1 THEN 'acknowledged' ELSE 'snoozed' END AS state,
+  summary,
+  value,
+  limit_value,
+  strftime('%Y-%m-%dT%H:%M:%SZ', first_seen_us / 1000000, 'unixepoch') AS first_seen,
+  strftime('%Y-%m-%dT%H:%M:%SZ', last_seen_us / 1000000, 'unixepoch') AS last_seen,
+  count,
+  CASE WHEN snoozed_until_us IS NULL THEN NULL
+    ELSE strftime('%Y-%m-%dT%H:%M:%SZ', snoozed_until_us / 1000000, 'unixepoch')
+  END AS snoozed_until,
+  acknowledged_by,
+  host
+FROM alerts
+WHERE state < 3
+ORDER BY alerts.severity DESC, last_seen_us DESC;
+
+CREATE VIEW alert_history AS
+SELECT
+  e.alert_id AS alert_id,
+  strftime('%Y-%m-%dT%H:%M:%SZ', e.at_us / 1000000, 'unixepoch') AS at,
+  e.by AS by,
+  CASE e.from_state WHEN 0 THEN 'open' WHEN 1 THEN 'acknowledged' WHEN 2 THEN 'snoozed'
+    WHEN 3 THEN 'resolved' END AS from_state,
+  CASE e.to_state WHEN 0 THEN 'open' WHEN 1 THEN 'acknowledged' WHEN 2 THEN 'snoozed'
+    ELSE 'resolved' END AS to_state,
+  CASE e.severity WHEN 0 THEN 'info' WHEN 1 THEN 'warning' ELSE 'critical' END AS severity,
+  e.note AS note,
+  a.rule AS rule,
+  a.step AS step,
+  a.repo AS repo,
+  a.branch AS branch
+FROM alert_events AS e JOIN alerts AS a ON a.id = e.alert_id
+ORDER BY e.id;
+
+CREATE VIEW health_trend AS
+SELECT
+  repo,
+  name,
+  strftime('%Y-%m-%dT%H:%M:%SZ', measured_us / 1000000, 'unixepoch') AS measured_at,
+  value
+FROM health_figures
+ORDER BY repo, name, measured_us;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}, {5, kVersion5},
+    {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}, {5, kVersion5}, {6, kVersion6},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,

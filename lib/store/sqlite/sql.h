@@ -112,11 +112,14 @@ inline Error error(sqlite3* db, const std::filesystem::path& path, std::string_v
 }
 
 // A read transaction: the statements inside see one snapshot of the store.
+// Inside a transaction already (the rules read the store while a record is written), it
+// is that transaction's.
 class ReadTransaction {
  public:
-  explicit ReadTransaction(sqlite3* db) : db_(db), open_(exec(db, "BEGIN")) {}
+  explicit ReadTransaction(sqlite3* db)
+      : db_(db), nested_(!sqlite3_get_autocommit(db)), open_(nested_ || exec(db, "BEGIN")) {}
   ~ReadTransaction() {
-    if (open_) exec(db_, "COMMIT");
+    if (open_ && !nested_) exec(db_, "COMMIT");
   }
   ReadTransaction(const ReadTransaction&) = delete;
   ReadTransaction& operator=(const ReadTransaction&) = delete;
@@ -124,29 +127,36 @@ class ReadTransaction {
 
  private:
   sqlite3* db_;
+  bool nested_;
   bool open_;
 };
 
 // A BEGIN IMMEDIATE transaction, rolled back unless committed: the write lock is taken up
-// front, so a concurrent writer waits in the busy handler instead of failing mid-way.
+// front, so a concurrent writer waits in the busy handler instead of failing mid-way. Begun
+// inside a write transaction (alerts applied while a record is written), it is part of that
+// one, which commits or rolls back everything.
 class WriteTransaction {
  public:
   explicit WriteTransaction(sqlite3* db) : db_(db) {}
   ~WriteTransaction() {
-    if (open_) exec(db_, "ROLLBACK");
+    if (open_ && !nested_) exec(db_, "ROLLBACK");
   }
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
 
-  bool begin() { return open_ = exec(db_, "BEGIN IMMEDIATE"); }
+  bool begin() {
+    nested_ = !sqlite3_get_autocommit(db_);
+    return open_ = nested_ || exec(db_, "BEGIN IMMEDIATE");
+  }
   bool commit() {
-    if (!exec(db_, "COMMIT")) return false;
+    if (!nested_ && !exec(db_, "COMMIT")) return false;
     open_ = false;
     return true;
   }
 
  private:
   sqlite3* db_;
+  bool nested_ = false;
   bool open_ = false;
 };
 

@@ -3,7 +3,8 @@
 // modules: open.cpp (checking, creating and migrating the file), write.cpp (appending
 // records), read_steps.cpp (reading them back whole), rollups.cpp (the hourly rollups and
 // the id ranges reads go through), step_reads.cpp (the statistics' reads), baselines.cpp,
-// prune.cpp, and this class's own small operations (sqlite_store.cpp).
+// prune.cpp, alerts.cpp, outbox.cpp, recent_runs.cpp (what the alert rules read), and this
+// class's own small operations (sqlite_store.cpp).
 
 #include <sqlite3.h>
 
@@ -47,6 +48,24 @@ class SqliteStore final : public StoreEngine {
 
   Result<std::vector<Baseline>> active_baselines(const std::string& step) override;
   Status update_baselines(const std::function<Status(BaselineUpdate&)>& update) override;
+
+  Result<std::vector<RecentRun>> recent_runs(const RunQuery& query) override;
+  Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
+                                                  const AlertApplyOptions& options) override;
+  Result<std::vector<Alert>> alerts(const AlertQuery& query) override;
+  Result<std::optional<Alert>> alert(std::int64_t id) override;
+  Result<std::vector<AlertEvent>> alert_events(std::int64_t id) override;
+  Result<std::vector<AlertRun>> alert_runs(std::int64_t id) override;
+  Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
+                                              const AlertTransition& transition) override;
+  Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
+                                                               std::int64_t lease_us,
+                                                               int limit) override;
+  Status finish_notification(std::int64_t id, const NotificationResult& result,
+                             std::int64_t now_us) override;
+  Result<std::int64_t> pending_notifications(std::int64_t now_us) override;
+  Status record_health(const std::string& repo, std::int64_t measured_us,
+                       const std::vector<HealthFigureRow>& figures) override;
 
   int schema_version() override;
 

@@ -289,10 +289,14 @@ class SqliteRecordWriter final : public RecordWriter {
     return insert_snapshot(store_, row, /*replace=*/false);
   }
 
-  Status commit() override {
+  Status commit(const std::function<Status()>& before_commit) override {
     if (committed_) return {};
     st_.reset_all();
-    if (!rollups_.flush() || !tx_.commit()) return sql::error(db_, store_.path(), kWhat);
+    if (!rollups_.flush()) return sql::error(db_, store_.path(), kWhat);
+    if (before_commit) {
+      if (auto s = before_commit(); !s) return s;
+    }
+    if (!tx_.commit()) return sql::error(db_, store_.path(), kWhat);
     committed_ = true;
     store_.fold_log(added_ >= SqliteStore::kBulkRecords);
     return {};

@@ -1,0 +1,89 @@
+// perf-alerts check: the gate a CI job step or a pre-push hook calls. Exit 3 while any open
+// (unacknowledged, unsnoozed) alert is at or above --fail-on; 0 otherwise, and 0 while the
+// emergency pause mark is set.
+#include <cstdio>
+
+#include "commands.h"
+#include "core/clock.h"
+
+namespace perfguard::alerts_tool {
+
+Check::Check()
+    : Command("check", "Exit 3 while an open alert is at or above --fail-on (the CI gate)") {}
+
+void Check::add_options(CLI::App& command) {
+  add_typed_option(command, "--fail-on", fail_on, severity_option(),
+                   "The least severity that fails: info, warning or critical")
+      ->type_name("LEVEL");
+}
+
+// --format takes junit, github and gitlab here, besides the common formats.
+Status Check::prepare(CommonOptions& common) {
+  const std::string& f = common.format;
+  if (f == "junit") report = Report::junit;
+  if (f == "github") report = Report::github;
+  if (f == "gitlab") report = Report::gitlab;
+  if (report != Report::none) common.format = "text";
+  return {};
+}
+
+Result<ExitCode> Check::run(ToolSession& session) {
+  const std::int64_t now = now_unix_us();
+  GateResult gate;
+  gate.fail_on = fail_on;
+  gate.paused = session.paused;
+  if (!gate.paused) {
+    auto store = open_existing_store(session);
+    // No store yet: nothing was ever recorded, so nothing is open.
+    if (!store && std::filesystem::exists(session.store_path())) return store.error();
+    if (store) {
+      AlertQuery q;
+      q.min_severity = fail_on;
+      auto alerts = store->alerts(q);
+      if (!alerts) return alerts.error();
+      for (Alert& a : *alerts) {
+        if (a.is_active(now)) gate.blocking.push_back(std::move(a));
+      }
+    }
+  }
+  const ExitCode code = gate.passed() ? ExitCode::ok : ExitCode::breach;
+
+  switch (report) {
+    case Report::junit:
+      std::fputs(junit_report(gate, now).c_str(), stdout);
+      return code;
+    case Report::github:
+      std::fputs(github_report(gate).c_str(), stdout);
+      return code;
+    case Report::gitlab:
+      std::fputs(gitlab_report(gate).c_str(), stdout);
+      return code;
+    case Report::none:
+      break;
+  }
+  if (session.format != Format::text) {
+    const char* status = gate.paused ? "paused" : gate.passed() ? "pass" : "fail";
+    write_table(stdout, session.format, alert_table(gate.blocking, now), "alerts",
+                {{"status", status}, {"fail_on", to_string(fail_on)}});
+    return code;
+  }
+  if (gate.paused) {
+    if (!session.options.quiet)
+      std::printf("paused (perf-recover --emergency): nothing blocks until perf-recover resume\n");
+    return code;
+  }
+  for (const Alert& a : gate.blocking) {
+    std::printf("#%lld %s %s on %s: %s\n", static_cast<long long>(a.id), to_string(a.severity),
+                to_string(a.key.rule), printable(a.key.step).c_str(), printable(a.summary).c_str());
+  }
+  if (gate.passed()) {
+    if (!session.options.quiet) std::printf("no open alert at or above %s\n", to_string(fail_on));
+  } else {
+    std::printf("%s at or above %s (perf-alerts ack ID, or snooze, to let it pass)\n",
+                plural(gate.blocking.size(), "open alert", "open alerts").c_str(),
+                to_string(fail_on));
+  }
+  return code;
+}
+
+}  // namespace perfguard::alerts_tool

@@ -1,0 +1,42 @@
+// What perf-alerts' commands share: the store, alert ids, severities and states on the
+// command line.
+#include <charconv>
+
+#include "commands.h"
+
+namespace perfguard::alerts_tool {
+
+Result<Store> open_existing_store(const ToolSession& session) {
+  return Store::open({session.store_path(), session.config.busy_timeout, false});
+}
+
+Result<Store> open_store_for_alerts(const ToolSession& session) {
+  return Store::open({session.store_path(), session.config.busy_timeout, true});
+}
+
+Result<std::int64_t> parse_alert_id(std::string_view text) {
+  std::string_view digits = text.starts_with('#') ? text.substr(1) : text;
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || id <= 0) {
+    return make_error(ExitCode::usage, "'" + std::string(text) +
+                                           "' is not an alert id: a number like 17 (see "
+                                           "perf-alerts list)");
+  }
+  return id;
+}
+
+OptionType<Severity> severity_option() {
+  return choice<Severity>("a severity", {"info", "warning", "critical"}, parse_severity, to_string);
+}
+
+OptionType<AlertState> alert_state() {
+  return choice<AlertState>("a state", {"open", "acknowledged", "snoozed", "resolved"},
+                            parse_alert_state, to_string);
+}
+
+std::string plural(std::size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace perfguard::alerts_tool

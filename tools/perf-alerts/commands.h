@@ -1,0 +1,87 @@
+#pragma once
+// perf-alerts' subcommands, one file each (lib/cli/command.h says how a command is made).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alerts/alert.h"
+#include "alerts/report.h"
+#include "cli/command.h"
+#include "cli/common.h"
+#include "cli/options.h"
+
+namespace perfguard::alerts_tool {
+
+// The store to read: it must exist (a list from a repository that never recorded anything
+// says so rather than creating an empty store).
+Result<Store> open_existing_store(const ToolSession& session);
+// The store to change alerts in: created when missing (a scan of a fresh repository finds
+// nothing, and says so).
+Result<Store> open_store_for_alerts(const ToolSession& session);
+
+// An alert id as given on the command line: `17` or `#17`.
+Result<std::int64_t> parse_alert_id(std::string_view text);
+OptionType<Severity> severity_option();
+OptionType<AlertState> alert_state();
+
+// `1 alert`, `3 alerts`.
+std::string plural(std::size_t n, const std::string& one, const std::string& many);
+
+struct List final : Command {
+  bool all = false;
+  Severity min_severity = Severity::info;
+  AlertState state = AlertState::open;
+  CLI::Option* state_option = nullptr;
+  std::string step;
+  Since since = Since::all();
+  int limit = 0;
+
+  List();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+struct Show final : Command {
+  std::string id;
+
+  Show();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+// ack, snooze and resolve: one transition of one or more alerts.
+struct Transition final : Command {
+  AlertState to;
+  std::vector<std::string> ids;
+  std::string by;
+  std::string note;
+  Duration snooze_for;
+
+  Transition(AlertState to);
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+struct Scan final : Command {
+  Since since = Since::parse("7d").value();
+
+  Scan();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+// The gate: exit 3 while an active alert is at or above --fail-on.
+struct Check final : Command {
+  enum class Report { none, junit, github, gitlab };
+  Severity fail_on = Severity::critical;
+  Report report = Report::none;
+
+  Check();
+  void add_options(CLI::App& command) override;
+  Status prepare(CommonOptions& common) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+}  // namespace perfguard::alerts_tool
