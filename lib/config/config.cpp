@@ -567,7 +567,9 @@ std::optional<std::string> ignored_because(const Key& key, const FileRules& rule
   }
   if (key.trust == Trust::trusted && rules.origin == Origin::repo_file &&
       !rules.repository_trusted) {
-    std::string what = key.path == "store.path" ? "the store path" : "commands";
+    std::string what = key.path == "store.path"       ? "the store path"
+                       : key.path == "alerts.webhook" ? "webhooks"
+                                                      : "commands";
     return "ignored: a repository file cannot set " + what +
            "; trust this repository from your user config ([trust] repositories = [" +
            toml_quoted(rules.repository.string()) + "])";

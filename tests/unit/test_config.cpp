@@ -492,3 +492,119 @@ TEST_CASE("config with a non-ASCII character where a key may start is a usage er
     CHECK(error_of(load_config(sources)).find(setup.explicit_file.string()) == 0);
   }
 }
+
+TEST_CASE("config [alerts] rule tables set numbers, switches and severities") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file,
+             "[alerts]\nresolve_after = 5\n\n[alerts.anomaly]\nz = 2.5\nsamples = 50\n"
+             "severity = \"critical\"\n\n[alerts.degradation]\npercent = 30\nwindow = \"14d\"\n"
+             "\n[alerts.consecutive]\nenabled = false\n\n[alerts.health]\nmax_size = \"2GB\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  const auto& a = config->alerts;
+  CHECK(a.resolve_after == 5);
+  CHECK(a.anomaly.z == 2.5);
+  CHECK(a.anomaly.samples == 50);
+  CHECK(a.anomaly.severity == perfguard::Severity::critical);
+  CHECK(a.degradation.percent == 30);  // an integer where a number goes
+  CHECK(a.degradation.window == Duration::seconds(14 * 86400));
+  CHECK_FALSE(a.consecutive.enabled);
+  CHECK(a.health.max_size == 2000000000);
+  // Untouched rules keep their defaults.
+  CHECK(a.threshold.enabled);
+  CHECK(a.threshold.severity == perfguard::Severity::critical);
+  CHECK(a.prediction.severity == perfguard::Severity::info);
+  CHECK(a.failure.commit == 3);
+  CHECK(a.failure.rollback == 1);
+}
+
+TEST_CASE("config [alerts] values from the environment") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_ALERTS_ENABLED"] = "false";
+  sources.env["PERFGUARD_ALERTS_ANOMALY_Z"] = "4";
+  sources.env["PERFGUARD_ALERTS_BASELINE_SEVERITY"] = "info";
+  sources.env["PERFGUARD_ALERTS_ROLLBACK_RATE_WINDOW"] = "30m";
+  auto config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->alerts.enabled);
+  CHECK(config->alerts.anomaly.z == 4);
+  CHECK(config->alerts.baseline.severity == perfguard::Severity::info);
+  CHECK(config->alerts.rollback_rate.window == Duration::seconds(1800));
+
+  sources.env["PERFGUARD_ALERTS_CONSECUTIVE_RUNS"] = "three";
+  CHECK(error_of(load_config(sources)) ==
+        "PERFGUARD_ALERTS_CONSECUTIVE_RUNS: 'three' is not a whole number");
+  sources.env.erase("PERFGUARD_ALERTS_CONSECUTIVE_RUNS");
+  sources.env["PERFGUARD_ALERTS_ENABLED"] = "yes";
+  CHECK(error_of(load_config(sources)) ==
+        "PERFGUARD_ALERTS_ENABLED: 'yes' is not a boolean (true or false)");
+}
+
+TEST_CASE("config [alerts] mistakes name the file, line and key") {
+  TempDir tmp;
+  Setup setup{tmp};
+  auto expect = [&](const std::string& text, const std::string& message) {
+    write_file(setup.user, text);
+    CHECK(error_of(load_config(setup.sources())) == setup.user.string() + ":" + message);
+  };
+  expect("[alerts.anomaly]\nz = \"high\"\n",
+         "2: alerts.anomaly.z: expected a number, got a string");
+  expect("[alerts.anomaly]\nz = 0.0\n",
+         "2: alerts.anomaly.z: '0' is out of range: from 0.1 to 1000");
+  expect("[alerts.consecutive]\nruns = 0\n",
+         "2: alerts.consecutive.runs: '0' is out of range: from 1 to 10000");
+  expect("[alerts.threshold]\nseverity = \"urgent\"\n",
+         "2: alerts.threshold.severity: 'urgent' is not a severity (info, warning or critical)");
+  expect("[alerts.threshold]\nenabled = \"no\"\n",
+         "2: alerts.threshold.enabled: expected true or false, got a string");
+  expect("[alerts.prediction]\nhorizon = \"400d\"\n",
+         "2: alerts.prediction.horizon: '400d' is out of range: at most 366d");
+  expect("[alerts.anomaly]\nzz = 1\n",
+         "2: alerts.anomaly.zz: unknown key (expected one of: enabled, severity, z, samples, "
+         "min_samples)");
+  expect("[alerts]\nbaseline = 2\n", "2: alerts.baseline: expected a table, got an integer");
+}
+
+TEST_CASE("config [[alerts.webhook]] tables are read and checked") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user,
+             "[[alerts.webhook]]\nurl = \"https://hooks.example.com/T/B/secret\"\n"
+             "format = \"slack\"\n\n[[alerts.webhook]]\nurl = \"http://127.0.0.1:9/x\"\n"
+             "format = \"pagerduty\"\nrouting_key = \"R0UT1NG\"\nmin_severity = \"critical\"\n"
+             "timeout = \"3s\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  REQUIRE(config->alerts.webhooks.size() == 2);
+  CHECK(config->alerts.webhooks[0].format == "slack");
+  CHECK(config->alerts.webhooks[0].min_severity == perfguard::Severity::warning);
+  CHECK(config->alerts.webhooks[1].routing_key == "R0UT1NG");
+  CHECK(config->alerts.webhooks[1].min_severity == perfguard::Severity::critical);
+  CHECK(config->alerts.webhooks[1].timeout == Duration::seconds(3));
+
+  write_file(setup.user, "[[alerts.webhook]]\nformat = \"json\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":1: alerts.webhook[0]: a webhook needs a url");
+  write_file(setup.user, "[[alerts.webhook]]\nurl = \"ftp://x\"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() + ":2: alerts.webhook[0].url: expected an http:// or https:// URL");
+  write_file(setup.user, "[[alerts.webhook]]\nurl = \"https://x\"\nformat = \"pagerduty\"\n");
+  CHECK(error_of(load_config(setup.sources())).find("needs a routing_key") != std::string::npos);
+}
+
+TEST_CASE("config webhooks in an untrusted repository file are ignored with a warning") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file,
+             "[alerts.anomaly]\nz = 5.0\n\n[[alerts.webhook]]\nurl = \"https://evil.example\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->alerts.anomaly.z == 5.0);  // numbers still apply
+  CHECK(config->alerts.webhooks.empty());
+  REQUIRE(config->warnings.size() == 1);
+  CHECK(config->warnings[0].find(":4: alerts.webhook: ignored: a repository file cannot set") !=
+        std::string::npos);
+}

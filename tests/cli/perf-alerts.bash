@@ -1,0 +1,482 @@
+# perf-alerts: the rules as steps are recorded and on scan, the lifecycle of an alert, and
+# the CI gate. Histories the rules need (baselines, anomalies, trends) are imported as JSONL
+# records with chosen durations and times, then judged by `perf-alerts scan`.
+
+NOW_US=$(date +%s%6N)
+HOUR_US=3600000000
+DAY_US=86400000000
+
+# run_record STEP STATUS AGE_US DURATION_US [BRANCH] [THRESHOLD_US]: one JSONL record of
+# repository $PWD/r, started AGE_US ago.
+run_record() {
+  local trace
+  trace=$(printf '%016x' $((RANDOM * 32768 * 32768 + RANDOM * 32768 + RANDOM + 1)))
+  printf '{"trace_id":"%s","step":"%s","status":"%s","started_us":%d,"duration_us":%d,' \
+    "$trace" "$1" "$2" $((NOW_US - $3)) "$4"
+  printf '"threshold_us":%d,"exit_code":0,"repo":"%s","branch":"%s"}\n' \
+    "${6:-1000000}" "$PWD/r" "${5:-main}"
+}
+
+# import_records FILE: into r's store.
+import_records() {
+  run perf-baseline -C r import --format jsonl "$TEST_DIR/$1"
+  expect_status 0
+}
+
+# breach_commit [FLAGS…]: a commit of r that breaches (threshold 1us).
+breach_commit() {
+  echo "$RANDOM" >>r/file.txt
+  run perf-commit -C r --threshold 1us -m breach "$@"
+}
+
+ok_commit() {
+  echo "$RANDOM" >>r/file.txt
+  run perf-commit -C r --threshold 1h -m fine "$@"
+}
+
+alerts_sql() { sql "$(store_of r)" "$1"; }
+
+test_threshold_breach_opens_a_critical_alert_named_on_the_result_line() {
+  make_repo r 1
+  breach_commit
+  expect_status 3
+  expect_stdout_contains "— alert #1 critical"
+  expect_sql "$(store_of r)" "select rule, step, branch, severity, state, count from open_alerts" \
+    "threshold|commit|main|critical|open|1"
+  expect_sql "$(store_of r)" "select repo from open_alerts" "$PWD/r"
+  expect_sql "$(store_of r)" "select count(*) from alert_history where alert_id = 1 and to_state = 'open' and from_state is null" 1
+}
+
+test_a_run_within_its_threshold_opens_no_alert() {
+  make_repo r 1
+  ok_commit
+  expect_status 0
+  grep -q "alert #" "$TEST_DIR/out" && fail "a run within threshold named an alert"
+  expect_sql "$(store_of r)" "select count(*) from open_alerts" 0
+}
+
+test_the_json_result_lists_the_alerts_the_step_raised() {
+  make_repo r 1
+  breach_commit --json
+  expect_status 3
+  expect_eq "$(jq -r '.alerts[0] | "\(.id) \(.change) \(.rule) \(.severity)"' "$TEST_DIR/out")" \
+    "1 opened threshold critical" "alerts in the json result"
+}
+
+test_the_same_rule_on_the_same_step_bumps_the_open_alert() {
+  make_repo r 1
+  breach_commit
+  breach_commit
+  expect_stdout_contains "— alert #1 critical"
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'threshold'" 1
+  expect_sql "$(store_of r)" "select count from open_alerts where rule = 'threshold'" 2
+  run perf-alerts -C r show 1 --json
+  expect_status 0
+  expect_eq "$(jq '.runs | length' "$TEST_DIR/out")" 2 "runs behind the alert"
+}
+
+test_another_branch_has_an_alert_of_its_own() {
+  make_repo r 1
+  breach_commit
+  git -C r checkout -qb feature
+  breach_commit
+  expect_sql "$(store_of r)" "select group_concat(branch, ',') from (select branch from open_alerts where rule = 'threshold' order by branch)" "feature,main"
+}
+
+test_consecutive_fires_on_the_third_breach_in_a_row_not_the_second() {
+  make_repo r 1
+  breach_commit
+  breach_commit
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'consecutive'" 0
+  breach_commit
+  expect_sql "$(store_of r)" "select severity || ' ' || summary from open_alerts where rule = 'consecutive'" \
+    "critical the last 3 commit runs all breached their threshold"
+}
+
+test_consecutive_is_broken_by_a_run_within_threshold() {
+  make_repo r 1
+  breach_commit
+  breach_commit
+  ok_commit
+  breach_commit
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'consecutive'" 0
+}
+
+test_failure_fires_after_three_failed_commits_in_a_row() {
+  make_repo r 1
+  for i in 1 2; do
+    run perf-commit -C r -m nothing
+    expect_status 1
+  done
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'failure'" 0
+  run perf-commit -C r -m nothing
+  expect_status 1
+  expect_sql "$(store_of r)" "select severity || ' ' || summary from open_alerts where rule = 'failure'" \
+    "warning commit failed 3 times in a row"
+}
+
+test_failure_count_per_step_comes_from_config() {
+  make_repo r 1
+  printf '[alerts.failure]\ncommit = 1\nseverity = "critical"\n' >r/.perfguard.toml
+  git -C r add .perfguard.toml && git -C r commit -qm config
+  run perf-commit -C r -m nothing
+  expect_status 1
+  expect_sql "$(store_of r)" "select severity || ' ' || summary from open_alerts where rule = 'failure'" \
+    "critical commit failed"
+}
+
+test_an_alert_resolves_itself_after_resolve_after_clear_runs() {
+  make_repo r 1
+  printf '[alerts]\nresolve_after = 2\n' >r/.perfguard.toml
+  breach_commit
+  ok_commit
+  expect_sql "$(store_of r)" "select state from alerts where id = 1" 0
+  ok_commit
+  expect_sql "$(store_of r)" "select count(*) from open_alerts" 0
+  expect_sql "$(store_of r)" "select by || ' ' || from_state || ' ' || to_state || ' ' || note from alert_history where alert_id = 1 and to_state = 'resolved'" \
+    "perfguard open resolved cleared for 2 evaluations in a row"
+}
+
+test_a_rule_switched_off_raises_nothing() {
+  make_repo r 1
+  printf '[alerts.threshold]\nenabled = false\n' >r/.perfguard.toml
+  breach_commit
+  expect_status 3
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'threshold'" 0
+  PERFGUARD_ALERTS_ENABLED=false breach_commit
+  PERFGUARD_ALERTS_ENABLED=false breach_commit
+  expect_sql "$(store_of r)" "select count(*) from alerts" 0
+}
+
+test_ack_records_who_when_and_why_and_check_lets_it_pass() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r check
+  expect_status 3
+  run perf-alerts -C r ack 1 --by alice --note "looking at the disk"
+  expect_status 0
+  expect_stdout_contains "#1 acknowledged"
+  expect_sql "$(store_of r)" "select state, acknowledged_by from open_alerts" "acknowledged|alice"
+  expect_sql "$(store_of r)" "select by || '|' || from_state || '|' || to_state || '|' || note from alert_history where to_state = 'acknowledged'" \
+    "alice|open|acknowledged|looking at the disk"
+  run perf-alerts -C r check
+  expect_status 0
+  expect_stdout_contains "no open alert at or above critical"
+}
+
+test_ack_takes_the_user_name_by_default_and_hash_ids() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r ack '#1'
+  expect_status 0
+  expect_sql "$(store_of r)" "select acknowledged_by from open_alerts" "$(id -un)"
+}
+
+test_snooze_lets_check_pass_until_it_runs_out() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r snooze 1 --for 1s --note "deploy in progress"
+  expect_status 0
+  expect_stdout_contains "#1 snoozed until"
+  run perf-alerts -C r check
+  expect_status 0
+  sleep 2
+  run perf-alerts -C r check
+  expect_status 3
+  run perf-alerts -C r list --json
+  expect_eq "$(jq -r '.alerts[0].state' "$TEST_DIR/out")" open "a snooze that ran out"
+}
+
+test_snooze_needs_a_duration() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r snooze 1
+  expect_status 2
+  run perf-alerts -C r snooze 1 --for soon
+  expect_status 2
+  expect_stderr_contains "--for"
+  expect_sql "$(store_of r)" "select state from open_alerts" "open"
+}
+
+test_resolve_by_hand_keeps_the_note_and_a_second_resolve_is_refused() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r resolve 1 --note "disk replaced"
+  expect_status 0
+  expect_sql "$(store_of r)" "select count(*) from open_alerts" 0
+  expect_sql "$(store_of r)" "select note from alert_history where to_state = 'resolved'" "disk replaced"
+  run perf-alerts -C r resolve 1
+  expect_status 2
+  expect_stderr_contains "alert #1 is resolved already"
+  run perf-alerts -C r list --all --json
+  expect_eq "$(jq -r '.alerts[0].state' "$TEST_DIR/out")" resolved "listed with --all"
+}
+
+test_a_breach_after_a_resolve_opens_a_new_alert() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r resolve 1
+  breach_commit
+  expect_stdout_contains "— alert #2 critical"
+  expect_sql "$(store_of r)" "select id from open_alerts where rule = 'threshold'" 2
+}
+
+test_an_unknown_alert_id_exits_2_and_changes_nothing() {
+  make_repo r 1
+  breach_commit
+  before=$(alerts_sql "select count(*) from alert_events")
+  run perf-alerts -C r ack 1 999
+  expect_status 2
+  expect_stderr_contains "no alert #999"
+  expect_sql "$(store_of r)" "select state from alerts where id = 1" 0
+  expect_sql "$(store_of r)" "select count(*) from alert_events" "$before"
+  run perf-alerts -C r show 999
+  expect_status 2
+  run perf-alerts -C r ack seventeen
+  expect_status 2
+  expect_stderr_contains "'seventeen' is not an alert id"
+}
+
+test_bad_severity_state_and_window_exit_2() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r check --fail-on urgent
+  expect_status 2
+  expect_stderr_contains "'urgent' is not a severity"
+  run perf-alerts -C r list --state closed
+  expect_status 2
+  run perf-alerts -C r list --since 0s
+  expect_status 2
+  printf '[alerts.anomaly]\nz = "high"\n' >r/.perfguard.toml
+  run perf-alerts -C r list
+  expect_status 2
+  expect_stderr_contains "alerts.anomaly.z: expected a number, got a string"
+}
+
+test_list_filters_by_severity_state_and_step() {
+  make_repo r 1
+  PERFGUARD_ALERTS_THRESHOLD_SEVERITY=warning breach_commit
+  git -C r checkout -qb other
+  breach_commit
+  run perf-alerts -C r list --json
+  expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 2 "every unresolved alert"
+  expect_eq "$(jq -r '.alerts[0].severity' "$TEST_DIR/out")" critical "most severe first"
+  run perf-alerts -C r list --severity critical --json
+  expect_eq "$(jq -r '[.alerts[].branch] | join(",")' "$TEST_DIR/out")" other "--severity critical"
+  run perf-alerts -C r ack 1
+  run perf-alerts -C r list --state acknowledged --format csv
+  expect_status 0
+  expect_eq "$(tail -n +2 "$TEST_DIR/out" | cut -d, -f1)" 1 "--state acknowledged"
+  run perf-alerts -C r list --step rollback
+  expect_stdout_contains "no unresolved alerts"
+}
+
+test_check_exit_codes_at_each_fail_on_level() {
+  make_repo r 1
+  PERFGUARD_ALERTS_THRESHOLD_SEVERITY=warning breach_commit
+  run perf-alerts -C r check --fail-on critical
+  expect_status 0
+  run perf-alerts -C r check --fail-on warning
+  expect_status 3
+  expect_stdout_contains "1 open alert at or above warning"
+  run perf-alerts -C r check --fail-on info
+  expect_status 3
+}
+
+test_check_without_a_store_passes() {
+  make_repo r 1
+  run perf-alerts -C r check
+  expect_status 0
+  expect_no_file "$(store_of r)"
+}
+
+test_check_junit_is_xml_with_a_failure_per_blocking_alert() {
+  make_repo r 1
+  breach_commit
+  breach_commit
+  breach_commit
+  run perf-alerts -C r check --format junit
+  expect_status 3
+  python3 - "$TEST_DIR/out" <<'EOF' || fail "the JUnit report is not what CI systems read"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+suite = root.find("testsuite")
+cases = suite.findall("testcase")
+failures = [c for c in cases if c.find("failure") is not None]
+assert int(suite.get("failures")) == len(failures) == 2, suite.attrib
+assert {f.find("failure").get("type") for f in failures} == {"critical"}
+assert any("consecutive" in c.get("classname") for c in failures)
+EOF
+  run perf-alerts -C r ack 1 2
+  run perf-alerts -C r check --format junit
+  expect_status 0
+  python3 -c "import sys, xml.etree.ElementTree as ET; s = ET.parse(sys.argv[1]).getroot().find('testsuite'); assert s.get('failures') == '0' and len(s.findall('testcase')) == 1" \
+    "$TEST_DIR/out" || fail "a passing JUnit report"
+}
+
+test_check_github_lines_are_workflow_commands_escaped() {
+  make_repo r 1
+  git -C r checkout -qb "fix,100%"
+  breach_commit
+  PERFGUARD_ALERTS_THRESHOLD_SEVERITY=warning breach_commit
+  run perf-alerts -C r check --format github --fail-on info
+  expect_status 3
+  expect_eq "$(grep -c '^::error title=perfguard #1 critical%3A threshold on commit (fix%2C100%25)::commit took ' "$TEST_DIR/out")" 1 "github line"
+  run perf-alerts -C r ack 1
+  run perf-alerts -C r check --format github --fail-on info
+  expect_status 0
+  expect_eq "$(cat "$TEST_DIR/out")" "" "an acknowledged alert is not reported"
+}
+
+test_check_gitlab_is_a_code_quality_report() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r check --format gitlab
+  expect_status 3
+  expect_eq "$(jq -r '.[0] | "\(.check_name) \(.severity) \(.location.lines.begin) \(.fingerprint | length)"' "$TEST_DIR/out")" \
+    "perfguard.threshold critical 1 40" "code quality issue"
+  run perf-alerts -C r check --json
+  expect_eq "$(jq -r '"\(.status) \(.fail_on) \(.alerts | length)"' "$TEST_DIR/out")" "fail critical 1" "check --json"
+}
+
+test_the_pause_mark_stops_rules_and_lets_everything_pass() {
+  make_repo r 1
+  breach_commit
+  mkdir -p r/.git/perfguard
+  printf 'since=%d\nby=ops\nreason=incident\n' "$NOW_US" >r/.git/perfguard/paused
+  run perf-alerts -C r check
+  expect_status 0
+  expect_stdout_contains "paused"
+  run perf-alerts -C r check --format junit
+  expect_status 0
+  breach_commit
+  expect_status 0
+  expect_stdout_contains "(paused: not enforced)"
+  expect_sql "$(store_of r)" "select count from open_alerts where rule = 'threshold'" 1
+  run perf-alerts -C r scan
+  expect_status 0
+  expect_stderr_contains "paused"
+  rm r/.git/perfguard/paused
+  run perf-alerts -C r check
+  expect_status 3
+}
+
+test_scan_judges_each_run_once() {
+  make_repo r 1
+  PERFGUARD_ALERTS_ENABLED=false breach_commit
+  expect_sql "$(store_of r)" "select count(*) from alerts" 0
+  run perf-alerts -C r scan
+  expect_status 0
+  expect_stdout_contains "#1 opened critical"
+  run perf-alerts -C r scan --json
+  expect_status 0
+  expect_eq "$(jq '.changes | length' "$TEST_DIR/out")" 0 "a second scan"
+  expect_sql "$(store_of r)" "select count from alerts where rule = 'threshold'" 1
+  run perf-alerts -C r resolve 1
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from open_alerts" 0
+}
+
+test_baseline_rule_fires_above_p99_times_the_multiplier_and_critical_above_twice() {
+  make_repo r 1
+  for i in $(seq 20); do run_record commit ok $((2 * HOUR_US + i * 1000000)) 10000; done >hist.jsonl
+  import_records hist.jsonl
+  run perf-baseline -C r compute --multiplier 2
+  expect_status 0
+  run_record commit ok $HOUR_US 19000 >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'baseline'" 0
+  run_record commit ok $((HOUR_US - 1000000)) 25000 >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity from open_alerts where rule = 'baseline'" warning
+  run_record commit ok $((HOUR_US - 2000000)) 45000 >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity || ' ' || count from open_alerts where rule = 'baseline'" "critical 2"
+  expect_sql "$(store_of r)" "select count(*) from alert_history where note like 'escalated:%'" 1
+}
+
+test_anomaly_fires_on_an_outlier_not_on_a_run_near_the_median() {
+  make_repo r 1
+  for i in $(seq 30); do run_record commit ok $((3 * HOUR_US - i * 1000000)) $((10000 + (i % 3) * 1000)); done >hist.jsonl
+  run_record commit ok $((2 * HOUR_US)) 11500 >>hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'anomaly'" 0
+  run_record commit ok $HOUR_US 60000 >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity from open_alerts where rule = 'anomaly'" warning
+  expect_sql "$(store_of r)" "select summary like 'commit took 60ms, a robust z-score of % against its last 30 runs (median 11ms)' from open_alerts where rule = 'anomaly'" 1
+}
+
+test_anomaly_needs_its_minimum_of_samples() {
+  make_repo r 1
+  for i in $(seq 9); do run_record commit ok $((3 * HOUR_US - i * 1000000)) $((10000 + (i % 3) * 1000)); done >hist.jsonl
+  run_record commit ok $HOUR_US 60000 >>hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'anomaly'" 0
+}
+
+test_rollback_rate_fires_above_five_in_the_last_hour() {
+  make_repo r 1
+  for i in $(seq 5); do run_record rollback ok $((i * 60000000)) 30000; done >hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'rollback_rate'" 0
+  run_record recover ok 1000000 30000 >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity || ' ' || value || ' ' || summary from open_alerts where rule = 'rollback_rate'" \
+    "warning 6.0 more than 5 rollbacks and recoveries in the last 1h"
+}
+
+test_degradation_fires_when_the_week_median_rises_by_more_than_20_percent() {
+  make_repo r 1
+  for i in $(seq 12); do run_record commit ok $((10 * DAY_US + i * HOUR_US)) 10000; done >hist.jsonl
+  for i in $(seq 12); do run_record commit ok $((2 * DAY_US + i * HOUR_US)) 11500; done >>hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'degradation'" 0
+  for i in $(seq 12); do run_record commit ok $((DAY_US + i * 60000000)) 20000; done >next.jsonl
+  import_records next.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity || ' ' || branch from open_alerts where rule = 'degradation'" "warning "
+}
+
+test_prediction_says_when_the_p95_will_pass_the_threshold() {
+  make_repo r 1
+  # p95 rising 50ms a day from 400ms ten days ago: 900ms today, 1s in about two days.
+  for d in $(seq 0 10); do
+    for i in 1 2 3; do run_record commit ok $(((10 - d) * DAY_US + i * HOUR_US)) $((400000 + d * 50000)); done
+  done >hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select severity || ' ' || summary from open_alerts where rule = 'prediction'" \
+    "info at this rate commit p95 passes 1s in about 2 days"
+}
+
+test_prediction_stays_quiet_for_a_flat_history() {
+  make_repo r 1
+  for d in $(seq 0 10); do
+    for i in 1 2 3; do run_record commit ok $(((10 - d) * DAY_US + i * HOUR_US)) 400000; done
+  done >hist.jsonl
+  import_records hist.jsonl
+  run perf-alerts -C r scan
+  expect_sql "$(store_of r)" "select count(*) from alerts where rule = 'prediction'" 0
+}
+
+test_show_prints_the_alert_its_runs_and_history() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r ack 1 --note "on it"
+  run perf-alerts -C r show 1
+  expect_status 0
+  grep -qE '^rule +threshold$' "$TEST_DIR/out" || fail "no rule line"
+  expect_stdout_contains "runs behind it:"
+  expect_stdout_contains "open -> acknowledged  on it"
+}

@@ -1,0 +1,57 @@
+// The alert reports check writes for CI (alerts/report.h).
+#include <doctest/doctest.h>
+
+#include "alerts/report.h"
+
+using namespace perfguard;
+
+namespace {
+
+Alert alert(std::int64_t id, Severity severity, std::string summary) {
+  Alert a;
+  a.id = id;
+  a.key = AlertKey{AlertRuleKind::threshold, "commit", "/r", "main"};
+  a.severity = severity;
+  a.summary = std::move(summary);
+  a.first_seen_us = a.last_seen_us = 1'800'000'000'000'000;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("github lines escape what GitHub's workflow commands require") {
+  GateResult gate;
+  gate.blocking = {alert(3, Severity::critical, "100% slower\nsee: a, b"),
+                   alert(4, Severity::warning, "w"), alert(5, Severity::info, "i")};
+  gate.blocking[0].key.branch = "x,y:z";
+  std::string out = github_report(gate);
+  CHECK(out ==
+        "::error title=perfguard #3 critical%3A threshold on commit (x%2Cy%3Az)::100%25 "
+        "slower%0Asee: a, b\n"
+        "::warning title=perfguard #4 warning%3A threshold on commit (main)::w\n"
+        "::notice title=perfguard #5 info%3A threshold on commit (main)::i\n");
+  gate.paused = true;
+  CHECK(github_report(gate).rfind("::notice title=perfguard::paused", 0) == 0);
+}
+
+TEST_CASE("junit escapes XML and counts one failure per blocking alert") {
+  GateResult gate;
+  gate.blocking = {alert(1, Severity::critical, "a <b> & \"c\"\x01")};
+  std::string out = junit_report(gate, 1'800'000'000'000'000);
+  CHECK(out.find("failures=\"1\"") != std::string::npos);
+  CHECK(out.find("message=\"a &lt;b&gt; &amp; &quot;c&quot;?\"") != std::string::npos);
+  gate.blocking.clear();
+  out = junit_report(gate, 1'800'000'000'000'000);
+  CHECK(out.find("failures=\"0\"") != std::string::npos);
+  CHECK(out.find("name=\"no open alert at or above critical\"") != std::string::npos);
+}
+
+TEST_CASE("a snooze that ran out reads as open") {
+  Alert a = alert(1, Severity::warning, "s");
+  a.state = AlertState::snoozed;
+  a.snoozed_until_us = 100;
+  CHECK(state_at(a, 99) == AlertState::snoozed);
+  CHECK(state_at(a, 100) == AlertState::open);
+  Table t = alert_table({a}, 100);
+  CHECK(t.columns.size() == t.rows[0].size());
+}

@@ -1,0 +1,244 @@
+// The store's alerts (store/alerts.h): findings applied, one unresolved alert per key, a run
+// judged once, escalation, self-resolution, people's transitions, the outbox, and alerts
+// raised in the same transaction as the record.
+#include <doctest/doctest.h>
+
+#include "store/store.h"
+#include "support.h"
+
+using namespace perfguard;
+using perfguard::test::TempDir;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'800'000'000'000'000;
+
+Store open_store(const std::filesystem::path& path) {
+  auto store = Store::open({path});
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+AlertFinding finding(bool firing, std::int64_t run_us, Severity severity = Severity::critical,
+                     const std::string& branch = "main") {
+  AlertFinding f;
+  f.key = AlertKey{AlertRuleKind::threshold, "commit", "/r", branch};
+  f.firing = firing;
+  f.severity = severity;
+  f.summary = firing ? "commit took 2s, over its 1s threshold" : "";
+  f.value = 2.0;
+  f.limit = 1.0;
+  f.runs.push_back(RunRef{static_cast<std::uint64_t>(run_us), "commit", run_us, 2000000,
+                          firing ? StepStatus::breach : StepStatus::ok});
+  return f;
+}
+
+AlertApplyOptions options(std::int64_t now, std::vector<NotifyChannel> channels = {}) {
+  AlertApplyOptions o;
+  o.now_us = now;
+  o.host = "h";
+  o.resolve_after = 2;
+  o.channels = std::move(channels);
+  return o;
+}
+
+std::vector<AlertChange> apply(Store& store, std::vector<AlertFinding> findings,
+                               const AlertApplyOptions& o) {
+  auto changes = store.apply_findings(findings, o);
+  REQUIRE(changes.ok());
+  return *changes;
+}
+
+}  // namespace
+
+TEST_CASE("a firing finding opens an alert, and the same key bumps it while unresolved") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  auto first = apply(store, {finding(true, kT0)}, options(kT0 + 1));
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].kind == AlertChange::Kind::opened);
+  CHECK(first[0].alert.id == 1);
+  auto second = apply(store, {finding(true, kT0 + 10)}, options(kT0 + 11));
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].kind == AlertChange::Kind::bumped);
+  CHECK(second[0].alert.id == 1);
+  CHECK(second[0].alert.count == 2);
+  // Another branch is another key.
+  auto other =
+      apply(store, {finding(true, kT0 + 20, Severity::critical, "dev")}, options(kT0 + 21));
+  CHECK(other[0].alert.id == 2);
+  auto all = store.alerts({});
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  auto runs = store.alert_runs(1);
+  REQUIRE(runs.ok());
+  CHECK(runs->size() == 2);
+}
+
+TEST_CASE("a run is judged once: the same finding again changes nothing") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  apply(store, {finding(true, kT0)}, options(kT0 + 1));
+  CHECK(apply(store, {finding(true, kT0)}, options(kT0 + 2)).empty());
+  CHECK(apply(store, {finding(false, kT0)}, options(kT0 + 3)).empty());
+  auto a = store.alert(1);
+  REQUIRE(a.ok());
+  CHECK((*a)->count == 1);
+  // Resolved by hand, the old run does not open it again.
+  REQUIRE(store.transition({1}, {AlertState::resolved, "ann", "fixed", {}, kT0 + 4}).ok());
+  CHECK(apply(store, {finding(true, kT0)}, options(kT0 + 5)).empty());
+  CHECK(apply(store, {finding(true, kT0 + 50)}, options(kT0 + 51))[0].alert.id == 2);
+}
+
+TEST_CASE("a higher severity escalates the alert and reopens an acknowledged one") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  apply(store, {finding(true, kT0, Severity::warning)}, options(kT0 + 1));
+  REQUIRE(store.transition({1}, {AlertState::acknowledged, "ann", "", {}, kT0 + 2}).ok());
+  auto up = apply(store, {finding(true, kT0 + 10, Severity::critical)}, options(kT0 + 11));
+  REQUIRE(up.size() == 1);
+  CHECK(up[0].kind == AlertChange::Kind::escalated);
+  CHECK(up[0].alert.severity == Severity::critical);
+  CHECK(up[0].alert.state == AlertState::open);
+  // A lower one never lowers it.
+  auto down = apply(store, {finding(true, kT0 + 20, Severity::info)}, options(kT0 + 21));
+  CHECK(down[0].alert.severity == Severity::critical);
+  auto events = store.alert_events(1);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 3);  // opened, acknowledged, escalated
+  CHECK((*events)[2].from == AlertState::acknowledged);
+  CHECK((*events)[2].note.rfind("escalated: ", 0) == 0);
+}
+
+TEST_CASE(
+    "an alert resolves itself after resolve_after clear runs in a row, and a firing run "
+    "starts the count again") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  apply(store, {finding(true, kT0)}, options(kT0 + 1));
+  CHECK(apply(store, {finding(false, kT0 + 10)}, options(kT0 + 11)).empty());
+  apply(store, {finding(true, kT0 + 20)}, options(kT0 + 21));
+  CHECK(apply(store, {finding(false, kT0 + 30)}, options(kT0 + 31)).empty());
+  auto resolved = apply(store, {finding(false, kT0 + 40)}, options(kT0 + 41));
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].kind == AlertChange::Kind::resolved);
+  CHECK(resolved[0].alert.resolved_us == kT0 + 41);
+  auto open = store.alerts({});
+  REQUIRE(open.ok());
+  CHECK(open->empty());
+}
+
+TEST_CASE("transitions are all or nothing") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  apply(store, {finding(true, kT0)}, options(kT0 + 1));
+  auto bad = store.transition({1, 99}, {AlertState::acknowledged, "ann", "", {}, kT0 + 2});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ExitCode::usage);
+  CHECK((*store.alert(1))->state == AlertState::open);
+  CHECK(store.alert_events(1)->size() == 1);
+  auto snoozed = store.transition({1}, {AlertState::snoozed, "ann", "later", kT0 + 100, kT0 + 3});
+  REQUIRE(snoozed.ok());
+  const Alert& a = (*snoozed)[0].alert;
+  CHECK_FALSE(a.is_active(kT0 + 99));
+  CHECK(a.is_active(kT0 + 100));
+}
+
+TEST_CASE(
+    "the outbox queues a notification per channel that takes the severity, and a claimed "
+    "one is not claimed twice") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::vector<NotifyChannel> channels = {{"notify", Severity::info},
+                                         {"webhook:abc", Severity::critical}};
+  apply(store, {finding(true, kT0, Severity::warning)}, options(kT0 + 1, channels));
+  CHECK(*store.pending_notifications(kT0 + 1) == 1);  // the webhook wants critical
+  auto claimed = store.claim_notifications(kT0 + 2, 60'000'000, 10);
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 1);
+  CHECK((*claimed)[0].channel == "notify");
+  CHECK((*claimed)[0].event == "opened");
+  CHECK((*claimed)[0].alert.id == 1);
+  CHECK(store.claim_notifications(kT0 + 3, 60'000'000, 10)->empty());  // leased
+  // Failed: retried later, and claimable again then.
+  REQUIRE(
+      store.finish_notification((*claimed)[0].id, {false, false, kT0 + 1000, "HTTP 500"}, kT0 + 4)
+          .ok());
+  CHECK(store.claim_notifications(kT0 + 5, 60'000'000, 10)->empty());
+  auto again = store.claim_notifications(kT0 + 1000, 60'000'000, 10);
+  REQUIRE(again->size() == 1);
+  CHECK((*again)[0].attempts == 1);
+  REQUIRE(store.finish_notification((*again)[0].id, {true, false, {}, ""}, kT0 + 1001).ok());
+  CHECK(*store.pending_notifications(kT0 + 10'000'000) == 0);
+  // An escalation to critical reaches the webhook too.
+  apply(store, {finding(true, kT0 + 50, Severity::critical)}, options(kT0 + 51, channels));
+  auto escalated = store.claim_notifications(kT0 + 52, 60'000'000, 10);
+  REQUIRE(escalated->size() == 2);
+  CHECK((*escalated)[1].channel == "webhook:abc");
+  CHECK((*escalated)[1].event == "escalated");
+}
+
+TEST_CASE("record raises the alerts in the same transaction, or stores neither") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  StepRecord r;
+  r.trace_id = 7;
+  r.step = "commit";
+  r.root.name = "commit";
+  r.root.start_us = kT0;
+  r.root.duration = Duration::seconds(2);
+  r.status = StepStatus::breach;
+  r.threshold = Duration::seconds(1);
+  r.context.repo = "/r";
+  r.context.branch = "main";
+  // The evaluation sees the record it runs for.
+  auto changes = store.record(
+      {r}, std::nullopt,
+      [&]() -> Result<std::vector<AlertFinding>> {
+        auto runs = store.recent_runs({"commit", "/r", std::string("main"), 0, 5});
+        REQUIRE(runs.ok());
+        CHECK(runs->size() == 1);
+        return std::vector<AlertFinding>{finding(true, kT0)};
+      },
+      options(kT0 + 1));
+  REQUIRE(changes.ok());
+  CHECK(changes->size() == 1);
+  // An evaluation that fails takes the record down with it.
+  r.trace_id = 8;
+  r.root.start_us = kT0 + 100;
+  auto failed = store.record(
+      {r}, std::nullopt,
+      []() -> Result<std::vector<AlertFinding>> { return make_error(ExitCode::store, "boom"); },
+      options(kT0 + 101));
+  CHECK_FALSE(failed.ok());
+  CHECK(store.recent_steps(10)->size() == 1);
+}
+
+TEST_CASE("recent runs are the newest of one step in one repository and branch") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  std::vector<StepRecord> records;
+  for (int i = 0; i < 6; ++i) {
+    StepRecord r;
+    r.trace_id = static_cast<std::uint64_t>(i + 1);
+    r.step = i % 3 == 2 ? "rollback" : "commit";
+    r.root.name = r.step;
+    r.root.start_us = kT0 + i * 3'600'000'000LL;  // an hour apart
+    r.root.duration = Duration::millis(10 + i);
+    r.context.repo = "/r";
+    r.context.branch = i == 4 ? "dev" : "main";
+    records.push_back(r);
+  }
+  REQUIRE(store.record(records).ok());
+  auto runs = store.recent_runs({"commit", "/r", std::string("main"), 0, 10});
+  REQUIRE(runs.ok());
+  REQUIRE(runs->size() == 3);  // 0, 1, 3
+  CHECK((*runs)[0].trace_id == 4);
+  CHECK((*runs)[2].trace_id == 1);
+  auto any_branch = store.recent_runs({"commit", "/r", std::nullopt, 0, 2});
+  REQUIRE(any_branch->size() == 2);
+  CHECK((*any_branch)[0].trace_id == 5);
+  auto since = store.recent_runs({"commit", "/r", std::nullopt, kT0 + 3 * 3'600'000'000LL, 10});
+  CHECK(since->size() == 2);
+  CHECK(store.recent_runs({"validate", "/r", std::nullopt, 0, 10})->empty());
+}
