@@ -2,8 +2,7 @@
 // branch recorded lately (cron, CI). A run is judged once, so scanning again changes nothing.
 #include <cstdio>
 
-#include "alerts/channels.h"
-#include "alerts/rules.h"
+#include "alerts/scan.h"
 #include "commands.h"
 #include "core/clock.h"
 
@@ -30,20 +29,12 @@ Result<ExitCode> Scan::run(ToolSession& session) {
   }
   auto store = open_store_for_alerts(session);
   if (!store) return store.error();
-  if (auto rolled = store->catch_up_rollups(); !rolled) return rolled.error();
   const std::int64_t now = now_unix_us();
-  auto runs = runs_to_scan(*store, since.start_us_or_earliest(now));
-  if (!runs) return runs.error();
-  AlertRules rules(*store, session.config.alerts, session.config.thresholds, now);
-  std::vector<AlertFinding> findings;
-  for (const JudgedRun& run : *runs) {
-    auto found = rules.evaluate(run, Evaluation::scan);
-    if (!found) return found.error();
-    std::move(found->begin(), found->end(), std::back_inserter(findings));
-  }
-  auto changes =
-      store->apply_findings(findings, apply_options(session.config, session.context.host, now));
-  if (!changes) return changes.error();
+  auto scanned = scan_alerts(*store, session.config, session.context.host, now,
+                             since.start_us_or_earliest(now));
+  if (!scanned) return scanned.error();
+  const std::vector<AlertChange>* changes = &scanned->changes;
+  const std::size_t judged = scanned->runs_judged;
 
   if (session.format != Format::text) {
     Table t = alert_table({}, now);
@@ -54,13 +45,13 @@ Result<ExitCode> Scan::run(ToolSession& session) {
       t.rows.push_back(std::move(row));
     }
     write_table(stdout, session.format, t, "changes",
-                {{"runs_judged", static_cast<std::int64_t>(runs->size())}});
+                {{"runs_judged", static_cast<std::int64_t>(judged)}});
   } else if (!session.options.quiet) {
     for (const AlertChange& c : *changes) {
       std::printf("#%lld %s %s: %s\n", static_cast<long long>(c.alert.id), to_string(c.kind),
                   to_string(c.alert.severity), printable(c.alert.summary).c_str());
     }
-    std::printf("%s judged, %s\n", plural(runs->size(), "run", "runs").c_str(),
+    std::printf("%s judged, %s\n", plural(judged, "run", "runs").c_str(),
                 plural(changes->size(), "alert changed", "alerts changed").c_str());
   }
   return ExitCode::ok;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "alerts/scan.h"
 #include "commands.h"
 #include "core/clock.h"
 #include "git/git.h"
@@ -130,6 +131,38 @@ void Import::add_options(CLI::App& command) {
   });
 }
 
+namespace {
+
+// The rules judge the newest imported runs (of the last week) once the import is in: in bulk,
+// as perf-alerts scan would. An import is not undone when that fails: it is said, and the
+// next scan judges them.
+Result<ExitCode> judge_imported(ToolSession& session, const ImportSummary& summary,
+                                std::int64_t now_us) {
+  if (summary.imported == 0 || session.paused || !session.config.alerts.enabled) {
+    return ExitCode::ok;
+  }
+  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  if (!store) return store.error();
+  constexpr std::int64_t kWeekUs = 7 * 24 * 3600 * 1000000LL;
+  auto scanned =
+      scan_alerts(*store, session.config, session.context.host, now_us, now_us - kWeekUs);
+  if (!scanned) {
+    session.warn(scanned.error().message +
+                 "; the imported runs were not judged by the alert "
+                 "rules (perf-alerts scan judges them)");
+    return ExitCode::store;
+  }
+  if (session.format == Format::text && !session.options.quiet) {
+    for (const AlertChange& c : scanned->changes) {
+      std::printf("alert #%lld %s %s: %s\n", static_cast<long long>(c.alert.id), to_string(c.kind),
+                  to_string(c.alert.severity), printable(c.alert.summary).c_str());
+    }
+  }
+  return ExitCode::ok;
+}
+
+}  // namespace
+
 Result<ExitCode> Import::run(ToolSession& session) {
   ImportRequest request;
   request.format = format;
@@ -164,7 +197,7 @@ Result<ExitCode> Import::run(ToolSession& session) {
   if (interrupted) return make_error(ExitCode::interrupted, interrupted_import(request, summary));
   if (!imported) return imported.error();
   print_summary(session, summary_table(summary), summary_line(summary));
-  return ExitCode::ok;
+  return judge_imported(session, summary, request.options.now_us);
 }
 
 }  // namespace perfguard::baseline_tool

@@ -107,12 +107,11 @@ class AlertWriter {
   // The newest run judged for `key` by any of its alerts, resolved ones included; and that
   // of the unresolved one.
   Result<std::int64_t> judged_to(const AlertKey& key, bool unresolved_only) {
-    Statement s = sql::prepare(db_,
-                               unresolved_only
-                                   ? "SELECT evaluated_to_us FROM alerts WHERE rule = ?1 AND"
-                                     " step = ?2 AND repo = ?3 AND branch = ?4 AND state < 3"
-                                   : "SELECT max(evaluated_to_us) FROM alerts WHERE rule = ?1 AND"
-                                     " step = ?2 AND repo = ?3 AND branch = ?4");
+    Statement s = sql::prepare(
+        db_, unresolved_only ? "SELECT evaluated_to_us FROM alerts WHERE rule = ?1 AND"
+                               " step = ?2 AND repo = ?3 AND branch = ?4 AND state < 3"
+                             : "SELECT max(evaluated_to_us) FROM alerts WHERE rule = ?1 AND"
+                               " step = ?2 AND repo = ?3 AND branch = ?4");
     if (!s) return sql::error(db_, path_, kReadWhat);
     sql::bind_text(s.get(), 1, to_string(key.rule));
     sql::bind_text(s.get(), 2, key.step);
