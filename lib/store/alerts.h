@@ -95,7 +95,9 @@ struct RecentRun {
 };
 
 // Which runs: of one step, in one repository (and branch, unless any), started at or after
-// `since_us`, newest first, at most `limit`.
+// `since_us`, newest first, at most `limit`; found among the step's last 2,000 runs in the
+// store, whatever their place, so that a branch with a short history costs no more to read
+// than one with a long history.
 struct RunQuery {
   std::string step;
   std::string repo;

@@ -1,7 +1,7 @@
 // The runs the alert rules read: the newest runs of one step in one repository (and branch),
 // found hour by hour, newest hour first, through the step's hourly rollups (there is no index
-// on time: rollups.h), so that reading the last few runs costs a few rows however large the
-// store is.
+// on time or place: rollups.h), among the step's last kRecentRunsExamined runs, so that
+// reading the last few runs costs a few rows however large the store is.
 
 #include <algorithm>
 
@@ -17,6 +17,11 @@ using sql::Statement;
 
 constexpr std::string_view kWhat = "cannot read the recent runs";
 
+// The most runs of the step one read looks at, whatever their place: a branch with a short
+// history in a store that holds a long one of other places must not cost a scan of all of it
+// (this is read as every step is recorded). 2,000 rows take about 0.3 ms.
+constexpr std::int64_t kRecentRunsExamined = 2000;
+
 }  // namespace
 
 Result<std::vector<RecentRun>> SqliteStore::recent_runs(const RunQuery& q) {
@@ -24,34 +29,51 @@ Result<std::vector<RecentRun>> SqliteStore::recent_runs(const RunQuery& q) {
   if (q.limit <= 0) return out;
   sql::ReadTransaction tx(db_);
   Statement name = sql::prepare(db_, "SELECT id FROM names WHERE name = ?1");
+  Statement contexts =
+      sql::prepare(db_, "SELECT id FROM contexts WHERE repo = ?1 AND (?2 IS NULL OR branch = ?2)");
   Statement hours = sql::prepare(db_,
                                  "SELECT first_id, last_id FROM step_hours WHERE name_id = ?1"
                                  " AND hour >= ?2 ORDER BY hour DESC");
-  Statement rows = sql::prepare(
-      db_,
-      "SELECT trace_id, started_us, duration_us, status, threshold_us FROM step_rows"
-      " WHERE id BETWEEN ?1 AND ?2 AND name_id = ?3 AND started_us >= ?4 AND context_id IN"
-      " (SELECT id FROM contexts WHERE repo = ?5 AND (?6 IS NULL OR branch = ?6))"
-      " ORDER BY started_us DESC, id DESC");
-  if (!tx.ok() || !name || !hours || !rows) return sql::error(db_, path_, kWhat);
+  Statement rows = sql::prepare(db_,
+                                "SELECT trace_id, started_us, duration_us, status, threshold_us,"
+                                " context_id FROM step_rows WHERE id BETWEEN ?1 AND ?2"
+                                " AND name_id = ?3 AND started_us >= ?4 ORDER BY id DESC");
+  if (!tx.ok() || !name || !contexts || !hours || !rows) return sql::error(db_, path_, kWhat);
   sql::bind_text(name.get(), 1, q.step);
   int rc = sqlite3_step(name.get());
   if (rc == SQLITE_DONE) return out;  // never recorded
   if (rc != SQLITE_ROW) return sql::error(db_, path_, kWhat);
-  std::int64_t name_id = sqlite3_column_int64(name.get(), 0);
+  const std::int64_t name_id = sqlite3_column_int64(name.get(), 0);
+
+  // The places (contexts) whose runs count: usually a handful.
+  std::vector<std::int64_t> places;
+  sql::bind_text(contexts.get(), 1, q.repo);
+  if (q.branch) sql::bind_text(contexts.get(), 2, *q.branch);
+  while ((rc = sqlite3_step(contexts.get())) == SQLITE_ROW) {
+    places.push_back(sqlite3_column_int64(contexts.get(), 0));
+  }
+  if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+  if (places.empty()) return out;
+  std::sort(places.begin(), places.end());
 
   sqlite3_bind_int64(hours.get(), 1, name_id);
   sqlite3_bind_int64(hours.get(), 2, hour_of(std::max<std::int64_t>(q.since_us, 0)));
   sqlite3_bind_int64(rows.get(), 3, name_id);
   sqlite3_bind_int64(rows.get(), 4, q.since_us);
-  sql::bind_text(rows.get(), 5, q.repo);
-  if (q.branch) sql::bind_text(rows.get(), 6, *q.branch);
-  while (static_cast<int>(out.size()) < q.limit && (rc = sqlite3_step(hours.get())) == SQLITE_ROW) {
+  std::int64_t examined = 0;
+  while (static_cast<int>(out.size()) < q.limit && examined < kRecentRunsExamined &&
+         (rc = sqlite3_step(hours.get())) == SQLITE_ROW) {
     sqlite3_reset(rows.get());
     sqlite3_bind_int64(rows.get(), 1, sqlite3_column_int64(hours.get(), 0));
     sqlite3_bind_int64(rows.get(), 2, sqlite3_column_int64(hours.get(), 1));
+    std::size_t hour_start = out.size();
     int r = SQLITE_DONE;
-    while (static_cast<int>(out.size()) < q.limit && (r = sqlite3_step(rows.get())) == SQLITE_ROW) {
+    while (static_cast<int>(out.size()) < q.limit && examined < kRecentRunsExamined &&
+           (r = sqlite3_step(rows.get())) == SQLITE_ROW) {
+      ++examined;
+      if (!std::binary_search(places.begin(), places.end(), sqlite3_column_int64(rows.get(), 5))) {
+        continue;
+      }
       RecentRun run;
       run.trace_id = static_cast<std::uint64_t>(sqlite3_column_int64(rows.get(), 0));
       run.started_us = sqlite3_column_int64(rows.get(), 1);
@@ -60,11 +82,13 @@ Result<std::vector<RecentRun>> SqliteStore::recent_runs(const RunQuery& q) {
       run.threshold_us = sql::column_optional(rows.get(), 4);
       out.push_back(run);
     }
-    if (static_cast<int>(out.size()) < q.limit && r != SQLITE_DONE)
-      return sql::error(db_, path_, kWhat);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    // Within an hour, recording order; newest start first.
+    std::stable_sort(
+        out.begin() + static_cast<std::ptrdiff_t>(hour_start), out.end(),
+        [](const RecentRun& a, const RecentRun& b) { return a.started_us > b.started_us; });
   }
-  if (static_cast<int>(out.size()) < q.limit && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    return sql::error(db_, path_, kWhat);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
   return out;
 }
 
