@@ -3,8 +3,9 @@
 # so a change to a tool that the docs do not follow fails here.
 
 DOCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DOCS_TOOLS="perf-commit perf-rollback perf-baseline"
-DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perf-baseline.1 man/perfguard.toml.5 man/perfguard.7"
+DOCS_TOOLS="perf-commit perf-rollback perf-baseline perf-alerts"
+DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perf-baseline.1 man/perf-alerts.1
+  man/perfguard.toml.5 man/perfguard.7"
 
 # man_text PAGE: the page as a reader sees it, in plain text (mandoc, else groff).
 man_text() {
@@ -21,9 +22,11 @@ need_man_renderer() {
 }
 
 # help_long_options TOOL [SUBCOMMAND] / help_short_options TOOL [SUBCOMMAND]: what the
-# built tool's --help (or its subcommand's) lists.
+# built tool's --help (or its subcommand's) lists: the options its lines start with, not
+# those a description names (perf-alerts' list of subcommands names check's --fail-on).
 help_long_options() {
-  "$PERFGUARD_BIN/$1" "${@:2}" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+  "$PERFGUARD_BIN/$1" "${@:2}" --help | sed -nE 's/^  (-[A-Za-z],)?(--[a-z][a-z-]*).*/\2/p' |
+    sort -u
 }
 help_short_options() {
   "$PERFGUARD_BIN/$1" "${@:2}" --help | sed -nE 's/^ +(-[A-Za-z])([ ,].*|$)/\1/p' | sort -u
@@ -67,6 +70,19 @@ repo_with_snapshot() {
   [[ -n $id ]] || fail "no snapshot id in perf-rollback's output"
   expect_eq "$(git -C r for-each-ref --format='%(refname:lstrip=3)' refs/perfguard/snapshots/)" "$id" "snapshot ref"
   SNAPSHOT_ID=$id
+}
+
+# repo_with_open_alert [DIR]: a repository DIR (default r) whose commit breached a 1us
+# threshold; ALERT_ID is the open alert that raised.
+repo_with_open_alert() {
+  local dir=${1:-r}
+  make_repo "$dir" 1
+  echo x >"$dir/x"
+  run perf-commit -C "$dir" --threshold 1us -m x
+  expect_status 3
+  expect_stdout_contains "alert #"
+  ALERT_ID=$(sql "$(store_of "$dir")" "select id from open_alerts where rule = 'threshold'")
+  [[ -n $ALERT_ID ]] || fail "no open threshold alert in the store"
 }
 
 test_every_man_page_passes_mandoc_lint() {
@@ -309,6 +325,48 @@ test_bash_completion_of_undo_offers_a_real_snapshot_id() {
   expect_eq "$(cat r/file.txt)" local "the offered snapshot restores the local change"
 }
 
+test_bash_completion_of_perf_alerts_offers_subcommands_then_their_values() {
+  local got
+  got=$(bash_complete perf-alerts "" | tr '\n' ' ')
+  expect_eq "$got" "$(help_subcommands perf-alerts | tr '\n' ' ')" "perf-alerts <TAB>"
+  got=$(bash_complete perf-alerts check --format "" | tr '\n' ' ')
+  expect_eq "$got" "text json jsonl csv tsv junit github gitlab " "perf-alerts check --format <TAB>"
+  got=$(bash_complete perf-alerts list --format "" | tr '\n' ' ')
+  expect_eq "$got" "text json jsonl csv tsv " "perf-alerts list --format <TAB>"
+  got=$(bash_complete perf-alerts check --fail-on "" | tr '\n' ' ')
+  expect_eq "$got" "info warning critical " "perf-alerts check --fail-on <TAB>"
+  got=$(bash_complete perf-alerts list --state s | tr '\n' ' ')
+  expect_eq "$got" "snoozed " "perf-alerts list --state s<TAB>"
+  got=$(bash_complete perf-alerts list --step = r | tr '\n' ' ')
+  expect_eq "$got" "rollback recover " "perf-alerts list --step=r<TAB>"
+  bash_complete perf-alerts ack --f >offered
+  grep -qx -- --for offered && fail "perf-alerts ack --f<TAB> offered snooze's --for"
+  true
+}
+
+test_bash_completion_of_ack_offers_a_real_open_alert_id() {
+  repo_with_open_alert
+  bash_complete perf-alerts -C r ack "" >offered
+  grep -qxF "$ALERT_ID" offered || fail "perf-alerts -C r ack <TAB> did not offer #$ALERT_ID"
+  (cd r && bash_complete perf-alerts snooze --for 1h "") >offered
+  grep -qxF "$ALERT_ID" offered || fail "perf-alerts snooze <TAB> in the repository did not offer #$ALERT_ID"
+  bash_complete perf-alerts --db "$(store_of r)" show "" >offered
+  grep -qxF "$ALERT_ID" offered || fail "perf-alerts --db STORE show <TAB> did not offer #$ALERT_ID"
+  # The offered id is one the tool takes.
+  run perf-alerts -C r ack "$(head -1 offered)" --note "on it"
+  expect_status 0
+  expect_stdout_contains "#$ALERT_ID acknowledged"
+  # Nothing to offer from a store that does not exist, and none is made.
+  bash_complete perf-alerts --db none.db resolve "" >offered
+  grep -q . offered && fail "perf-alerts --db none.db resolve <TAB> offered $(head -1 offered)"
+  expect_no_file none.db
+  run perf-alerts -C r resolve "$ALERT_ID"
+  expect_status 0
+  bash_complete perf-alerts -C r resolve "" >offered
+  grep -qxF "$ALERT_ID" offered && fail "perf-alerts resolve <TAB> offered the resolved #$ALERT_ID"
+  true
+}
+
 test_bash_completion_of_target_offers_refs_then_paths() {
   make_repo r 2
   git -C r branch feature
@@ -383,6 +441,15 @@ test_zsh_completions_parse_and_complete() {
   grep -qxF prometheus offered || fail "zsh: perf-baseline export --format <TAB> did not offer prometheus"
   zsh_complete "perf-baseline " >offered
   grep -qxF compute offered || fail "zsh: perf-baseline <TAB> did not offer compute"
+  zsh_complete "perf-alerts " >offered
+  for sub in $(help_subcommands perf-alerts); do
+    grep -qxF "$sub" offered || fail "zsh: perf-alerts <TAB> did not offer $sub"
+  done
+  zsh_complete "perf-alerts check --format " >offered
+  grep -qxF junit offered || fail "zsh: perf-alerts check --format <TAB> did not offer junit"
+  repo_with_open_alert a
+  zsh_complete "perf-alerts -C a ack " >offered
+  grep -qxF -- "$ALERT_ID" offered || fail "zsh: perf-alerts -C a ack <TAB> did not offer #$ALERT_ID"
 }
 
 test_fish_completions_parse_and_complete() {
@@ -412,6 +479,18 @@ test_fish_completions_parse_and_complete() {
     cut -f1 >offered
   grep -qxF trace2 offered || fail "fish: perf-baseline import --format <TAB> did not offer trace2"
   grep -qxF text offered && fail "fish: perf-baseline import --format <TAB> offered text"
+  fish -c "source '$DOCS_ROOT/completions/fish/perf-alerts.fish'; complete -C 'perf-alerts '" |
+    cut -f1 >offered
+  for sub in $(help_subcommands perf-alerts); do
+    grep -qxF "$sub" offered || fail "fish: perf-alerts <TAB> did not offer $sub"
+  done
+  fish -c "source '$DOCS_ROOT/completions/fish/perf-alerts.fish'; complete -C 'perf-alerts check --format '" |
+    cut -f1 >offered
+  grep -qxF gitlab offered || fail "fish: perf-alerts check --format <TAB> did not offer gitlab"
+  repo_with_open_alert a
+  fish -c "source '$DOCS_ROOT/completions/fish/perf-alerts.fish'; complete -C 'perf-alerts -C a ack '" |
+    cut -f1 >offered
+  grep -qxF -- "$ALERT_ID" offered || fail "fish: perf-alerts -C a ack <TAB> did not offer #$ALERT_ID"
   true
 }
 
@@ -424,13 +503,14 @@ test_cmake_install_puts_man_pages_and_completions_in_place() {
   expect_status 0
   local f
   for f in share/man/man1/perf-commit.1 share/man/man1/perf-rollback.1 \
-    share/man/man1/perf-baseline.1 share/man/man5/perfguard.toml.5 share/man/man7/perfguard.7 \
+    share/man/man1/perf-baseline.1 share/man/man1/perf-alerts.1 \
+    share/man/man5/perfguard.toml.5 share/man/man7/perfguard.7 \
     share/bash-completion/completions/perf-commit share/bash-completion/completions/perf-rollback \
-    share/bash-completion/completions/perf-baseline \
+    share/bash-completion/completions/perf-baseline share/bash-completion/completions/perf-alerts \
     share/zsh/vendor-completions/_perf-commit share/zsh/vendor-completions/_perf-rollback \
-    share/zsh/vendor-completions/_perf-baseline \
+    share/zsh/vendor-completions/_perf-baseline share/zsh/vendor-completions/_perf-alerts \
     share/fish/vendor_completions.d/perf-commit.fish share/fish/vendor_completions.d/perf-rollback.fish \
-    share/fish/vendor_completions.d/perf-baseline.fish; do
+    share/fish/vendor_completions.d/perf-baseline.fish share/fish/vendor_completions.d/perf-alerts.fish; do
     expect_file_exists "prefix/$f"
   done
 }
