@@ -79,7 +79,7 @@ alerts_repo=$dir/alerts-repo
 git init -q "$alerts_repo"
 awk -v now="$now" -v repo="$alerts_repo" 'BEGIN {
   for (i = 1; i <= 10000; i++)
-    printf "{\"trace_id\":\"%016x\",\"step\":\"commit\",\"status\":\"breach\",\"started_us\":%d," \
+    printf "{\"trace_id\":\"%016x\",\"step\":\"commit\",\"status\":\"breach\",\"started_us\":%.0f," \
       "\"duration_us\":1500000,\"threshold_us\":1000000,\"exit_code\":3,\"repo\":\"%s\"," \
       "\"branch\":\"b%05d\"}\n", i, now - 3600000000 + i * 1000, repo, i
 }' >"$dir/breaches.jsonl"

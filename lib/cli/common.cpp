@@ -336,7 +336,12 @@ namespace {
 // The alerts a record raised or bumped: ` — alert #17 critical` after its line, an `alerts`
 // array in JSON.
 bool raised_by(const AlertChange& c, const StepRecord& r) {
-  return c.kind != AlertChange::Kind::resolved && c.alert.key.step == r.step;
+  if (c.kind == AlertChange::Kind::resolved) return false;
+  // The rollback rate counts rollbacks and recoveries alike, under the step rollback.
+  if (c.alert.key.rule == AlertRuleKind::rollback_rate) {
+    return r.step == "rollback" || r.step == "recover";
+  }
+  return c.alert.key.step == r.step;
 }
 
 }  // namespace

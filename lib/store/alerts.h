@@ -74,6 +74,7 @@ struct AlertQuery {
   std::string repo;                      // empty: every repository
   std::optional<std::int64_t> since_us;  // last seen at or after
   int limit = 0;                         // 0: no limit
+  std::int64_t now_us = 0;               // for state: a snooze that has run out is open
 };
 
 // A person's transition of alerts (perf-alerts ack, snooze, resolve).

@@ -480,3 +480,48 @@ test_show_prints_the_alert_its_runs_and_history() {
   expect_stdout_contains "runs behind it:"
   expect_stdout_contains "open -> acknowledged  on it"
 }
+
+test_a_snooze_that_ran_out_is_listed_as_open() {
+  make_repo r 1
+  breach_commit
+  run perf-alerts -C r snooze 1 --for 1s
+  run perf-alerts -C r list --state snoozed --json
+  expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 1 "snoozed while the snooze runs"
+  sleep 2
+  run perf-alerts -C r list --state open --json
+  expect_eq "$(jq -r '.alerts[0].state' "$TEST_DIR/out")" open "--state open after the snooze"
+  run perf-alerts -C r list --state snoozed --json
+  expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 0 "--state snoozed after the snooze"
+  expect_sql "$(store_of r)" "select state from open_alerts" open
+}
+
+test_check_with_a_store_named_that_does_not_exist_fails() {
+  make_repo r 1
+  run perf-alerts -C r --db "$TEST_DIR/typo.db" check
+  expect_status 4
+  expect_no_file "$TEST_DIR/typo.db"
+}
+
+test_check_refuses_an_unknown_format() {
+  make_repo r 1
+  run perf-alerts -C r check --format xml
+  expect_status 2
+  expect_stderr_contains "expected text, json, jsonl, csv, tsv, junit, github or gitlab"
+}
+
+test_list_and_check_in_a_repository_show_its_own_alerts() {
+  make_repo r 1
+  make_repo other 1
+  db="$TEST_DIR/shared.db"
+  breach_commit --db "$db"
+  echo x >>other/file.txt
+  run perf-commit -C other --db "$db" --threshold 1h -m fine
+  run perf-alerts -C other --db "$db" check
+  expect_status 0
+  run perf-alerts -C other --db "$db" list
+  expect_stdout_contains "no unresolved alerts"
+  run perf-alerts -C r --db "$db" check
+  expect_status 3
+  run perf-alerts --db "$db" list --json
+  expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 1 "outside a repository: every repository"
+}

@@ -9,7 +9,9 @@
 namespace perfguard::alerts_tool {
 
 Check::Check()
-    : Command("check", "Exit 3 while an open alert is at or above --fail-on (the CI gate)") {}
+    : Command("check",
+              "Exit 3 while an open alert is at or above --fail-on (the CI gate); --format also "
+              "takes junit, github and gitlab") {}
 
 void Check::add_options(CLI::App& command) {
   add_typed_option(command, "--fail-on", fail_on, severity_option(),
@@ -23,7 +25,13 @@ Status Check::prepare(CommonOptions& common) {
   if (f == "junit") report = Report::junit;
   if (f == "github") report = Report::github;
   if (f == "gitlab") report = Report::gitlab;
-  if (report != Report::none) common.format = "text";
+  if (report != Report::none) {
+    common.format = "text";
+  } else if (!common.json && !parse_format(f)) {
+    return make_error(ExitCode::usage,
+                      "unknown --format '" + f +
+                          "' (expected text, json, jsonl, csv, tsv, junit, github or gitlab)");
+  }
   return {};
 }
 
@@ -34,11 +42,15 @@ Result<ExitCode> Check::run(ToolSession& session) {
   gate.paused = session.paused;
   if (!gate.paused) {
     auto store = open_existing_store(session);
-    // No store yet: nothing was ever recorded, so nothing is open.
-    if (!store && std::filesystem::exists(session.store_path())) return store.error();
+    // No store yet where the repository keeps it: nothing was ever recorded, so nothing is
+    // open. A store named with --db, PERFGUARD_DB or [store] path must be there: a mistyped
+    // path must not pass the gate.
+    const bool named = !session.options.db.empty() || session.config.store_path.has_value();
+    if (!store && (named || std::filesystem::exists(session.store_path()))) return store.error();
     if (store) {
       AlertQuery q;
       q.min_severity = fail_on;
+      q.repo = session.in_repository ? session.context.repo : "";
       auto alerts = store->alerts(q);
       if (!alerts) return alerts.error();
       for (Alert& a : *alerts) {

@@ -35,6 +35,8 @@ Result<ExitCode> List::run(ToolSession& session) {
   q.min_severity = min_severity;
   if (state_option->count()) q.state = state;
   q.step = step;
+  q.repo = session.in_repository ? session.context.repo : "";
+  q.now_us = now;
   q.since_us = since.start_us(now);
   q.limit = limit;
   auto alerts = store->alerts(q);

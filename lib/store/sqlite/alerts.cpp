@@ -324,6 +324,7 @@ Result<std::vector<AlertChange>> SqliteStore::apply_findings(
       std::optional<AlertState> from = a.state;
       a.state = AlertState::resolved;
       a.resolved_us = options.now_us;
+      a.snoozed_until_us.reset();
       if (auto s = w.set_state(a); !s) return s.error();
       std::string note = "cleared for " + std::to_string(*clear) +
                          (*clear == 1 ? " evaluation" : " evaluations in a row");
@@ -340,7 +341,14 @@ Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
   std::string text = "SELECT " + std::string(kColumns) + " FROM alerts WHERE 1";
   if (!q.include_resolved) text += " AND state < 3";
   if (q.min_severity) text += " AND severity >= ?1";
-  if (q.state) text += " AND state = ?2";
+  // A snooze that has run out is open again (?7 is now).
+  if (q.state == AlertState::open) {
+    text += " AND (state = 0 OR (state = 2 AND snoozed_until_us <= ?7))";
+  } else if (q.state == AlertState::snoozed) {
+    text += " AND state = 2 AND snoozed_until_us > ?7";
+  } else if (q.state) {
+    text += " AND state = ?2";
+  }
   if (!q.step.empty()) text += " AND step = ?3";
   if (!q.repo.empty()) text += " AND repo = ?4";
   if (q.since_us) text += " AND last_seen_us >= ?5";
@@ -355,6 +363,7 @@ Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
   sql::bind_text(s.get(), 4, q.repo);
   if (q.since_us) sqlite3_bind_int64(s.get(), 5, *q.since_us);
   if (q.limit > 0) sqlite3_bind_int(s.get(), 6, q.limit);
+  if (q.state) sqlite3_bind_int64(s.get(), 7, q.now_us);
   std::vector<Alert> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read_alert(s.get()));
@@ -443,9 +452,11 @@ Result<std::vector<AlertChange>> SqliteStore::transition(const std::vector<std::
       a.snoozed_until_us.reset();
     } else if (t.to == AlertState::snoozed) {
       a.snoozed_until_us = t.until_us;
+      a.acknowledged_by.clear();
       kind = AlertChange::Kind::snoozed;
     } else if (t.to == AlertState::resolved) {
       a.resolved_us = t.now_us;
+      a.snoozed_until_us.reset();
       kind = AlertChange::Kind::resolved;
     } else {
       a.snoozed_until_us.reset();

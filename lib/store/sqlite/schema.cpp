@@ -796,7 +796,9 @@ SELECT
   repo,
   branch,
   CASE severity WHEN 0 THEN 'info' WHEN 1 THEN 'warning' ELSE 'critical' END AS severity,
-  CASE state WHEN 0 THEN 'open' WHEN 1 THEN 'acknowledged' ELSE 'snoozed' END AS state,
+  CASE WHEN state = 0 THEN 'open' WHEN state = 1 THEN 'acknowledged'
+    WHEN snoozed_until_us <= CAST(strftime('%s', 'now') AS INTEGER) * 1000000 THEN 'open'
+    ELSE 'snoozed' END AS state,
   summary,
   value,
   limit_value,
