@@ -1,16 +1,31 @@
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <set>
 #include <string>
-#include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/json_reader.h"
 #include "notify/channel.h"
+#include "notify/deliver.h"
 #include "notify/message.h"
+#include "process/runner.h"
+#include "support.h"
 
 using namespace perfguard;
+using perfguard::test::TempDir;
 
 namespace {
 
@@ -66,6 +81,73 @@ class Parsed {
   JsonDocument doc_;
 };
 
+struct Request {
+  std::string method, path, content_type, body;
+};
+
+// tests/cli/http-receiver.py on a free port of 127.0.0.1, for one test case: started by the
+// runner as the code under test starts its children, stopped with SIGTERM at the end.
+class Receiver {
+ public:
+  explicit Receiver(const std::vector<std::string>& options = {}) {
+    const auto python = find_program("python3");
+    REQUIRE_MESSAGE(python, "python3 is needed for the HTTP receiver");
+    ChildCommand c;
+    c.argv = {python->string(), PERFGUARD_TEST_SOURCE_DIR "/cli/http-receiver.py",
+              (dir_ / "port").string(), log_.string()};
+    c.argv.insert(c.argv.end(), options.begin(), options.end());
+    c.out = StreamMode::to_stderr;
+    c.timeout = Duration::seconds(120);  // a receiver that hangs cannot hang the tests
+    auto started = spawn(c);
+    REQUIRE_MESSAGE(started.ok(), (started.ok() ? "" : started.error().message));
+    child_.emplace(std::move(*started));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!std::filesystem::exists(dir_ / "port")) {
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, "the receiver did not start");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    port_ = std::stoi(test::read_file(dir_ / "port"));
+  }
+  ~Receiver() {
+    if (child_ && !stopped_) ::kill(child_->pid(), SIGTERM);
+  }
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url(const std::string& path = kSecretPath) const { return origin() + path; }
+
+  // Every request received so far, in order.
+  std::vector<Request> requests() const {
+    std::vector<Request> out;
+    std::ifstream in(log_);
+    std::string line;
+    while (std::getline(in, line)) {
+      JsonDocument doc;
+      REQUIRE_FALSE(doc.parse(line));
+      const JsonValue r = doc.root();
+      out.push_back({std::string(r["method"].as_string()), std::string(r["path"].as_string()),
+                     std::string(r["headers"]["content-type"].as_string()),
+                     std::string(r["body"].as_string())});
+    }
+    return out;
+  }
+
+  // SIGTERM; the receiver's exit status.
+  int stop() {
+    ::kill(child_->pid(), SIGTERM);
+    stopped_ = true;
+    return child_->wait().exit_code;
+  }
+
+ private:
+  TempDir dir_;
+  std::filesystem::path log_ = dir_ / "requests.jsonl";
+  std::optional<RunningChild> child_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
 Webhook webhook_to(const std::string& url, WebhookFormat format = WebhookFormat::json) {
   Webhook w;
   w.url = url;
@@ -73,6 +155,41 @@ Webhook webhook_to(const std::string& url, WebhookFormat format = WebhookFormat:
   if (format == WebhookFormat::pagerduty) w.routing_key = "R0UT1NGK3Y0000000000000000000000";
   return w;
 }
+
+Delivery post_ok(const Webhook& webhook, const std::string& body) {
+  auto posted = post_webhook(webhook, body);
+  REQUIRE_MESSAGE(posted.ok(), (posted.ok() ? "" : posted.error().message));
+  return *posted;
+}
+
+Delivery run_ok(const CommandSpec& command, const std::string& json, Duration timeout) {
+  auto ran = run_notify_command(command, json, timeout);
+  REQUIRE_MESSAGE(ran.ok(), (ran.ok() ? "" : ran.error().message));
+  return *ran;
+}
+
+// A port on 127.0.0.1 that refuses connections while this object lives: bound, so no one
+// else takes it, and not listening.
+class ClosedPort {
+ public:
+  ClosedPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~ClosedPort() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace
 
@@ -121,6 +238,9 @@ TEST_CASE("notify: a webhook that cannot be used is refused without showing its 
     CHECK(checked.error().code == ExitCode::usage);
     check_no_secret(checked.error().message);
     CHECK(checked.error().message.find("R0UT1NG") == std::string::npos);
+    auto posted = post_webhook(w, "{}");
+    REQUIRE_FALSE(posted.ok());
+    CHECK(posted.error().code == ExitCode::usage);
     return checked.error().message;
   };
   CHECK(refused(webhook_to("ftp://example.com" + secret_path)).find("http") != std::string::npos);
@@ -362,4 +482,303 @@ TEST_CASE("notify: a test message is an alert of its own each time") {
   const Parsed doc(webhook_body(webhook_to("http://x/"), NotifyEvent::test, t1, 0));
   CHECK(doc["event"].as_string() == "test");
   CHECK(slack_message(NotifyEvent::test, t1).find(":test_tube: test") != std::string::npos);
+}
+
+// --- webhooks, against a real HTTP server ------------------------------------------------
+
+TEST_CASE("notify: a json webhook receives the document, POSTed as application/json") {
+  Receiver receiver;
+  const Webhook w = webhook_to(receiver.url());
+  const std::string body = webhook_body(w, NotifyEvent::opened, sample_alert(), 1796038200000000);
+  CHECK(body == alert_document(NotifyEvent::opened, sample_alert(), 1796038200000000));
+  const Delivery d = post_ok(w, body);
+  CHECK(d.delivered);
+  CHECK_FALSE(d.retryable);
+  CHECK_FALSE(d.permanent());
+  CHECK(d.http_status == 200);
+  CHECK(d.message == "delivered to " + receiver.origin() + " (HTTP 200)");
+  check_no_secret(d.message);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].method == "POST");
+  CHECK(requests[0].path == kSecretPath);
+  CHECK(requests[0].content_type == "application/json");
+  CHECK(requests[0].body == body);
+  JsonDocument doc;
+  REQUIRE_FALSE(doc.parse(requests[0].body));
+  CHECK(doc.root()["alert"]["id"].as_int64() == 42);
+  CHECK(receiver.stop() == 0);
+}
+
+TEST_CASE("notify: a slack webhook receives the escaped headline") {
+  Receiver receiver;
+  const Webhook w = webhook_to(receiver.url(), WebhookFormat::slack);
+  Alert a = sample_alert();
+  a.summary = "validate took 6s > 5s <@U123> & more";
+  const Delivery d = post_ok(w, webhook_body(w, NotifyEvent::opened, a, 0));
+  CHECK(d.delivered);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 1);
+  JsonDocument doc;
+  REQUIRE_FALSE(doc.parse(requests[0].body));
+  const std::string text(doc.root()["text"].as_string());
+  CHECK(text.find("validate took 6s &gt; 5s &lt;@U123&gt; &amp; more") != std::string::npos);
+  CHECK(text.find("<@U123>") == std::string::npos);
+}
+
+TEST_CASE("notify: pagerduty receives triggers and a resolve under one dedup key") {
+  Receiver receiver;
+  const Webhook w = webhook_to(receiver.url("/v2/enqueue"), WebhookFormat::pagerduty);
+  Alert a = sample_alert();
+  a.severity = Severity::warning;
+  CHECK(post_ok(w, webhook_body(w, NotifyEvent::opened, a, 0)).delivered);
+  CHECK(post_ok(w, webhook_body(w, NotifyEvent::opened, a, 0)).delivered);  // a re-send
+  a.severity = Severity::critical;
+  CHECK(post_ok(w, webhook_body(w, NotifyEvent::escalated, a, 0)).delivered);
+  a.state = AlertState::resolved;
+  CHECK(post_ok(w, webhook_body(w, NotifyEvent::resolved, a, 0)).delivered);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 4);
+  std::vector<std::string> actions, keys, severities;
+  for (const auto& r : requests) {
+    JsonDocument doc;
+    REQUIRE_FALSE(doc.parse(r.body));
+    CHECK(doc.root()["routing_key"].as_string() == w.routing_key);
+    actions.emplace_back(doc.root()["event_action"].as_string());
+    keys.emplace_back(doc.root()["dedup_key"].as_string());
+    severities.emplace_back(doc.root()["payload"]["severity"].as_string());
+  }
+  CHECK(actions == std::vector<std::string>{"trigger", "trigger", "trigger", "resolve"});
+  CHECK(severities == std::vector<std::string>{"warning", "warning", "critical", ""});
+  CHECK_FALSE(keys[0].empty());
+  CHECK(keys == std::vector<std::string>(4, keys[0]));
+}
+
+TEST_CASE("notify: a 5xx answer is a retryable failure, and the next attempt is delivered") {
+  Receiver receiver({"--fail", "1", "--status", "500"});
+  const Webhook w = webhook_to(receiver.url());
+  const Delivery first = post_ok(w, "{}");
+  CHECK_FALSE(first.delivered);
+  CHECK(first.retryable);
+  CHECK_FALSE(first.timed_out);
+  CHECK(first.http_status == 500);
+  // The answer is quoted, without the path it quoted.
+  CHECK(first.message.rfind(receiver.origin() + " answered HTTP 500: failing as told: POST ", 0) ==
+        0);
+  check_no_secret(first.message);
+
+  const Delivery second = post_ok(w, "{}");
+  CHECK(second.delivered);
+  CHECK(receiver.requests().size() == 2);
+}
+
+TEST_CASE("notify: a 5xx, 408 or 429 answer is retryable, any other 4xx permanent") {
+  for (auto [status, retryable] :
+       {std::pair{400, false}, std::pair{403, false}, std::pair{404, false}, std::pair{408, true},
+        std::pair{429, true}, std::pair{503, true}}) {
+    CAPTURE(status);
+    Receiver receiver({"--fail", "1", "--status", std::to_string(status)});
+    const Delivery d = post_ok(webhook_to(receiver.url()), "{}");
+    CHECK_FALSE(d.delivered);
+    CHECK(d.http_status == status);
+    CHECK(d.retryable == retryable);
+    CHECK(d.permanent() == !retryable);
+    CHECK(d.message.find("HTTP " + std::to_string(status)) != std::string::npos);
+    check_no_secret(d.message);
+  }
+}
+
+TEST_CASE("notify: a Retry-After from the server is reported") {
+  Receiver receiver({"--fail", "1", "--status", "429", "--retry-after", "7"});
+  const Delivery d = post_ok(webhook_to(receiver.url()), "{}");
+  CHECK(d.retryable);
+  CHECK(d.retry_after == Duration::seconds(7));
+  const Delivery next = post_ok(webhook_to(receiver.url()), "{}");
+  CHECK(next.delivered);
+  CHECK_FALSE(next.retry_after);
+}
+
+TEST_CASE("notify: a redirect is not followed, and is permanent") {
+  Receiver receiver({"--fail", "1", "--status", "301"});
+  const Delivery d = post_ok(webhook_to(receiver.url()), "{}");
+  CHECK_FALSE(d.delivered);
+  CHECK(d.permanent());
+  CHECK(d.http_status == 301);
+  CHECK(d.message.find("redirect") != std::string::npos);
+  check_no_secret(d.message);
+  CHECK(receiver.requests().size() == 1);
+}
+
+TEST_CASE("notify: a server slower than the timeout is a retryable timeout") {
+  Receiver receiver({"--delay", "5"});
+  Webhook w = webhook_to(receiver.url());
+  w.timeout = Duration::millis(500);
+  const auto start = std::chrono::steady_clock::now();
+  const Delivery d = post_ok(w, "{}");
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK_FALSE(d.delivered);
+  CHECK(d.timed_out);
+  CHECK(d.retryable);
+  CHECK_FALSE(d.http_status);
+  CHECK(took < std::chrono::seconds(3));
+  CHECK(d.elapsed >= Duration::millis(450));
+  CHECK(d.message == receiver.origin() + " did not answer within 500ms");
+  check_no_secret(d.message);
+  CHECK(receiver.requests().size() == 1);  // it got there: a retry may repeat it
+}
+
+TEST_CASE("notify: nothing listening is a retryable failure") {
+  const ClosedPort closed;
+  const std::string origin = "http://127.0.0.1:" + std::to_string(closed.port());
+  const Delivery d = post_ok(webhook_to(origin + kSecretPath), "{}");
+  CHECK_FALSE(d.delivered);
+  CHECK(d.retryable);
+  CHECK_FALSE(d.timed_out);
+  CHECK_FALSE(d.http_status);
+  CHECK(d.message.rfind("cannot deliver to " + origin + ": ", 0) == 0);
+  check_no_secret(d.message);
+}
+
+TEST_CASE("notify: a certificate that does not verify is a permanent failure") {
+  TempDir tmp;
+  // A self-signed certificate for 127.0.0.1: good TLS, but no authority vouches for it.
+  test::sh(tmp.path(),
+           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+           " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem"
+           " -out cert.pem 2>/dev/null");
+  Receiver receiver({"--tls", (tmp / "cert.pem").string(), (tmp / "key.pem").string()});
+  const std::string origin = "https" + receiver.origin().substr(4);
+  const Delivery d = post_ok(webhook_to(origin + kSecretPath), "{}");
+  CHECK_FALSE(d.delivered);
+  CHECK(d.permanent());
+  CHECK_FALSE(d.http_status);
+  CHECK(d.message.rfind("cannot deliver to " + origin + ": ", 0) == 0);
+  CHECK(d.message.find("certificate") != std::string::npos);
+  check_no_secret(d.message);
+  CHECK(receiver.requests().empty());  // nothing was sent over it
+}
+
+TEST_CASE("notify: a user and password in the URL are never shown") {
+  const ClosedPort closed;
+  const std::string url =
+      "http://alice:pa55w0rd@127.0.0.1:" + std::to_string(closed.port()) + kSecretPath;
+  const Delivery d = post_ok(webhook_to(url), "{}");
+  CHECK_FALSE(d.delivered);
+  CHECK(d.message.find("alice") == std::string::npos);
+  CHECK(d.message.find("pa55w0rd") == std::string::npos);
+  check_no_secret(d.message);
+}
+
+TEST_CASE("notify: an interrupt abandons a post, which stays retryable") {
+  install_interrupt_forwarding();
+  clear_received_interrupt();
+  Receiver receiver({"--delay", "10"});
+  Webhook w = webhook_to(receiver.url());
+  w.timeout = Duration::seconds(20);
+  std::thread interrupter([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(::getpid(), SIGINT);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto posted = post_webhook(w, "{}");
+  const auto took = std::chrono::steady_clock::now() - start;
+  interrupter.join();
+  const int received = received_interrupt();
+  clear_received_interrupt();
+  REQUIRE(posted.ok());
+  CHECK(received == SIGINT);
+  CHECK_FALSE(posted->delivered);
+  CHECK(posted->retryable);
+  CHECK(posted->message == "interrupted before " + receiver.origin() + " answered");
+  CHECK(took < std::chrono::seconds(5));
+}
+
+// --- the notify command ------------------------------------------------------------------
+
+TEST_CASE("notify: the notify command receives the document on stdin") {
+  TempDir tmp;
+  const std::string json = alert_document(NotifyEvent::opened, sample_alert(), 1796038200000000);
+  const auto out = tmp / "got.json";
+  const Delivery d = run_ok(CommandSpec{{"tee", out.string()}, false}, json, Duration::seconds(10));
+  CHECK(d.delivered);
+  CHECK(d.exit_code == 0);
+  CHECK(d.message == "delivered to the notify command");
+  CHECK(test::read_file(out) == json);
+
+  // A string command runs under /bin/sh -c, as config gives it.
+  const auto out2 = tmp / "got2.json";
+  const Delivery d2 = run_ok(CommandSpec{{"/bin/sh", "-c", "cat > '" + out2.string() + "'"}, true},
+                             json, Duration::seconds(10));
+  CHECK(d2.delivered);
+  CHECK(test::read_file(out2) == json);
+}
+
+TEST_CASE("notify: a failing notify command is reported with the last line of its stderr") {
+  const Delivery d =
+      run_ok(CommandSpec{{"/bin/sh", "-c",
+                          "cat >/dev/null; echo first >&2; echo 'smtp: connection refused' >&2;"
+                          " echo >&2; exit 3"},
+                         true},
+             "{}", Duration::seconds(10));
+  CHECK_FALSE(d.delivered);
+  CHECK(d.retryable);
+  CHECK_FALSE(d.timed_out);
+  CHECK(d.exit_code == 3);
+  CHECK(d.message == "notify command exited with 3: smtp: connection refused");
+
+  const Delivery quiet =
+      run_ok(CommandSpec{{"/bin/sh", "-c", "exit 1"}, true}, "{}", Duration::seconds(10));
+  CHECK_FALSE(quiet.delivered);
+  CHECK(quiet.message == "notify command exited with 1");
+
+  const Delivery killed =
+      run_ok(CommandSpec{{"/bin/sh", "-c", "kill -9 $$"}, true}, "{}", Duration::seconds(10));
+  CHECK_FALSE(killed.delivered);
+  CHECK(killed.retryable);
+  CHECK(killed.message == "notify command was killed by signal 9");
+}
+
+TEST_CASE("notify: a notify command past its timeout is killed and reported") {
+  const auto start = std::chrono::steady_clock::now();
+  const Delivery d = run_ok(CommandSpec{{"sleep", "30"}, false}, "{}", Duration::millis(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK_FALSE(d.delivered);
+  CHECK(d.timed_out);
+  CHECK(d.retryable);
+  CHECK(took < std::chrono::seconds(5));
+  CHECK(d.message == "notify command did not finish within 300ms and was killed");
+}
+
+TEST_CASE("notify: a notify command that cannot be started is a retryable failure") {
+  const Delivery d =
+      run_ok(CommandSpec{{"perfguard-no-such-notifier"}, false}, "{}", Duration::seconds(10));
+  CHECK_FALSE(d.delivered);
+  CHECK(d.retryable);
+  CHECK(d.message.find("perfguard-no-such-notifier") != std::string::npos);
+
+  auto empty = run_notify_command(CommandSpec{}, "{}", Duration::seconds(10));
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error().code == ExitCode::usage);
+  auto no_time = run_notify_command(CommandSpec{{"true"}, false}, "{}", Duration{});
+  REQUIRE_FALSE(no_time.ok());
+  CHECK(no_time.error().code == ExitCode::usage);
+}
+
+// --- backoff -----------------------------------------------------------------------------
+
+TEST_CASE("notify: retry_delay doubles from 30 s to a cap of one hour") {
+  CHECK(retry_delay(0) == Duration{});
+  CHECK(retry_delay(-3) == Duration{});
+  const std::vector<Duration> expected = {
+      Duration::seconds(30),   Duration::seconds(60),   Duration::seconds(120),
+      Duration::seconds(240),  Duration::seconds(480),  Duration::seconds(960),
+      Duration::seconds(1920), Duration::seconds(3600), Duration::seconds(3600)};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(i);
+    CHECK(retry_delay(static_cast<int>(i) + 1) == expected[i]);
+  }
+  CHECK(retry_delay(64) == Duration::seconds(3600));
+  CHECK(retry_delay(INT_MAX) == Duration::seconds(3600));
 }
