@@ -1,27 +1,12 @@
 #include "alerts/channels.h"
 
-#include "core/sha1.h"
-
 namespace perfguard {
-
-std::string webhook_channel_key(const WebhookSpec& webhook) {
-  Sha1 sha;
-  sha.update(webhook.url);
-  auto digest = sha.finish();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key = "webhook:";
-  for (int i = 0; i < 6; ++i) {
-    key += kHex[digest[i] >> 4];
-    key += kHex[digest[i] & 15];
-  }
-  return key;
-}
 
 std::vector<NotifyChannel> notify_channels(const Config& config) {
   std::vector<NotifyChannel> out;
-  if (config.notify) out.push_back({"notify", Severity::info});
-  for (const WebhookSpec& hook : config.alerts.webhooks) {
-    out.push_back({webhook_channel_key(hook), hook.min_severity});
+  if (config.notify) out.push_back({std::string(kNotifyCommandChannel), Severity::info});
+  for (const Webhook& hook : config.alerts.webhooks) {
+    out.push_back({channel_key(hook), hook.min_severity});
   }
   return out;
 }

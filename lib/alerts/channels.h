@@ -1,9 +1,9 @@
 #pragma once
-// Where alerts go, as the outbox names them: `notify` for the [alerts] notify command, and
-// `webhook:<12 hex digits>` for a webhook, from its URL's SHA-1, so that a queued notification
-// still finds its webhook when the list in perfguard.toml is reordered, and finds none (and is
-// given up) when its webhook is removed. The URL itself, which may hold a secret, is never
-// stored.
+// Where alerts go, as the outbox names them (notify/channel.h: channel_key): `notify` for
+// the [alerts] notify command, `webhook:<format>:<16 hex digits>` for a webhook, so that a
+// queued notification still finds its webhook when the list in perfguard.toml is reordered,
+// and finds none (and is given up) when its webhook is removed. The URL itself, which may
+// hold a secret, is never stored.
 
 #include <string>
 #include <vector>
@@ -12,8 +12,6 @@
 #include "store/alerts.h"
 
 namespace perfguard {
-
-std::string webhook_channel_key(const WebhookSpec& webhook);
 
 // The channels configured: the notify command (every severity) and each webhook (from its
 // min_severity on).

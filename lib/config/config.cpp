@@ -46,7 +46,7 @@ struct SizeSlot {
 // a boolean, a severity, a size, or the array of webhook tables.
 using Slot = std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
                           std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*,
-                          double*, bool*, Severity*, SizeSlot, std::vector<WebhookSpec>*>;
+                          double*, bool*, Severity*, SizeSlot, std::vector<Webhook>*>;
 
 // Who may set a key. A repository file comes with whatever was cloned, so it may set
 // numbers but not what runs or where results go, unless the user trusts the repository.
@@ -319,7 +319,7 @@ Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, con
           if (!size) return size.error();
           if (auto s = check_range(key, static_cast<double>(*size), text); !s) return s;
           *target.bytes = *size;
-        } else if constexpr (std::is_same_v<T, std::vector<WebhookSpec>>) {
+        } else if constexpr (std::is_same_v<T, std::vector<Webhook>>) {
           return make_error(ExitCode::usage, "expected an array of tables ([[alerts.webhook]])");
         } else {
           auto p = expand_path(text, ctx);
@@ -352,7 +352,7 @@ std::string expected_form(Slot slot) {
     return "expected a severity: \"info\", \"warning\" or \"critical\"";
   }
   if (std::holds_alternative<SizeSlot>(slot)) return "expected a size like \"100MB\"";
-  if (std::holds_alternative<std::vector<WebhookSpec>*>(slot)) {
+  if (std::holds_alternative<std::vector<Webhook>*>(slot)) {
     return "expected tables: [[alerts.webhook]] with url = \"https://…\"";
   }
   return "expected a duration string like \"1.5s\"";
@@ -390,7 +390,7 @@ struct Problem {
   std::string message;
 };
 
-std::optional<Problem> read_webhooks(const toml::array& array, std::vector<WebhookSpec>& out,
+std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webhook>& out,
                                      const std::string& key);
 
 // Reads one TOML value into `slot`, the setting `spec`; `key` names it in messages.
@@ -414,7 +414,7 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const Key& s
                       !std::holds_alternative<std::int64_t*>(slot) &&
                       !std::holds_alternative<double*>(slot) &&
                       !std::holds_alternative<bool*>(slot) &&
-                      !std::holds_alternative<std::vector<WebhookSpec>*>(slot);
+                      !std::holds_alternative<std::vector<Webhook>*>(slot);
     if (!takes_text) return wrong_type();
     return assign(text->get());
   }
@@ -440,7 +440,7 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const Key& s
 
   const auto* array = node.as_array();
   if (!array) return wrong_type();
-  if (auto* webhooks = std::get_if<std::vector<WebhookSpec>*>(&slot)) {
+  if (auto* webhooks = std::get_if<std::vector<Webhook>*>(&slot)) {
     return read_webhooks(*array, **webhooks, key);
   }
   if (auto* paths = std::get_if<std::vector<fs::path>*>(&slot)) {
@@ -481,9 +481,9 @@ std::optional<Problem> read_node(const toml::node& node, Slot slot, const Key& s
 
 // [[alerts.webhook]] tables: url (http or https), format, min_severity, routing_key (for
 // pagerduty, which needs one), timeout.
-std::optional<Problem> read_webhooks(const toml::array& array, std::vector<WebhookSpec>& out,
+std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webhook>& out,
                                      const std::string& key) {
-  std::vector<WebhookSpec> hooks;
+  std::vector<Webhook> hooks;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const toml::node& item = *array.get(i);
     std::string item_key = key + "[" + std::to_string(i) + "]";
@@ -493,7 +493,7 @@ std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webho
           item.source().begin.line, item_key,
           "expected a table with url = \"https://…\", got " + std::string(type_name(item))};
     }
-    WebhookSpec hook;
+    Webhook hook;
     for (auto&& [name, node] : *table) {
       std::string field(name.str());
       std::string field_key = item_key + "." + field;
@@ -508,9 +508,9 @@ std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webho
           return at("expected an http:// or https:// URL");
         hook.url = value;
       } else if (field == "format") {
-        if (value != "json" && value != "slack" && value != "pagerduty")
-          return at("'" + value + "' is not a format (json, slack or pagerduty)");
-        hook.format = value;
+        auto format = parse_webhook_format(value);
+        if (!format) return at("'" + value + "' is not a format (json, slack or pagerduty)");
+        hook.format = *format;
       } else if (field == "min_severity") {
         auto severity = parse_severity(value);
         if (!severity) return at("'" + value + "' is not a severity (info, warning or critical)");
@@ -532,9 +532,12 @@ std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webho
     if (hook.url.empty()) {
       return Problem{item.source().begin.line, item_key, "a webhook needs a url"};
     }
-    if (hook.format == "pagerduty" && hook.routing_key.empty()) {
+    if (hook.format == WebhookFormat::pagerduty && hook.routing_key.empty()) {
       return Problem{item.source().begin.line, item_key,
                      "a pagerduty webhook needs a routing_key (its integration key)"};
+    }
+    if (auto checked = check_webhook(hook); !checked) {
+      return Problem{item.source().begin.line, item_key, checked.error().message};
     }
     hooks.push_back(std::move(hook));
   }

@@ -9,6 +9,7 @@
 #include "alerts/alert.h"
 #include "core/duration.h"
 #include "core/result.h"
+#include "notify/channel.h"
 
 namespace perfguard {
 
@@ -36,16 +37,6 @@ struct Timeouts {
 struct AlertRuleSettings {
   bool enabled = true;
   Severity severity = Severity::warning;
-};
-
-// [[alerts.webhook]]: where alerts are POSTed. Trusted config only (a cloned repository
-// must not be able to send your alerts elsewhere).
-struct WebhookSpec {
-  std::string url;
-  std::string format = "json";  // json, slack, pagerduty
-  Severity min_severity = Severity::warning;
-  std::string routing_key;  // pagerduty's integration key
-  Duration timeout = Duration::seconds(10);
 };
 
 // [alerts]: the rules perf-alerts evaluates (perf-alerts(1) says what each fires on) and
@@ -85,7 +76,9 @@ struct AlertsConfig {
     std::int64_t max_commits = 1000;            // on HEAD
   } health;
   Duration notify_timeout = Duration::seconds(10);
-  std::vector<WebhookSpec> webhooks;  // [[alerts.webhook]]
+  // [[alerts.webhook]]: where alerts are POSTed. Trusted config only (a cloned repository
+  // must not be able to send your alerts elsewhere).
+  std::vector<Webhook> webhooks;
 
   AlertsConfig() {
     baseline.severity = anomaly.severity = degradation.severity = Severity::warning;

@@ -579,7 +579,7 @@ TEST_CASE("config [[alerts.webhook]] tables are read and checked") {
   auto config = load_config(setup.sources());
   REQUIRE(config.ok());
   REQUIRE(config->alerts.webhooks.size() == 2);
-  CHECK(config->alerts.webhooks[0].format == "slack");
+  CHECK(config->alerts.webhooks[0].format == perfguard::WebhookFormat::slack);
   CHECK(config->alerts.webhooks[0].min_severity == perfguard::Severity::warning);
   CHECK(config->alerts.webhooks[1].routing_key == "R0UT1NG");
   CHECK(config->alerts.webhooks[1].min_severity == perfguard::Severity::critical);
