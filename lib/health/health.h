@@ -91,7 +91,8 @@ struct HealthOptions {
   // hold) before it stops and reports a lower bound: about 15 us each, so 20,000 cost 0.3 s.
   // The count always goes on to the commits limit, so the level is exact. 0: no budget.
   std::uint64_t commit_budget = 20'000;
-  // deep mode: (objects read, objects in all), now and then and at the end.
+  // Deep mode's progress, over two passes that each go from 0 to their end: (headers read,
+  // objects), then (trees read, trees), the second ending early once no tree left can rank.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 

@@ -21,7 +21,8 @@ struct LargestObjects {
 
 // Every object the repository reads (its alternates' too), each counted once: the `count`
 // largest blobs by size and the `count` trees with the most entries; ties in id order.
-// `progress` (when set) hears (done, total) over the objects, now and then and at the end.
+// `progress` (when set) hears (done, total) over two passes, each from 0 to its end: every
+// object's header, then the trees that might rank (total: every tree; the pass may end early).
 Result<LargestObjects> find_largest_objects(
     git_repository* repo, std::size_t count,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress);
