@@ -66,43 +66,44 @@ Error odb_error(const std::string& what) {
 
 // Names the ranked objects found in HEAD's tree by their paths there.
 struct PathSearch {
-  std::vector<LargeObject*> wanted;
+  struct Wanted {
+    git_oid oid;
+    LargeObject* object;
+  };
+  std::vector<Wanted> wanted;
   std::size_t found = 0;
+
+  void name(const git_oid& oid, const std::string& path) {
+    for (Wanted& w : wanted) {
+      if (w.object->path.empty() && git_oid_equal(&w.oid, &oid)) {
+        w.object->path = path;
+        ++found;
+      }
+    }
+  }
+  bool done() const { return found == wanted.size(); }
 };
 
 int on_tree_entry(const char* root, const git_tree_entry* entry, void* payload) {
   auto* search = static_cast<PathSearch*>(payload);
-  const git_oid* id = git_tree_entry_id(entry);
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, id);
-  for (LargeObject* o : search->wanted) {
-    if (o->path.empty() && o->oid == buf) {
-      o->path = std::string("HEAD:") + root + git_tree_entry_name(entry);
-      ++search->found;
-    }
-  }
-  return search->found == search->wanted.size() ? -1 : 0;  // -1 stops the walk
+  search->name(*git_tree_entry_id(entry), std::string("HEAD:") + root + git_tree_entry_name(entry));
+  return search->done() ? -1 : 0;  // -1 stops the walk
 }
 
 void find_paths(git_repository* repo, LargestObjects& result) {
   PathSearch search;
   for (auto* list : {&result.blobs, &result.trees}) {
-    for (LargeObject& o : *list) search.wanted.push_back(&o);
+    for (LargeObject& o : *list) {
+      git_oid oid;
+      if (git_oid_fromstr(&oid, o.oid.c_str()) == 0) search.wanted.push_back({oid, &o});
+    }
   }
   git_object* raw = nullptr;
   if (search.wanted.empty() || git_revparse_single(&raw, repo, "HEAD^{tree}") != 0) return;
   TreeHandle tree(reinterpret_cast<git_tree*>(raw));
-  const std::string root = hex(*git_tree_id(tree.get()));
-  for (LargeObject& o : result.trees) {
-    if (o.oid == root) {
-      o.path = "HEAD:";
-      ++search.found;
-    }
-  }
-  if (search.found < search.wanted.size()) {
-    // Paths are a courtesy: a tree that cannot be read leaves them empty.
-    (void)git_tree_walk(tree.get(), GIT_TREEWALK_PRE, on_tree_entry, &search);
-  }
+  search.name(*git_tree_id(tree.get()), "HEAD:");
+  // Paths are a courtesy: a tree that cannot be read leaves them empty.
+  if (!search.done()) (void)git_tree_walk(tree.get(), GIT_TREEWALK_PRE, on_tree_entry, &search);
 }
 
 }  // namespace

@@ -360,25 +360,34 @@ TEST_CASE("deep mode finds the largest blob planted in the repository") {
      " && git rm -q gone.bin && git commit -qm 'no longer'");
   HealthOptions options;
   options.deep = true;
-  options.largest = 2;
+  options.largest = 3;
   options.limits.largest_blob = 1'000'000;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> heard;
   options.progress = [&](std::uint64_t done, std::uint64_t total) {
     heard.emplace_back(done, total);
   };
   auto report = measure(dir, options);
-  REQUIRE(report.largest_blobs.size() == 2);
+  REQUIRE(report.largest_blobs.size() == 3);
   CHECK(report.largest_blobs[0].oid == git_says(dir, "rev-parse HEAD~1:gone.bin"));
   CHECK(report.largest_blobs[0].size == 3000000);
   CHECK(report.largest_blobs[0].path.empty());  // only in history
   CHECK(report.largest_blobs[1].oid == git_says(dir, "rev-parse HEAD:assets/big.bin"));
   CHECK(report.largest_blobs[1].size == git_number(dir, "git cat-file -s HEAD:assets/big.bin"));
   CHECK(report.largest_blobs[1].path == "HEAD:assets/big.bin");
+  CHECK(report.largest_blobs[2].path == "HEAD:small.bin");
 
   REQUIRE_FALSE(report.largest_trees.empty());
   CHECK(report.largest_trees[0].oid == git_says(dir, "rev-parse HEAD:many"));
   CHECK(report.largest_trees[0].entries == 300);
   CHECK(report.largest_trees[0].path == "HEAD:many");
+  // Then the root tree that held gone.bin too, only in history, then HEAD's own root.
+  REQUIRE(report.largest_trees.size() == 3);
+  CHECK(report.largest_trees[1].oid == git_says(dir, "rev-parse HEAD~1^{tree}"));
+  CHECK(report.largest_trees[1].entries == 5);
+  CHECK(report.largest_trees[1].path.empty());
+  CHECK(report.largest_trees[2].oid == git_says(dir, "rev-parse HEAD^{tree}"));
+  CHECK(report.largest_trees[2].entries == 4);
+  CHECK(report.largest_trees[2].path == "HEAD:");
 
   const HealthFigure* blob = report.find("largest_blob");
   REQUIRE(blob != nullptr);
