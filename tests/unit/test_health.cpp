@@ -174,13 +174,15 @@ TEST_CASE("loose objects at the repository's gc.auto are a warning whose fix is 
 
   HealthOptions own;
   own.limits.loose_objects = 3;
-  loose = measure(dir, own).find("loose_objects");
+  auto judged_by_own = measure(dir, own);
+  loose = judged_by_own.find("loose_objects");
   CHECK(loose->level == Concern::warning);
   CHECK(loose->reference == "configured (3)");
 
   // gc.auto = 0 turns git's automatic gc off: git's default judges the pile instead.
   sh(dir, "git config gc.auto 0");
-  loose = measure(dir).find("loose_objects");
+  auto gc_off = measure(dir);
+  loose = gc_off.find("loose_objects");
   CHECK(loose->limit == 6700);
   CHECK(loose->reference.find("automatic gc is off") != std::string::npos);
 
@@ -322,7 +324,8 @@ TEST_CASE("without a commit-graph the count stops at its budget and says it is a
 
   // The budget never stops the count short of the limit: the level is always exact.
   options.limits.commits = 20;
-  commits = measure(dir, options).find("commits");
+  auto within_limit = measure(dir, options);
+  commits = within_limit.find("commits");
   CHECK_FALSE(commits->lower_bound);
   CHECK(commits->value == 12);
   CHECK(commits->level == Concern::ok);
@@ -333,7 +336,8 @@ TEST_CASE("without a commit-graph the count stops at its budget and says it is a
 
   options.deep = false;
   sh(dir, "git commit-graph write --reachable");
-  commits = measure(dir, options).find("commits");
+  auto with_graph = measure(dir, options);
+  commits = with_graph.find("commits");
   CHECK_FALSE(commits->lower_bound);
   CHECK(commits->value == 12);
   CHECK(commits->level == Concern::warning);
