@@ -1,6 +1,6 @@
 // perf-alerts: the alerts the rules raise as steps are recorded (and on `scan`), their
-// lifecycle (ack, snooze, resolve), and the CI gate (`check`). One file per command in
-// perf-alerts/.
+// lifecycle (ack, snooze, resolve), the CI gate (`check`), repository health (`health`) and
+// notifications (`notify`). One file per command in perf-alerts/.
 #include "cli/common.h"
 #include "perf-alerts/commands.h"
 
@@ -23,9 +23,13 @@ int main(int argc, char** argv) {
   Transition resolve(AlertState::resolved);
   Scan scan;
   Check check;
-  const std::vector<Command*> commands = {&list, &show, &ack, &snooze, &resolve, &scan, &check};
+  Health health;
+  Notify notify;
+  const std::vector<Command*> commands = {&list, &show,  &ack,    &snooze, &resolve,
+                                          &scan, &check, &health, &notify};
   add_commands(app, commands);
 
+  pass_command_line(argv);
   return run_tool(tool, app, argc, argv, [&]() -> int {
     Command& command = chosen_command(commands);
     if (auto prepared = command.prepare(common); !prepared)

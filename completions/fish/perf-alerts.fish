@@ -152,6 +152,8 @@ $c -f -n __perf_alerts_needs_command -a snooze -d 'Snooze alerts for a while'
 $c -f -n __perf_alerts_needs_command -a resolve -d 'Resolve alerts by hand, with a note'
 $c -f -n __perf_alerts_needs_command -a scan -d 'Evaluate every rule now on the newest runs'
 $c -f -n __perf_alerts_needs_command -a check -d 'Exit 3 while an alert is open at or above --fail-on'
+$c -f -n __perf_alerts_needs_command -a health -d 'Measure the repository, record it, raise health alerts'
+$c -f -n __perf_alerts_needs_command -a notify -d 'Send the notifications waiting in the outbox'
 # The alerts show, ack, snooze and resolve act on.
 $c -f -n __perf_alerts_wants_id -a '(__perf_alerts_ids)'
 
@@ -185,3 +187,10 @@ $c -n '__perf_alerts_using scan' -l since -x -a '1h 24h 7d 30d all' -d 'Judge th
 
 # check
 $c -n '__perf_alerts_using check' -l fail-on -x -a $severities -d 'The least severity that fails (default critical)'
+
+# health
+$c -n '__perf_alerts_using health' -l deep -d 'Also the largest blobs and trees, every commit counted'
+
+# notify
+$c -n '__perf_alerts_using notify' -l retry -d 'Every pending notification now, whatever its backoff'
+$c -n '__perf_alerts_using notify' -l test -d 'A test message through every channel'

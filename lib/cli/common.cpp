@@ -304,6 +304,7 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   }
   if (written) {
     session.info("recorded in " + path.string());
+    send_notifications_later(session, session.alert_changes);
     return step_code;
   }
   if (struct stat st;
@@ -329,6 +330,40 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
     session.warn(written.error().message + "; " + journal.error().message);
   }
   return most_severe(step_code, ExitCode::store);
+}
+
+void send_notifications_later(const ToolSession& session, const std::vector<AlertChange>& changes) {
+  bool queued = false;
+  for (const AlertChange& c : changes) {
+    queued = queued || c.kind == AlertChange::Kind::opened ||
+             c.kind == AlertChange::Kind::escalated || c.kind == AlertChange::Kind::resolved;
+  }
+  if (!queued || notify_channels(session.config).empty()) return;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  fs::path tool = ec ? fs::path() : self.parent_path() / "perf-alerts-notify";
+  if (tool.empty() || ::access(tool.c_str(), X_OK) != 0) {
+    auto found = find_program("perf-alerts-notify");
+    if (!found) {
+      session.warn(
+          "perf-alerts-notify is not installed: the alert notifications wait in the outbox");
+      return;
+    }
+    tool = *found;
+  }
+  std::vector<std::string> argv = {tool.string()};
+  if (session.in_repository) {
+    argv.push_back("-C");
+    argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
+  }
+  argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  if (!session.options.config_file.empty()) {
+    argv.insert(argv.end(), {"--config", fs::absolute(session.options.config_file).string()});
+  }
+  argv.insert(argv.end(), {"notify", "-q"});
+  if (auto started = start_detached(argv); !started) {
+    session.warn(started.error().message + "; the alert notifications wait in the outbox");
+  }
 }
 
 namespace {

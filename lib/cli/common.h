@@ -87,6 +87,11 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
                       const std::optional<Snapshot>& snapshot = {});
 
+// When `changes` queued notifications in the outbox, starts `perf-alerts notify` detached to
+// send them (perf-alerts-notify beside this tool, else on PATH): the step neither waits for the
+// network nor fails with it, and what cannot be sent stays in the outbox for the next try.
+void send_notifications_later(const ToolSession& session, const std::vector<AlertChange>& changes);
+
 // Prints the records in the session's format (nothing in text mode with --quiet unless
 // something went wrong).
 void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,

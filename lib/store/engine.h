@@ -76,10 +76,12 @@ class StoreEngine {
   virtual Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
                                                       const AlertTransition& transition) = 0;
 
-  // The notifications outbox.
+  // The notifications outbox. A claim takes the notifications due at now_us (every pending
+  // one with ignore_backoff) that no other sender holds, and holds them for lease_us.
   virtual Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
                                                                        std::int64_t lease_us,
-                                                                       int limit) = 0;
+                                                                       int limit,
+                                                                       bool ignore_backoff) = 0;
   virtual Status finish_notification(std::int64_t id, const NotificationResult& result,
                                      std::int64_t now_us) = 0;
   virtual Result<std::int64_t> pending_notifications(std::int64_t now_us) = 0;

@@ -166,8 +166,9 @@ Result<std::vector<AlertChange>> Store::transition(const std::vector<std::int64_
 }
 Result<std::vector<PendingNotification>> Store::claim_notifications(std::int64_t now_us,
                                                                     std::int64_t lease_us,
-                                                                    int limit) {
-  return engine_->claim_notifications(now_us, lease_us, limit);
+                                                                    int limit,
+                                                                    bool ignore_backoff) {
+  return engine_->claim_notifications(now_us, lease_us, limit, ignore_backoff);
 }
 Status Store::finish_notification(std::int64_t id, const NotificationResult& result,
                                   std::int64_t now_us) {

@@ -165,7 +165,8 @@ class Store {
   Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
                                               const AlertTransition& transition);
   Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
-                                                               std::int64_t lease_us, int limit);
+                                                               std::int64_t lease_us, int limit,
+                                                               bool ignore_backoff);
   Status finish_notification(std::int64_t id, const NotificationResult& result,
                              std::int64_t now_us);
   Result<std::int64_t> pending_notifications(std::int64_t now_us);

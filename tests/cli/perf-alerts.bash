@@ -525,3 +525,150 @@ test_list_and_check_in_a_repository_show_its_own_alerts() {
   run perf-alerts --db "$db" list --json
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 1 "outside a repository: every repository"
 }
+
+# wait_for_lines FILE N: until FILE has at least N lines (at most 20 s: a detached sender).
+wait_for_lines() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ -f $1 && $(wc -l <"$1") -ge $2 ]] && return 0
+    sleep 0.1
+  done
+  fail "$1 did not reach $2 lines"
+}
+
+# start_receiver [ARGS…]: the test webhook receiver; its URL in $RECEIVER.
+start_receiver() {
+  python3 "$here/http-receiver.py" "$TEST_DIR/port" "$TEST_DIR/requests.jsonl" "$@" &
+  RECEIVER_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do [[ -s $TEST_DIR/port ]] && break; sleep 0.1; done
+  [[ -s $TEST_DIR/port ]] || fail "the receiver did not start"
+  RECEIVER="http://127.0.0.1:$(cat "$TEST_DIR/port")/hook/s3cret"
+}
+stop_receiver() { kill "$RECEIVER_PID" 2>/dev/null; wait "$RECEIVER_PID" 2>/dev/null; }
+
+user_config() {
+  mkdir -p "$HOME/.config/perfguard"
+  cat >"$HOME/.config/perfguard/config.toml"
+}
+
+test_the_notify_command_gets_the_alert_document_on_stdin() {
+  make_repo r 1
+  printf '[alerts]\nnotify = ["sh", "-c", "cat >>%s/notified.jsonl; echo >>%s/notified.jsonl"]\n' \
+    "$TEST_DIR" "$TEST_DIR" | user_config
+  breach_commit
+  expect_status 3
+  wait_for_lines notified.jsonl 1
+  expect_eq "$(head -1 notified.jsonl | jq -r '"\(.type) \(.event) \(.alert.id) \(.alert.rule) \(.alert.severity) \(.alert.step) \(.alert.branch)"')" \
+    "perfguard.alert opened 1 threshold critical commit main" "the document"
+  run perf-alerts -C r notify --retry
+  expect_stdout_contains "nothing to send"
+  expect_eq "$(wc -l <notified.jsonl)" 1 "sent once"
+}
+
+test_webhooks_get_json_slack_and_pagerduty_and_nothing_twice() {
+  make_repo r 1
+  start_receiver
+  user_config <<EOF2
+[[alerts.webhook]]
+url = "$RECEIVER/json"
+[[alerts.webhook]]
+url = "$RECEIVER/slack"
+format = "slack"
+[[alerts.webhook]]
+url = "$RECEIVER/pd"
+format = "pagerduty"
+routing_key = "R0UT1NGKEY"
+min_severity = "critical"
+EOF2
+  breach_commit
+  wait_for_lines requests.jsonl 3
+  run perf-alerts -C r resolve 1 --note done
+  run perf-alerts -C r notify --retry
+  expect_stdout_contains "nothing to send"
+  stop_receiver
+  expect_eq "$(wc -l <requests.jsonl)" 3 "one request per webhook"
+  expect_eq "$(jq -r 'select(.path | endswith("/json")) | .body | fromjson | "\(.event) \(.alert.id)"' requests.jsonl)" \
+    "opened 1" "json webhook"
+  jq -r 'select(.path | endswith("/slack")) | .body | fromjson | .text' requests.jsonl | grep -q "commit took" ||
+    fail "slack text"
+  expect_eq "$(jq -r 'select(.path | endswith("/pd")) | .body | fromjson | "\(.event_action) \(.routing_key) \(.payload.severity) \(.dedup_key | length > 0)"' requests.jsonl)" \
+    "trigger R0UT1NGKEY critical true" "pagerduty event"
+  grep -q "s3cret" "$(store_of r)" && fail "the webhook URL's secret is in the store"
+  true
+}
+
+test_a_failed_webhook_is_retried_and_sent_once() {
+  make_repo r 1
+  start_receiver --fail 1 --status 500
+  printf '[[alerts.webhook]]\nurl = "%s"\n' "$RECEIVER" | user_config
+  breach_commit
+  wait_for_lines requests.jsonl 1
+  local i sent=0
+  for ((i = 0; i < 50; i++)); do
+    run perf-alerts -C r notify --retry
+    if grep -q "opened via webhook" "$TEST_DIR/out"; then sent=1; break; fi
+    sleep 0.2
+  done
+  [[ $sent -eq 1 ]] || fail "the retry was never sent"
+  run perf-alerts -C r notify --retry
+  expect_stdout_contains "nothing to send"
+  stop_receiver
+  expect_eq "$(wc -l <requests.jsonl)" 2 "the failed request and its retry"
+}
+
+test_an_untrusted_repository_cannot_notify_or_post() {
+  make_repo r 1
+  start_receiver
+  printf '[alerts]\nnotify = ["touch", "%s/pwned"]\n[[alerts.webhook]]\nurl = "%s"\n' \
+    "$TEST_DIR" "$RECEIVER" >r/.perfguard.toml
+  git -C r add .perfguard.toml && git -C r commit -qm config
+  breach_commit
+  expect_status 3
+  expect_stderr_contains "alerts.notify: ignored"
+  expect_stderr_contains "alerts.webhook: ignored: a repository file cannot set webhooks"
+  run perf-alerts -C r notify --retry
+  run perf-alerts -C r notify --test
+  sleep 1
+  stop_receiver
+  expect_no_file pwned
+  [[ ! -s requests.jsonl ]] || fail "an untrusted webhook got a request"
+}
+
+test_notify_test_says_what_each_channel_answered() {
+  make_repo r 1
+  start_receiver
+  printf '[alerts]\nnotify = ["sh", "-c", "cat >%s/test.json"]\n[[alerts.webhook]]\nurl = "%s"\n' \
+    "$TEST_DIR" "$RECEIVER" | user_config
+  run perf-alerts -C r notify --test
+  expect_status 0
+  expect_stdout_contains "notify: "
+  expect_stdout_contains "http://127.0.0.1:"
+  grep -q s3cret "$TEST_DIR/out" && fail "the URL's path was printed"
+  expect_eq "$(jq -r .event test.json)" test "the command's test document"
+  stop_receiver
+}
+
+test_health_figures_match_git_and_are_recorded() {
+  make_repo r 3
+  run perf-alerts -C r health --json
+  expect_status 0
+  expect_eq "$(jq -r '.figures[] | select(.name == "commits") | .value' "$TEST_DIR/out")" \
+    "$(git -C r rev-list --count HEAD)" "commits"
+  expect_eq "$(jq -r '.figures[] | select(.name == "loose_objects") | .value' "$TEST_DIR/out")" \
+    "$(git -C r count-objects -v | sed -n 's/^count: //p')" "loose objects"
+  expect_sql "$(store_of r)" "select value from health_trend where name = 'commits'" 3.0
+}
+
+test_health_over_its_limit_raises_an_alert_and_clears_it() {
+  make_repo r 3
+  printf '[alerts.health]\nmax_commits = 2\n' >r/.perfguard.toml
+  run perf-alerts -C r health
+  expect_status 0
+  expect_stdout_contains "alert #1 opened warning: commits is 3, at or above 2"
+  expect_sql "$(store_of r)" "select rule, step, branch from open_alerts" "health|commits|"
+  printf '[alerts]\nresolve_after = 1\n[alerts.health]\nmax_commits = 100\n' >r/.perfguard.toml
+  sleep 0.01
+  run perf-alerts -C r health
+  expect_stdout_contains "alert #1 resolved"
+}

@@ -153,26 +153,26 @@ TEST_CASE(
                                          {"webhook:abc", Severity::critical}};
   apply(store, {finding(true, kT0, Severity::warning)}, options(kT0 + 1, channels));
   CHECK(*store.pending_notifications(kT0 + 1) == 1);  // the webhook wants critical
-  auto claimed = store.claim_notifications(kT0 + 2, 60'000'000, 10);
+  auto claimed = store.claim_notifications(kT0 + 2, 60'000'000, 10, false);
   REQUIRE(claimed.ok());
   REQUIRE(claimed->size() == 1);
   CHECK((*claimed)[0].channel == "notify");
   CHECK((*claimed)[0].event == "opened");
   CHECK((*claimed)[0].alert.id == 1);
-  CHECK(store.claim_notifications(kT0 + 3, 60'000'000, 10)->empty());  // leased
+  CHECK(store.claim_notifications(kT0 + 3, 60'000'000, 10, false)->empty());  // leased
   // Failed: retried later, and claimable again then.
   REQUIRE(
       store.finish_notification((*claimed)[0].id, {false, false, kT0 + 1000, "HTTP 500"}, kT0 + 4)
           .ok());
-  CHECK(store.claim_notifications(kT0 + 5, 60'000'000, 10)->empty());
-  auto again = store.claim_notifications(kT0 + 1000, 60'000'000, 10);
+  CHECK(store.claim_notifications(kT0 + 5, 60'000'000, 10, false)->empty());
+  auto again = store.claim_notifications(kT0 + 1000, 60'000'000, 10, false);
   REQUIRE(again->size() == 1);
   CHECK((*again)[0].attempts == 1);
   REQUIRE(store.finish_notification((*again)[0].id, {true, false, {}, ""}, kT0 + 1001).ok());
   CHECK(*store.pending_notifications(kT0 + 10'000'000) == 0);
   // An escalation to critical reaches the webhook too.
   apply(store, {finding(true, kT0 + 50, Severity::critical)}, options(kT0 + 51, channels));
-  auto escalated = store.claim_notifications(kT0 + 52, 60'000'000, 10);
+  auto escalated = store.claim_notifications(kT0 + 52, 60'000'000, 10, false);
   REQUIRE(escalated->size() == 2);
   CHECK((*escalated)[1].channel == "webhook:abc");
   CHECK((*escalated)[1].event == "escalated");

@@ -84,4 +84,29 @@ struct Check final : Command {
   Result<ExitCode> run(ToolSession& session) override;
 };
 
+// perf-alerts keeps its command line for health and notify, which run programs of their own
+// (external.cpp).
+void pass_command_line(char** argv);
+
+// Sends what the outbox holds (--retry: everything pending, whatever its backoff), or a test
+// message through every configured channel (--test).
+struct Notify final : Command {
+  bool retry = false;
+  bool test = false;
+
+  Notify();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+// Measures the repository's health, records the figures, and raises (or clears) the health
+// alerts.
+struct Health final : Command {
+  bool deep = false;
+
+  Health();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
 }  // namespace perfguard::alerts_tool

@@ -152,6 +152,7 @@ Result<ExitCode> judge_imported(ToolSession& session, const ImportSummary& summa
                  "rules (perf-alerts scan judges them)");
     return ExitCode::store;
   }
+  send_notifications_later(session, scanned->changes);
   if (session.format == Format::text && !session.options.quiet) {
     for (const AlertChange& c : scanned->changes) {
       std::printf("alert #%lld %s %s: %s\n", static_cast<long long>(c.alert.id), to_string(c.kind),

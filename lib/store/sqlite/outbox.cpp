@@ -19,7 +19,8 @@ constexpr std::string_view kWhat = "cannot update the notifications outbox";
 
 Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::int64_t now_us,
                                                                           std::int64_t lease_us,
-                                                                          int limit) {
+                                                                          int limit,
+                                                                          bool ignore_backoff) {
   sql::WriteTransaction tx(db_);
   if (!tx.begin()) return sql::error(db_, path_, kWhat);
   Statement s = sql::prepare(
@@ -28,7 +29,7 @@ Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::i
       " a.severity, a.state, a.summary, a.value, a.limit_value, a.first_seen_us,"
       " a.last_seen_us, a.count, a.snoozed_until_us, a.acknowledged_by, a.resolved_us, a.host"
       " FROM notifications AS n JOIN alerts AS a ON a.id = n.alert_id"
-      " WHERE n.sent_us IS NULL AND NOT n.gave_up AND n.next_attempt_us <= ?1"
+      " WHERE n.sent_us IS NULL AND NOT n.gave_up AND (?3 OR n.next_attempt_us <= ?1)"
       " AND (n.claimed_until_us IS NULL OR n.claimed_until_us <= ?1)"
       " ORDER BY n.id LIMIT ?2");
   Statement claim =
@@ -36,6 +37,7 @@ Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::i
   if (!s || !claim) return sql::error(db_, path_, kWhat);
   sqlite3_bind_int64(s.get(), 1, now_us);
   sqlite3_bind_int(s.get(), 2, limit);
+  sqlite3_bind_int(s.get(), 3, ignore_backoff ? 1 : 0);
   std::vector<PendingNotification> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {

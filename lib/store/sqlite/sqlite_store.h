@@ -59,8 +59,8 @@ class SqliteStore final : public StoreEngine {
   Result<std::vector<AlertChange>> transition(const std::vector<std::int64_t>& ids,
                                               const AlertTransition& transition) override;
   Result<std::vector<PendingNotification>> claim_notifications(std::int64_t now_us,
-                                                               std::int64_t lease_us,
-                                                               int limit) override;
+                                                               std::int64_t lease_us, int limit,
+                                                               bool ignore_backoff) override;
   Status finish_notification(std::int64_t id, const NotificationResult& result,
                              std::int64_t now_us) override;
   Result<std::int64_t> pending_notifications(std::int64_t now_us) override;
