@@ -84,6 +84,7 @@ struct AlertTransition {
   std::string note;
   std::optional<std::int64_t> until_us;  // snooze only
   std::int64_t now_us = 0;
+  std::vector<NotifyChannel> channels;  // told of a resolution, as of a rule's
 };
 
 // A recorded run as the rules read it (Store::recent_runs): newest first.

@@ -584,15 +584,20 @@ EOF2
   breach_commit
   wait_for_lines requests.jsonl 3
   run perf-alerts -C r resolve 1 --note done
+  wait_for_lines requests.jsonl 6
   run perf-alerts -C r notify --retry
   expect_stdout_contains "nothing to send"
   stop_receiver
-  expect_eq "$(wc -l <requests.jsonl)" 3 "one request per webhook"
-  expect_eq "$(jq -r 'select(.path | endswith("/json")) | .body | fromjson | "\(.event) \(.alert.id)"' requests.jsonl)" \
-    "opened 1" "json webhook"
-  jq -r 'select(.path | endswith("/slack")) | .body | fromjson | .text' requests.jsonl | grep -q "commit took" ||
+  expect_eq "$(wc -l <requests.jsonl)" 6 "one request per webhook, opened and resolved"
+  expect_eq "$(jq -r 'select(.path | endswith("/pd")) | .body | fromjson | .event_action' requests.jsonl | tr '\n' ' ')" \
+    "trigger resolve " "pagerduty: trigger, then resolve"
+  expect_eq "$(jq -r 'select(.path | endswith("/pd")) | .body | fromjson | .dedup_key' requests.jsonl | sort -u | wc -l)" \
+    1 "one dedup_key for the alert"
+  expect_eq "$(jq -r 'select(.path | endswith("/json")) | .body | fromjson | "\(.event) \(.alert.id)"' requests.jsonl | tr '\n' ' ')" \
+    "opened 1 resolved 1 " "json webhook"
+  jq -r 'select(.path | endswith("/slack")) | .body | fromjson | .text' requests.jsonl | head -1 | grep -q "commit took" ||
     fail "slack text"
-  expect_eq "$(jq -r 'select(.path | endswith("/pd")) | .body | fromjson | "\(.event_action) \(.routing_key) \(.payload.severity) \(.dedup_key | length > 0)"' requests.jsonl)" \
+  expect_eq "$(jq -r 'select(.path | endswith("/pd")) | .body | fromjson | select(.event_action == "trigger") | "\(.event_action) \(.routing_key) \(.payload.severity) \(.dedup_key | length > 0)"' requests.jsonl)" \
     "trigger R0UT1NGKEY critical true" "pagerduty event"
   grep -q "s3cret" "$(store_of r)" && fail "the webhook URL's secret is in the store"
   true

@@ -2,6 +2,7 @@
 // each alert's history. All or nothing: one unknown or resolved id changes none of them.
 #include <cstdio>
 
+#include "alerts/channels.h"
 #include "commands.h"
 #include "core/clock.h"
 
@@ -63,8 +64,10 @@ Result<ExitCode> Transition::run(ToolSession& session) {
   t.note = note;
   t.now_us = now_unix_us();
   if (to == AlertState::snoozed) t.until_us = t.now_us + snooze_for.us;
+  t.channels = notify_channels(session.config);
   auto changes = store->transition(numbers, t);
   if (!changes) return changes.error();
+  send_notifications_later(session, *changes);
 
   if (session.format != Format::text) {
     std::vector<Alert> alerts;

@@ -465,6 +465,12 @@ Result<std::vector<AlertChange>> SqliteStore::transition(const std::vector<std::
     }
     if (auto s = w.set_state(a); !s) return s.error();
     if (auto s = w.event(a, from, t.by, t.note, t.now_us); !s) return s.error();
+    if (t.to == AlertState::resolved) {
+      AlertApplyOptions told;
+      told.now_us = t.now_us;
+      told.channels = t.channels;
+      if (auto s = w.notify(a, "resolved", told); !s) return s.error();
+    }
     changes.push_back({kind, std::move(a)});
   }
   if (!tx.commit()) return sql::error(db_, path_, kWriteWhat);
