@@ -497,9 +497,8 @@ std::optional<Problem> read_webhooks(const toml::array& array, std::vector<Webho
     for (auto&& [name, node] : *table) {
       std::string field(name.str());
       std::string field_key = item_key + "." + field;
-      auto at = [&](std::string message) {
-        return Problem{node.source().begin.line, field_key, std::move(message)};
-      };
+      const std::uint32_t line = node.source().begin.line;  // a lambda cannot capture `node`
+      auto at = [&](std::string message) { return Problem{line, field_key, std::move(message)}; };
       const auto* text = node.as_string();
       if (!text) return at("expected a string, got " + std::string(type_name(node)));
       const std::string& value = text->get();
