@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/sha1.h"
 #include "output/json.h"
+#include "report/svg.h"
 
 namespace perfguard {
 
@@ -15,34 +16,12 @@ Cell optional_time(const std::optional<std::int64_t>& us) {
   return us ? Cell(format_timestamp(*us)) : Cell();
 }
 
-// A value for an XML attribute or text: the five entities escaped, and characters XML 1.0
-// does not allow (C0 controls other than tab and line breaks) replaced.
+// A value for an XML attribute or text: escaped as HTML is (the five entities; bytes that are
+// not UTF-8 percent-encoded), and the C0 controls XML 1.0 does not allow replaced.
 std::string xml_escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
+  std::string out = escape_html(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
   }
   return out;
 }

@@ -357,27 +357,20 @@ Result<std::vector<AlertFinding>> evaluate_records(Store& store, const Config& c
 }
 
 Result<std::vector<JudgedRun>> runs_to_scan(Store& store, std::int64_t since_us) {
-  // The newest run per step, repository and branch.
-  std::map<std::tuple<std::string, std::string, std::string>, StepSample> newest;
-  auto status = store.for_each_sample("", since_us, true, [&](const StepSample& s) {
-    auto& slot = newest[{s.step, s.repo, s.branch}];
-    if (s.started_us >= slot.started_us) slot = s;
+  // The newest run per step, repository and branch, read whole (its trace id and threshold
+  // with it) in one pass over the window.
+  std::map<std::tuple<std::string, std::string, std::string>, JudgedRun> newest;
+  StepQuery query;
+  query.since_us = since_us;
+  auto status = store.for_each_step(query, [&](StepRecord& r) -> Status {
+    JudgedRun run = judged_run(r);
+    auto [it, added] = newest.try_emplace({run.step, run.repo, run.branch}, run);
+    if (!added && run.run.started_us >= it->second.run.started_us) it->second = std::move(run);
+    return {};
   });
   if (!status) return status.error();
   std::vector<JudgedRun> out;
-  for (auto& [key, sample] : newest) {
-    // The sample has no trace id or threshold: read the run itself.
-    RunQuery q;
-    q.step = sample.step;
-    q.repo = sample.repo;
-    q.branch = sample.branch;
-    q.since_us = sample.started_us;
-    q.limit = 1;
-    auto found = store.recent_runs(q);
-    if (!found) return found.error();
-    if (found->empty()) continue;
-    out.push_back(JudgedRun{sample.step, sample.repo, sample.branch, found->front()});
-  }
+  for (auto& [key, run] : newest) out.push_back(std::move(run));
   return out;
 }
 

@@ -21,16 +21,9 @@ Store::~Store() = default;
 
 Status Store::record(const std::vector<StepRecord>& records,
                      const std::optional<SnapshotRow>& snapshot) {
-  if (records.empty() && !snapshot) return {};
-  auto import = begin_import();
-  if (!import) return import.error();
-  for (const StepRecord& r : records) {
-    if (auto added = import->add(r); !added) return added.error();
-  }
-  if (snapshot) {
-    if (auto added = import->add_snapshot(*snapshot); !added) return added.error();
-  }
-  return import->commit();
+  auto recorded = record(records, snapshot, nullptr, {});
+  if (!recorded) return recorded.error();
+  return {};
 }
 
 Result<std::vector<AlertChange>> Store::record(
@@ -46,6 +39,10 @@ Result<std::vector<AlertChange>> Store::record(
   }
   if (snapshot) {
     if (auto added = import->add_snapshot(*snapshot); !added) return added.error();
+  }
+  if (!evaluate) {
+    if (auto committed = import->commit(); !committed) return committed.error();
+    return changes;
   }
   auto status = import->commit([&]() -> Status {
     auto findings = evaluate();

@@ -99,8 +99,8 @@ class Store {
                 const std::optional<SnapshotRow>& snapshot = std::nullopt);
 
   // The same, and in the same transaction, once the records are readable: `evaluate` (which
-  // may read the store) and the findings it returns applied to the alerts. An alert exists
-  // the moment the record does, or neither does.
+  // may read the store), if any, and the findings it returns applied to the alerts. An alert
+  // exists the moment the record does, or neither does.
   Result<std::vector<AlertChange>> record(
       const std::vector<StepRecord>& records, const std::optional<SnapshotRow>& snapshot,
       const std::function<Result<std::vector<AlertFinding>>()>& evaluate,

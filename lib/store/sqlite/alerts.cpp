@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/sqlite/alert_rows.h"
 #include "store/sqlite/sql.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -19,43 +20,12 @@ constexpr std::string_view kWriteWhat = "cannot store the alerts";
 constexpr std::string_view kPerfguard = "perfguard";  // who a rule's own transitions are by
 constexpr int kRunsKept = 100;                        // alert_runs rows kept per alert
 
-constexpr std::string_view kColumns =
-    "id, rule, step, repo, branch, severity, state, summary, value, limit_value, first_seen_us,"
-    " last_seen_us, count, snoozed_until_us, acknowledged_by, resolved_us, host";
-
-std::optional<double> column_optional_real(sqlite3_stmt* s, int col) {
-  if (sql::column_is_null(s, col)) return std::nullopt;
-  return sqlite3_column_double(s, col);
-}
-
 void bind_optional_real(sqlite3_stmt* s, int index, const std::optional<double>& v) {
   if (v) {
     sqlite3_bind_double(s, index, *v);
   } else {
     sqlite3_bind_null(s, index);
   }
-}
-
-Alert read_alert(sqlite3_stmt* s) {
-  Alert a;
-  a.id = sqlite3_column_int64(s, 0);
-  a.key.rule = parse_alert_rule(sql::column_text(s, 1)).value_or(AlertRuleKind::threshold);
-  a.key.step = sql::column_text(s, 2);
-  a.key.repo = sql::column_text(s, 3);
-  a.key.branch = sql::column_text(s, 4);
-  a.severity = static_cast<Severity>(std::clamp(sqlite3_column_int(s, 5), 0, 2));
-  a.state = static_cast<AlertState>(std::clamp(sqlite3_column_int(s, 6), 0, 3));
-  a.summary = sql::column_text(s, 7);
-  a.value = column_optional_real(s, 8);
-  a.limit = column_optional_real(s, 9);
-  a.first_seen_us = sqlite3_column_int64(s, 10);
-  a.last_seen_us = sqlite3_column_int64(s, 11);
-  a.count = sqlite3_column_int64(s, 12);
-  a.snoozed_until_us = sql::column_optional(s, 13);
-  a.acknowledged_by = sql::column_text(s, 14);
-  a.resolved_us = sql::column_optional(s, 15);
-  a.host = sql::column_text(s, 16);
-  return a;
 }
 
 // The statements of one batch of alert writes, inside the caller's transaction.
@@ -65,7 +35,7 @@ class AlertWriter {
 
   Result<std::optional<Alert>> unresolved(const AlertKey& key) {
     if (!find_) {
-      find_ = sql::prepare(db_, "SELECT " + std::string(kColumns) +
+      find_ = sql::prepare(db_, "SELECT " + std::string(kAlertColumns) +
                                     " FROM alerts WHERE rule = ?1 AND step = ?2 AND repo = ?3"
                                     " AND branch = ?4 AND state < 3");
       if (!find_) return sql::error(db_, path_, kReadWhat);
@@ -338,7 +308,7 @@ Result<std::vector<AlertChange>> SqliteStore::apply_findings(
 }
 
 Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
-  std::string text = "SELECT " + std::string(kColumns) + " FROM alerts WHERE 1";
+  std::string text = "SELECT " + std::string(kAlertColumns) + " FROM alerts WHERE 1";
   if (!q.include_resolved) text += " AND state < 3";
   if (q.min_severity) text += " AND severity >= ?1";
   // A snooze that has run out is open again (?7 is now).
@@ -372,7 +342,8 @@ Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
 }
 
 Result<std::optional<Alert>> SqliteStore::alert(std::int64_t id) {
-  Statement s = sql::prepare(db_, "SELECT " + std::string(kColumns) + " FROM alerts WHERE id = ?1");
+  Statement s =
+      sql::prepare(db_, "SELECT " + std::string(kAlertColumns) + " FROM alerts WHERE id = ?1");
   if (!s) return sql::error(db_, path_, kReadWhat);
   sqlite3_bind_int64(s.get(), 1, id);
   int rc = sqlite3_step(s.get());

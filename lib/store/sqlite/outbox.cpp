@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "store/sqlite/alert_rows.h"
 #include "store/sqlite/sql.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -25,13 +26,12 @@ Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::i
   if (!tx.begin()) return sql::error(db_, path_, kWhat);
   Statement s = sql::prepare(
       db_,
-      "SELECT n.id, n.event, n.channel, n.attempts, a.id, a.rule, a.step, a.repo, a.branch,"
-      " a.severity, a.state, a.summary, a.value, a.limit_value, a.first_seen_us,"
-      " a.last_seen_us, a.count, a.snoozed_until_us, a.acknowledged_by, a.resolved_us, a.host"
-      " FROM notifications AS n JOIN alerts AS a ON a.id = n.alert_id"
-      " WHERE n.sent_us IS NULL AND NOT n.gave_up AND (?3 OR n.next_attempt_us <= ?1)"
-      " AND (n.claimed_until_us IS NULL OR n.claimed_until_us <= ?1)"
-      " ORDER BY n.id LIMIT ?2");
+      "SELECT n.id, n.event, n.channel, n.attempts, a." +
+          std::string(kAlertColumns) +  // "a.id, rule, …": only id is in both tables
+          " FROM notifications AS n JOIN alerts AS a ON a.id = n.alert_id"
+          " WHERE n.sent_us IS NULL AND NOT n.gave_up AND (?3 OR n.next_attempt_us <= ?1)"
+          " AND (n.claimed_until_us IS NULL OR n.claimed_until_us <= ?1)"
+          " ORDER BY n.id LIMIT ?2");
   Statement claim =
       sql::prepare(db_, "UPDATE notifications SET claimed_until_us = ?2 WHERE id = ?1");
   if (!s || !claim) return sql::error(db_, path_, kWhat);
@@ -46,25 +46,7 @@ Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::i
     p.event = sql::column_text(s.get(), 1);
     p.channel = sql::column_text(s.get(), 2);
     p.attempts = sqlite3_column_int(s.get(), 3);
-    Alert& a = p.alert;
-    sqlite3_stmt* r = s.get();
-    a.id = sqlite3_column_int64(r, 4);
-    a.key.rule = parse_alert_rule(sql::column_text(r, 5)).value_or(AlertRuleKind::threshold);
-    a.key.step = sql::column_text(r, 6);
-    a.key.repo = sql::column_text(r, 7);
-    a.key.branch = sql::column_text(r, 8);
-    a.severity = static_cast<Severity>(std::clamp(sqlite3_column_int(r, 9), 0, 2));
-    a.state = static_cast<AlertState>(std::clamp(sqlite3_column_int(r, 10), 0, 3));
-    a.summary = sql::column_text(r, 11);
-    if (!sql::column_is_null(r, 12)) a.value = sqlite3_column_double(r, 12);
-    if (!sql::column_is_null(r, 13)) a.limit = sqlite3_column_double(r, 13);
-    a.first_seen_us = sqlite3_column_int64(r, 14);
-    a.last_seen_us = sqlite3_column_int64(r, 15);
-    a.count = sqlite3_column_int64(r, 16);
-    a.snoozed_until_us = sql::column_optional(r, 17);
-    a.acknowledged_by = sql::column_text(r, 18);
-    a.resolved_us = sql::column_optional(r, 19);
-    a.host = sql::column_text(r, 20);
+    p.alert = read_alert(s.get(), 4);
     out.push_back(std::move(p));
   }
   if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
