@@ -69,6 +69,7 @@ class StoreEngine {
   virtual Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                           const AlertApplyOptions& options) = 0;
   virtual Result<std::vector<Alert>> alerts(const AlertQuery& query) = 0;
+  virtual Result<std::int64_t> count_alerts(const AlertQuery& query) = 0;  // limit aside
   virtual Result<std::optional<Alert>> alert(std::int64_t id) = 0;
   virtual Result<std::vector<AlertEvent>> alert_events(std::int64_t id) = 0;
   virtual Result<std::vector<AlertRun>> alert_runs(std::int64_t id) = 0;

@@ -148,6 +148,9 @@ Result<std::vector<AlertChange>> Store::apply_findings(const std::vector<AlertFi
 Result<std::vector<Alert>> Store::alerts(const AlertQuery& query) {
   return engine_->alerts(query);
 }
+Result<std::int64_t> Store::count_alerts(const AlertQuery& query) {
+  return engine_->count_alerts(query);
+}
 Result<std::optional<Alert>> Store::alert(std::int64_t id) {
   return engine_->alert(id);
 }

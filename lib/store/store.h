@@ -159,6 +159,7 @@ class Store {
   Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                   const AlertApplyOptions& options);
   Result<std::vector<Alert>> alerts(const AlertQuery& query);
+  Result<std::int64_t> count_alerts(const AlertQuery& query);
   Result<std::optional<Alert>> alert(std::int64_t id);
   Result<std::vector<AlertEvent>> alert_events(std::int64_t id);
   Result<std::vector<AlertRun>> alert_runs(std::int64_t id);

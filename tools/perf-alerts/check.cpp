@@ -8,6 +8,10 @@
 
 namespace perfguard::alerts_tool {
 
+namespace {
+constexpr int kShown = 20;  // blocking alerts listed in text
+}  // namespace
+
 Check::Check()
     : Command("check",
               "Exit 3 while an open alert is at or above --fail-on (the CI gate); --format also "
@@ -39,6 +43,7 @@ Result<ExitCode> Check::run(ToolSession& session) {
   const std::int64_t now = now_unix_us();
   GateResult gate;
   gate.fail_on = fail_on;
+  std::int64_t blocking = 0;
   gate.paused = session.paused;
   if (!gate.paused) {
     auto store = open_existing_store(session);
@@ -48,17 +53,23 @@ Result<ExitCode> Check::run(ToolSession& session) {
     const bool named = !session.options.db.empty() || session.config.store_path.has_value();
     if (!store && (named || std::filesystem::exists(session.store_path()))) return store.error();
     if (store) {
+      // Open (unacknowledged, unsnoozed or with the snooze run out), at or above the level.
       AlertQuery q;
       q.min_severity = fail_on;
+      q.state = AlertState::open;
+      q.now_us = now;
       q.repo = session.in_repository ? session.context.repo : "";
+      auto count = store->count_alerts(q);
+      if (!count) return count.error();
+      blocking = *count;
+      // For people, the first few (most severe, most recent); the machine formats list all.
+      if (report == Report::none && session.format == Format::text) q.limit = kShown;
       auto alerts = store->alerts(q);
       if (!alerts) return alerts.error();
-      for (Alert& a : *alerts) {
-        if (a.is_active(now)) gate.blocking.push_back(std::move(a));
-      }
+      gate.blocking = std::move(*alerts);
     }
   }
-  const ExitCode code = gate.passed() ? ExitCode::ok : ExitCode::breach;
+  const ExitCode code = gate.paused || blocking == 0 ? ExitCode::ok : ExitCode::breach;
 
   switch (report) {
     case Report::junit:
@@ -92,7 +103,7 @@ Result<ExitCode> Check::run(ToolSession& session) {
     if (!session.options.quiet) std::printf("no open alert at or above %s\n", to_string(fail_on));
   } else {
     std::printf("%s at or above %s (perf-alerts ack ID, or snooze, to let it pass)\n",
-                plural(gate.blocking.size(), "open alert", "open alerts").c_str(),
+                plural(static_cast<std::size_t>(blocking), "open alert", "open alerts").c_str(),
                 to_string(fail_on));
   }
   return code;

@@ -307,8 +307,11 @@ Result<std::vector<AlertChange>> SqliteStore::apply_findings(
   return changes;
 }
 
-Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
-  std::string text = "SELECT " + std::string(kAlertColumns) + " FROM alerts WHERE 1";
+namespace {
+
+// The WHERE clause of an AlertQuery (parameters ?1 to ?5 and ?7; see bind_query).
+std::string query_filter(const AlertQuery& q) {
+  std::string text = " FROM alerts WHERE 1";
   if (!q.include_resolved) text += " AND state < 3";
   if (q.min_severity) text += " AND severity >= ?1";
   // A snooze that has run out is open again (?7 is now).
@@ -322,23 +325,44 @@ Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
   if (!q.step.empty()) text += " AND step = ?3";
   if (!q.repo.empty()) text += " AND repo = ?4";
   if (q.since_us) text += " AND last_seen_us >= ?5";
-  text += " ORDER BY severity DESC, last_seen_us DESC, id DESC";
+  return text;
+}
+
+void bind_query(sqlite3_stmt* s, const AlertQuery& q) {
+  if (q.min_severity) sqlite3_bind_int(s, 1, static_cast<int>(*q.min_severity));
+  if (q.state) sqlite3_bind_int(s, 2, static_cast<int>(*q.state));
+  sql::bind_text(s, 3, q.step);
+  sql::bind_text(s, 4, q.repo);
+  if (q.since_us) sqlite3_bind_int64(s, 5, *q.since_us);
+  if (q.limit > 0) sqlite3_bind_int(s, 6, q.limit);
+  if (q.state) sqlite3_bind_int64(s, 7, q.now_us);
+}
+
+}  // namespace
+
+Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
+  // Unresolved alerts, most severe and most recent first, come in the order of the partial
+  // index alerts_by_rank: a LIMIT stops early however many there are.
+  std::string text = "SELECT " + std::string(kAlertColumns) + query_filter(q) +
+                     " ORDER BY severity DESC, last_seen_us DESC, id DESC";
   if (q.limit > 0) text += " LIMIT ?6";
   sql::ReadTransaction tx(db_);
   Statement s = sql::prepare(db_, text);
   if (!tx.ok() || !s) return sql::error(db_, path_, kReadWhat);
-  if (q.min_severity) sqlite3_bind_int(s.get(), 1, static_cast<int>(*q.min_severity));
-  if (q.state) sqlite3_bind_int(s.get(), 2, static_cast<int>(*q.state));
-  sql::bind_text(s.get(), 3, q.step);
-  sql::bind_text(s.get(), 4, q.repo);
-  if (q.since_us) sqlite3_bind_int64(s.get(), 5, *q.since_us);
-  if (q.limit > 0) sqlite3_bind_int(s.get(), 6, q.limit);
-  if (q.state) sqlite3_bind_int64(s.get(), 7, q.now_us);
+  bind_query(s.get(), q);
   std::vector<Alert> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read_alert(s.get()));
   if (rc != SQLITE_DONE) return sql::error(db_, path_, kReadWhat);
   return out;
+}
+
+Result<std::int64_t> SqliteStore::count_alerts(const AlertQuery& q) {
+  Statement s = sql::prepare(db_, "SELECT count(*)" + query_filter(q));
+  if (!s) return sql::error(db_, path_, kReadWhat);
+  bind_query(s.get(), q);
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return sql::error(db_, path_, kReadWhat);
+  return sqlite3_column_int64(s.get(), 0);
 }
 
 Result<std::optional<Alert>> SqliteStore::alert(std::int64_t id) {

@@ -739,7 +739,8 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_unresolved ON alerts (rule, step, repo, branch) WHERE state < 3;
 CREATE INDEX alerts_by_key ON alerts (rule, step, repo, branch, evaluated_to_us);
-CREATE INDEX alerts_by_state ON alerts (state, severity, last_seen_us);
+CREATE INDEX alerts_by_rank ON alerts (severity DESC, last_seen_us DESC, id DESC)
+  WHERE state < 3;
 
 CREATE TABLE alert_events (
   id INTEGER PRIMARY KEY,

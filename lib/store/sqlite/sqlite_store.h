@@ -53,6 +53,7 @@ class SqliteStore final : public StoreEngine {
   Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                   const AlertApplyOptions& options) override;
   Result<std::vector<Alert>> alerts(const AlertQuery& query) override;
+  Result<std::int64_t> count_alerts(const AlertQuery& query) override;
   Result<std::optional<Alert>> alert(std::int64_t id) override;
   Result<std::vector<AlertEvent>> alert_events(std::int64_t id) override;
   Result<std::vector<AlertRun>> alert_runs(std::int64_t id) override;
