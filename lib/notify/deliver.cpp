@@ -15,6 +15,7 @@
 #include "notify/message.h"
 #include "notify/url.h"
 #include "process/runner.h"
+#include "process/sigpipe.h"
 
 namespace perfguard {
 
@@ -82,37 +83,6 @@ bool curl_initialised() {
   static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   return ok;
 }
-
-// libcurl is told not to touch signals (CURLOPT_NOSIGNAL: no alarm(), no handler changes
-// behind the tool's back), so a write to a connection the server closed would raise
-// SIGPIPE; it is blocked in this thread while the request runs, and one it raised is
-// discarded (one already pending before stays).
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~SigpipeBlocked() {
-    if (!was_pending_) {
-      const struct timespec zero {};
-      while (sigtimedwait(&set_, nullptr, &zero) == SIGPIPE) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeBlocked(const SigpipeBlocked&) = delete;
-  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
-
- private:
-  bool was_pending_ = false;
-  sigset_t set_{};
-  sigset_t old_{};
-};
 
 // The start of the server's answer: enough for its error message (Slack's
 // `invalid_token`, PagerDuty's JSON errors), never an unbounded buffer.
@@ -245,7 +215,9 @@ Result<Delivery> post_webhook(const Webhook& webhook, const std::string& body) {
   const auto start = Clock::now();
   CURLcode code;
   {
-    SigpipeBlocked no_sigpipe;
+    // libcurl is told not to touch signals (CURLOPT_NOSIGNAL): a write to a connection the
+    // server closed would raise SIGPIPE.
+    SigpipeBlock no_sigpipe(true);
     code = curl_easy_perform(curl.get());
   }
   d.elapsed = since(start);

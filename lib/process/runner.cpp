@@ -22,6 +22,7 @@
 #include <boost/process/extend.hpp>
 
 #include "core/clock.h"
+#include "process/sigpipe.h"
 
 extern char** environ;
 
@@ -137,39 +138,6 @@ void write_all(int fd, const char* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
 }
-
-// While wait() writes to pipes (the child's stdin, our stderr for tee), SIGPIPE is blocked
-// in this thread so a reader that went away shows up as EPIPE instead of killing the tool.
-class SigpipeBlock {
- public:
-  explicit SigpipeBlock(bool active) : active_(active) {
-    if (!active_) return;
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~SigpipeBlock() {
-    if (!active_) return;
-    if (!was_pending_) {
-      // Discard a SIGPIPE our own writes raised; one that was pending before stays.
-      const struct timespec zero {};
-      while (sigtimedwait(&set_, nullptr, &zero) == SIGPIPE) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  bool active_;
-  bool was_pending_ = false;
-  sigset_t set_{};
-  sigset_t old_{};
-};
 
 // Blocks every signal in this thread while the child is forked, so that none of our handlers
 // runs in the child between fork and exec (it resets them and unblocks before exec).
@@ -507,6 +475,7 @@ ChildOutcome RunningChild::wait() {
 
   const bool tee_out = s.out_mode == StreamMode::tee;
   const bool tee_err = s.err_mode == StreamMode::tee;
+  // While wait() writes to pipes (the child's stdin, our stderr for tee).
   SigpipeBlock no_sigpipe(static_cast<bool>(s.stdin_pipe) || tee_out || tee_err);
   TtouBlocked no_ttou(s.job_control());  // we write to stderr while the child has the terminal
   if (s.stdin_pipe && !s.feed()) s.stdin_pipe.reset();

@@ -55,6 +55,13 @@ inline std::string sh(const std::filesystem::path& dir, const std::string& scrip
 }
 
 // A git repository with an identity set and one commit per entry of `commits` (0 = unborn).
+// What `git ARGS` prints in `dir`, without the trailing line break.
+inline std::string git_says(const std::filesystem::path& dir, const std::string& args) {
+  std::string out = sh(dir, "git " + args);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 inline std::filesystem::path make_repo(const TempDir& tmp, int commits = 1,
                                        const std::string& name = "repo") {
   auto dir = tmp / name;

@@ -17,12 +17,6 @@ using namespace perfguard::test;
 
 namespace {
 
-std::string git_says(const std::filesystem::path& dir, const std::string& args) {
-  std::string out = sh(dir, "git " + args);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 std::uint64_t git_number(const std::filesystem::path& dir, const std::string& command) {
   return std::stoull(sh(dir, command));
 }

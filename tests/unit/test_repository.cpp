@@ -8,15 +8,7 @@
 using namespace perfguard;
 using namespace perfguard::test;
 
-namespace {
-
-std::string git_says(const std::filesystem::path& dir, const std::string& args) {
-  std::string out = sh(dir, "git " + args);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("discover finds the work tree and git dir from a subdirectory") {
   TempDir tmp;
