@@ -526,10 +526,11 @@ test_list_and_check_in_a_repository_show_its_own_alerts() {
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 1 "outside a repository: every repository"
 }
 
-# wait_for_lines FILE N: until FILE has at least N lines (at most 20 s: a detached sender).
+# wait_for_lines FILE N: until FILE has at least N lines (at most 90 s: a detached sender,
+# on a loaded machine).
 wait_for_lines() {
   local i
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 900; i++)); do
     [[ -f $1 && $(wc -l <"$1") -ge $2 ]] && return 0
     sleep 0.1
   done
@@ -541,7 +542,7 @@ start_receiver() {
   python3 "$here/http-receiver.py" "$TEST_DIR/port" "$TEST_DIR/requests.jsonl" "$@" &
   RECEIVER_PID=$!
   local i
-  for ((i = 0; i < 100; i++)); do [[ -s $TEST_DIR/port ]] && break; sleep 0.1; done
+  for ((i = 0; i < 600; i++)); do [[ -s $TEST_DIR/port ]] && break; sleep 0.1; done
   [[ -s $TEST_DIR/port ]] || fail "the receiver did not start"
   RECEIVER="http://127.0.0.1:$(cat "$TEST_DIR/port")/hook/s3cret"
 }
@@ -610,7 +611,8 @@ test_a_failed_webhook_is_retried_and_sent_once() {
   breach_commit
   wait_for_lines requests.jsonl 1
   local i sent=0
-  for ((i = 0; i < 50; i++)); do
+  # The detached sender holds the notification until its attempt is over (at most 90 s).
+  for ((i = 0; i < 450; i++)); do
     run perf-alerts -C r notify --retry
     if grep -q "opened via webhook" "$TEST_DIR/out"; then sent=1; break; fi
     sleep 0.2
