@@ -22,7 +22,7 @@ class RecordWriter;
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 struct StoreOptions {
   std::filesystem::path path;

@@ -2,7 +2,9 @@
 // judged once, escalation, self-resolution, people's transitions, the outbox, and alerts
 // raised in the same transaction as the record.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -241,4 +243,100 @@ TEST_CASE("recent runs are the newest of one step in one repository and branch")
   auto since = store.recent_runs({"commit", "/r", std::nullopt, kT0 + 3 * 3'600'000'000LL, 10});
   CHECK(since->size() == 2);
   CHECK(store.recent_runs({"validate", "/r", std::nullopt, 0, 10})->empty());
+}
+
+namespace {
+
+// count_alerts answers from alert_counts where it can; alerts() reads the rows. They must
+// agree for every question the tools ask, at every moment of the lifecycle.
+void check_counts_agree(Store& store, std::int64_t now) {
+  for (const char* repo : {"", "/r", "/other"}) {
+    for (int severity = -1; severity <= 2; ++severity) {
+      for (int state = -1; state <= 2; ++state) {
+        AlertQuery q;
+        q.repo = repo;
+        if (severity >= 0) q.min_severity = static_cast<Severity>(severity);
+        if (state >= 0) q.state = static_cast<AlertState>(state);
+        q.now_us = now;
+        CAPTURE(repo);
+        CAPTURE(severity);
+        CAPTURE(state);
+        auto rows = store.alerts(q);
+        auto count = store.count_alerts(q);
+        REQUIRE(rows.ok());
+        REQUIRE(count.ok());
+        CHECK(*count == static_cast<std::int64_t>(rows->size()));
+      }
+    }
+  }
+}
+
+AlertFinding finding_in(const std::string& repo, const std::string& branch, Severity severity,
+                        std::int64_t run_us) {
+  AlertFinding f = finding(true, run_us, severity, branch);
+  f.key.repo = repo;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("the counts of unresolved alerts agree with their rows through every transition") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  apply(store,
+        {finding_in("/r", "a", Severity::critical, kT0),
+         finding_in("/r", "b", Severity::warning, kT0), finding_in("/r", "c", Severity::info, kT0),
+         finding_in("/other", "a", Severity::critical, kT0),
+         finding_in("/other", "b", Severity::critical, kT0)},
+        options(kT0 + 1));
+  check_counts_agree(store, kT0 + 2);
+  REQUIRE(store.transition({2}, {AlertState::acknowledged, "ann", "", {}, kT0 + 3}).ok());
+  REQUIRE(store.transition({4}, {AlertState::snoozed, "ann", "", kT0 + 100, kT0 + 4}).ok());
+  REQUIRE(store.transition({5}, {AlertState::resolved, "ann", "fixed", {}, kT0 + 5}).ok());
+  check_counts_agree(store, kT0 + 6);
+  check_counts_agree(store, kT0 + 100);  // the snooze has run out: open again
+  // Escalated (and so reopened) by a critical run.
+  apply(store, {finding_in("/r", "b", Severity::critical, kT0 + 10)}, options(kT0 + 11));
+  check_counts_agree(store, kT0 + 12);
+  // Resolved by clear runs.
+  apply(store, {finding(false, kT0 + 20, Severity::critical, "a")}, options(kT0 + 21));
+  apply(store, {finding(false, kT0 + 30, Severity::critical, "a")}, options(kT0 + 31));
+  CHECK_FALSE((*store.alert(1))->is_active(kT0 + 32));
+  check_counts_agree(store, kT0 + 32);
+  AlertQuery critical;
+  critical.min_severity = Severity::critical;
+  critical.state = AlertState::open;
+  critical.now_us = kT0 + 32;
+  CHECK(*store.count_alerts(critical) == 1);  // /r b, escalated
+}
+
+TEST_CASE("a version 6 store gets its alert counts when migrated") {
+  TempDir tmp;
+  const auto path = tmp / "perf.db";
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    std::string sql;
+    for (const auto& m : schema::migrations()) {
+      if (m.to_version > 6) break;
+      sql += m.sql;
+    }
+    sql += R"sql(
+      INSERT INTO alerts (rule, step, repo, branch, severity, state, summary, first_seen_us,
+        last_seen_us, snoozed_until_us) VALUES
+        ('threshold', 'commit', '/r', 'a', 2, 0, 's', 1, 1, NULL),
+        ('threshold', 'commit', '/r', 'b', 2, 1, 's', 1, 1, NULL),
+        ('threshold', 'commit', '/r', 'c', 1, 2, 's', 1, 1, 50),
+        ('threshold', 'commit', '/r', 'd', 2, 3, 's', 1, 1, NULL),
+        ('baseline', 'commit', '/other', 'a', 0, 0, 's', 1, 1, NULL);
+      PRAGMA user_version = 6;
+    )sql";
+    REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
+                    sqlite3_errmsg(db));
+    sqlite3_close(db);
+  }
+  Store store = open_store(path);
+  CHECK(store.schema_version() == kSchemaVersion);
+  check_counts_agree(store, 10);
+  check_counts_agree(store, 60);
 }

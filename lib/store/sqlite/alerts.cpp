@@ -358,7 +358,27 @@ Result<std::vector<Alert>> SqliteStore::alerts(const AlertQuery& q) {
 }
 
 Result<std::int64_t> SqliteStore::count_alerts(const AlertQuery& q) {
-  Statement s = sql::prepare(db_, "SELECT count(*)" + query_filter(q));
+  // Unresolved alerts of every state but snoozed are counted from alert_counts, whatever
+  // their number: whether a snooze has run out depends on now, so those are counted row by
+  // row through alerts_snoozed. Any other question reads the alerts themselves.
+  std::string text = "SELECT count(*)" + query_filter(q);
+  const bool counted = !q.include_resolved && q.step.empty() && !q.since_us &&
+                       q.state != AlertState::snoozed && q.state != AlertState::resolved;
+  if (counted) {
+    std::string where = " WHERE 1";
+    if (q.min_severity) where += " AND severity >= ?1";
+    if (!q.repo.empty()) where += " AND repo = ?4";
+    text = "SELECT coalesce(sum(n), 0)";
+    if (q.state == AlertState::open) {
+      text +=
+          " + (SELECT count(*) FROM alerts" + where + " AND state = 2 AND snoozed_until_us <= ?7)";
+      where += " AND state = 0";
+    } else if (q.state) {
+      where += " AND state = ?2";
+    }
+    text += " FROM alert_counts" + where;
+  }
+  Statement s = sql::prepare(db_, text);
   if (!s) return sql::error(db_, path_, kReadWhat);
   bind_query(s.get(), q);
   if (sqlite3_step(s.get()) != SQLITE_ROW) return sql::error(db_, path_, kReadWhat);

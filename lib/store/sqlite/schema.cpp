@@ -843,8 +843,45 @@ FROM health_figures
 ORDER BY repo, name, measured_us;
 )sql";
 
+// Version 7: alert_counts, the number of unresolved alerts by repository, severity and state,
+// kept by triggers on alerts, so that `perf-alerts check` (a pre-push hook, a CI step) counts
+// what blocks without reading every alert. A snooze's expiry depends on the time of the
+// question, so snoozed alerts are counted row by row through alerts_snoozed.
+constexpr std::string_view kVersion7 = R"sql(
+CREATE TABLE alert_counts (
+  repo TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (repo, severity, state)
+) WITHOUT ROWID;
+INSERT INTO alert_counts
+  SELECT repo, severity, state, count(*) FROM alerts WHERE state < 3 GROUP BY 1, 2, 3;
+CREATE INDEX alerts_snoozed ON alerts (snoozed_until_us) WHERE state = 2;
+
+CREATE TRIGGER alert_counts_insert AFTER INSERT ON alerts WHEN NEW.state < 3 BEGIN
+  INSERT INTO alert_counts VALUES (NEW.repo, NEW.severity, NEW.state, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER alert_counts_update AFTER UPDATE OF repo, severity, state ON alerts BEGIN
+  UPDATE alert_counts SET n = n - 1
+    WHERE OLD.state < 3 AND repo = OLD.repo AND severity = OLD.severity AND state = OLD.state;
+  DELETE FROM alert_counts
+    WHERE n = 0 AND repo = OLD.repo AND severity = OLD.severity AND state = OLD.state;
+  INSERT INTO alert_counts SELECT NEW.repo, NEW.severity, NEW.state, 1 WHERE NEW.state < 3
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER alert_counts_delete AFTER DELETE ON alerts WHEN OLD.state < 3 BEGIN
+  UPDATE alert_counts SET n = n - 1
+    WHERE repo = OLD.repo AND severity = OLD.severity AND state = OLD.state;
+  DELETE FROM alert_counts
+    WHERE n = 0 AND repo = OLD.repo AND severity = OLD.severity AND state = OLD.state;
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}, {5, kVersion5}, {6, kVersion6},
+    {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4},
+    {5, kVersion5}, {6, kVersion6}, {7, kVersion7},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,
