@@ -2,6 +2,7 @@
 // lifecycle (ack, snooze, resolve), the CI gate (`check`), repository health (`health`) and
 // notifications (`notify`). One file per command in perf-alerts/.
 #include "cli/common.h"
+#include "cli/external.h"
 #include "perf-alerts/commands.h"
 
 using namespace perfguard;
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
                                           &scan, &check, &health, &notify};
   add_commands(app, commands);
 
-  pass_command_line(argv);
+  pass_command_line(argv);  // for health and notify, which run programs of their own
   return run_tool(tool, app, argc, argv, [&]() -> int {
     Command& command = chosen_command(commands);
     if (auto prepared = command.prepare(common); !prepared)

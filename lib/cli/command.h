@@ -39,9 +39,11 @@ class Command {
   CLI::App* command_ = nullptr;
 };
 
-// Adds the commands to `app`, which then takes exactly one of them.
-void add_commands(CLI::App& app, const std::vector<Command*>& commands);
-// The one the command line named (there is one: add_commands requires it).
+// Adds the commands to `app`, which then takes exactly one of them (at most one when not
+// `required`: the tool has work of its own without one, as perf-recover has).
+void add_commands(CLI::App& app, const std::vector<Command*>& commands, bool required = true);
+// The one the command line named (there is one when add_commands required it).
 Command& chosen_command(const std::vector<Command*>& commands);
+Command* chosen_command_if_any(const std::vector<Command*>& commands);
 
 }  // namespace perfguard

@@ -44,9 +44,10 @@ struct SizeSlot {
 // Where a setting lives in Config. The pointee's type says how the value is written:
 // a duration string, a path string, an array of paths, a command, a whole number, a number,
 // a boolean, a severity, a size, or the array of webhook tables.
-using Slot = std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
-                          std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*,
-                          double*, bool*, Severity*, SizeSlot, std::vector<Webhook>*>;
+using Slot =
+    std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
+                 std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*, double*, bool*,
+                 Severity*, SizeSlot, std::vector<Webhook>*, RecoverAction*>;
 
 // Who may set a key. A repository file comes with whatever was cloned, so it may set
 // numbers but not what runs or where results go, unless the user trusts the repository.
@@ -104,6 +105,24 @@ const Key kKeys[] = {
      [](Config& c) -> Slot { return &c.restart; }},
     {"recover.health_check", Trust::trusted, "PERFGUARD_RECOVER_HEALTH_CHECK",
      [](Config& c) -> Slot { return &c.health_check; }},
+    {"recover.restart_timeout", Trust::any, "PERFGUARD_RECOVER_RESTART_TIMEOUT",
+     [](Config& c) -> Slot { return &c.recover.restart_timeout; }},
+    {"recover.health_timeout", Trust::any, "PERFGUARD_RECOVER_HEALTH_TIMEOUT",
+     [](Config& c) -> Slot { return &c.recover.health_timeout; }},
+    {"recover.health_interval", Trust::any, "PERFGUARD_RECOVER_HEALTH_INTERVAL",
+     [](Config& c) -> Slot { return &c.recover.health_interval; }},
+    {"recover.auto.critical", Trust::any, "PERFGUARD_RECOVER_AUTO_CRITICAL",
+     [](Config& c) -> Slot { return &c.recover.automatic.critical; }},
+    {"recover.auto.warning", Trust::any, "PERFGUARD_RECOVER_AUTO_WARNING",
+     [](Config& c) -> Slot { return &c.recover.automatic.warning; }},
+    {"recover.auto.info", Trust::any, "PERFGUARD_RECOVER_AUTO_INFO",
+     [](Config& c) -> Slot { return &c.recover.automatic.info; }},
+    {"recover.auto.cooldown", Trust::any, "PERFGUARD_RECOVER_AUTO_COOLDOWN",
+     [](Config& c) -> Slot { return &c.recover.automatic.cooldown; }},
+    {"recover.auto.max_per_hour", Trust::any, "PERFGUARD_RECOVER_AUTO_MAX_PER_HOUR",
+     [](Config& c) -> Slot { return &c.recover.automatic.max_per_hour; }, 0, 1000000},
+    {"recover.auto.consecutive", Trust::any, "PERFGUARD_RECOVER_AUTO_CONSECUTIVE",
+     [](Config& c) -> Slot { return &c.recover.automatic.consecutive; }, 1, 10000},
     {"alerts.notify", Trust::trusted, "PERFGUARD_ALERTS_NOTIFY",
      [](Config& c) -> Slot { return &c.notify; }},
     {"alerts.enabled", Trust::any, "PERFGUARD_ALERTS_ENABLED",
@@ -236,9 +255,32 @@ constexpr Duration kMaxWindow = Duration::seconds(366 * 24 * 3600);
 // zero means "at once" and is allowed.
 bool must_be_positive(std::string_view key) {
   return (key.starts_with("thresholds.") || key.starts_with("timeouts.") ||
-          key.starts_with("alerts.")) &&
-         key != "timeouts.kill_grace";
+          key.starts_with("alerts.") || key.starts_with("recover.")) &&
+         key != "timeouts.kill_grace" && key != "recover.auto.cooldown";
 }
+
+}  // namespace
+
+const char* to_string(RecoverAction action) {
+  switch (action) {
+    case RecoverAction::automatic:
+      return "auto";
+    case RecoverAction::manual:
+      return "manual";
+    case RecoverAction::none:
+      break;
+  }
+  return "none";
+}
+
+std::optional<RecoverAction> parse_recover_action(std::string_view text) {
+  if (text == "auto") return RecoverAction::automatic;
+  if (text == "manual") return RecoverAction::manual;
+  if (text == "none") return RecoverAction::none;
+  return std::nullopt;
+}
+
+namespace {
 
 std::string format_number(double v) {
   char buf[32];
@@ -314,6 +356,10 @@ Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, con
           auto severity = parse_severity(text);
           if (!severity) return not_a("a severity (info, warning or critical)");
           *target = *severity;
+        } else if constexpr (std::is_same_v<T, RecoverAction>) {
+          auto action = parse_recover_action(text);
+          if (!action) return not_a("an action (auto, manual or none)");
+          *target = *action;
         } else if constexpr (std::is_same_v<T, SizeSlot>) {
           auto size = parse_size(text);
           if (!size) return size.error();
@@ -350,6 +396,9 @@ std::string expected_form(Slot slot) {
   if (std::holds_alternative<bool*>(slot)) return "expected true or false";
   if (std::holds_alternative<Severity*>(slot)) {
     return "expected a severity: \"info\", \"warning\" or \"critical\"";
+  }
+  if (std::holds_alternative<RecoverAction*>(slot)) {
+    return "expected an action: \"auto\", \"manual\" or \"none\"";
   }
   if (std::holds_alternative<SizeSlot>(slot)) return "expected a size like \"100MB\"";
   if (std::holds_alternative<std::vector<Webhook>*>(slot)) {

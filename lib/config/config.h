@@ -88,6 +88,28 @@ struct AlertsConfig {
   }
 };
 
+// What `perf-recover --auto` does about a trigger of a given severity ([recover.auto]):
+// recover at once, tell people and leave it to them, or nothing.
+enum class RecoverAction { none, manual, automatic };
+const char* to_string(RecoverAction action);  // "none", "manual", "auto"
+std::optional<RecoverAction> parse_recover_action(std::string_view text);
+
+// [recover]: perf-recover's service commands (Config::restart, Config::health_check) are
+// timed with these, and --auto decides with the rest.
+struct RecoverConfig {
+  Duration restart_timeout = Duration::seconds(5);   // the restart command is killed after
+  std::optional<Duration> health_timeout;            // unset: what is left of the recover budget
+  Duration health_interval = Duration::millis(250);  // between tries of the health check
+  struct {
+    RecoverAction critical = RecoverAction::automatic;
+    RecoverAction warning = RecoverAction::manual;
+    RecoverAction info = RecoverAction::none;
+    Duration cooldown = Duration::seconds(600);  // since the last recovery
+    std::int64_t max_per_hour = 5;               // recoveries in the last hour
+    std::int64_t consecutive = 3;                // breaches in a row of a step: a trigger
+  } automatic;
+};
+
 struct Config {
   Thresholds thresholds;
   Timeouts timeouts;
@@ -98,6 +120,7 @@ struct Config {
   std::optional<CommandSpec> health_check;                  // [recover] health_check
   std::optional<CommandSpec> notify;                        // [alerts] notify
   AlertsConfig alerts;
+  RecoverConfig recover;
 
   // One line each, for stderr: command keys ignored in an untrusted repository file, …
   std::vector<std::string> warnings;

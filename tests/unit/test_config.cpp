@@ -608,3 +608,39 @@ TEST_CASE("config webhooks in an untrusted repository file are ignored with a wa
   CHECK(config->warnings[0].find(":4: alerts.webhook: ignored: a repository file cannot set") !=
         std::string::npos);
 }
+
+TEST_CASE("config [recover] and its decision matrix [recover.auto]") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file,
+             "[recover]\nrestart_timeout = \"2s\"\nhealth_interval = \"100ms\"\n\n"
+             "[recover.auto]\ncritical = \"manual\"\nwarning = \"none\"\ncooldown = \"0s\"\n"
+             "max_per_hour = 2\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  const auto& r = config->recover;
+  CHECK(r.restart_timeout == Duration::seconds(2));
+  CHECK(r.health_interval == Duration::millis(100));
+  CHECK_FALSE(r.health_timeout.has_value());
+  CHECK(r.automatic.critical == perfguard::RecoverAction::manual);
+  CHECK(r.automatic.warning == perfguard::RecoverAction::none);
+  CHECK(r.automatic.info == perfguard::RecoverAction::none);
+  CHECK(r.automatic.cooldown == Duration{});  // zero: no cooldown
+  CHECK(r.automatic.max_per_hour == 2);
+  CHECK(r.automatic.consecutive == 3);
+
+  auto sources = setup.sources();
+  sources.env["PERFGUARD_RECOVER_AUTO_INFO"] = "auto";
+  auto from_env = load_config(sources);
+  REQUIRE(from_env.ok());
+  CHECK(from_env->recover.automatic.info == perfguard::RecoverAction::automatic);
+
+  auto expect = [&](const std::string& text, const std::string& message) {
+    write_file(setup.user, text);
+    CHECK(error_of(load_config(setup.sources())) == setup.user.string() + ":" + message);
+  };
+  expect("[recover.auto]\ncritical = \"yes\"\n",
+         "2: recover.auto.critical: 'yes' is not an action (auto, manual or none)");
+  expect("[recover]\nrestart_timeout = \"0s\"\n",
+         "2: recover.restart_timeout: '0s' is out of range: must be positive");
+}

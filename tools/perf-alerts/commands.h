@@ -84,10 +84,6 @@ struct Check final : Command {
   Result<ExitCode> run(ToolSession& session) override;
 };
 
-// perf-alerts keeps its command line for health and notify, which run programs of their own
-// (external.cpp).
-void pass_command_line(char** argv);
-
 // Sends what the outbox holds (--retry: everything pending, whatever its backoff), or a test
 // message through every configured channel (--test).
 struct Notify final : Command {
