@@ -294,8 +294,9 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
     if (!plan) return plan.error();
     planned = std::move(*plan);
     crash_point("during-snapshot");
-    return take_snapshot(repo, *head, {options.tool, "before rollback to " + options.target},
-                         planned->scope);
+    std::string reason = options.snapshot_reason.empty() ? "before rollback to " + options.target
+                                                         : options.snapshot_reason;
+    return take_snapshot(repo, *head, {options.tool, reason}, planned->scope);
   });
   if (!snapshot) return snapshot.error();  // nothing was changed
   const RollbackPlan& plan = *planned;

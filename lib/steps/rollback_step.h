@@ -28,6 +28,7 @@ struct RollbackOptions {
   Duration kill_grace = Duration::seconds(2);
   StreamMode git_output = StreamMode::tee;
   std::string tool = "perf-rollback";
+  std::string snapshot_reason;  // the snapshot's reason; empty: "before rollback to TARGET"
   // Called once, when the step has passed every check and taken its snapshot and git starts
   // moving the tree. Work that can overlap git's goes here (the tool opens its store).
   std::function<void()> on_git_started;

@@ -66,6 +66,7 @@ class StoreEngine {
 
   // Alerts (store/alerts.h). Inside a RecordWriter's before_commit they join its transaction.
   virtual Result<std::vector<RecentRun>> recent_runs(const RunQuery& query) = 0;
+  virtual Result<std::vector<HeadVerdict>> head_verdicts(const std::string& repo) = 0;
   virtual Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                           const AlertApplyOptions& options) = 0;
   virtual Result<std::vector<Alert>> alerts(const AlertQuery& query) = 0;

@@ -86,4 +86,16 @@ struct SlowStep {
   std::vector<Span> children;  // name, start, duration, exit code, usage (no grandchildren)
 };
 
+// What a repository's recorded steps say about one commit: the steps that left HEAD there
+// (a commit, a rollback or recovery to it, a validation at it), among the store's newest
+// kHeadVerdictsExamined steps (perf-recover's last known good commit).
+struct HeadVerdict {
+  std::string head;          // hex object id
+  std::int64_t runs = 0;     // steps that left HEAD at it
+  std::int64_t not_ok = 0;   // of them: breached, failed, killed or interrupted
+  bool alerted = false;      // an unresolved critical alert fired on one of them
+  std::int64_t last_us = 0;  // when the newest of them started
+};
+inline constexpr std::int64_t kHeadVerdictsExamined = 20000;
+
 }  // namespace perfguard

@@ -141,6 +141,10 @@ const char* to_string(AlertChange::Kind kind) {
 Result<std::vector<RecentRun>> Store::recent_runs(const RunQuery& query) {
   return engine_->recent_runs(query);
 }
+
+Result<std::vector<HeadVerdict>> Store::head_verdicts(const std::string& repo) {
+  return engine_->head_verdicts(repo);
+}
 Result<std::vector<AlertChange>> Store::apply_findings(const std::vector<AlertFinding>& findings,
                                                        const AlertApplyOptions& options) {
   return engine_->apply_findings(findings, options);

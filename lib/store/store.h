@@ -156,6 +156,9 @@ class Store {
   // Alerts: the runs the rules read, what they found, people's transitions, the outbox and
   // the health figures (see StoreEngine and store/alerts.h).
   Result<std::vector<RecentRun>> recent_runs(const RunQuery& query);
+  // The commits this repository's newest steps left HEAD at, and what those steps say of
+  // each (perf-recover's last known good commit).
+  Result<std::vector<HeadVerdict>> head_verdicts(const std::string& repo);
   Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                   const AlertApplyOptions& options);
   Result<std::vector<Alert>> alerts(const AlertQuery& query);

@@ -50,6 +50,7 @@ class SqliteStore final : public StoreEngine {
   Status update_baselines(const std::function<Status(BaselineUpdate&)>& update) override;
 
   Result<std::vector<RecentRun>> recent_runs(const RunQuery& query) override;
+  Result<std::vector<HeadVerdict>> head_verdicts(const std::string& repo) override;
   Result<std::vector<AlertChange>> apply_findings(const std::vector<AlertFinding>& findings,
                                                   const AlertApplyOptions& options) override;
   Result<std::vector<Alert>> alerts(const AlertQuery& query) override;

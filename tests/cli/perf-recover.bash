@@ -1,0 +1,404 @@
+# perf-recover: the recovery against a real service stand-in (a restart command that starts
+# it and a health command that probes it, over files in the test's directory), its modes
+# (--emergency, --dry-run) and the subcommands that list, undo, prune and resume.
+
+# The stand-in service: `start` marks it up (after an optional delay), `probe` passes once it
+# is up.
+SERVICE_START='echo starting; touch "$SVC/up"'
+SERVICE_PROBE='test -f "$SVC/up"'
+
+setup_service() {
+  export SVC=$TEST_DIR/svc
+  mkdir -p "$SVC"
+}
+
+# state_with_modes DIR: state_of, and every file's mode.
+state_with_modes() {
+  state_of "$1"
+  (cd "$1" && find . -path ./.git -prune -o -print0 | sort -z | xargs -0 stat -c '%a %n')
+}
+
+# A repository in a state real ones are in: local changes, a new file, an ignored one, a
+# file with spaces and non-ASCII in its name, an executable and a private mode.
+make_messy_repo() {
+  make_repo r 3
+  printf 'build/\n' >r/.gitignore
+  printf '#!/bin/sh\necho hi\n' >r/run.sh
+  chmod 755 r/run.sh
+  git -C r add -A && git -C r commit -qm "commit 4" || fail "commit 4"
+  echo "local change" >>r/file.txt
+  echo "new" >"r/naïve name.txt"
+  mkdir -p r/build && echo "ignored output" >r/build/out.bin
+  echo "secret" >r/private.conf
+  chmod 600 r/private.conf
+  chmod 700 r/run.sh
+}
+
+test_a_healthy_recovery_rolls_back_restarts_and_checks_health_inside_its_threshold() {
+  setup_service
+  make_repo r 3
+  local before
+  before=$(git -C r rev-parse HEAD~1)
+  run perf-recover -C r --yes --restart "$SERVICE_START" --health "$SERVICE_PROBE"
+  expect_status 0
+  expect_stdout_contains "recovery plan"
+  expect_stdout_contains "recover "
+  expect_stdout_contains "restart"
+  expect_stdout_contains "health"
+  expect_stdout_contains "ok, within 10s"
+  expect_eq "$(git -C r rev-parse HEAD)" "$before" "HEAD after the recovery"
+  expect_file_exists "$SVC/up"
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+  expect_sql "$(store_of r)" "select step, status from step_results" "recover|ok"
+  expect_sql "$(store_of r)" \
+    "select group_concat(name, ',') from (select name from child_spans where parent_seq is null order by seq)" \
+    "preflight,snapshot,rollback,validate,restart,health"
+  expect_sql "$(store_of r)" "select json_extract(labels, '\$.outcome') from step_results" healthy
+  expect_sql "$(store_of r)" "select json_extract(labels, '\$.service_output') from step_results" \
+    "starting"
+}
+
+test_the_last_known_good_commit_is_the_newest_whose_steps_were_all_within_threshold() {
+  make_repo r 1
+  echo good >>r/file.txt
+  run perf-commit -C r --threshold 1h -m good
+  expect_status 0
+  local good
+  good=$(git -C r rev-parse HEAD)
+  for i in 1 2; do
+    echo "bad $i" >>r/file.txt
+    run perf-commit -C r --threshold 1us -m "bad $i"
+    expect_status 3
+  done
+  run perf-recover -C r --yes
+  expect_status 0
+  expect_stdout_contains "last known good: HEAD~2"
+  expect_eq "$(git -C r rev-parse HEAD)" "$good" "HEAD after the recovery"
+}
+
+test_without_records_the_target_is_head_1_and_the_plan_says_why() {
+  make_repo r 3
+  run perf-recover -C r --dry-run
+  expect_status 0
+  expect_stdout_contains "HEAD~1: the store knows no commit"
+}
+
+test_to_names_the_target_and_a_bad_one_changes_nothing() {
+  make_repo r 4
+  git -C r tag v1 HEAD~3
+  run perf-recover -C r --yes --to v1
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse v1)" "HEAD"
+  local state
+  state=$(state_of r)
+  run perf-recover -C r --yes --to no-such-ref
+  expect_status 2
+  expect_stderr_contains "perf-recover: --to no-such-ref names no commit here"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$state" "state after a bad --to"
+}
+
+test_a_root_commit_has_nothing_to_recover_to() {
+  make_repo r 1
+  run perf-recover -C r --yes
+  expect_status 5
+  expect_stderr_contains "HEAD is the root commit"
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+}
+
+test_without_a_terminal_or_yes_it_refuses_and_changes_nothing() {
+  make_repo r 3
+  echo change >>r/file.txt
+  local state
+  state=$(state_of r)
+  run perf-recover -C r </dev/null
+  expect_status 5
+  expect_stderr_contains "no terminal to confirm the recovery on: add --yes"
+  expect_eq "$(state_of r)" "$state" "state"
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+}
+
+test_on_a_terminal_it_asks_and_a_no_changes_nothing() {
+  require_terminal
+  make_repo r 3
+  local state
+  state=$(state_of r)
+  printf 'n\n' | script -qec "perf-recover -C r" /dev/null >"$TEST_DIR/out" 2>&1
+  grep -q "Recover to" "$TEST_DIR/out" || fail "no question asked: $(cat "$TEST_DIR/out")"
+  expect_eq "$(state_of r)" "$state" "state after answering no"
+  printf 'y\n' | script -qec "perf-recover -C r" /dev/null >"$TEST_DIR/out" 2>&1
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse HEAD@{1}~1)" "HEAD after yes"
+}
+
+test_dry_run_changes_nothing_not_head_index_files_refs_or_store() {
+  setup_service
+  make_messy_repo
+  local state refs
+  state=$(state_with_modes r)
+  refs=$(git -C r for-each-ref)
+  run perf-recover -C r --dry-run --restart "$SERVICE_START" --health "$SERVICE_PROBE"
+  expect_status 0
+  expect_stdout_contains "rollback  git reset --hard"
+  expect_stdout_contains "restart   echo starting"
+  expect_eq "$(state_with_modes r)" "$state" "state"
+  expect_eq "$(git -C r for-each-ref)" "$refs" "refs"
+  expect_no_file "$(store_of r)"
+  expect_no_file "$SVC/up"
+  run perf-recover -C r --dry-run --json
+  expect_status 0
+  grep -q '"action":"recover"' "$TEST_DIR/out" || fail "no plan record"
+}
+
+test_undo_puts_back_every_byte_and_mode_untracked_and_ignored_files_included() {
+  make_messy_repo
+  local state
+  state=$(state_with_modes r)
+  run perf-recover -C r --yes
+  expect_status 0
+  [[ $(state_with_modes r) != "$state" ]] || fail "the recovery changed nothing"
+  run perf-recover -C r undo
+  expect_status 0
+  expect_eq "$(state_with_modes r)" "$state" "state after undo"
+}
+
+test_a_restart_that_fails_keeps_the_snapshot_prints_the_escalation_and_exits_1() {
+  setup_service
+  make_repo r 3
+  run perf-recover -C r --yes --restart 'echo cannot bind >&2; exit 7' --health "$SERVICE_PROBE"
+  expect_status 1
+  expect_stderr_contains "perf-recover: the restart command exited 7"
+  expect_stderr_contains "3. full restoration: perf-recover undo"
+  expect_stderr_contains "4. integrity recovery"
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+  expect_sql "$(store_of r)" "select status, json_extract(labels, '\$.outcome') from step_results" \
+    "failed|restart failed"
+  expect_sql "$(store_of r)" "select json_extract(labels, '\$.service_output') from step_results" \
+    "cannot bind"
+  # The failure rule tells people through perf-alerts' channels.
+  expect_sql "$(store_of r)" "select rule, step from open_alerts" "failure|recover"
+}
+
+test_a_health_check_that_never_passes_is_tried_until_its_time_is_up() {
+  setup_service
+  make_repo r 3
+  run perf-recover -C r --yes --health 'exit 1' --health-timeout 600ms
+  expect_status 1
+  expect_stderr_contains "perf-recover: the health check did not pass in 600ms"
+  local tries
+  tries=$(sql "$(store_of r)" "select json_extract(labels, '\$.health_tries') from step_results")
+  [[ $tries -ge 2 ]] || fail "tried $tries times"
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+}
+
+test_a_health_check_that_passes_late_is_waited_for() {
+  setup_service
+  make_repo r 3
+  (sleep 0.5 && touch "$SVC/up") &
+  run perf-recover -C r --yes --health "$SERVICE_PROBE"
+  expect_status 0
+  expect_sql "$(store_of r)" "select json_extract(labels, '\$.outcome') from step_results" healthy
+}
+
+test_a_healthy_recovery_over_its_threshold_exits_3() {
+  setup_service
+  make_repo r 3
+  run perf-recover -C r --yes --threshold 200ms --restart "sleep 0.3; $SERVICE_START"
+  expect_status 3
+  expect_stdout_contains "over the 200ms threshold"
+  expect_sql "$(store_of r)" "select status, json_extract(labels, '\$.outcome') from step_results" \
+    "breach|healthy"
+}
+
+test_a_slow_restart_is_killed_at_its_timeout_with_its_process_group() {
+  setup_service
+  make_repo r 3
+  run perf-recover -C r --yes --restart-timeout 300ms \
+    --restart 'sleep 60 & echo $! >"$SVC/child"; wait'
+  expect_status 124
+  expect_stderr_contains "the restart command killed at its 300ms timeout"
+  local child
+  child=$(cat "$SVC/child")
+  wait_for_exit "$child"
+}
+
+test_kill_9_during_the_restart_leaves_every_change_reachable() {
+  setup_service
+  make_messy_repo
+  local state pid
+  state=$(state_with_modes r)
+  perf-recover -C r --yes --restart 'touch "$SVC/started"; sleep 60' >/dev/null 2>&1 &
+  pid=$!
+  wait_for_file "$SVC/started"
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  pkill -f "sleep 60" 2>/dev/null
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+  run perf-recover -C r undo
+  expect_status 0
+  expect_eq "$(state_with_modes r)" "$state" "state after undo"
+}
+
+test_ctrl_c_during_the_health_check_exits_130_and_keeps_the_snapshot() {
+  setup_service
+  make_repo r 3
+  perf-recover -C r --yes --health 'touch "$SVC/probed"; exit 1' --health-timeout 60s \
+    >"$TEST_DIR/out" 2>"$TEST_DIR/err" &
+  local pid=$!
+  wait_for_file "$SVC/probed"
+  kill -INT "$pid"
+  wait "$pid"
+  status=$?
+  expect_status 130
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+}
+
+test_emergency_pauses_monitoring_until_resume_says_for_how_long() {
+  make_repo r 3
+  run perf-recover -C r --yes --emergency
+  expect_status 0
+  expect_file_exists "$(dirname "$(store_of r)")/paused"
+  # Nothing blocks: a breach does not fail a step, the gate passes.
+  echo x >>r/file.txt
+  run perf-commit -C r --threshold 1us -m slow
+  expect_status 0
+  expect_stdout_contains "(paused: not enforced)"
+  run perf-alerts -C r check
+  expect_status 0
+  expect_stdout_contains "paused"
+  run perf-recover -C r resume
+  expect_status 0
+  expect_stdout_contains "monitoring is back on; it was off for"
+  expect_no_file "$(dirname "$(store_of r)")/paused"
+  echo y >>r/file.txt
+  run perf-commit -C r --threshold 1us -m slow
+  expect_status 3
+  run perf-recover -C r resume
+  expect_status 0
+  expect_stdout_contains "monitoring was not paused"
+}
+
+test_emergency_recovers_with_a_corrupt_store_and_journals_the_record() {
+  make_repo r 3
+  echo recorded >>r/file.txt
+  run perf-commit -C r -m recorded
+  local db target
+  db=$(store_of r)
+  printf 'this is not a database at all, not even close to one.....' >"$db"
+  rm -f "$db-wal" "$db-shm"
+  target=$(git -C r rev-parse HEAD~1)
+  run perf-recover -C r --yes --emergency
+  expect_status 4
+  expect_eq "$(git -C r rev-parse HEAD)" "$target" "HEAD"
+  expect_stdout_contains "the store could not be read"
+  expect_file_exists "$db.journal.jsonl"
+  grep -q '"step":"recover"' "$db.journal.jsonl" || fail "no recover record in the journal"
+}
+
+test_emergency_recovers_with_a_missing_store() {
+  make_repo r 3
+  run perf-recover -C r --yes --emergency --db "$TEST_DIR/nowhere/perf.db"
+  expect_status 0
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+}
+
+test_emergency_does_not_wait_for_a_locked_store() {
+  make_repo r 3
+  echo recorded >>r/file.txt
+  run perf-commit -C r -m recorded
+  local db
+  db=$(store_of r)
+  # Another writer holds the store's write lock for the whole test.
+  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n'; sleep 60) |
+    sqlite3 "$db" &
+  kill_at_end $!
+  sleep 0.5
+  run perf-recover -C r --yes --emergency
+  expect_status 4
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse HEAD@{1}~1)" "HEAD"
+  expect_file_exists "$db.journal.jsonl"
+}
+
+test_list_shows_each_snapshot_with_its_recovery() {
+  setup_service
+  make_repo r 4
+  run perf-rollback -C r
+  expect_status 0
+  run perf-recover -C r --yes --restart 'exit 3'
+  expect_status 1
+  run perf-recover -C r list
+  expect_status 0
+  expect_stdout_contains "restart failed"
+  expect_stdout_contains "before rollback to HEAD~1 (perf-rollback)"
+  run perf-recover -C r list --json
+  expect_status 0
+  expect_eq "$(jq -r '.snapshots | length' "$TEST_DIR/out")" 2 "snapshots listed"
+  expect_eq "$(jq -r '.snapshots[0].outcome' "$TEST_DIR/out")" "restart failed" "outcome"
+  expect_eq "$(jq -r '.snapshots[0].mode' "$TEST_DIR/out")" "manual" "mode"
+}
+
+test_undo_without_an_id_undoes_the_newest_recovery_not_a_rollback() {
+  make_repo r 4
+  local head
+  head=$(git -C r rev-parse HEAD)
+  run perf-recover -C r --yes
+  expect_status 0
+  run perf-rollback -C r
+  expect_status 0
+  run perf-recover -C r undo
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$head" "HEAD after undo"
+}
+
+test_undo_with_no_recovery_says_so() {
+  make_repo r 2
+  run perf-recover -C r undo
+  expect_status 2
+  expect_stderr_contains "no recovery has taken a snapshot in this work tree"
+}
+
+test_prune_deletes_only_snapshots_older_than_asked() {
+  make_repo r 4
+  run perf-recover -C r --yes
+  run perf-recover -C r --yes
+  expect_eq "$(snapshot_count r)" 2 "snapshots"
+  run perf-recover -C r prune --older-than 1h
+  expect_status 0
+  expect_stdout_contains "deleted 0 snapshots older than 1h"
+  expect_eq "$(snapshot_count r)" 2 "snapshots"
+  sleep 0.01
+  run perf-recover -C r prune --older-than 1ms --dry-run
+  expect_status 0
+  expect_stdout_contains "would delete 2 snapshots"
+  expect_eq "$(snapshot_count r)" 2 "snapshots"
+  run perf-recover -C r prune --older-than 1ms
+  expect_status 0
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+  run perf-recover -C r prune --older-than soon
+  expect_status 2
+}
+
+test_bad_input_is_one_line_and_changes_nothing() {
+  make_repo r 3
+  local state
+  state=$(state_of r)
+  run perf-recover -C r --yes --threshold fast
+  expect_status 2
+  expect_stderr_lines 1
+  run perf-recover -C r --yes --health-timeout 0s
+  expect_status 2
+  expect_stderr_lines 1
+  mkdir notrepo
+  run perf-recover -C notrepo --yes
+  expect_status 2
+  expect_stderr_lines 1
+  git init -q empty
+  run perf-recover -C empty --yes
+  expect_status 5
+  expect_stderr_contains "HEAD has no commit yet"
+  : >r/.git/index.lock
+  run perf-recover -C r --yes
+  expect_status 5
+  rm r/.git/index.lock
+  expect_eq "$(state_of r)" "$state" "state"
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+}

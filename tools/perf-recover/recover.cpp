@@ -1,0 +1,281 @@
+// The recovery: preflight (the pause mark of --emergency, the target, the plan, the
+// confirmation), then lib/recover's run, the record and the result. What to do when it did
+// not end healthy is printed as the escalation path.
+#include "recover.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "alerts/pause_mark.h"
+#include "core/clock.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "recover/recovery.h"
+
+namespace perfguard::recover_tool {
+
+namespace {
+
+std::string command_text(const CommandSpec& spec) {
+  if (spec.shell && spec.argv.size() == 3) return spec.argv[2];
+  std::string text;
+  for (const auto& a : spec.argv) text += (text.empty() ? "" : " ") + a;
+  return text;
+}
+
+std::string short_oid(const std::string& oid) {
+  return oid.substr(0, 12);
+}
+
+// The plan for people, printed before anything changes.
+std::string plan_text(const RecoveryOptions& o, const RollbackPreview& p, bool emergency) {
+  std::ostringstream out;
+  const std::size_t n = p.local_changes;
+  out << "recovery plan\n";
+  out << "  target    " << short_oid(o.target.oid) << " (" << printable(o.target.why) << ")\n";
+  out << "  snapshot  HEAD " << short_oid(p.head.oid)
+      << (p.head.detached() ? " (detached)" : " on " + printable(p.head.branch()))
+      << (n ? " with " + std::to_string(n) + " local change" + (n == 1 ? "" : "s") : ", clean")
+      << ", kept under refs/perfguard/snapshots/ (perf-recover undo puts it back)\n";
+  out << "  rollback  git";
+  for (const auto& a : p.git_args) out << ' ' << printable(a);
+  out << "\n  validate  git status; git log --oneline -5"
+      << (o.verify ? "; git fsck --connectivity-only" : "") << "\n";
+  if (o.restart) {
+    out << "  restart   " << printable(command_text(*o.restart)) << " (timeout "
+        << format_duration(o.restart_timeout) << ")\n";
+  }
+  if (o.health) {
+    out << "  health    " << printable(command_text(*o.health)) << " (every "
+        << format_duration(o.health_interval) << ", up to "
+        << (o.health_timeout ? format_duration(*o.health_timeout)
+                             : "what is left of " + format_duration(o.threshold))
+        << ")\n";
+  }
+  if (emergency) out << "  mode      emergency: monitoring paused until `perf-recover resume`\n";
+  return out.str();
+}
+
+// The plan for scripts (--dry-run in a machine format): one record.
+void write_plan(const RecoveryOptions& o, const RollbackPreview& p, Format format) {
+  std::string command = "git";
+  for (const auto& a : p.git_args) command += " " + a;
+  Table table;
+  table.columns = {"action",     "head", "branch",  "local_changes", "target",
+                   "target_oid", "why",  "command", "restart",       "health"};
+  table.rows.push_back({"recover", p.head.oid, p.head.branch(),
+                        static_cast<std::int64_t>(p.local_changes), o.target.ref, o.target.oid,
+                        o.target.why, command, o.restart ? Cell(command_text(*o.restart)) : Cell(),
+                        o.health ? Cell(command_text(*o.health)) : Cell()});
+  write_table(stdout, format == Format::json ? Format::jsonl : format, table, "plan");
+}
+
+// Asks on the terminal; without one, --yes is the only way to go on.
+Status confirm(const RecoveryTarget& target) {
+  if (!::isatty(STDIN_FILENO) || !::isatty(STDERR_FILENO)) {
+    return make_error(ExitCode::refused,
+                      "no terminal to confirm the recovery on: add --yes to recover (or "
+                      "--dry-run to see the plan); nothing was changed");
+  }
+  std::fprintf(stderr, "Recover to %s? [y/N] ", short_oid(target.oid).c_str());
+  std::fflush(stderr);
+  std::string answer;
+  if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) {
+    return make_error(ExitCode::refused, "not confirmed; nothing was changed");
+  }
+  return {};
+}
+
+// What a person does next when the recovery did not end healthy.
+void print_escalation(const RecoveryRun& run) {
+  const std::string id = run.snapshot ? run.snapshot->id : "";
+  std::fprintf(stderr,
+               "escalation:\n"
+               "  1. automated recovery: done, and it did not end healthy (%s)\n"
+               "  2. manual assessment: the service's output is kept with the record "
+               "(perf-recover list --json); look at git status and the service\n"
+               "  3. full restoration: perf-recover undo %s puts HEAD, the index and every "
+               "file back as they were before\n"
+               "  4. integrity recovery: perf-recover verify, then git fsck --full; the "
+               "snapshots are under refs/perfguard/snapshots/\n",
+               printable(run.failure).c_str(), id.c_str());
+}
+
+Result<std::optional<Duration>> flag_duration(const CLI::App& app, const std::string& name,
+                                              const std::string& text) {
+  if (!app.count(name)) return std::optional<Duration>{};
+  auto d = parse_limit_flag(name, text);
+  if (!d) return d.error();
+  return std::optional<Duration>{*d};
+}
+
+// The store's verdicts on the repository's commits, for the last known good. A missing
+// store says nothing; one that cannot be read (corrupt, locked) is said in the plan. In an
+// emergency it is not waited for.
+Result<std::vector<HeadVerdict>> read_verdicts(const ToolSession& session, bool emergency) {
+  if (!std::filesystem::exists(session.store_path())) return std::vector<HeadVerdict>{};
+  Duration wait = emergency ? Duration{} : session.config.busy_timeout;
+  auto store = Store::open({session.store_path(), wait, false});
+  if (!store) return store.error();
+  return store->head_verdicts(session.context.repo);
+}
+
+}  // namespace
+
+void Recover::add_options(CLI::App& app) {
+  app.add_option("--to", to, "The commit to recover to (default: the last known good one)")
+      ->type_name("REF");
+  app.add_option("--restart", restart,
+                 "Restart the service with this command (/bin/sh -c; default [recover] restart)")
+      ->type_name("CMD");
+  app.add_option("--health", health,
+                 "Check the service's health with this command until it passes (/bin/sh -c; "
+                 "default [recover] health_check)")
+      ->type_name("CMD");
+  app.add_option("--restart-timeout", restart_timeout, "Kill the restart after this long (5s)")
+      ->type_name("DURATION");
+  app.add_option("--health-timeout", health_timeout,
+                 "Give up on the health check after this long (default: what is left of 10s)")
+      ->type_name("DURATION");
+  app.add_option("--threshold", threshold, "The recovery's threshold (default 10s)")
+      ->type_name("DURATION");
+  app.add_option("--timeout", timeout, "Kill a part at this hard limit of the whole (exit 124)")
+      ->type_name("DURATION");
+  app.add_flag("-y,--yes", yes, "Recover without asking");
+  app.add_flag("--dry-run", dry_run, "Print the plan and change nothing");
+  app.add_flag("--emergency", emergency,
+               "Monitoring off until `perf-recover resume`: nothing blocks, no rule runs, and the "
+               "store is never waited for");
+  app.add_flag("--verify", verify, "Also run `git fsck --connectivity-only` after the rollback");
+  app.add_flag("--force", force, "Run over a merge, rebase, cherry-pick, revert or bisect");
+  app.add_flag("--warn-only", warn_only, "Report a breach but exit 0");
+}
+
+Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
+                              std::chrono::steady_clock::time_point started,
+                              std::int64_t started_us) {
+  const Config& config = session.config;
+  const std::string tool = session.tool;
+  // The pause mark first: from here on nothing blocks, whatever else goes wrong.
+  if (emergency && !dry_run) {
+    const std::string by = session.context.user.empty() ? "unknown" : session.context.user;
+    if (auto marked = write_pause_mark(session.repository.perfguard_dir(),
+                                       {started_us, by, "perf-recover --emergency"});
+        !marked) {
+      session.warn(marked.error().message + "; recovering all the same");
+    }
+    session.paused = true;
+    // The record is kept whatever the store does, and not waited for.
+    session.config.busy_timeout = Duration::millis(100);
+  }
+
+  RecoveryOptions options;
+  options.threshold = config.thresholds.recover;
+  options.timeout = config.timeouts.recover;
+  options.restart = config.restart;
+  options.health = config.health_check;
+  options.restart_timeout = config.recover.restart_timeout;
+  options.health_timeout = config.recover.health_timeout;
+  options.health_interval = config.recover.health_interval;
+  options.verify = verify;
+  options.warn_only = warn_only || session.paused;
+  options.mode = emergency ? "emergency" : "manual";
+  options.service_output = session.options.verbose ? StreamMode::tee : StreamMode::capture;
+  if (!restart.empty()) options.restart = CommandSpec{{"/bin/sh", "-c", restart}, true};
+  if (!health.empty()) options.health = CommandSpec{{"/bin/sh", "-c", health}, true};
+  for (auto [flag, text, field] :
+       {std::tuple{"--threshold", threshold, &options.threshold},
+        std::tuple{"--restart-timeout", restart_timeout, &options.restart_timeout}}) {
+    auto d = flag_duration(app, flag, text);
+    if (!d) return d.error();
+    if (*d) *field = **d;
+  }
+  for (auto [flag, text, field] :
+       {std::tuple{"--timeout", timeout, &options.timeout},
+        std::tuple{"--health-timeout", health_timeout, &options.health_timeout}}) {
+    auto d = flag_duration(app, flag, text);
+    if (!d) return d.error();
+    if (*d) *field = **d;
+  }
+
+  RollbackOptions& rollback = options.rollback;
+  rollback.rollback_threshold = config.thresholds.rollback;
+  rollback.validate_threshold = config.thresholds.validate;
+  rollback.rollback_timeout = config.timeouts.rollback;
+  rollback.validate_timeout = config.timeouts.validate;
+  rollback.kill_grace = config.timeouts.kill_grace;
+  rollback.force = force;
+  rollback.warn_only = true;  // the recovery's own threshold is the one enforced
+  rollback.git_output = session.child_output();
+  rollback.tool = tool;
+
+  // The target, and the plan: everything perf-rollback checks first, nothing changed yet.
+  auto head = session.repository.head();
+  if (!head) return head.error();
+  if (head->unborn()) {
+    return make_error(ExitCode::refused,
+                      "HEAD has no commit yet: there is nothing to recover to (commit first)");
+  }
+  auto verdicts = to.empty() ? read_verdicts(session, emergency)
+                             : Result<std::vector<HeadVerdict>>(std::vector<HeadVerdict>{});
+  auto target = choose_target(session.repository, *head, to, verdicts);
+  if (!target) return target.error();
+  options.target = *target;
+  rollback.target = target->oid;
+  rollback.snapshot_reason = "before recovery to " + target->ref;
+  auto plan = plan_rollback(session.repository, rollback);
+  if (!plan) return plan.error();
+  const RollbackPreview preview = preview_rollback(session.repository, *plan, rollback);
+  if (dry_run) {
+    if (session.format == Format::text) {
+      std::fputs(plan_text(options, preview, emergency).c_str(), stdout);
+    } else {
+      write_plan(options, preview, session.format);
+    }
+    return ExitCode::ok;
+  }
+  if (session.format == Format::text && !session.options.quiet) {
+    std::fputs(plan_text(options, preview, emergency).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  if (!yes) {
+    if (auto ok = confirm(*target); !ok) return ok.error();
+  }
+
+  rollback.on_git_started = [&] { session.open_store_early(); };
+  auto run = run_recovery(session.repository, options, started, started_us);
+  if (!run) return run.error();
+
+  std::vector<StepRecord> records = {run->record};
+  ExitCode code = ExitCode{run->record.exit_code};
+  code = record_steps(session, records, code, run->snapshot);
+  std::vector<std::string> extra;
+  if (run->snapshot) {
+    JsonWriter w;
+    w.begin_object()
+        .key("id")
+        .value(run->snapshot->id)
+        .key("commit")
+        .value(run->snapshot->commit)
+        .key("undo")
+        .value("perf-recover undo " + run->snapshot->id)
+        .end_object();
+    extra.push_back("\"snapshot\":" + w.str());
+  }
+  print_steps(session, records, code, extra);
+  if (session.format == Format::text && run->snapshot &&
+      !(session.options.quiet && code == ExitCode::ok)) {
+    std::printf("snapshot %s: undo with `perf-recover undo %s`\n", run->snapshot->id.c_str(),
+                run->snapshot->id.c_str());
+  }
+  if (run->outcome != RecoveryOutcome::healthy) {
+    session.error(run->failure);
+    print_escalation(*run);
+  }
+  return code;
+}
+
+}  // namespace perfguard::recover_tool
