@@ -113,6 +113,7 @@ $c -n __perf_recover_needs_command -l timeout -x -a $durations -d 'Kill a part a
 $c -n __perf_recover_needs_command -s y -l yes -d 'Recover without asking'
 $c -n '__perf_recover_needs_command; or __perf_recover_using undo prune' -l dry-run -d 'Print the plan and change nothing'
 $c -n __perf_recover_needs_command -l emergency -d 'Monitoring off until perf-recover resume'
+$c -n __perf_recover_needs_command -l auto -d 'Recover only when a trigger holds (cron, CI)'
 $c -n __perf_recover_needs_command -l verify -d 'Also run git fsck --connectivity-only'
 $c -n '__perf_recover_needs_command; or __perf_recover_using undo' -l force -d 'Run over a merge, rebase, cherry-pick, revert or bisect'
 $c -n __perf_recover_needs_command -l warn-only -d 'Report a breach but exit 0'

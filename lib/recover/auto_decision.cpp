@@ -67,7 +67,7 @@ std::string times_text(std::int64_t n) {
 // this repository cannot fix it, so it is no trigger here, as `perf-alerts check` does not
 // count it either. The match is exact: a context without a repository sees only those.
 Status add_alert_triggers(Store& store, const RunContext& context, std::int64_t now_us,
-                          std::vector<AutoTrigger>& out) {
+                          std::int64_t after_us, std::vector<AutoTrigger>& out) {
   AlertQuery query;
   query.state = AlertState::open;
   query.now_us = now_us;
@@ -75,7 +75,8 @@ Status add_alert_triggers(Store& store, const RunContext& context, std::int64_t 
   auto alerts = store.alerts(query);
   if (!alerts) return alerts.error();
   for (const Alert& a : *alerts) {
-    if (!rollback_can_fix(a.key.rule) || a.key.repo != context.repo || !a.is_active(now_us)) {
+    if (!rollback_can_fix(a.key.rule) || a.key.repo != context.repo || !a.is_active(now_us) ||
+        a.last_seen_us <= after_us) {
       continue;
     }
     AutoTrigger t;
@@ -93,11 +94,12 @@ Status add_alert_triggers(Store& store, const RunContext& context, std::int64_t 
 // branch, as the alerts are, in the order they ran: a rollback acts on the work tree, and the
 // work tree's last runs are what it is like now, whichever branch was checked out.
 Status add_breach_triggers(Store& store, const RunContext& context, std::int64_t runs,
-                           std::vector<AutoTrigger>& out) {
+                           std::int64_t after_us, std::vector<AutoTrigger>& out) {
   for (const char* step : kRecordedSteps) {
     RunQuery query;
     query.step = step;
     query.repo = context.repo;
+    query.since_us = after_us + 1;
     query.limit = static_cast<int>(runs);
     auto recent = store.recent_runs(query);
     if (!recent) return recent.error();
@@ -121,6 +123,21 @@ struct Hold {
   std::string reason;
   std::optional<std::int64_t> until_us;  // none: not while the configuration stands
 };
+
+// When the last recovery of this repository started (0: never). What was seen before it is
+// what that recovery answered: an alert still open from then, or the breaches that led to
+// it, must not send the repository back again and again, a commit further each time.
+Result<std::int64_t> last_recovery_us(Store& store, const RunContext& context) {
+  RunQuery query;
+  query.step = kRecoveryStep;
+  query.repo = context.repo;
+  query.limit = 20;  // the latest start among a few, as an import can store them out of order
+  auto recent = store.recent_runs(query);
+  if (!recent) return recent.error();
+  std::int64_t last_us = 0;
+  for (const RecentRun& r : *recent) last_us = std::max(last_us, r.started_us);
+  return last_us;
+}
 
 // The cooldown: no automatic recovery within `cooldown` of the start of the last recovery.
 // Zero: none.
@@ -207,8 +224,14 @@ Result<AutoDecision> decide_auto(Store& store, const RecoverConfig& config,
                                  const RunContext& context, std::int64_t now_us) {
   AutoDecision d;
   const std::int64_t runs = std::max<std::int64_t>(config.automatic.consecutive, 1);
-  if (auto s = add_alert_triggers(store, context, now_us, d.triggers); !s) return s.error();
-  if (auto s = add_breach_triggers(store, context, runs, d.triggers); !s) return s.error();
+  auto after = last_recovery_us(store, context);
+  if (!after) return after.error();
+  if (auto s = add_alert_triggers(store, context, now_us, *after, d.triggers); !s) {
+    return s.error();
+  }
+  if (auto s = add_breach_triggers(store, context, runs, *after, d.triggers); !s) {
+    return s.error();
+  }
   // Most severe first; among equals, alerts (most severe and most recent first, as the store
   // lists them) before runs of breaches, in the order of the steps.
   std::stable_sort(
@@ -217,7 +240,8 @@ Result<AutoDecision> decide_auto(Store& store, const RecoverConfig& config,
 
   if (d.triggers.empty()) {
     d.reason = "no trigger: no open alert on the rules a rollback can fix, and no step breached " +
-               times_text(runs) + (runs == 1 ? "" : " in a row");
+               times_text(runs) + (runs == 1 ? "" : " in a row") +
+               (*after ? " since the last recovery" : "");
     return d;
   }
 

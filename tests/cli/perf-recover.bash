@@ -402,3 +402,88 @@ test_bad_input_is_one_line_and_changes_nothing() {
   expect_eq "$(state_of r)" "$state" "state"
   expect_eq "$(snapshot_count r)" 0 "snapshots"
 }
+
+# breach_commits N: N commits of r, each over a threshold of 1us (each opens or bumps the
+# threshold alert, critical).
+breach_commits() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    echo "slow $RANDOM" >>r/file.txt
+    run perf-commit -C r --threshold 1us -m "slow $i"
+    expect_status 3
+  done
+}
+
+test_auto_without_a_trigger_does_nothing_and_exits_0() {
+  make_repo r 3
+  local state
+  state=$(state_of r)
+  run perf-recover -C r --auto
+  expect_status 0
+  expect_stdout_contains "not recovering: no trigger"
+  echo fine >>r/file.txt
+  run perf-commit -C r --threshold 1h -m fine
+  state=$(state_of r)
+  run perf-recover -C r --auto
+  expect_status 0
+  expect_stdout_contains "not recovering: no trigger: no open alert"
+  expect_eq "$(state_of r)" "$state" "state"
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+}
+
+test_auto_recovers_on_a_critical_alert_without_asking() {
+  make_repo r 2
+  breach_commits 1
+  local target
+  target=$(git -C r rev-parse HEAD~1)
+  run perf-recover -C r --auto </dev/null
+  expect_status 0
+  expect_stdout_contains "recovering: critical alert #1 threshold on commit"
+  expect_eq "$(git -C r rev-parse HEAD)" "$target" "HEAD"
+  expect_sql "$(store_of r)" "select json_extract(labels, '\$.mode') from step_results where step = 'recover'" auto
+  # What it answered does not send it back again.
+  run perf-recover -C r --auto
+  expect_status 0
+  expect_stdout_contains "since the last recovery"
+  expect_eq "$(git -C r rev-parse HEAD)" "$target" "HEAD after asking again"
+}
+
+test_auto_is_held_back_by_the_cooldown_and_the_hourly_limit() {
+  make_repo r 2
+  breach_commits 1
+  run perf-recover -C r --auto
+  expect_status 0
+  breach_commits 1
+  local state
+  state=$(state_of r)
+  run perf-recover -C r --auto
+  expect_status 0
+  expect_stdout_contains "not recovering now: cooldown: the last recovery was"
+  expect_eq "$(state_of r)" "$state" "state"
+  printf '[recover.auto]\ncooldown = "0s"\nmax_per_hour = 1\n' >auto.toml
+  run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
+  expect_status 0
+  expect_stdout_contains "not recovering now: rate limit: 1 recovery in the last hour (at most 1)"
+  expect_eq "$(state_of r)" "$state" "state"
+}
+
+test_auto_follows_the_decision_matrix() {
+  make_repo r 3
+  breach_commits 1
+  local state
+  state=$(state_of r)
+  printf '[recover.auto]\ncritical = "manual"\n' >auto.toml
+  run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
+  expect_status 0
+  expect_stdout_contains "not recovering, a person decides: critical alert #1"
+  expect_stdout_contains "to recover: perf-recover --yes"
+  printf '[recover.auto]\ncritical = "none"\n' >auto.toml
+  run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
+  expect_status 0
+  expect_stdout_contains '[recover.auto] critical is "none": nothing to do'
+  expect_eq "$(state_of r)" "$state" "state"
+  printf '[recover.auto]\ncritical = "auto"\n' >auto.toml
+  run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
+  expect_status 0
+  expect_stdout_contains "recovering: critical alert #1"
+}

@@ -64,10 +64,11 @@ std::int64_t open_alert(Store& store, AlertRuleKind rule, Severity severity,
   f.value = 1.5;
   f.limit = 1.0;
   const std::int64_t run = next_run++;
-  f.runs.push_back(RunRef{static_cast<std::uint64_t>(run), step, kNow - kHourUs + run, 1500000,
+  // Seen 30 seconds ago: after the recoveries the cases record (a minute ago at the latest).
+  f.runs.push_back(RunRef{static_cast<std::uint64_t>(run), step, kNow - 30'000'000 + run, 1500000,
                           StepStatus::breach});
   AlertApplyOptions o;
-  o.now_us = kNow - kHourUs + run;
+  o.now_us = kNow - 30'000'000 + run;
   o.host = "h";
   auto changes = store.apply_findings({f}, o);
   REQUIRE(changes.ok());
@@ -397,4 +398,26 @@ TEST_CASE("alerts a rollback cannot fix are not triggers") {
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::prediction));
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::rollback_rate));
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::degradation));
+}
+
+TEST_CASE("what the last recovery answered is no trigger again") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  for (int ago : {40, 35, 30}) record_step(store, "commit", ago * kMinuteUs, StepStatus::breach);
+  open_alert(store, AlertRuleKind::threshold, Severity::critical);  // seen 30s ago
+  REQUIRE(decide(store).action == RecoverAction::automatic);
+  // A recovery after all of it: the alert still open and the breaches before it are what it
+  // answered.
+  const std::int64_t later = kNow + 20 * kMinuteUs;
+  record_step(store, "recover", -1 * kMinuteUs, StepStatus::ok);
+  auto d = decide(store, RecoverConfig{}, here(), later);
+  CHECK(d.action == RecoverAction::none);
+  CHECK(d.triggers.empty());
+  CHECK(d.reason.ends_with("since the last recovery"));
+  // Breaching again after it is a trigger again.
+  for (int ago : {-3, -4, -5}) record_step(store, "commit", ago * kMinuteUs, StepStatus::breach);
+  d = decide(store, RecoverConfig{}, here(), later);
+  CHECK(d.action == RecoverAction::automatic);
+  REQUIRE(d.triggers.size() == 1);
+  CHECK(d.triggers[0].why == "commit breached its threshold 3 times in a row");
 }

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "output/json.h"
 #include "output/table.h"
+#include "recover/auto_decision.h"
 #include "recover/recovery.h"
 
 namespace perfguard::recover_tool {
@@ -123,6 +124,20 @@ Result<std::vector<HeadVerdict>> read_verdicts(const ToolSession& session, bool 
   return store->head_verdicts(session.context.repo);
 }
 
+// --auto: whether to act, from the store's alerts and runs ([recover.auto]). Nothing to do,
+// a person to decide, or a hold: said on one line, and no recovery (nothing is recorded, so
+// asking again costs the cooldown nothing).
+Result<AutoDecision> decide(const ToolSession& session) {
+  if (!std::filesystem::exists(session.store_path())) {
+    AutoDecision none;
+    none.reason = "no trigger: nothing has been recorded in this repository";
+    return none;
+  }
+  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  if (!store) return store.error();
+  return decide_auto(*store, session.config.recover, session.context, now_unix_us());
+}
+
 }  // namespace
 
 void Recover::add_options(CLI::App& app) {
@@ -149,6 +164,9 @@ void Recover::add_options(CLI::App& app) {
   app.add_flag("--emergency", emergency,
                "Monitoring off until `perf-recover resume`: nothing blocks, no rule runs, and the "
                "store is never waited for");
+  app.add_flag("--auto", automatic,
+               "Recover only when a trigger holds ([recover.auto]: open alerts, breaches in a "
+               "row), outside the cooldown and under the hourly limit; for cron and CI");
   app.add_flag("--verify", verify, "Also run `git fsck --connectivity-only` after the rollback");
   app.add_flag("--force", force, "Run over a merge, rebase, cherry-pick, revert or bisect");
   app.add_flag("--warn-only", warn_only, "Report a breach but exit 0");
@@ -172,6 +190,28 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
     session.config.busy_timeout = Duration::millis(100);
   }
 
+  if (automatic) {
+    auto decision = decide(session);
+    if (!decision) return decision.error();
+    if (decision->action != RecoverAction::automatic) {
+      if (!session.options.quiet || decision->action == RecoverAction::manual) {
+        std::printf("%s: %s\n",
+                    decision->action == RecoverAction::manual ? "not recovering, a person decides"
+                    : decision->held_back                     ? "not recovering now"
+                                                              : "not recovering",
+                    printable(decision->reason).c_str());
+      }
+      if (decision->action == RecoverAction::manual) {
+        std::printf(
+            "to recover: perf-recover --yes (the alert's channels have been told when it "
+            "opened)\n");
+      }
+      return ExitCode::ok;
+    }
+    std::printf("recovering: %s\n", printable(decision->reason).c_str());
+    yes = true;  // made for cron, CI and timers: nobody to ask
+  }
+
   RecoveryOptions options;
   options.threshold = config.thresholds.recover;
   options.timeout = config.timeouts.recover;
@@ -182,7 +222,7 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   options.health_interval = config.recover.health_interval;
   options.verify = verify;
   options.warn_only = warn_only || session.paused;
-  options.mode = emergency ? "emergency" : "manual";
+  options.mode = emergency ? "emergency" : automatic ? "auto" : "manual";
   options.service_output = session.options.verbose ? StreamMode::tee : StreamMode::capture;
   if (!restart.empty()) options.restart = CommandSpec{{"/bin/sh", "-c", restart}, true};
   if (!health.empty()) options.health = CommandSpec{{"/bin/sh", "-c", health}, true};

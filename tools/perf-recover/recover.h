@@ -15,6 +15,7 @@ struct Recover {
   bool yes = false;
   bool dry_run = false;
   bool emergency = false;
+  bool automatic = false;  // --auto
   bool verify = false;
   bool force = false;
   bool warn_only = false;
