@@ -106,7 +106,8 @@ Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& 
   rollback.validate = true;
   rollback.rollback_timeout = within(rollback.rollback_timeout);
   rollback.validate_timeout = within(rollback.validate_timeout);
-  auto rolled = run_rollback(repo, rollback);
+  auto rolled =
+      options.plan ? run_rollback(repo, *options.plan, rollback) : run_rollback(repo, rollback);
   if (!rolled) return rolled.error();  // refused or failed before anything changed
   run.snapshot = rolled->snapshot;
   root.children.push_back(preflight);

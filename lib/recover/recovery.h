@@ -26,6 +26,9 @@ const char* to_string(RecoveryOutcome outcome);  // "healthy", "rollback failed"
 struct RecoveryOptions {
   RecoveryTarget target;
   RollbackOptions rollback;  // target, thresholds, timeouts, force, output, snapshot reason
+  // plan_rollback's plan for `rollback` with the target, made a moment ago with nothing
+  // asked since: the tree is then scanned once. None: the rollback plans.
+  std::optional<RollbackPlan> plan;
   Duration threshold = Duration::seconds(10);
   std::optional<Duration> timeout;  // the whole recovery's hard limit (timeouts.recover)
   std::optional<CommandSpec> restart, health;

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "git/git.h"
 #include "git/object_reader.h"
+#include "git/tree_diff.h"
 
 namespace perfguard {
 
@@ -57,7 +58,10 @@ Result<RecoveryTarget> choose_target(const Repository& repo, const Head& head,
                                      const std::string& to,
                                      const Result<std::vector<HeadVerdict>>& verdicts) {
   if (!to.empty()) {
-    auto oid = rev_parse_commit(repo, to);
+    // HEAD~N or a full commit id in-process; anything else (a branch, a tag) asks git.
+    std::optional<std::string> oid;
+    if (auto reader = ObjectReader::open(repo)) oid = resolve_commit(repo, head, to, *reader);
+    if (!oid) oid = rev_parse_commit(repo, to);
     if (!oid) {
       return make_error(ExitCode::usage,
                         "--to " + to + " names no commit here (a branch, tag or commit id)");

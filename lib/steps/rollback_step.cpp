@@ -280,23 +280,24 @@ RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& pla
   return preview;
 }
 
-Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options) {
-  auto head = check_rollback(repo, options);
-  if (!head) return head.error();
+namespace {
+
+// run_rollback, with the plan made by `make_plan` (in the snapshot's part: finding what the
+// reset may touch is most of the snapshot's work).
+Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions& options,
+                                  const std::function<Result<RollbackPlan>()>& make_plan) {
   RollbackRun run;
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
-  // The plan and the snapshot are one part: finding what the reset may touch is most of
-  // the snapshot's work. Its ref is written only once the plan stands, so a refusal
-  // changes nothing.
+  // The snapshot's ref is written only once the plan stands, so a refusal changes nothing.
   std::optional<RollbackPlan> planned;
   auto snapshot = timer.time("snapshot", [&]() -> Result<Snapshot> {
-    auto plan = resolve_plan(repo, options, *head);
+    auto plan = make_plan();
     if (!plan) return plan.error();
     planned = std::move(*plan);
     crash_point("during-snapshot");
     std::string reason = options.snapshot_reason.empty() ? "before rollback to " + options.target
                                                          : options.snapshot_reason;
-    return take_snapshot(repo, *head, {options.tool, reason}, planned->scope);
+    return take_snapshot(repo, planned->head, {options.tool, reason}, planned->scope);
   });
   if (!snapshot) return snapshot.error();  // nothing was changed
   const RollbackPlan& plan = *planned;
@@ -333,6 +334,19 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
   run.records.push_back(std::move(record));
   add_validation(repo, options, run);
   return run;
+}
+
+}  // namespace
+
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options) {
+  auto head = check_rollback(repo, options);
+  if (!head) return head.error();
+  return rollback_with(repo, options, [&] { return resolve_plan(repo, options, *head); });
+}
+
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
+                                 const RollbackOptions& options) {
+  return rollback_with(repo, options, [&]() -> Result<RollbackPlan> { return plan; });
 }
 
 namespace {

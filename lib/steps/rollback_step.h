@@ -74,6 +74,11 @@ RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& pla
 // "rollback"; then `git status` and `git log --oneline -5` as "validate". Refusals and a
 // bad target are errors, as from plan_rollback, and change nothing.
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options);
+// The same with the plan plan_rollback made with these options a moment ago, so the tree is
+// scanned once. Only when nothing can have changed since (no question asked in between):
+// the snapshot holds what the plan found.
+Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
+                                 const RollbackOptions& options);
 
 // What --undo would do, for --dry-run; checks the same preconditions, changes nothing.
 Result<RollbackPreview> preview_undo(const Repository& repo, const std::string& id,

@@ -31,15 +31,20 @@ std::string short_oid(const std::string& oid) {
   return oid.substr(0, 12);
 }
 
-// The plan for people, printed before anything changes.
-std::string plan_text(const RecoveryOptions& o, const RollbackPreview& p, bool emergency) {
+std::string count_text(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The plan for people, printed before anything changes. `changes` says what the snapshot
+// holds besides HEAD: the local changes `git status` counts for --dry-run, else (no git
+// process before the recovery) the tracked files the rollback's own scan found changed.
+std::string plan_text(const RecoveryOptions& o, const RollbackPlan& p, const std::string& changes,
+                      bool emergency) {
   std::ostringstream out;
-  const std::size_t n = p.local_changes;
   out << "recovery plan\n";
   out << "  target    " << short_oid(o.target.oid) << " (" << printable(o.target.why) << ")\n";
   out << "  snapshot  HEAD " << short_oid(p.head.oid)
-      << (p.head.detached() ? " (detached)" : " on " + printable(p.head.branch()))
-      << (n ? " with " + std::to_string(n) + " local change" + (n == 1 ? "" : "s") : ", clean")
+      << (p.head.detached() ? " (detached)" : " on " + printable(p.head.branch())) << changes
       << ", kept under refs/perfguard/snapshots/ (perf-recover undo puts it back)\n";
   out << "  rollback  git";
   for (const auto& a : p.git_args) out << ' ' << printable(a);
@@ -268,21 +273,31 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   rollback.snapshot_reason = "before recovery to " + target->ref;
   auto plan = plan_rollback(session.repository, rollback);
   if (!plan) return plan.error();
-  const RollbackPreview preview = preview_rollback(session.repository, *plan, rollback);
   if (dry_run) {
+    const RollbackPreview preview = preview_rollback(session.repository, *plan, rollback);
+    const std::size_t n = preview.local_changes;
     if (session.format == Format::text) {
-      std::fputs(plan_text(options, preview, emergency).c_str(), stdout);
+      const std::string changes =
+          n ? " with " + count_text(n, "local change", "local changes") : ", clean";
+      std::fputs(plan_text(options, *plan, changes, emergency).c_str(), stdout);
     } else {
       write_plan(options, preview, session.format);
     }
     return ExitCode::ok;
   }
   if (session.format == Format::text && !session.options.quiet) {
-    std::fputs(plan_text(options, preview, emergency).c_str(), stdout);
+    const std::size_t n = plan->scope.scan.unproven.size();
+    const std::string changes =
+        n ? " with " + count_text(n, "changed tracked file", "changed tracked files") : "";
+    std::fputs(plan_text(options, *plan, changes, emergency).c_str(), stdout);
     std::fflush(stdout);
   }
-  if (!yes) {
-    if (auto ok = confirm(*target); !ok) return ok.error();
+  // Asked: the tree may change while the question waits, so the rollback scans it again.
+  // Not asked: the plan of a moment ago is the snapshot's.
+  if (yes) {
+    options.plan = std::move(*plan);
+  } else if (auto ok = confirm(*target); !ok) {
+    return ok.error();
   }
 
   rollback.on_git_started = [&] { session.open_store_early(); };
