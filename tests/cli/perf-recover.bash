@@ -487,3 +487,44 @@ test_auto_follows_the_decision_matrix() {
   expect_status 0
   expect_stdout_contains "recovering: critical alert #1"
 }
+
+test_kill_9_at_each_part_of_the_rollback_leaves_every_change_reachable() {
+  local point state i
+  for point in during-snapshot after-snapshot during-reset; do
+    rm -rf r
+    make_messy_repo
+    state=$(state_with_modes r)
+    PERFGUARD_TEST_FAULT=$point perf-recover -C r --yes >/dev/null 2>&1
+    # A git the kill left running finishes on its own; its lock goes with it.
+    for i in $(seq 1 600); do
+      [[ -e r/.git/index.lock ]] || break
+      sleep 0.05
+    done
+    if [[ $(snapshot_count r) -eq 0 ]]; then
+      expect_eq "$(state_with_modes r)" "$state" "state after a kill $point (no snapshot yet)"
+    else
+      run perf-recover -C r undo
+      expect_status 0
+      expect_eq "$(state_with_modes r)" "$state" "state after a kill $point and undo"
+    fi
+  done
+}
+
+test_emergency_recovers_with_a_read_only_store() {
+  make_repo r 3
+  echo recorded >>r/file.txt
+  run perf-commit -C r -m recorded
+  local db target
+  db=$(store_of r)
+  target=$(git -C r rev-parse HEAD~1)
+  share_with_other_user
+  chmod a-w "$db" "$(dirname "$db")"
+  as_other_user perf-recover -C "$TEST_DIR/r" --yes --emergency >"$TEST_DIR/out" 2>"$TEST_DIR/err"
+  status=$?
+  cat "$TEST_DIR/out" "$TEST_DIR/err" >&2
+  chmod u+w "$db" "$(dirname "$db")"
+  expect_status 4
+  expect_eq "$(git -C r rev-parse HEAD)" "$target" "HEAD"
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+  expect_stderr_contains "the record was written to"
+}
