@@ -90,16 +90,17 @@ Result<std::vector<StoredSnapshot>> SqliteStore::stored_snapshots() {
   constexpr std::string_view kWhat = "cannot read the snapshots";
   // The rows, and the "snapshot" labels of the steps that took one. Only steps with labels
   // are parsed; a label that is not JSON (written by hand) is skipped, not an error.
-  Statement s = sql::prepare(db_,
-                             "WITH labelled AS ("
-                             "  SELECT json_extract(labels, '$.snapshot') AS id, count(*) AS n"
-                             "  FROM steps WHERE labels IS NOT NULL AND json_valid(labels)"
-                             "  AND labels LIKE '%\"snapshot\"%' GROUP BY 1 HAVING id IS NOT NULL),"
-                             " ids AS (SELECT id FROM snapshots UNION SELECT id FROM labelled)"
-                             " SELECT ids.id, coalesce(sn.commit_id, ''), sn.id IS NOT NULL,"
-                             " coalesce(l.n, 0)"
-                             " FROM ids LEFT JOIN snapshots sn ON sn.id = ids.id"
-                             " LEFT JOIN labelled l ON l.id = ids.id ORDER BY ids.id");
+  // (The label's id is named snapshot_id: `id` in HAVING would be step_rows.id.)
+  Statement s =
+      sql::prepare(db_,
+                   "WITH labelled AS ("
+                   "  SELECT json_extract(labels, '$.snapshot') AS snapshot_id, count(*) AS n"
+                   "  FROM step_rows WHERE labels IS NOT NULL AND labels LIKE '%\"snapshot\"%'"
+                   "  AND json_valid(labels) GROUP BY 1 HAVING snapshot_id IS NOT NULL),"
+                   " ids AS (SELECT id FROM snapshots UNION SELECT snapshot_id FROM labelled)"
+                   " SELECT ids.id, coalesce(sn.commit_id, ''), sn.id IS NOT NULL, coalesce(l.n, 0)"
+                   " FROM ids LEFT JOIN snapshots sn ON sn.id = ids.id"
+                   " LEFT JOIN labelled l ON l.snapshot_id = ids.id ORDER BY ids.id");
   if (!s) return sql::error(db_, path_, kWhat);
   std::vector<StoredSnapshot> out;
   int rc = SQLITE_ROW;
