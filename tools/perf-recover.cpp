@@ -1,7 +1,9 @@
 // perf-recover: the emergency button. Without a subcommand it recovers: snapshot, rollback to
 // the last known good commit (or --to), validate, restart the service, check its health, all
-// inside 10 s, undoable exactly. Its subcommands list, undo and prune the recoveries and lift
-// the emergency pause mark; one file each in perf-recover/.
+// inside 10 s, undoable exactly. Its subcommands list, undo and prune the recoveries, lift
+// the emergency pause mark, and verify the snapshots, diagnose why git is slow and optimize
+// it (those three in perf-recover-inspect, which links libgit2); one file each in
+// perf-recover/.
 #include <chrono>
 
 #include "cli/common.h"
@@ -30,10 +32,14 @@ int main(int argc, char** argv) {
   Undo undo;
   Prune prune;
   Resume resume;
-  const std::vector<Command*> commands = {&list, &undo, &prune, &resume};
+  Verify verify;
+  Diagnose diagnose;
+  Optimize optimize;
+  const std::vector<Command*> commands = {&list,   &undo,     &prune,   &resume,
+                                          &verify, &diagnose, &optimize};
   add_commands(app, commands, /*required=*/false);
 
-  pass_command_line(argv);
+  pass_command_line(argv);  // for verify, diagnose and optimize, run by perf-recover-inspect
   return run_tool(tool, app, argc, argv, [&]() -> int {
     Command* command = chosen_command_if_any(commands);
     auto session = open_session(tool, common);

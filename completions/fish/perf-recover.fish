@@ -57,7 +57,7 @@ function __perf_recover_command
         end
         switch $token
             case -C --db --config --format -k --label --to --restart --health \
-                --restart-timeout --health-timeout --threshold --timeout --older-than
+                --restart-timeout --health-timeout --threshold --timeout --older-than --runs
                 set skip 1
             case '-*'
             case '*'
@@ -87,6 +87,9 @@ $c -f -n __perf_recover_needs_command -a list -d 'The recoveries and snapshots, 
 $c -f -n __perf_recover_needs_command -a undo -d "Put back a recovery's snapshot exactly"
 $c -f -n __perf_recover_needs_command -a prune -d "Delete this work tree's old snapshots"
 $c -f -n __perf_recover_needs_command -a resume -d 'Lift the emergency pause mark'
+$c -f -n __perf_recover_needs_command -a verify -d 'Check every snapshot and the store against the refs'
+$c -f -n __perf_recover_needs_command -a diagnose -d 'Why git is slow here, with ranked recommendations'
+$c -f -n __perf_recover_needs_command -a optimize -d 'Show, or --apply, the recommended settings'
 $c -f -n '__perf_recover_using undo' -a '(__perf_recover_snapshots)'
 
 # The options every perfguard tool takes.
@@ -120,3 +123,8 @@ $c -n __perf_recover_needs_command -l warn-only -d 'Report a breach but exit 0'
 
 # prune
 $c -n '__perf_recover_using prune' -l older-than -x -a '1d 7d 30d 90d' -d 'Delete the snapshots taken longer ago than this (30d)'
+
+# optimize
+$c -n '__perf_recover_using optimize' -l apply -d 'Apply the recommendations, timing the steps before and after'
+$c -n '__perf_recover_using optimize' -l schedule -d 'Register background maintenance, or print crontab lines'
+$c -n '__perf_recover_using optimize' -l runs -x -d 'With --apply: timed runs of each step (default 3)'

@@ -53,6 +53,11 @@ Result<GitSettings> read_git_settings(git_repository* repo) {
   s.gc_auto = *gc_auto;
   s.gc_auto_pack_limit = *pack_limit;
   s.commit_graph = *graph;
+  for (const char* key : kSpeedSettings) {
+    git_buf value = GIT_BUF_INIT;
+    if (git_config_get_string_buf(&value, raw, key) == 0) s.written[key] = value.ptr;
+    git_buf_dispose(&value);
+  }
   return s;
 }
 

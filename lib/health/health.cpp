@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <system_error>
 #include <utility>
 
 #include "health/figures.h"
@@ -17,12 +16,6 @@ namespace {
 fs::path env_path(const char* name, fs::path fallback) {
   const char* v = std::getenv(name);
   return v && *v ? fs::path(v) : std::move(fallback);
-}
-
-// libgit2 names directories with a trailing slash.
-fs::path dir_path(const char* p) {
-  fs::path path = fs::path(p).lexically_normal();
-  return path.has_filename() ? path : path.parent_path();
 }
 
 }  // namespace
@@ -53,33 +46,18 @@ Concern HealthReport::worst() const {
 }
 
 Result<HealthReport> measure_health(const fs::path& repo_dir, const HealthOptions& options) {
-  std::error_code ec;
-  if (!fs::is_directory(repo_dir, ec)) {
-    return make_error(ExitCode::usage, repo_dir.string() + ": no such directory");
-  }
-  if (auto st = health::ensure_libgit2(); !st) return st.error();
-  git_repository* raw_repo = nullptr;
-  const int rc =
-      git_repository_open_ext(&raw_repo, repo_dir.c_str(), GIT_REPOSITORY_OPEN_FROM_ENV, nullptr);
-  if (rc == GIT_ENOTFOUND) {
-    return make_error(ExitCode::usage, repo_dir.string() +
-                                           ": not a git repository (or any of its parents): "
-                                           "run inside a repository or pass -C DIR");
-  }
-  if (rc != 0) {
-    return make_error(ExitCode::usage, repo_dir.string() + ": the repository cannot be opened: " +
-                                           health::libgit2_message());
-  }
-  health::RepositoryHandle repo(raw_repo);
+  auto opened = health::open_repository(repo_dir);
+  if (!opened) return opened.error();
+  health::RepositoryHandle repo = std::move(*opened);
 
   HealthReport report;
-  report.git_dir = dir_path(git_repository_path(repo.get()));
+  report.git_dir = health::directory_path(git_repository_path(repo.get()));
   report.bare = git_repository_is_bare(repo.get()) != 0;
   if (const char* wt = git_repository_workdir(repo.get()); wt && !report.bare) {
-    report.work_tree = dir_path(wt);
+    report.work_tree = health::directory_path(wt);
   }
   report.deep = options.deep;
-  const fs::path common_dir = dir_path(git_repository_commondir(repo.get()));
+  const fs::path common_dir = health::directory_path(git_repository_commondir(repo.get()));
   const fs::path objects_dir = env_path("GIT_OBJECT_DIRECTORY", common_dir / "objects");
   // Errors name the repository: the tool adds only its own name.
   const std::string where = (report.bare ? report.git_dir : report.work_tree).string() + ": ";

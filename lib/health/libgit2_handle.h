@@ -4,6 +4,7 @@
 
 #include <git2.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -34,5 +35,16 @@ using TreeHandle = std::unique_ptr<git_tree, FreeWith<git_tree_free>>;
 using CommitHandle = std::unique_ptr<git_commit, FreeWith<git_commit_free>>;
 using ReferenceIteratorHandle =
     std::unique_ptr<git_reference_iterator, FreeWith<git_reference_iterator_free>>;
+
+using ReferenceHandle = std::unique_ptr<git_reference, FreeWith<git_reference_free>>;
+
+// Opens the repository at or above `repo_dir` (a work tree, a subdirectory of one, or a git
+// directory; bare repositories too), found as git finds it: GIT_CEILING_DIRECTORIES,
+// GIT_INDEX_FILE and GIT_OBJECT_DIRECTORY are honoured (GIT_DIR is not: the path says
+// where). Not a directory, not in a repository, or not openable: a usage error naming it.
+Result<RepositoryHandle> open_repository(const std::filesystem::path& repo_dir);
+
+// libgit2 names directories with a trailing slash: this is the path without it.
+std::filesystem::path directory_path(const char* path);
 
 }  // namespace perfguard::health

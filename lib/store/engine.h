@@ -40,6 +40,8 @@ class StoreEngine {
   // Writing.
   virtual Result<std::unique_ptr<RecordWriter>> begin_import() = 0;
   virtual Status record_snapshot(const SnapshotRow& row) = 0;
+  // Ordered by id.
+  virtual Result<std::vector<StoredSnapshot>> stored_snapshots() = 0;
   virtual std::optional<std::string> cached_git_version(const std::string& key) = 0;
   virtual Status cache_git_version(const std::string& key, const std::string& version) = 0;
   virtual Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run) = 0;

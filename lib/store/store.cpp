@@ -60,6 +60,10 @@ Status Store::record_snapshot(const SnapshotRow& row) {
   return engine_->record_snapshot(row);
 }
 
+Result<std::vector<StoredSnapshot>> Store::stored_snapshots() {
+  return engine_->stored_snapshots();
+}
+
 std::optional<std::string> Store::cached_git_version(const std::string& key) {
   return engine_->cached_git_version(key);
 }

@@ -41,6 +41,15 @@ struct SnapshotRow {
   std::string reason;
 };
 
+// A snapshot the store knows of, by id: from its row in the snapshots table, from the
+// "snapshot" label of a step that took it (a rollback, an undo), or both.
+struct StoredSnapshot {
+  std::string id;
+  std::string commit;  // the row's; empty when there is no row
+  bool row = false;
+  std::int64_t labelled_steps = 0;  // steps whose "snapshot" label names it
+};
+
 // Which recorded steps to read (Store::for_each_step).
 struct StepQuery {
   std::string step;                       // empty: every step
@@ -107,6 +116,9 @@ class Store {
       const AlertApplyOptions& options);
 
   Status record_snapshot(const SnapshotRow& row);
+  // Every snapshot the store knows of, by id (perf-recover verify holds them against the
+  // refs).
+  Result<std::vector<StoredSnapshot>> stored_snapshots();
 
   // The git version cached for a git binary (keyed by its path, size and mtime), so the hot
   // path need not start `git --version` on every run.

@@ -732,6 +732,38 @@ TEST_CASE("snapshots are recorded and replaced by id") {
   CHECK(query_text(store, "SELECT commit_id FROM snapshots") == "c0ffee");
 }
 
+TEST_CASE("stored_snapshots joins the rows and the steps' snapshot labels by id") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  const SnapshotRow row{"20261123-153012-1", "c0ffee",        "deadbeef",       "main",
+                        1795447812000000,    "perf-rollback", "before rollback"};
+  StepRecord with_row = simple_record(1, "rollback", 1795447812000000, 1000);
+  with_row.labels = {{"mode", "target"}, {"snapshot", row.id}};
+  StepRecord label_only = simple_record(2, "rollback", 1795447813000000, 1000);
+  label_only.labels = {{"snapshot", "20261123-153013-2"}};
+  StepRecord no_snapshot = simple_record(3, "commit", 1795447814000000, 1000);
+  no_snapshot.labels = {{"note", "snapshot"}};
+  REQUIRE(store.record({with_row}, row).ok());
+  REQUIRE(store.record({label_only, no_snapshot}).ok());
+  REQUIRE(store
+              .record_snapshot({"20261123-153014-3", "f00d", "deadbeef", "main", 1795447814000000,
+                                "perf-recover", "before recover"})
+              .ok());
+  auto stored = store.stored_snapshots();
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 3);
+  CHECK((*stored)[0].id == row.id);
+  CHECK((*stored)[0].commit == "c0ffee");
+  CHECK((*stored)[0].row);
+  CHECK((*stored)[0].labelled_steps == 1);
+  CHECK((*stored)[1].id == "20261123-153013-2");
+  CHECK_FALSE((*stored)[1].row);
+  CHECK((*stored)[1].commit.empty());
+  CHECK((*stored)[1].labelled_steps == 1);
+  CHECK((*stored)[2].id == "20261123-153014-3");
+  CHECK((*stored)[2].labelled_steps == 0);
+}
+
 TEST_CASE("the git version cache returns what was stored under its key") {
   TempDir tmp;
   Store store = open_store(tmp / "perf.db");

@@ -52,4 +52,34 @@ struct Resume final : Command {
   Result<ExitCode> run(ToolSession& session) override;
 };
 
+// verify, diagnose and optimize run perf-recover-inspect, the program that links libgit2
+// (lib/cli/external.h); their options are in inspect_options.cpp, their work in
+// verify.cpp, diagnose.cpp and optimize.cpp, linked into that program only.
+
+// Every snapshot ref's commit, trees and blobs present and readable; the store's records of
+// snapshots agree with the refs.
+struct Verify final : Command {
+  Verify();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+// Why git is slow here: figures, settings, recent slow steps; ranked recommendations.
+struct Diagnose final : Command {
+  Diagnose();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
+// Shows, or applies (--apply), the recommended settings and maintenance.
+struct Optimize final : Command {
+  bool apply = false;
+  bool schedule = false;
+  int runs = 3;  // --apply: timed runs of each step before and after
+
+  Optimize();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
 }  // namespace perfguard::recover_tool

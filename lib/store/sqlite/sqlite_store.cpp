@@ -86,6 +86,36 @@ Status SqliteStore::cache_git_version(const std::string& key, const std::string&
   return {};
 }
 
+Result<std::vector<StoredSnapshot>> SqliteStore::stored_snapshots() {
+  constexpr std::string_view kWhat = "cannot read the snapshots";
+  // The rows, and the "snapshot" labels of the steps that took one. Only steps with labels
+  // are parsed; a label that is not JSON (written by hand) is skipped, not an error.
+  // (The label's id is named snapshot_id: `id` in HAVING would be step_rows.id.)
+  Statement s =
+      sql::prepare(db_,
+                   "WITH labelled AS ("
+                   "  SELECT json_extract(labels, '$.snapshot') AS snapshot_id, count(*) AS n"
+                   "  FROM step_rows WHERE labels IS NOT NULL AND labels LIKE '%\"snapshot\"%'"
+                   "  AND json_valid(labels) GROUP BY 1 HAVING snapshot_id IS NOT NULL),"
+                   " ids AS (SELECT id FROM snapshots UNION SELECT snapshot_id FROM labelled)"
+                   " SELECT ids.id, coalesce(sn.commit_id, ''), sn.id IS NOT NULL, coalesce(l.n, 0)"
+                   " FROM ids LEFT JOIN snapshots sn ON sn.id = ids.id"
+                   " LEFT JOIN labelled l ON l.snapshot_id = ids.id ORDER BY ids.id");
+  if (!s) return sql::error(db_, path_, kWhat);
+  std::vector<StoredSnapshot> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    StoredSnapshot snapshot;
+    snapshot.id = sql::column_text(s.get(), 0);
+    snapshot.commit = sql::column_text(s.get(), 1);
+    snapshot.row = sqlite3_column_int(s.get(), 2) != 0;
+    snapshot.labelled_steps = sqlite3_column_int64(s.get(), 3);
+    out.push_back(std::move(snapshot));
+  }
+  if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+  return out;
+}
+
 int SqliteStore::schema_version() {
   Statement stmt = sql::prepare(db_, "PRAGMA user_version");
   if (!stmt || sqlite3_step(stmt.get()) != SQLITE_ROW) return -1;
