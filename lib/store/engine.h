@@ -40,6 +40,7 @@ class StoreEngine {
   // Writing.
   virtual Result<std::unique_ptr<RecordWriter>> begin_import() = 0;
   virtual Status record_snapshot(const SnapshotRow& row) = 0;
+  virtual Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) = 0;
   // Ordered by id.
   virtual Result<std::vector<StoredSnapshot>> stored_snapshots() = 0;
   virtual std::optional<std::string> cached_git_version(const std::string& key) = 0;

@@ -60,6 +60,10 @@ Status Store::record_snapshot(const SnapshotRow& row) {
   return engine_->record_snapshot(row);
 }
 
+Status Store::forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) {
+  return engine_->forget_snapshots(ids, now_us);
+}
+
 Result<std::vector<StoredSnapshot>> Store::stored_snapshots() {
   return engine_->stored_snapshots();
 }

@@ -22,7 +22,7 @@ class RecordWriter;
 
 // The schema version this build writes. Older files are migrated forward on open; a newer
 // file is refused (ExitCode::store) rather than written by a tool that does not know it.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 struct StoreOptions {
   std::filesystem::path path;
@@ -116,6 +116,9 @@ class Store {
       const AlertApplyOptions& options);
 
   Status record_snapshot(const SnapshotRow& row);
+  // Snapshots deleted on purpose (perf-recover prune): their rows go, and the store no longer
+  // counts them among those it knows of, though the steps that took them still name them.
+  Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us);
   // Every snapshot the store knows of, by id (perf-recover verify holds them against the
   // refs).
   Result<std::vector<StoredSnapshot>> stored_snapshots();

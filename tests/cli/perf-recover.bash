@@ -528,3 +528,24 @@ test_emergency_recovers_with_a_read_only_store() {
   expect_eq "$(snapshot_count r)" 1 "snapshots"
   expect_stderr_contains "the record was written to"
 }
+
+test_verify_agrees_with_the_store_after_prune() {
+  make_repo r 4
+  run perf-recover -C r --yes
+  run perf-rollback -C r
+  expect_eq "$(snapshot_count r)" 2 "snapshots"
+  run perf-recover -C r verify
+  expect_status 0
+  sleep 0.01
+  run perf-recover -C r prune --older-than 1ms
+  expect_status 0
+  expect_eq "$(snapshot_count r)" 0 "snapshots"
+  run perf-recover -C r verify
+  expect_status 0
+  # A snapshot deleted by hand is still reported.
+  run perf-recover -C r --yes
+  git -C r update-ref -d "$(git -C r for-each-ref --format='%(refname)' refs/perfguard/snapshots/)"
+  run perf-recover -C r verify
+  expect_status 1
+  expect_stdout_contains "the store records it but refs/perfguard/snapshots/"
+}

@@ -879,9 +879,19 @@ CREATE TRIGGER alert_counts_delete AFTER DELETE ON alerts WHEN OLD.state < 3 BEG
 END;
 )sql";
 
+// Version 8: pruned_snapshots, the snapshots deleted on purpose (perf-recover prune), so that
+// the store's knowledge of snapshots (its rows, and the "snapshot" labels of the steps that
+// took them, which stay) agrees with the refs that are left.
+constexpr std::string_view kVersion8 = R"sql(
+CREATE TABLE pruned_snapshots (
+  id TEXT PRIMARY KEY,
+  pruned_us INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4},
-    {5, kVersion5}, {6, kVersion6}, {7, kVersion7},
+    {5, kVersion5}, {6, kVersion6}, {7, kVersion7}, {8, kVersion8},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].to_version == kSchemaVersion,

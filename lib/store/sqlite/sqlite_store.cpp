@@ -90,7 +90,8 @@ Result<std::vector<StoredSnapshot>> SqliteStore::stored_snapshots() {
   constexpr std::string_view kWhat = "cannot read the snapshots";
   // The rows, and the "snapshot" labels of the steps that took one. Only steps with labels
   // are parsed; a label that is not JSON (written by hand) is skipped, not an error.
-  // (The label's id is named snapshot_id: `id` in HAVING would be step_rows.id.)
+  // (The label's id is named snapshot_id: `id` in HAVING would be step_rows.id.) Snapshots
+  // pruned on purpose are not among them.
   Statement s =
       sql::prepare(db_,
                    "WITH labelled AS ("
@@ -100,7 +101,8 @@ Result<std::vector<StoredSnapshot>> SqliteStore::stored_snapshots() {
                    " ids AS (SELECT id FROM snapshots UNION SELECT snapshot_id FROM labelled)"
                    " SELECT ids.id, coalesce(sn.commit_id, ''), sn.id IS NOT NULL, coalesce(l.n, 0)"
                    " FROM ids LEFT JOIN snapshots sn ON sn.id = ids.id"
-                   " LEFT JOIN labelled l ON l.snapshot_id = ids.id ORDER BY ids.id");
+                   " LEFT JOIN labelled l ON l.snapshot_id = ids.id"
+                   " WHERE ids.id NOT IN (SELECT id FROM pruned_snapshots) ORDER BY ids.id");
   if (!s) return sql::error(db_, path_, kWhat);
   std::vector<StoredSnapshot> out;
   int rc = SQLITE_ROW;

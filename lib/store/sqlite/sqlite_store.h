@@ -33,6 +33,7 @@ class SqliteStore final : public StoreEngine {
 
   Result<std::unique_ptr<RecordWriter>> begin_import() override;
   Status record_snapshot(const SnapshotRow& row) override;
+  Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) override;
   Result<std::vector<StoredSnapshot>> stored_snapshots() override;
   std::optional<std::string> cached_git_version(const std::string& key) override;
   Status cache_git_version(const std::string& key, const std::string& version) override;

@@ -398,4 +398,25 @@ Status SqliteStore::record_snapshot(const SnapshotRow& row) {
   return {};
 }
 
+Status SqliteStore::forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) {
+  sql::WriteTransaction tx(db_);
+  Statement pruned =
+      sql::prepare(db_, "INSERT OR REPLACE INTO pruned_snapshots (id, pruned_us) VALUES (?1, ?2)");
+  Statement row = sql::prepare(db_, "DELETE FROM snapshots WHERE id = ?1");
+  if (!tx.begin() || !pruned || !row) return sql::error(db_, path_, kSnapshotWhat);
+  for (const std::string& id : ids) {
+    sqlite3_reset(pruned.get());
+    sqlite3_reset(row.get());
+    sql::bind_text(pruned.get(), 1, id);
+    sqlite3_bind_int64(pruned.get(), 2, now_us);
+    sql::bind_text(row.get(), 1, id);
+    if (sqlite3_step(pruned.get()) != SQLITE_DONE || sqlite3_step(row.get()) != SQLITE_DONE) {
+      return sql::error(db_, path_, kSnapshotWhat);
+    }
+  }
+  if (!tx.commit()) return sql::error(db_, path_, kSnapshotWhat);
+  fold_log(false);
+  return {};
+}
+
 }  // namespace perfguard
