@@ -387,6 +387,12 @@ test_bad_input_is_one_line_and_changes_nothing() {
   run perf-recover -C r --yes --health-timeout 0s
   expect_status 2
   expect_stderr_lines 1
+  # Not even the pause mark: every flag is read before anything is done.
+  run perf-recover -C r --yes --emergency --restart-timeout soon
+  expect_status 2
+  expect_no_file "$(dirname "$(store_of r)")/paused"
+  run perf-recover -C r --auto --timeout 0s
+  expect_status 2
   mkdir notrepo
   run perf-recover -C notrepo --yes
   expect_status 2

@@ -143,6 +143,84 @@ Result<AutoDecision> decide(const ToolSession& session) {
   return decide_auto(*store, session.config.recover, session.context, now_unix_us());
 }
 
+// --emergency: the pause mark, before anything else, so that from here on nothing blocks
+// whatever else goes wrong; and the store is not waited for when the record is kept.
+void pause_monitoring(ToolSession& session, std::int64_t now_us) {
+  const std::string by = session.context.user.empty() ? "unknown" : session.context.user;
+  if (auto marked = write_pause_mark(session.repository.perfguard_dir(),
+                                     {now_us, by, "perf-recover --emergency"});
+      !marked) {
+    session.warn(marked.error().message + "; recovering all the same");
+  }
+  session.paused = true;
+  session.config.busy_timeout = Duration::millis(100);
+}
+
+// --auto: whether to recover now; says why not when not.
+Result<bool> decide_to_act(const ToolSession& session) {
+  auto decision = decide(session);
+  if (!decision) return decision.error();
+  const bool manual = decision->action == RecoverAction::manual;
+  if (decision->action == RecoverAction::automatic) {
+    std::printf("recovering: %s\n", printable(decision->reason).c_str());
+    return true;
+  }
+  if (!session.options.quiet || manual) {
+    std::printf("%s: %s\n",
+                manual                ? "not recovering, a person decides"
+                : decision->held_back ? "not recovering now"
+                                      : "not recovering",
+                printable(decision->reason).c_str());
+  }
+  if (manual) {
+    std::printf("to recover: perf-recover --yes (the alert's channels were told when it opened)\n");
+  }
+  return false;
+}
+
+// --dry-run: the plan, with the local changes git status counts; nothing changes.
+void print_dry_run(const ToolSession& session, const RecoveryOptions& options,
+                   const RollbackPlan& plan) {
+  const RollbackPreview preview = preview_rollback(session.repository, plan, options.rollback);
+  if (session.format != Format::text) {
+    write_plan(options, preview, session.format);
+    return;
+  }
+  const std::size_t n = preview.local_changes;
+  const std::string changes =
+      n ? " with " + count_text(n, "local change", "local changes") : ", clean";
+  std::fputs(plan_text(options, plan, changes, options.mode == "emergency").c_str(), stdout);
+}
+
+// The record (with the snapshot and the command that undoes it), and when the recovery did
+// not end healthy, which part failed and the escalation path.
+void print_result(const ToolSession& session, const RecoveryRun& run,
+                  const std::vector<StepRecord>& records, ExitCode code) {
+  std::vector<std::string> extra;
+  if (run.snapshot) {
+    JsonWriter w;
+    w.begin_object()
+        .key("id")
+        .value(run.snapshot->id)
+        .key("commit")
+        .value(run.snapshot->commit)
+        .key("undo")
+        .value("perf-recover undo " + run.snapshot->id)
+        .end_object();
+    extra.push_back("\"snapshot\":" + w.str());
+  }
+  print_steps(session, records, code, extra);
+  if (session.format == Format::text && run.snapshot &&
+      !(session.options.quiet && code == ExitCode::ok)) {
+    std::printf("snapshot %s: undo with `perf-recover undo %s`\n", run.snapshot->id.c_str(),
+                run.snapshot->id.c_str());
+  }
+  if (run.outcome != RecoveryOutcome::healthy) {
+    session.error(run.failure);
+    print_escalation(run);
+  }
+}
+
 }  // namespace
 
 void Recover::add_options(CLI::App& app) {
@@ -177,46 +255,9 @@ void Recover::add_options(CLI::App& app) {
   app.add_flag("--warn-only", warn_only, "Report a breach but exit 0");
 }
 
-Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
-                              std::chrono::steady_clock::time_point started,
-                              std::int64_t started_us) {
+Result<RecoveryOptions> Recover::options_from(const ToolSession& session,
+                                              const CLI::App& app) const {
   const Config& config = session.config;
-  const std::string tool = session.tool;
-  // The pause mark first: from here on nothing blocks, whatever else goes wrong.
-  if (emergency && !dry_run) {
-    const std::string by = session.context.user.empty() ? "unknown" : session.context.user;
-    if (auto marked = write_pause_mark(session.repository.perfguard_dir(),
-                                       {started_us, by, "perf-recover --emergency"});
-        !marked) {
-      session.warn(marked.error().message + "; recovering all the same");
-    }
-    session.paused = true;
-    // The record is kept whatever the store does, and not waited for.
-    session.config.busy_timeout = Duration::millis(100);
-  }
-
-  if (automatic) {
-    auto decision = decide(session);
-    if (!decision) return decision.error();
-    if (decision->action != RecoverAction::automatic) {
-      if (!session.options.quiet || decision->action == RecoverAction::manual) {
-        std::printf("%s: %s\n",
-                    decision->action == RecoverAction::manual ? "not recovering, a person decides"
-                    : decision->held_back                     ? "not recovering now"
-                                                              : "not recovering",
-                    printable(decision->reason).c_str());
-      }
-      if (decision->action == RecoverAction::manual) {
-        std::printf(
-            "to recover: perf-recover --yes (the alert's channels have been told when it "
-            "opened)\n");
-      }
-      return ExitCode::ok;
-    }
-    std::printf("recovering: %s\n", printable(decision->reason).c_str());
-    yes = true;  // made for cron, CI and timers: nobody to ask
-  }
-
   RecoveryOptions options;
   options.threshold = config.thresholds.recover;
   options.timeout = config.timeouts.recover;
@@ -226,7 +267,7 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   options.health_timeout = config.recover.health_timeout;
   options.health_interval = config.recover.health_interval;
   options.verify = verify;
-  options.warn_only = warn_only || session.paused;
+  options.warn_only = warn_only || session.paused || emergency;
   options.mode = emergency ? "emergency" : automatic ? "auto" : "manual";
   options.service_output = session.options.verbose ? StreamMode::tee : StreamMode::capture;
   if (!restart.empty()) options.restart = CommandSpec{{"/bin/sh", "-c", restart}, true};
@@ -255,9 +296,11 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   rollback.force = force;
   rollback.warn_only = true;  // the recovery's own threshold is the one enforced
   rollback.git_output = session.child_output();
-  rollback.tool = tool;
+  rollback.tool = session.tool;
+  return options;
+}
 
-  // The target, and the plan: everything perf-rollback checks first, nothing changed yet.
+Result<RollbackPlan> Recover::plan(const ToolSession& session, RecoveryOptions& options) const {
   auto head = session.repository.head();
   if (!head) return head.error();
   if (head->unborn()) {
@@ -269,67 +312,55 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   auto target = choose_target(session.repository, *head, to, verdicts);
   if (!target) return target.error();
   options.target = *target;
-  rollback.target = target->oid;
-  rollback.snapshot_reason = "before recovery to " + target->ref;
-  auto plan = plan_rollback(session.repository, rollback);
+  options.rollback.target = target->oid;
+  options.rollback.snapshot_reason = "before recovery to " + target->ref;
+  return plan_rollback(session.repository, options.rollback);
+}
+
+Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
+                              std::chrono::steady_clock::time_point started,
+                              std::int64_t started_us) {
+  // Every flag is read before anything is done: a bad one changes nothing, the pause mark
+  // included.
+  auto options = options_from(session, app);
+  if (!options) return options.error();
+  if (emergency && !dry_run) pause_monitoring(session, started_us);
+  if (automatic) {
+    auto act = decide_to_act(session);
+    if (!act) return act.error();
+    if (!*act) return ExitCode::ok;
+    yes = true;  // made for cron, CI and timers: nobody to ask
+  }
+
+  // The target, and the plan: everything perf-rollback checks first, nothing changed yet.
+  auto plan = this->plan(session, *options);
   if (!plan) return plan.error();
   if (dry_run) {
-    const RollbackPreview preview = preview_rollback(session.repository, *plan, rollback);
-    const std::size_t n = preview.local_changes;
-    if (session.format == Format::text) {
-      const std::string changes =
-          n ? " with " + count_text(n, "local change", "local changes") : ", clean";
-      std::fputs(plan_text(options, *plan, changes, emergency).c_str(), stdout);
-    } else {
-      write_plan(options, preview, session.format);
-    }
+    print_dry_run(session, *options, *plan);
     return ExitCode::ok;
   }
   if (session.format == Format::text && !session.options.quiet) {
     const std::size_t n = plan->scope.scan.unproven.size();
     const std::string changes =
         n ? " with " + count_text(n, "changed tracked file", "changed tracked files") : "";
-    std::fputs(plan_text(options, *plan, changes, emergency).c_str(), stdout);
+    std::fputs(plan_text(*options, *plan, changes, emergency).c_str(), stdout);
     std::fflush(stdout);
   }
   // Asked: the tree may change while the question waits, so the rollback scans it again.
   // Not asked: the plan of a moment ago is the snapshot's.
   if (yes) {
-    options.plan = std::move(*plan);
-  } else if (auto ok = confirm(*target); !ok) {
+    options->plan = std::move(*plan);
+  } else if (auto ok = confirm(options->target); !ok) {
     return ok.error();
   }
 
-  rollback.on_git_started = [&] { session.open_store_early(); };
-  auto run = run_recovery(session.repository, options, started, started_us);
+  options->rollback.on_git_started = [&] { session.open_store_early(); };
+  auto run = run_recovery(session.repository, *options, started, started_us);
   if (!run) return run.error();
-
   std::vector<StepRecord> records = {run->record};
-  ExitCode code = ExitCode{run->record.exit_code};
-  code = record_steps(session, records, code, run->snapshot);
-  std::vector<std::string> extra;
-  if (run->snapshot) {
-    JsonWriter w;
-    w.begin_object()
-        .key("id")
-        .value(run->snapshot->id)
-        .key("commit")
-        .value(run->snapshot->commit)
-        .key("undo")
-        .value("perf-recover undo " + run->snapshot->id)
-        .end_object();
-    extra.push_back("\"snapshot\":" + w.str());
-  }
-  print_steps(session, records, code, extra);
-  if (session.format == Format::text && run->snapshot &&
-      !(session.options.quiet && code == ExitCode::ok)) {
-    std::printf("snapshot %s: undo with `perf-recover undo %s`\n", run->snapshot->id.c_str(),
-                run->snapshot->id.c_str());
-  }
-  if (run->outcome != RecoveryOutcome::healthy) {
-    session.error(run->failure);
-    print_escalation(*run);
-  }
+  const ExitCode code =
+      record_steps(session, records, ExitCode{run->record.exit_code}, run->snapshot);
+  print_result(session, *run, records, code);
   return code;
 }
 

@@ -5,10 +5,12 @@
 #include <string>
 
 #include "cli/common.h"
+#include "recover/recovery.h"
 
 namespace perfguard::recover_tool {
 
-struct Recover {
+class Recover {
+ public:
   std::string to;
   std::string restart, health;  // a string runs under /bin/sh -c, as in perfguard.toml
   std::string threshold, timeout, restart_timeout, health_timeout;
@@ -24,6 +26,12 @@ struct Recover {
   // `started` is when the tool started: the recovery's preflight began then.
   Result<ExitCode> run(ToolSession& session, const CLI::App& app,
                        std::chrono::steady_clock::time_point started, std::int64_t started_us);
+
+ private:
+  // The configuration with the flags over it; an error names a bad flag.
+  Result<RecoveryOptions> options_from(const ToolSession& session, const CLI::App& app) const;
+  // Chooses the target (into `options`) and makes perf-rollback's plan; changes nothing.
+  Result<RollbackPlan> plan(const ToolSession& session, RecoveryOptions& options) const;
 };
 
 }  // namespace perfguard::recover_tool
