@@ -11,15 +11,6 @@ using namespace perfguard;
 
 namespace {
 
-// The flag's value when it was given.
-Result<std::optional<Duration>> duration_flag(const CLI::App& app, const std::string& name,
-                                              const std::string& text) {
-  if (!app.count(name)) return std::optional<Duration>{};
-  auto d = parse_limit_flag(name, text);
-  if (!d) return d.error();
-  return std::optional<Duration>{*d};
-}
-
 void write_snapshot_json(JsonWriter& w, const Snapshot& s) {
   w.begin_object()
       .key("id")
@@ -163,35 +154,6 @@ int dry_run_command(const ToolSession& session, bool undo_requested, const std::
   return 0;
 }
 
-// The steps, then the snapshot and the command that undoes the rollback: a line for a
-// person, a "snapshot" member in json.
-void print_rollback(const ToolSession& session, const RollbackRun& run, ExitCode code) {
-  if (!run.snapshot) {
-    print_steps(session, run.records, code);
-    return;
-  }
-  const std::string undo_command = "perf-rollback --undo " + run.snapshot->id;
-  if (session.format == Format::text) {
-    print_steps(session, run.records, code);
-    if (!(session.options.quiet && code == ExitCode::ok)) {
-      std::printf("snapshot %s: undo with `%s`\n", run.snapshot->id.c_str(), undo_command.c_str());
-    }
-    return;
-  }
-  JsonWriter w;
-  w.begin_object()
-      .key("id")
-      .value(run.snapshot->id)
-      .key("commit")
-      .value(run.snapshot->commit)
-      .key("dirty")
-      .value(run.snapshot->dirty)
-      .key("undo")
-      .value(undo_command)
-      .end_object();
-  print_steps(session, run.records, code, {"\"snapshot\":" + w.str()});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -200,17 +162,17 @@ int main(int argc, char** argv) {
   CommonOptions common;
   add_common_options(app, common);
 
-  RollbackOptions options;
+  RollbackOptions flags;  // the command line's; the configuration's come with the session
   std::string rollback_threshold, validate_threshold, timeout, undo;
   bool no_validate = false, dry_run = false, list = false;
-  app.add_option("target", options.target, "The commit to roll back to (default HEAD~1)")
+  app.add_option("target", flags.target, "The commit to roll back to (default HEAD~1)")
       ->type_name("TARGET");
-  app.add_option("paths", options.paths, "Restore only these paths from TARGET (after --)")
+  app.add_option("paths", flags.paths, "Restore only these paths from TARGET (after --)")
       ->type_name("PATH");
-  app.add_flag("--keep", options.keep, "Like `git reset --keep`: refuse to touch local changes");
+  app.add_flag("--keep", flags.keep, "Like `git reset --keep`: refuse to touch local changes");
   app.add_flag("--no-validate", no_validate, "Skip `git status` + `git log` after the rollback");
   app.add_flag("--dry-run", dry_run, "Print the plan and change nothing");
-  app.add_flag("--force", options.force, "Run over a merge, rebase, cherry-pick, revert or bisect");
+  app.add_flag("--force", flags.force, "Run over a merge, rebase, cherry-pick, revert or bisect");
   auto* undo_opt =
       app.add_option("--undo", undo, "Restore a snapshot exactly (default: the newest)")
           ->type_name("SNAPSHOT")
@@ -222,30 +184,28 @@ int main(int argc, char** argv) {
       ->type_name("DURATION");
   app.add_option("--timeout", timeout, "Kill a step at this hard limit (exit 124)")
       ->type_name("DURATION");
-  app.add_flag("--warn-only", options.warn_only, "Report a breach but exit 0");
+  app.add_flag("--warn-only", flags.warn_only, "Report a breach but exit 0");
 
   return run_tool(tool, app, argc, argv, [&]() -> int {
     auto session = open_session(tool, common);
     if (!session) return report_error(tool, session.error());
     if (list) return list_snapshots_command(*session);
 
-    const Config& config = session->config;
-    options.rollback_threshold = config.thresholds.rollback;
-    options.validate_threshold = config.thresholds.validate;
-    options.rollback_timeout = config.timeouts.rollback;
-    options.validate_timeout = config.timeouts.validate;
-    options.kill_grace = config.timeouts.kill_grace;
+    RollbackOptions options = rollback_options(*session);
+    options.target = flags.target;
+    options.paths = flags.paths;
+    options.keep = flags.keep;
+    options.force = flags.force;
+    options.warn_only = options.warn_only || flags.warn_only;
     options.validate = !no_validate;
-    options.warn_only = options.warn_only || session->paused;  // an emergency: nothing blocks
-    options.git_output = session->child_output();
     for (auto [flag, text, field] :
          {std::tuple{"--threshold", rollback_threshold, &options.rollback_threshold},
           std::tuple{"--validate-threshold", validate_threshold, &options.validate_threshold}}) {
-      auto d = duration_flag(app, flag, text);
+      auto d = limit_flag_if_given(app, flag, text);
       if (!d) return report_error(tool, d.error());
       if (*d) *field = **d;
     }
-    auto hard_limit = duration_flag(app, "--timeout", timeout);
+    auto hard_limit = limit_flag_if_given(app, "--timeout", timeout);
     if (!hard_limit) return report_error(tool, hard_limit.error());
     if (*hard_limit) options.rollback_timeout = options.validate_timeout = *hard_limit;
 
@@ -260,7 +220,12 @@ int main(int argc, char** argv) {
     for (const auto& r : run->records) code = most_severe(code, ExitCode{r.exit_code});
     if (!run->git_error.empty() && common.quiet) session->error(run->git_error);
     code = record_steps(*session, run->records, code, run->snapshot);
-    print_rollback(*session, *run, code);
+    if (run->snapshot) {
+      print_steps(*session, run->records, code, *run->snapshot,
+                  "perf-rollback --undo " + run->snapshot->id);
+    } else {
+      print_steps(*session, run->records, code);
+    }
     return to_int(code);
   });
 }

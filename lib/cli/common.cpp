@@ -421,6 +421,51 @@ void print_steps(const ToolSession& session, const std::vector<StepRecord>& reco
   write_records(stdout, session.format, records, session.tool, to_int(code), members, notes);
 }
 
+void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
+                 const Snapshot& snapshot, const std::string& undo_command) {
+  if (session.format == Format::text) {
+    print_steps(session, records, code);
+    if (!(session.options.quiet && code == ExitCode::ok)) {
+      std::printf("snapshot %s: undo with `%s`\n", snapshot.id.c_str(), undo_command.c_str());
+    }
+    return;
+  }
+  JsonWriter w;
+  w.begin_object()
+      .key("id")
+      .value(snapshot.id)
+      .key("commit")
+      .value(snapshot.commit)
+      .key("dirty")
+      .value(snapshot.dirty)
+      .key("undo")
+      .value(undo_command)
+      .end_object();
+  print_steps(session, records, code, {"\"snapshot\":" + w.str()});
+}
+
+RollbackOptions rollback_options(const ToolSession& session) {
+  const Config& config = session.config;
+  RollbackOptions options;
+  options.rollback_threshold = config.thresholds.rollback;
+  options.validate_threshold = config.thresholds.validate;
+  options.rollback_timeout = config.timeouts.rollback;
+  options.validate_timeout = config.timeouts.validate;
+  options.kill_grace = config.timeouts.kill_grace;
+  options.warn_only = session.paused;  // an emergency: nothing blocks
+  options.git_output = session.child_output();
+  options.tool = session.tool;
+  return options;
+}
+
+Result<std::optional<Duration>> limit_flag_if_given(const CLI::App& app, const std::string& flag,
+                                                    const std::string& text) {
+  if (!app.count(flag)) return std::optional<Duration>{};
+  auto d = parse_limit_flag(flag, text);
+  if (!d) return d.error();
+  return std::optional<Duration>{*d};
+}
+
 int report_error(const std::string& tool, const Error& error) {
   // Messages quote names and paths that may come from an imported file or a repository.
   std::fprintf(stderr, "%s: %s\n", tool.c_str(), printable(error.message).c_str());

@@ -14,6 +14,7 @@
 #include "output/report.h"
 #include "process/runner.h"
 #include "safety/snapshot.h"
+#include "steps/rollback_step.h"
 #include "steps/step_timer.h"
 #include "store/store.h"
 #include "trace/record.h"
@@ -96,11 +97,22 @@ void send_notifications_later(const ToolSession& session, const std::vector<Aler
 // something went wrong).
 void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
                  const std::vector<std::string>& extra_json = {});
+// The same, then the snapshot taken first and the command that undoes the step: a line for a
+// person, a "snapshot" member in json.
+void print_steps(const ToolSession& session, const std::vector<StepRecord>& records, ExitCode code,
+                 const Snapshot& snapshot, const std::string& undo_command);
+
+// A rollback's (or an undo's) thresholds, timeouts and output from the configuration.
+RollbackOptions rollback_options(const ToolSession& session);
 
 // A threshold or a hard timeout given as a flag (`flag` names it in the message). Like the
 // same keys in a config file it must be positive: a zero threshold fails every run and a
 // zero timeout kills the step part-way. An empty value is an error, not the default.
 Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text);
+
+// The same for a flag that may not have been given: nothing then.
+Result<std::optional<Duration>> limit_flag_if_given(const CLI::App& app, const std::string& flag,
+                                                    const std::string& text);
 
 // `<tool>: <message>` on stderr; returns the error's exit code.
 int report_error(const std::string& tool, const Error& error);

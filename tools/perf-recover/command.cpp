@@ -14,18 +14,4 @@ Result<std::vector<Snapshot>> find_snapshots(const ToolSession& session) {
   return out;
 }
 
-RollbackOptions rollback_options(const ToolSession& session) {
-  const Config& config = session.config;
-  RollbackOptions options;
-  options.rollback_threshold = config.thresholds.rollback;
-  options.validate_threshold = config.thresholds.validate;
-  options.rollback_timeout = config.timeouts.rollback;
-  options.validate_timeout = config.timeouts.validate;
-  options.kill_grace = config.timeouts.kill_grace;
-  options.warn_only = session.paused;  // an emergency: nothing blocks
-  options.git_output = session.child_output();
-  options.tool = session.tool;
-  return options;
-}
-
 }  // namespace perfguard::recover_tool

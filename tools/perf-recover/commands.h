@@ -14,8 +14,6 @@ namespace perfguard::recover_tool {
 
 // This work tree's snapshots, newest first (another work tree's are its own).
 Result<std::vector<Snapshot>> find_snapshots(const ToolSession& session);
-// perf-rollback's options from the configuration, for an undo.
-RollbackOptions rollback_options(const ToolSession& session);
 
 // Recoveries and snapshots, newest first.
 struct List final : Command {

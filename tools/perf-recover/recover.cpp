@@ -110,14 +110,6 @@ void print_escalation(const RecoveryRun& run) {
                printable(run.failure).c_str(), id.c_str());
 }
 
-Result<std::optional<Duration>> flag_duration(const CLI::App& app, const std::string& name,
-                                              const std::string& text) {
-  if (!app.count(name)) return std::optional<Duration>{};
-  auto d = parse_limit_flag(name, text);
-  if (!d) return d.error();
-  return std::optional<Duration>{*d};
-}
-
 // The store's verdicts on the repository's commits, for the last known good. A missing
 // store says nothing; one that cannot be read (corrupt, locked) is said in the plan. In an
 // emergency it is not waited for.
@@ -196,24 +188,10 @@ void print_dry_run(const ToolSession& session, const RecoveryOptions& options,
 // not end healthy, which part failed and the escalation path.
 void print_result(const ToolSession& session, const RecoveryRun& run,
                   const std::vector<StepRecord>& records, ExitCode code) {
-  std::vector<std::string> extra;
   if (run.snapshot) {
-    JsonWriter w;
-    w.begin_object()
-        .key("id")
-        .value(run.snapshot->id)
-        .key("commit")
-        .value(run.snapshot->commit)
-        .key("undo")
-        .value("perf-recover undo " + run.snapshot->id)
-        .end_object();
-    extra.push_back("\"snapshot\":" + w.str());
-  }
-  print_steps(session, records, code, extra);
-  if (session.format == Format::text && run.snapshot &&
-      !(session.options.quiet && code == ExitCode::ok)) {
-    std::printf("snapshot %s: undo with `perf-recover undo %s`\n", run.snapshot->id.c_str(),
-                run.snapshot->id.c_str());
+    print_steps(session, records, code, *run.snapshot, "perf-recover undo " + run.snapshot->id);
+  } else {
+    print_steps(session, records, code);
   }
   if (run.outcome != RecoveryOutcome::healthy) {
     session.error(run.failure);
@@ -275,28 +253,22 @@ Result<RecoveryOptions> Recover::options_from(const ToolSession& session,
   for (auto [flag, text, field] :
        {std::tuple{"--threshold", threshold, &options.threshold},
         std::tuple{"--restart-timeout", restart_timeout, &options.restart_timeout}}) {
-    auto d = flag_duration(app, flag, text);
+    auto d = limit_flag_if_given(app, flag, text);
     if (!d) return d.error();
     if (*d) *field = **d;
   }
   for (auto [flag, text, field] :
        {std::tuple{"--timeout", timeout, &options.timeout},
         std::tuple{"--health-timeout", health_timeout, &options.health_timeout}}) {
-    auto d = flag_duration(app, flag, text);
+    auto d = limit_flag_if_given(app, flag, text);
     if (!d) return d.error();
     if (*d) *field = **d;
   }
 
   RollbackOptions& rollback = options.rollback;
-  rollback.rollback_threshold = config.thresholds.rollback;
-  rollback.validate_threshold = config.thresholds.validate;
-  rollback.rollback_timeout = config.timeouts.rollback;
-  rollback.validate_timeout = config.timeouts.validate;
-  rollback.kill_grace = config.timeouts.kill_grace;
+  rollback = rollback_options(session);
   rollback.force = force;
   rollback.warn_only = true;  // the recovery's own threshold is the one enforced
-  rollback.git_output = session.child_output();
-  rollback.tool = session.tool;
   return options;
 }
 
