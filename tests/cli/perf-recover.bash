@@ -181,9 +181,9 @@ test_a_restart_that_fails_keeps_the_snapshot_prints_the_escalation_and_exits_1()
 test_a_health_check_that_never_passes_is_tried_until_its_time_is_up() {
   setup_service
   make_repo r 3
-  run perf-recover -C r --yes --health 'exit 1' --health-timeout 600ms
+  run perf-recover -C r --yes --health 'exit 1' --health-timeout 2s
   expect_status 1
-  expect_stderr_contains "perf-recover: the health check did not pass in 600ms"
+  expect_stderr_contains "perf-recover: the health check did not pass in 2s"
   local tries
   tries=$(sql "$(store_of r)" "select json_extract(labels, '\$.health_tries') from step_results")
   [[ $tries -ge 2 ]] || fail "tried $tries times"
@@ -226,12 +226,13 @@ test_kill_9_during_the_restart_leaves_every_change_reachable() {
   make_messy_repo
   local state pid
   state=$(state_with_modes r)
-  perf-recover -C r --yes --restart 'touch "$SVC/started"; sleep 60' >/dev/null 2>&1 &
+  perf-recover -C r --yes --restart 'echo $$ >"$SVC/pid"; touch "$SVC/started"; exec sleep 60' \
+    >/dev/null 2>&1 &
   pid=$!
   wait_for_file "$SVC/started"
+  kill_at_end "$(cat "$SVC/pid")"
   kill -9 "$pid"
   wait "$pid" 2>/dev/null
-  pkill -f "sleep 60" 2>/dev/null
   expect_eq "$(snapshot_count r)" 1 "snapshots"
   run perf-recover -C r undo
   expect_status 0
@@ -308,10 +309,15 @@ test_emergency_does_not_wait_for_a_locked_store() {
   local db
   db=$(store_of r)
   # Another writer holds the store's write lock for the whole test.
-  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n'; sleep 60) |
-    sqlite3 "$db" &
+  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
+    sleep 60) | sqlite3 "$db" >locked &
   kill_at_end $!
-  sleep 0.5
+  local i
+  for i in $(seq 1 2400); do
+    grep -q locked locked 2>/dev/null && break
+    sleep 0.05
+  done
+  grep -q locked locked || fail "the other writer never took the lock"
   run perf-recover -C r --yes --emergency
   expect_status 4
   expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse HEAD@{1}~1)" "HEAD"
