@@ -28,6 +28,13 @@ inline std::chrono::steady_clock::time_point deadline_after(
   return start + std::chrono::microseconds(d.us);
 }
 
+// The time since `start` on the monotonic clock.
+inline Duration elapsed_since(std::chrono::steady_clock::time_point start) {
+  return Duration::micros(std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+}
+
 // ISO-8601 UTC with microseconds: 2026-11-23T15:30:12.123456Z.
 std::string format_timestamp(std::int64_t unix_us);
 

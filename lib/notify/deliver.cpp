@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/text_encoding.h"
 #include "core/version.h"
 #include "notify/message.h"
@@ -22,11 +23,6 @@ namespace perfguard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Duration since(Clock::time_point start) {
-  return Duration::micros(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
-}
 
 // One line of text from outside (a server's answer, a command's stderr, libcurl's words),
 // fit for a one-line message and the store: control characters become spaces, bytes that
@@ -220,7 +216,7 @@ Result<Delivery> post_webhook(const Webhook& webhook, const std::string& body) {
     SigpipeBlock no_sigpipe(true);
     code = curl_easy_perform(curl.get());
   }
-  d.elapsed = since(start);
+  d.elapsed = elapsed_since(start);
 
   if (code != CURLE_OK) {
     const std::string said =
@@ -290,7 +286,7 @@ Result<Delivery> run_notify_command(const CommandSpec& command, const std::strin
   Delivery d;
   const auto start = Clock::now();
   auto ran = run_child(child);
-  d.elapsed = since(start);
+  d.elapsed = elapsed_since(start);
   if (!ran) {
     // Not started (not found, not executable, no process left): it may be installed later.
     d.retryable = true;

@@ -396,8 +396,7 @@ struct RunningChild::State {
       stopped_by = WSTOPSIG(status);
       return false;
     }
-    outcome.wall = Duration::micros(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+    outcome.wall = elapsed_since(started);
     reaped = true;
     child.detach();
     if (r < 0) {  // ECHILD: reaped behind our back (SIGCHLD set to SIG_IGN); status lost

@@ -14,11 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Duration since(Clock::time_point t) {
-  return Duration::micros(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
-}
-
 // At most this much of the service's output is kept with the record.
 constexpr std::size_t kOutputKept = 2048;
 
@@ -64,7 +59,7 @@ ChildCommand service_command(const Repository& repo, const CommandSpec& spec,
 
 // What is left of `budget` since `started`, never less than a millisecond.
 Duration left_of(Duration budget, Clock::time_point started) {
-  return Duration::micros(std::max<std::int64_t>(budget.us - since(started).us, 1000));
+  return Duration::micros(std::max<std::int64_t>(budget.us - elapsed_since(started).us, 1000));
 }
 
 }  // namespace
@@ -92,7 +87,7 @@ Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& 
   Span preflight;
   preflight.name = "preflight";
   preflight.start_us = started_us;
-  preflight.duration = since(started);
+  preflight.duration = elapsed_since(started);
 
   // A part's hard limit: its own, within what is left of the recovery's.
   auto within = [&](std::optional<Duration> own) -> std::optional<Duration> {
@@ -194,13 +189,13 @@ Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& 
       health.exit_code = outcome->exit_code;
       last = std::move(*outcome);
       if (last->success() || last->interrupted) break;
-      const Duration left = Duration::micros(limit.us - since(health_started).us);
+      const Duration left = Duration::micros(limit.us - elapsed_since(health_started).us);
       if (left.us <= 0) break;
       std::this_thread::sleep_for(
           std::chrono::microseconds(std::min(options.health_interval.us, left.us)));
       if (received_interrupt() != 0) break;
     }
-    health.duration = since(health_started);
+    health.duration = elapsed_since(health_started);
     root.children.push_back(health);
     output += last->out + last->err;
     if (last->interrupted || received_interrupt() != 0) {
@@ -217,7 +212,7 @@ Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& 
   }
   if (status == StepStatus::ok && received_interrupt() != 0) status = StepStatus::interrupted;
 
-  root.duration = since(started);
+  root.duration = elapsed_since(started);
   if (status == StepStatus::ok && root.duration.us > options.threshold.us) {
     status = StepStatus::breach;
   }

@@ -17,9 +17,7 @@ std::int64_t StepTimer::now_us() {
 }
 
 Duration StepTimer::since(std::chrono::steady_clock::time_point t) {
-  return Duration::micros(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t)
-          .count());
+  return elapsed_since(t);
 }
 
 std::optional<Duration> StepTimer::remaining() const {

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/sqlite/schema.h"
+
 namespace perfguard::test {
 
 // A fresh directory under the build tree, removed (with its contents) on destruction.
@@ -106,6 +108,27 @@ inline std::int64_t query_int(const std::filesystem::path& db_path, const std::s
   sqlite3_close(db);
   if (value < 0) throw std::runtime_error("query failed: " + query);
   return value;
+}
+
+// A store as a release with schema `version` left it: every migration up to that version,
+// then `data` (rows written as that version wrote them), then its user_version. Throws with
+// SQLite's message when any of it fails.
+inline void make_store_at_version(const std::filesystem::path& path, int version,
+                                  const std::string& data) {
+  std::string sql;
+  for (const auto& m : schema::migrations()) {
+    if (m.to_version <= version) sql += std::string(m.sql);
+  }
+  sql += data + ";\nPRAGMA user_version = " + std::to_string(version) + ";";
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
+      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const std::string message = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("cannot make a version " + std::to_string(version) +
+                             " store: " + message);
+  }
+  sqlite3_close(db);
 }
 
 }  // namespace perfguard::test

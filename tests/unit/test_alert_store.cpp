@@ -2,9 +2,7 @@
 // judged once, escalation, self-resolution, people's transitions, the outbox, and alerts
 // raised in the same transaction as the record.
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
-#include "store/sqlite/schema.h"
 #include "store/store.h"
 #include "support.h"
 
@@ -313,28 +311,15 @@ TEST_CASE("the counts of unresolved alerts agree with their rows through every t
 TEST_CASE("a version 6 store gets its alert counts when migrated") {
   TempDir tmp;
   const auto path = tmp / "perf.db";
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    std::string sql;
-    for (const auto& m : schema::migrations()) {
-      if (m.to_version > 6) break;
-      sql += m.sql;
-    }
-    sql += R"sql(
+  test::make_store_at_version(path, 6, R"sql(
       INSERT INTO alerts (rule, step, repo, branch, severity, state, summary, first_seen_us,
         last_seen_us, snoozed_until_us) VALUES
         ('threshold', 'commit', '/r', 'a', 2, 0, 's', 1, 1, NULL),
         ('threshold', 'commit', '/r', 'b', 2, 1, 's', 1, 1, NULL),
         ('threshold', 'commit', '/r', 'c', 1, 2, 's', 1, 1, 50),
         ('threshold', 'commit', '/r', 'd', 2, 3, 's', 1, 1, NULL),
-        ('baseline', 'commit', '/other', 'a', 0, 0, 's', 1, 1, NULL);
-      PRAGMA user_version = 6;
-    )sql";
-    REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
-                    sqlite3_errmsg(db));
-    sqlite3_close(db);
-  }
+        ('baseline', 'commit', '/other', 'a', 0, 0, 's', 1, 1, NULL)
+    )sql");
   Store store = open_store(path);
   CHECK(store.schema_version() == kSchemaVersion);
   check_counts_agree(store, 10);

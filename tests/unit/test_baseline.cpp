@@ -212,24 +212,12 @@ TEST_CASE("compute over more than kExactSamples runs reads the histograms and sa
 TEST_CASE("a version 3 store's baselines become exact ones, and the view shows the method") {
   TempDir tmp;
   const auto path = tmp / "perf.db";
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    std::string sql;
-    for (const auto& m : schema::migrations()) {
-      if (m.to_version <= 3) sql += std::string(m.sql);
-    }
-    sql += R"sql(
+  test::make_store_at_version(path, 3, R"sql(
       INSERT INTO baselines (step, scope, active, computed_us, window_us, n, p50_us, p99_us,
         multiplier, min_change, reason) VALUES ('commit', 'all', 1, 1795447812000000,
         604800000000, 40, 41000, 90000, 2, 0.05, 'first');
-      PRAGMA application_id = 1885759332;
-      PRAGMA user_version = 3;
-    )sql";
-    REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
-                    sqlite3_errmsg(db));
-    sqlite3_close(db);
-  }
+      PRAGMA application_id = 1885759332
+    )sql");
   Store store = open_store(path);
   CHECK(store.schema_version() == kSchemaVersion);
   auto active = store.active_baselines();
