@@ -24,19 +24,26 @@ void pass_command_line(char** argv) {
   g_started_in = std::filesystem::current_path(ec);
 }
 
-Result<ExitCode> run_program(const std::string& name) {
+std::optional<std::filesystem::path> locate_program(const std::string& name) {
   std::error_code ec;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::filesystem::path program = ec ? std::filesystem::path(name) : self.parent_path() / name;
-  const std::string tool = ec ? std::string("the tool") : self.filename().string();
-  if (ec || ::access(program.c_str(), X_OK) != 0) {
-    auto found = find_program(name);
-    if (!found) {
-      return make_error(ExitCode::step_failed,
-                        name + " is not installed beside " + tool + " nor on PATH");
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path dir = self.parent_path();
+    for (const auto& candidate : {dir / name, dir.parent_path() / "libexec/perfguard" / name}) {
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
-    program = *found;
   }
+  return find_program(name);
+}
+
+Result<ExitCode> run_program(const std::string& name) {
+  const auto found = locate_program(name);
+  if (!found) {
+    const std::string tool = std::filesystem::path(g_argv[0]).filename().string();
+    return make_error(ExitCode::step_failed, name + " is not installed beside " + tool +
+                                                 ", in ../libexec/perfguard, nor on PATH");
+  }
+  const std::filesystem::path program = *found;
   std::fflush(stdout);
   if (::chdir(g_started_in.c_str()) != 0) {
     return make_error(ExitCode::step_failed,
