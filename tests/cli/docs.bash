@@ -494,25 +494,36 @@ test_fish_completions_parse_and_complete() {
   true
 }
 
-test_cmake_install_puts_man_pages_and_completions_in_place() {
+test_cmake_install_puts_every_file_in_its_place() {
   command -v cmake >/dev/null || skip "cmake is not installed"
   local build
   build=$(cd "$PERFGUARD_BIN/.." && pwd)
   [[ -f $build/man/cmake_install.cmake ]] || skip "$build is not configured with man/ (re-run cmake)"
   run cmake --install "$build" --prefix "$TEST_DIR/prefix"
   expect_status 0
-  local f
-  for f in share/man/man1/perf-commit.1 share/man/man1/perf-rollback.1 \
-    share/man/man1/perf-baseline.1 share/man/man1/perf-alerts.1 \
-    share/man/man5/perfguard.toml.5 share/man/man7/perfguard.7 \
-    share/bash-completion/completions/perf-commit share/bash-completion/completions/perf-rollback \
-    share/bash-completion/completions/perf-baseline share/bash-completion/completions/perf-alerts \
-    share/zsh/vendor-completions/_perf-commit share/zsh/vendor-completions/_perf-rollback \
-    share/zsh/vendor-completions/_perf-baseline share/zsh/vendor-completions/_perf-alerts \
-    share/fish/vendor_completions.d/perf-commit.fish share/fish/vendor_completions.d/perf-rollback.fish \
-    share/fish/vendor_completions.d/perf-baseline.fish share/fish/vendor_completions.d/perf-alerts.fish; do
+  local f tool
+  for tool in $DOCS_TOOLS; do
+    expect_file_exists "prefix/bin/$tool"
+    expect_file_exists "prefix/share/man/man1/$tool.1.gz"
+    expect_file_exists "prefix/share/bash-completion/completions/$tool"
+    expect_file_exists "prefix/share/zsh/vendor-completions/_$tool"
+    expect_file_exists "prefix/share/fish/vendor_completions.d/$tool.fish"
+  done
+  for f in share/man/man5/perfguard.toml.5.gz share/man/man7/perfguard.7.gz \
+    libexec/perfguard/perf-alerts-health libexec/perfguard/perf-alerts-notify \
+    libexec/perfguard/perf-recover-inspect share/doc/perfguard/README.md \
+    share/doc/perfguard/copyright share/doc/perfguard/changelog.gz; do
     expect_file_exists "prefix/$f"
   done
+  # The compressed page is the page.
+  gzip -dc prefix/share/man/man1/perf-commit.1.gz | cmp - "$DOCS_ROOT/man/perf-commit.1" ||
+    fail "perf-commit.1.gz is not man/perf-commit.1"
+  # Installed, the tools find the programs they run in libexec/perfguard.
+  make_repo r
+  run env PATH=/usr/bin:/bin "$TEST_DIR/prefix/bin/perf-alerts" -C r health
+  expect_status 0
+  run env PATH=/usr/bin:/bin "$TEST_DIR/prefix/bin/perf-recover" -C r diagnose
+  expect_status 0
 }
 
 test_completions_offer_file_names_from_the_directory_option() {
