@@ -2,8 +2,8 @@
 
 #include "core/clock.h"
 #include "core/sha1.h"
+#include "core/text_encoding.h"
 #include "output/json.h"
-#include "report/svg.h"
 
 namespace perfguard {
 
@@ -16,17 +16,53 @@ Cell optional_time(const std::optional<std::int64_t>& us) {
   return us ? Cell(format_timestamp(*us)) : Cell();
 }
 
-// A value for an XML attribute or text: escaped as HTML is (the five entities; bytes that are
-// not UTF-8 percent-encoded), and the C0 controls XML 1.0 does not allow replaced.
+// Every string in these reports is text: the stored bytes encoded as every machine format
+// writes them (core/text_encoding.h), so a path, branch or step that is not UTF-8 reads the
+// same here as in `perf-alerts list --json`. Each part that came from bytes is encoded on its
+// own, as the json columns are; the helpers below take text and only escape it.
+
+// Text for an XML attribute value or element content. The five special characters become
+// entities; tab, line feed and carriage return become character references, which a parser
+// gives back as they were (written as they are, an attribute's read as spaces and a carriage
+// return as a line feed); what XML 1.0 cannot hold at all, the other C0 controls and the
+// noncharacters U+FFFE and U+FFFF, becomes U+FFFD, the replacement character.
 std::string xml_escaped(std::string_view text) {
-  std::string out = escape_html(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '"') {
+      out += "&quot;";
+    } else if (c == '\'') {
+      out += "&apos;";
+    } else if (c == '\t') {
+      out += "&#9;";
+    } else if (c == '\n') {
+      out += "&#10;";
+    } else if (c == '\r') {
+      out += "&#13;";
+    } else if (u < 0x20) {
+      out += "\xEF\xBF\xBD";
+    } else if (text.substr(i, 3) == "\xEF\xBF\xBE" || text.substr(i, 3) == "\xEF\xBF\xBF") {
+      out += "\xEF\xBF\xBD";
+      i += 2;
+    } else {
+      out += c;
+    }
   }
   return out;
 }
 
-// GitHub's escaping of a workflow command's message, and of a property's value.
+// GitHub's escaping of a workflow command's message, and of a property's value: the rules
+// of GitHub's runner and toolkit (`%25`, `%0D`, `%0A`; in a property also `%3A`, `%2C`), so no
+// text can end a command early or start another.
 std::string github_data(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -56,10 +92,10 @@ std::string github_property(std::string_view text) {
   return out;
 }
 
-// `threshold on commit (main)`: what an alert is about, for titles and test names.
+// `threshold on commit (main)`: what an alert is about, for titles and test names, as text.
 std::string subject(const Alert& a) {
-  std::string out = std::string(to_string(a.key.rule)) + " on " + a.key.step;
-  if (!a.key.branch.empty()) out += " (" + a.key.branch + ")";
+  std::string out = std::string(to_string(a.key.rule)) + " on " + encode_text(a.key.step);
+  if (!a.key.branch.empty()) out += " (" + encode_text(a.key.branch) + ")";
   return out;
 }
 
@@ -120,9 +156,9 @@ std::string junit_report(const GateResult& gate, std::int64_t now_us) {
   for (const Alert& a : gate.paused ? std::vector<Alert>{} : gate.blocking) {
     out += "    <testcase classname=\"perfguard." + xml_escaped(to_string(a.key.rule)) +
            "\" name=\"#" + std::to_string(a.id) + " " + xml_escaped(subject(a)) + "\">\n";
+    const std::string summary = xml_escaped(encode_text(a.summary));
     out += "      <failure type=\"" + std::string(to_string(a.severity)) + "\" message=\"" +
-           xml_escaped(a.summary) + "\">" + xml_escaped(a.summary) +
-           "\nrepository: " + xml_escaped(a.key.repo) +
+           summary + "\">" + summary + "\nrepository: " + xml_escaped(encode_text(a.key.repo)) +
            "\nfirst seen: " + format_timestamp(a.first_seen_us) +
            "\nlast seen: " + format_timestamp(a.last_seen_us) +
            "\ncount: " + std::to_string(a.count) + "</failure>\n";
@@ -142,7 +178,7 @@ std::string github_report(const GateResult& gate) {
     out += "::" + std::string(command) + " title=" +
            github_property("perfguard #" + std::to_string(a.id) + " " + to_string(a.severity) +
                            ": " + subject(a)) +
-           "::" + github_data(a.summary) + "\n";
+           "::" + github_data(encode_text(a.summary)) + "\n";
   }
   return out;
 }

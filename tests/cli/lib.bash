@@ -16,6 +16,14 @@ setup_test_env() {
 fail() { echo "FAILED: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 
+# require_consumer PROGRAM PACKAGE: the program that reads one of our formats (promtool,
+# xmllint, protoc, …) is there, or the case fails saying how to get it: a format no one checked
+# is not a pass. scripts/install-deps installs every PACKAGE named here.
+require_consumer() {
+  command -v "$1" >/dev/null ||
+    fail "$1 is not installed: the Debian package $2 has it (scripts/install-deps installs it)"
+}
+
 # can_make_terminal: whether a pseudo-terminal can be made here (none without /dev/pts, as
 # in a chroot with only /dev bound).
 can_make_terminal() {

@@ -368,11 +368,8 @@ test_prometheus_export_is_valid_exposition() {
   expect_stdout_contains "perfguard_step_duration_seconds_count{repo=\"$(cd r && pwd)\",step=\"commit\"} 4"
   expect_stdout_contains "perfguard_step_breaches_total{repo=\"$(cd r && pwd)\",step=\"commit\"} 1"
   [[ $(tail -c 1 out | od -An -c | tr -d ' ') == '\n' ]] || fail "no trailing newline"
-  if command -v promtool >/dev/null; then
-    promtool check metrics <out >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
-  else
-    echo "promtool not installed: the format is checked by the unit tests only" >&2
-  fi
+  require_consumer promtool prometheus
+  promtool check metrics <out >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
 }
 
 test_prometheus_export_to_a_file_for_the_textfile_collector() {
@@ -550,7 +547,7 @@ test_a_path_that_is_not_utf8_is_the_same_encoded_text_in_every_format() {
 }
 
 test_prometheus_export_of_a_path_that_is_not_utf8_passes_promtool() {
-  command -v promtool >/dev/null || skip "promtool is not installed: nothing checks the exposition"
+  require_consumer promtool prometheus
   commits_in_a_path_that_is_not_utf8
   run perf-baseline -C "$dir" export --format prometheus
   expect_status 0

@@ -52,6 +52,32 @@ TEST_CASE("junit escapes XML and counts one failure per blocking alert") {
   CHECK(out.find("name=\"no open alert at or above critical\"") != std::string::npos);
 }
 
+TEST_CASE("junit and github write bytes that are not UTF-8 as the text every format writes") {
+  GateResult gate;
+  gate.blocking = {alert(1, Severity::critical, "caf\xE9 at 100%")};
+  gate.blocking[0].key.branch = "b\xFF";
+  std::string out = github_report(gate);
+  CHECK(out ==
+        "::error title=perfguard #1 critical%3A threshold on commit (b%25FF)::caf%25E9 at "
+        "100%2525\n");
+  out = junit_report(gate, 1'800'000'000'000'000);
+  CHECK(out.find("name=\"#1 threshold on commit (b%FF)\"") != std::string::npos);
+  CHECK(out.find("message=\"caf%E9 at 100%25\"") != std::string::npos);
+}
+
+TEST_CASE("junit keeps line breaks and tabs as references and replaces what XML cannot hold") {
+  GateResult gate;
+  gate.blocking = {alert(1, Severity::critical,
+                         "a\nb\rc\td\x01"
+                         "e\xEF\xBF\xBF"
+                         "f\xEF\xBF\xBE"
+                         "g")};
+  std::string out = junit_report(gate, 1'800'000'000'000'000);
+  CHECK(out.find("message=\"a&#10;b&#13;c&#9;d\xEF\xBF\xBD"
+                 "e\xEF\xBF\xBD"
+                 "f\xEF\xBF\xBDg\"") != std::string::npos);
+}
+
 TEST_CASE("a snooze that ran out reads as open") {
   Alert a = alert(1, Severity::warning, "s");
   a.state = AlertState::snoozed;
