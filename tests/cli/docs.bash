@@ -3,9 +3,9 @@
 # so a change to a tool that the docs do not follow fails here.
 
 DOCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DOCS_TOOLS="perf-commit perf-rollback perf-baseline perf-alerts perf-recover"
+DOCS_TOOLS="perf-commit perf-rollback perf-baseline perf-alerts perf-recover perfguard-hooks"
 DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perf-baseline.1 man/perf-alerts.1
-  man/perf-recover.1 man/perfguard.toml.5 man/perfguard.7"
+  man/perf-recover.1 man/perfguard-hooks.1 man/perfguard.toml.5 man/perfguard.7"
 
 # man_text PAGE: the page as a reader sees it, in plain text (mandoc, else groff).
 man_text() {
