@@ -510,8 +510,15 @@ test_cmake_install_puts_man_pages_and_completions_in_place() {
     share/zsh/vendor-completions/_perf-commit share/zsh/vendor-completions/_perf-rollback \
     share/zsh/vendor-completions/_perf-baseline share/zsh/vendor-completions/_perf-alerts \
     share/fish/vendor_completions.d/perf-commit.fish share/fish/vendor_completions.d/perf-rollback.fish \
-    share/fish/vendor_completions.d/perf-baseline.fish share/fish/vendor_completions.d/perf-alerts.fish; do
+    share/fish/vendor_completions.d/perf-baseline.fish share/fish/vendor_completions.d/perf-alerts.fish \
+    bin/perfguard-hooks share/man/man1/perfguard-hooks.1 \
+    share/bash-completion/completions/perfguard-hooks share/zsh/vendor-completions/_perfguard-hooks \
+    share/fish/vendor_completions.d/perfguard-hooks.fish; do
     expect_file_exists "prefix/$f"
+  done
+  for f in pre-commit prepare-commit-msg commit-msg post-commit post-merge post-checkout \
+    post-rewrite pre-push; do
+    [[ -x prefix/share/perfguard/hooks/$f ]] || fail "share/perfguard/hooks/$f not installed executable"
   done
 }
 
