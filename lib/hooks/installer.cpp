@@ -203,16 +203,38 @@ std::string hook_script(const HookPlace& place, const std::string& name, const f
     s << (name == "pre-push" ? "perfguard_run \"$@\"\n[ $? -ne 1 ] || exit 1\n"
                              : "perfguard_run \"$@\"\n");
   }
-  s << "if [ -n \"$chained\" ] && [ -x \"$chained\" ]; then\n"
-    << "  \"$chained\" \"$@\"\n"
-    << "  status=$?\n"
-    << "fi\n";
-  if (place.global) {
-    // core.hooksPath hides the repository's own hooks: run them as git would have.
-    s << "if [ $status -eq 0 ] && own=$(git rev-parse --git-common-dir 2>/dev/null) &&\n"
-      << "  [ -f \"$own/hooks/" << name << "\" ] && [ -x \"$own/hooks/" << name << "\" ]; then\n"
-      << "  PERFGUARD_HOOKS_RUNNING=1 \"$own/hooks/" << name << "\" \"$@\"\n"
+  if (!place.global) {
+    s << "if [ -n \"$chained\" ] && [ -x \"$chained\" ]; then\n"
+      << "  \"$chained\" \"$@\"\n"
       << "  status=$?\n"
+      << "fi\n";
+  } else {
+    // core.hooksPath hides the repository's own hooks: run them as git would have. When
+    // both a chained hook and the repository's read the hook's stdin (pre-push,
+    // post-rewrite), each gets its own copy.
+    const bool reads_stdin = name == "pre-push" || name == "post-rewrite";
+    const bool blocking = name == "pre-commit" || name == "prepare-commit-msg" ||
+                          name == "commit-msg" || name == "pre-push";
+    s << "own=$(git rev-parse --git-common-dir 2>/dev/null)/hooks/" << name << "\n"
+      << "[ -f \"$own\" ] && [ -x \"$own\" ] || own=\n"
+      << "[ -n \"$chained\" ] && [ -x \"$chained\" ] || chained=\n"
+      << "input=\n";
+    if (reads_stdin) {
+      s << "if [ -n \"$chained\" ] && [ -n \"$own\" ] && input=$(mktemp); then\n"
+        << "  trap 'rm -f \"$input\"' EXIT\n"
+        << "  cat >\"$input\"\n"
+        << "fi\n";
+    }
+    s << "with_input() { if [ -n \"$input\" ]; then \"$@\" <\"$input\"; else \"$@\"; fi; }\n"
+      << "if [ -n \"$chained\" ]; then\n"
+      << "  with_input \"$chained\" \"$@\"\n"
+      << "  status=$?\n"
+      << "fi\n"
+      << "if [ -n \"$own\" ]" << (blocking ? " && [ $status -eq 0 ]" : "") << "; then\n"
+      << "  (PERFGUARD_HOOKS_RUNNING=1 && export PERFGUARD_HOOKS_RUNNING && with_input \"$own\" "
+         "\"$@\")\n"
+      << "  s=$?\n"
+      << "  [ $status -ne 0 ] || status=$s\n"
       << "fi\n";
   }
   if (!first) s << "perfguard_run \"$@\"\n";

@@ -319,22 +319,33 @@ test_global_install_into_an_existing_global_hooks_path_chains_and_leaves_it_set(
   export GIT_CONFIG_GLOBAL=$HOME/.gitconfig XDG_CONFIG_HOME=$TEST_DIR/xdg
   mkdir -p "$TEST_DIR/my-hooks"
   printf '#!/bin/sh\necho "$1" >"%s/global-user-hook"\n' "$TEST_DIR" >"$TEST_DIR/my-hooks/post-checkout"
-  chmod 755 "$TEST_DIR/my-hooks/post-checkout"
+  printf '#!/bin/sh\ncat >"%s/global-push-stdin"\n' "$TEST_DIR" >"$TEST_DIR/my-hooks/pre-push"
+  chmod 755 "$TEST_DIR/my-hooks/post-checkout" "$TEST_DIR/my-hooks/pre-push"
   cp "$TEST_DIR/my-hooks/post-checkout" "$TEST_DIR/post-checkout.before"
   make_repo r 2
   git config --global core.hooksPath "$TEST_DIR/my-hooks"
   run perfguard-hooks install --global
   expect_status 0
-  expect_stdout_contains "$TEST_DIR/my-hooks"
+  expect_stdout_contains "$TEST_DIR/my-hooks (2 of your hooks chained)"
   run git -C r checkout -q -b other
   expect_status 0
   expect_file_exists "$TEST_DIR/global-user-hook"
   expect_sql "$(store_of r)" "select step, labels from step_results" 'checkout|{"source":"hook","timing":"process-start"}'
+  # A pre-push of the global directory and one of the repository: each reads all of stdin.
+  printf '#!/bin/sh\ncat >"%s/local-push-stdin"\n' "$TEST_DIR" >r/.git/hooks/pre-push
+  chmod 755 r/.git/hooks/pre-push
+  git init -q --bare remote.git
+  run git -C r push -q "$TEST_DIR/remote.git" other
+  expect_status 0
+  for f in global-push-stdin local-push-stdin; do
+    grep -q "refs/heads/other $(git -C r rev-parse HEAD) refs/heads/other" "$TEST_DIR/$f" ||
+      fail "$f: the hook did not get the refs on stdin"
+  done
   run perfguard-hooks uninstall --global
   expect_status 0
   expect_eq "$(git config --global core.hooksPath)" "$TEST_DIR/my-hooks" "core.hooksPath kept"
   cmp "$TEST_DIR/my-hooks/post-checkout" "$TEST_DIR/post-checkout.before" || fail "user hook not restored"
-  expect_eq "$(ls "$TEST_DIR/my-hooks")" "post-checkout" "only the user's hook is left"
+  expect_eq "$(ls "$TEST_DIR/my-hooks" | tr '\n' ' ')" "post-checkout pre-push " "only the user's hooks are left"
 }
 
 # open_critical_alert: a breach of perf-commit opens the threshold rule's critical alert.
