@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
                          "Say for each hook whether perfguard's is installed (exit 1 "
                          "when one is not)");
   for (auto* cmd : {install_cmd, uninstall_cmd, status_cmd}) {
+    cmd->fallthrough();  // the common options after the subcommand too, as in the other tools
     cmd->add_flag("--global", options.global,
                   "Your own hooks for every repository (the global core.hooksPath)");
   }

@@ -247,6 +247,10 @@ test_install_twice_changes_nothing() {
   expect_status 0
   expect_stdout_contains "pre-commit          chained"
   expect_stdout_contains "post-commit         installed"
+  run perfguard-hooks -C r status --json
+  expect_status 0
+  expect_eq "$(jq -r '"\(.installed) \(.hooks | length) \(.hooks[0].name) \(.hooks[0].state)"' "$TEST_DIR/out")" \
+    "true 8 pre-commit chained" "status --json"
 }
 
 test_uninstall_puts_back_bytes_and_modes_and_removes_what_it_added() {
