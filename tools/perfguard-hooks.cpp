@@ -11,6 +11,8 @@
 using namespace perfguard;
 using namespace perfguard::hooks_tool;
 
+const std::string perfguard::hooks_tool::kTool = "perfguard-hooks";
+
 int main(int argc, char** argv) {
   // Read before run_tool marks this process (and so its children) as a perfguard tool's.
   const bool inside_tool = std::getenv(kToolEnvironment) != nullptr;

@@ -11,8 +11,6 @@ namespace fs = std::filesystem;
 
 namespace perfguard::hooks_tool {
 
-const std::string kTool = "perfguard-hooks";
-
 namespace {
 
 // This program's own path, which the hook files name (PATH's when it cannot be read).
