@@ -489,3 +489,18 @@ PY
   done
   expect_eq "$(sort "$TEST_DIR/entries" | tr '\n' ' ')" "commit-msg post-commit pre-commit pre-push prepare-commit-msg " "entries"
 }
+
+test_the_commit_is_timed_under_a_wrapper_as_the_pre_commit_framework_runs_it() {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  make_repo r 1
+  # Each hook runs perfguard-hooks through another program, as the framework's python does:
+  # git → sh → python3 → perfguard-hooks.
+  for h in pre-commit prepare-commit-msg commit-msg post-commit; do
+    printf '#!/bin/sh\nexec python3 -c "import subprocess, sys; sys.exit(subprocess.call([\\"perfguard-hooks\\", \\"run\\", \\"%s\\"] + sys.argv[1:]))" "$@"\n' "$h" >r/.git/hooks/$h
+    chmod +x r/.git/hooks/$h
+  done
+  commit_in r -qm "under a wrapper"
+  expect_status 0
+  expect_eq "$(hook_commits)" 1 "recorded through the wrapper"
+  expect_eq "$(stamps_left r)" 0 "stamps left behind"
+}
