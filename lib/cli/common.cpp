@@ -20,6 +20,7 @@
 #include "git/git.h"
 #include "output/json.h"
 #include "output/table.h"
+#include "process/tool_marker.h"
 #include "store/journal.h"
 #include "trace/context.h"
 
@@ -492,6 +493,9 @@ int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv,
     return to_int(ExitCode::usage);
   }
   install_interrupt_forwarding();
+  // Marks the gits this tool runs (and every other child) as perfguard's: the hooks then
+  // record nothing, for the tool records its own step. One setenv, inherited at exec.
+  ::setenv(kToolEnvironment, tool.c_str(), 0);
   try {
     return body();
   } catch (const std::exception& e) {

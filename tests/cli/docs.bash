@@ -3,9 +3,9 @@
 # so a change to a tool that the docs do not follow fails here.
 
 DOCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DOCS_TOOLS="perf-commit perf-rollback perf-baseline perf-alerts perf-recover"
+DOCS_TOOLS="perf-commit perf-rollback perf-baseline perf-alerts perf-recover perfguard-hooks"
 DOCS_PAGES="man/perf-commit.1 man/perf-rollback.1 man/perf-baseline.1 man/perf-alerts.1
-  man/perf-recover.1 man/perfguard.toml.5 man/perfguard.7"
+  man/perf-recover.1 man/perfguard-hooks.1 man/perfguard.toml.5 man/perfguard.7"
 
 # man_text PAGE: the page as a reader sees it, in plain text (mandoc, else groff).
 man_text() {
@@ -514,6 +514,10 @@ test_cmake_install_puts_every_file_in_its_place() {
     libexec/perfguard/perf-recover-inspect share/doc/perfguard/README.md \
     share/doc/perfguard/copyright share/doc/perfguard/changelog.gz; do
     expect_file_exists "prefix/$f"
+  done
+  for f in pre-commit prepare-commit-msg commit-msg post-commit post-merge post-checkout \
+    post-rewrite pre-push; do
+    [[ -x prefix/share/perfguard/hooks/$f ]] || fail "share/perfguard/hooks/$f not installed executable"
   done
   # The compressed page is the page.
   gzip -dc prefix/share/man/man1/perf-commit.1.gz | cmp - "$DOCS_ROOT/man/perf-commit.1" ||
