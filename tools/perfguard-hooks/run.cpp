@@ -3,13 +3,13 @@
 // post-rewrite record what git did, timed from its start; pre-push runs the alert gate. Only
 // the gate may fail (exit 1, while a critical alert is open); everything else exits 0, with
 // at most one warning line, whatever happens to the timing, the config or the store.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "alerts/pause_mark.h"
+#include "cli/external.h"
 #include "hooks.h"
 #include "hooks/commit_stamps.h"
 #include "hooks/git_process.h"
@@ -100,22 +100,11 @@ void record_git_step(const CommonOptions& common, const std::string& hook,
   record(*session, std::move(r));
 }
 
-// perf-alerts beside this program (an install keeps the tools together), else on PATH.
-std::optional<fs::path> find_perf_alerts() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path beside = self.parent_path() / "perf-alerts";
-    if (::access(beside.c_str(), X_OK) == 0) return beside;
-  }
-  return find_program("perf-alerts");
-}
-
 int gate_push(const CommonOptions& common) {
   if (auto repo = repository_here(); repo && read_pause_mark(repo->perfguard_dir())) {
     return 0;  // an emergency: nothing blocks
   }
-  auto perf_alerts = find_perf_alerts();
+  auto perf_alerts = locate_program("perf-alerts");
   if (!perf_alerts) {
     warn("perf-alerts is not installed: the push goes on without the alert gate");
     return 0;
