@@ -254,8 +254,9 @@ void append_step(std::string& html, const Report& report, std::size_t index) {
             " times (a gap where the window holds fewer than " + std::to_string(kRollingMinRuns) +
             " runs)";
   } else {
-    html += ". No rolling median or p95: too few runs (" + std::to_string(2 * kRollingWindowRuns) +
-            " at least)";
+    html += ". No rolling median or p95: too few runs (they need " +
+            std::to_string(2 * kRollingWindowRuns) + " or more, " +
+            std::to_string(kRollingWindowRuns) + " to a window of at most half their span)";
   }
   html += ".</figcaption></figure>\n";
 

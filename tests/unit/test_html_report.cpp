@@ -412,6 +412,12 @@ TEST_CASE("the time chart has rolling median and p95 lines when there are enough
   const std::string sparse = render_html_report(report_of(few));
   CHECK(sparse.find("class=\"rolling") == std::string::npos);
   CHECK(sparse.find("No rolling median or p95: too few runs") != std::string::npos);
+  // Enough runs, but all within a minute: no window of at most half their span holds 20.
+  std::vector<ReportRun> burst;
+  for (int i = 0; i < 50; ++i) burst.push_back({kT0 + i * 1'000'000LL, 30'000, StepStatus::ok});
+  const RollingSeries none = rolling_quantiles(burst);
+  CHECK(none.window_us == 0);
+  CHECK(none.points.empty());
 }
 
 TEST_CASE("a step's child spans are a table of their median and p95") {
