@@ -1,6 +1,7 @@
 #include "report/svg.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -17,10 +18,13 @@ namespace {
 constexpr int kLeft = 70, kRight = 20, kTop = 14, kBottom = 30;
 constexpr std::int64_t kMinuteUs = 60LL * 1000000;
 
+// A coordinate to a tenth of a pixel, as "%.1f" prints it (to_chars: several times faster,
+// and there are tens of thousands of them on a page).
 std::string num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 1);
+  if (ec != std::errc()) return "0.0";
+  return std::string(buf, end);
 }
 
 // 1, 2 or 5 times a power of ten, at least `raw`.
