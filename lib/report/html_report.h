@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/duration.h"
 #include "core/result.h"
+#include "report/svg.h"
 #include "stats/statistics.h"
 #include "store/step_reads.h"
 #include "store/store.h"
@@ -32,6 +33,13 @@ struct ReportRun {
   StepStatus status = StepStatus::ok;
 };
 
+// A direct child span of a step (commit's add and commit, rollback's snapshot and reset):
+// its durations over the step's completed runs that have it.
+struct ReportSpan {
+  std::string name;
+  Summary timing;
+};
+
 struct ReportStep {
   std::string name;
   std::vector<ReportRun> runs;  // completed runs (ok, breach), oldest first
@@ -39,6 +47,7 @@ struct ReportStep {
   Summary timing;               // over the completed runs
   std::optional<Duration> threshold;
   std::optional<double> baseline_p99_us;  // the active baseline's, when there is one
+  std::vector<ReportSpan> spans;          // in the order they run
 };
 
 struct Report {
@@ -58,6 +67,24 @@ struct ReportQuery {
 };
 
 Result<Report> collect_report(Store& store, const ReportQuery& query);
+
+// The rolling median and p95 of a step's durations that its time chart draws: at
+// kRollingPoints evenly spaced times, over the runs in the trailing `window_us` before each.
+// The window is the shortest of 1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 1d, 2d, 3d, 7d, 14d, 30d
+// that is at least a thirtieth of the runs' span and holds kRollingWindowRuns runs on
+// average; a time whose window holds fewer than kRollingMinRuns runs is a gap. Nothing (no
+// window, no points) with fewer than 2 * kRollingWindowRuns runs or no such window within
+// half the span.
+inline constexpr int kRollingPoints = 150;
+inline constexpr std::size_t kRollingWindowRuns = 20;
+inline constexpr std::size_t kRollingMinRuns = 5;
+
+struct RollingSeries {
+  std::int64_t window_us = 0;  // 0: none
+  std::vector<RollingPoint> points;
+};
+
+RollingSeries rolling_quantiles(const std::vector<ReportRun>& runs);
 
 // The whole page. With no steps it is a page that says there is no data.
 std::string render_html_report(const Report& report);

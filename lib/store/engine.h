@@ -56,6 +56,10 @@ class StoreEngine {
   // long stretches, a context at a time).
   virtual Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
                                  const std::function<void(const StepSample&)>& visit) = 0;
+  // The direct child spans of the steps (of `step`, or all) started at or after `since_us`,
+  // one at a time from one read transaction, a step's in their order.
+  virtual Status for_each_child_span(const std::string& step, std::int64_t since_us,
+                                     const std::function<void(const ChildSpanSample&)>& visit) = 0;
   virtual Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
                                                       const std::string& step,
                                                       int max_children) = 0;

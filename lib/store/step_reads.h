@@ -1,6 +1,7 @@
 #pragma once
 // What the store's reads of recorded steps return (Store::step_hours, step_samples,
-// slowest_steps): per-step, per-hour rollups, single samples, and the slowest steps.
+// for_each_child_span, slowest_steps): per-step, per-hour rollups, single samples, the direct
+// child spans of steps, and the slowest steps.
 
 #include <cstdint>
 #include <optional>
@@ -70,6 +71,15 @@ struct StepSample {
   std::string repo;             // with_context only
   std::string branch;           // with_context only
   std::int64_t context_id = 0;  // with_context only: samples with one id ran in one place
+};
+
+// A direct child span of a recorded step (what perf-baseline report breaks a step down by):
+// `commit`'s add and commit, `rollback`'s snapshot and reset.
+struct ChildSpanSample {
+  std::string step;                    // the step's name
+  StepStatus status = StepStatus::ok;  // the step's
+  std::string span;                    // the span's name
+  std::int64_t duration_us = 0;
 };
 
 // A step among the slowest, with its direct child spans, slowest first.

@@ -119,6 +119,11 @@ Status Store::for_each_sample(const std::string& step, std::int64_t since_us, bo
   return engine_->for_each_sample(step, since_us, with_context, visit);
 }
 
+Status Store::for_each_child_span(const std::string& step, std::int64_t since_us,
+                                  const std::function<void(const ChildSpanSample&)>& visit) {
+  return engine_->for_each_child_span(step, since_us, visit);
+}
+
 Result<std::vector<SlowStep>> Store::slowest_steps(std::int64_t since_us, int limit,
                                                    const std::string& step, int max_children) {
   return engine_->slowest_steps(since_us, limit, step, max_children);

@@ -149,6 +149,11 @@ class Store {
   // flat. `visit` may keep nothing of a sample past its return.
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
                          const std::function<void(const StepSample&)>& visit);
+  // The direct child spans of the steps (of `step`, or all) started at or after `since_us`,
+  // one at a time from one read transaction, a step's in their order (no grandchildren).
+  // `visit` may keep nothing of a span past its return.
+  Status for_each_child_span(const std::string& step, std::int64_t since_us,
+                             const std::function<void(const ChildSpanSample&)>& visit);
   // The `limit` slowest steps (of `step`, or all) started at or after `since_us`, slowest
   // first; each with at most `max_children` child spans.
   Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,

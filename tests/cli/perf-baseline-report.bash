@@ -190,3 +190,146 @@ EOF
   echo "distinct colours: $colours"
   [[ $colours -ge 20 ]] || fail "the screenshot looks blank ($colours colours)"
 }
+
+# ninety_days_of_steps FILE [N]: N steps (default 100,000) over the last 90 days as jsonl:
+# commits (spans add, commit) that drift slower and have a few slow outliers, rollbacks
+# (spans snapshot, reset) and recoveries (snapshot, rollback, validate, restart, health).
+ninety_days_of_steps() {
+  awk -v n="${2:-100000}" -v end_s="$(date +%s)" 'BEGIN {
+    srand(7)
+    span_s = 90 * 86400
+    for (i = 0; i < n; i++) {
+      start_us = (end_s - span_s + int(i * span_s / n)) * 1000000 + int(rand() * 1000000)
+      k = i % 20
+      if (k < 16) {
+        # commit: its median drifts from about 45ms to 70ms over the 90 days; ten outliers.
+        drift = 1 + 0.5 * i / n
+        add = int((8000 + rand() * rand() * 20000) * drift)
+        cm = int((30000 + rand() * rand() * 60000) * drift)
+        if (i % 9973 == 5) cm = 4000000 + int(rand() * 8000000)
+        printf("{\"step\":\"commit\",\"status\":\"%s\",\"started_us\":%.0f,\"duration_us\":%d,", (add + cm + 150 > 1000000) ? "breach" : "ok", start_us, add + cm + 150)
+        printf("\"threshold_us\":1000000,\"exit_code\":0,\"spans\":[")
+        printf("{\"name\":\"add\",\"offset_us\":40,\"duration_us\":%d},", add)
+        printf("{\"name\":\"commit\",\"offset_us\":%d,\"duration_us\":%d}]}\n", 80 + add, cm)
+      } else if (k < 19) {
+        snap = int(3000 + rand() * 4000); reset = int(20000 + rand() * rand() * 80000)
+        printf("{\"step\":\"rollback\",\"status\":\"ok\",\"started_us\":%.0f,\"duration_us\":%d,", start_us, snap + reset + 100)
+        printf("\"threshold_us\":2000000,\"exit_code\":0,\"spans\":[")
+        printf("{\"name\":\"snapshot\",\"offset_us\":20,\"duration_us\":%d},", snap)
+        printf("{\"name\":\"reset\",\"offset_us\":%d,\"duration_us\":%d}]}\n", 50 + snap, reset)
+      } else {
+        a = int(3000 + rand() * 4000); b = int(30000 + rand() * 50000); c = int(15000 + rand() * 20000)
+        d = int(200000 + rand() * 300000); e = int(50000 + rand() * rand() * 400000)
+        printf("{\"step\":\"recover\",\"status\":\"ok\",\"started_us\":%.0f,\"duration_us\":%d,", start_us, a + b + c + d + e + 200)
+        printf("\"threshold_us\":10000000,\"exit_code\":0,\"spans\":[")
+        printf("{\"name\":\"snapshot\",\"offset_us\":10,\"duration_us\":%d},", a)
+        printf("{\"name\":\"rollback\",\"offset_us\":%d,\"duration_us\":%d},", 20 + a, b)
+        printf("{\"name\":\"validate\",\"offset_us\":%d,\"duration_us\":%d},", 30 + a + b, c)
+        printf("{\"name\":\"restart\",\"offset_us\":%d,\"duration_us\":%d},", 40 + a + b + c, d)
+        printf("{\"name\":\"health\",\"offset_us\":%d,\"duration_us\":%d}]}\n", 50 + a + b + c + d, e)
+      }
+    }
+  }' >"$1"
+}
+
+# A script that measures the rendered page in the browser and writes what it found into
+# the DOM, for a test copy of the report only (the report itself runs no script).
+measure_script() {
+  cat <<'JS'
+<script>
+(() => {
+  const out = [];
+  const svgs = [...document.querySelectorAll("svg")];
+  let labels = 0, overlaps = 0, outside = 0;
+  for (const svg of svgs) {
+    const vb = svg.viewBox.baseVal;
+    const boxes = [...svg.querySelectorAll("text.marker-label, text.tail-label")].map(
+      t => ({ box: t.getBBox(), text: t.textContent }));
+    labels += boxes.length;
+    boxes.forEach((a, i) => {
+      const b = a.box;
+      if (b.x < 0 || b.y < 0 || b.x + b.width > vb.width || b.y + b.height > vb.height) {
+        outside++;
+        out.push("outside: " + a.text);
+      }
+      boxes.slice(0, i).forEach(o => {
+        const c = o.box;
+        if (b.x < c.x + c.width && c.x < b.x + b.width && b.y < c.y + c.height && c.y < b.y + b.height) {
+          overlaps++;
+          out.push("overlap: " + a.text + " / " + o.text);
+        }
+      });
+    });
+  }
+  out.push("labels " + labels + " overlaps " + overlaps + " outside " + outside);
+  for (const h of document.querySelectorAll("svg.histogram")) {
+    const bars = [...h.querySelectorAll("rect.bin")].filter(r => r.getBBox().height > 0.5);
+    out.push("histogram bars " + bars.length);
+  }
+  for (const t of document.querySelectorAll("svg.time-chart")) {
+    const len = sel => { const p = t.querySelector(sel); return p ? Math.round(p.getTotalLength()) : 0; };
+    out.push("rolling median " + len("path.rolling.median") + " p95 " + len("path.rolling.p95"));
+  }
+  const described = svgs.filter(s => s.querySelector(":scope > title") && s.querySelector(":scope > desc")).length;
+  const labelled = svgs.filter(s => {
+    const ids = (s.getAttribute("aria-labelledby") || "").split(" ").filter(Boolean);
+    return ids.length && ids.every(id => document.getElementById(id));
+  }).length;
+  const imgs = [...document.querySelectorAll("img")].filter(i => !i.hasAttribute("alt")).length;
+  out.push("a11y lang " + (document.documentElement.lang || "none") + " h1 " +
+    document.querySelectorAll("h1").length + " h2 " + document.querySelectorAll("h2").length +
+    " svgs " + svgs.length + " described " + described + " labelled " + labelled +
+    " imgs-without-alt " + imgs);
+  const pre = document.createElement("pre");
+  pre.id = "measured";
+  pre.textContent = "\n" + out.join("\n") + "\n";
+  document.body.appendChild(pre);
+})();
+</script>
+JS
+}
+
+test_report_of_ninety_days_reads_well_in_headless_chromium() {
+  chromium_bin >/dev/null
+  make_repo r 1
+  ninety_days_of_steps steps.jsonl
+  perf-baseline -q -C r import --format jsonl "$TEST_DIR/steps.jsonl" || fail "import"
+  perf-baseline -q -C r compute || fail "compute"
+  run perf-baseline -C r report -o "$TEST_DIR/report.html" --since all
+  expect_status 0
+  expect_stdout_contains "3 steps, 100000 runs"
+  grep -Eq '<script|<link|src=|https?://' report.html && fail "the page loads something"
+  # What a reader sees: a screenshot of the whole page.
+  headless --screenshot="$TEST_DIR/report.png" --window-size=1000,4200 \
+    "file://$TEST_DIR/report.html" >shot.out 2>shot.err
+  expect_file_exists report.png
+  # A test copy with a script that measures the rendered page (the Content Security Policy
+  # that forbids scripts taken out), its findings read from the DOM chromium built.
+  { sed -e '/Content-Security-Policy/d' -e 's|</body>||' report.html; measure_script
+    echo '</body>'; } >measured.html
+  headless --dump-dom "file://$TEST_DIR/measured.html" >dom.html 2>dom.err
+  sed -n '/<pre id="measured">/,/<\/pre>/p' dom.html >measured.txt
+  cat measured.txt
+  # Threshold and baseline in each of the 6 charts, and the tail bar's count and start.
+  grep -q '^labels 14 overlaps 0 outside 0$' measured.txt ||
+    fail "marker labels overlap or leave their chart"
+  local bars
+  bars=$(sed -n 's/^histogram bars //p' measured.txt)
+  [[ $(wc -l <<<"$bars") -eq 3 ]] || fail "not three histograms: $bars"
+  while read -r n; do
+    [[ $n -ge 5 ]] || fail "a distribution of only $n non-empty bars"
+  done <<<"$bars"
+  [[ $(grep -cE '^rolling median [1-9][0-9]* p95 [1-9][0-9]*$' measured.txt) -eq 3 ]] ||
+    fail "a time chart without rolling lines"
+  grep -q '^a11y lang en h1 1 h2 4 svgs 6 described 6 labelled 6 imgs-without-alt 0$' \
+    measured.txt || fail "accessibility: $(grep a11y measured.txt)"
+  # The outliers are a labelled bar of their own; the spans are tabled.
+  grep -q 'class="bin tail' dom.html || fail "no tail bar for the commit outliers"
+  grep -q 'trailing 3d window' dom.html || fail "the caption does not name the window"
+  for span in add commit snapshot reset validate restart health; do
+    grep -q "<th scope=\"row\">$span</th>" dom.html || fail "no row for span $span"
+  done
+  if grep -E 'Uncaught|ERROR:CONSOLE|Refused to (load|apply|execute)' shot.err; then
+    fail "console errors"
+  fi
+}

@@ -44,6 +44,8 @@ class SqliteStore final : public StoreEngine {
   Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
                          const std::function<void(const StepSample&)>& visit) override;
+  Status for_each_child_span(const std::string& step, std::int64_t since_us,
+                             const std::function<void(const ChildSpanSample&)>& visit) override;
   Result<std::vector<SlowStep>> slowest_steps(std::int64_t since_us, int limit,
                                               const std::string& step, int max_children) override;
   Status catch_up() override;

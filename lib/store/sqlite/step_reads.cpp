@@ -1,5 +1,6 @@
-// The reads the statistics make: hourly rollups, single samples, the slowest steps. Each
-// starts the same way (StepRead) and reads the steps through the rollups' id ranges.
+// The reads the statistics make: hourly rollups, single samples, child spans, the slowest
+// steps. Each starts the same way (StepRead) and reads the steps through the rollups' id
+// ranges.
 
 #include <algorithm>
 #include <unordered_map>
@@ -179,6 +180,82 @@ Status SqliteStore::for_each_sample(const std::string& step, std::int64_t since_
         }
       }
       visit(sample);
+    }
+    if (rc != SQLITE_DONE) return read.failed();
+  }
+  return {};
+}
+
+Status SqliteStore::for_each_child_span(const std::string& step, std::int64_t since_us,
+                                        const std::function<void(const ChildSpanSample&)>& visit) {
+  StepRead read(*this);
+  if (Status begun = read.begin(step); !begun) return begun.error();
+  if (read.nothing()) return {};
+  auto ranges = read.ranges(since_us);
+  if (!ranges) return ranges.error();
+  // The steps and their spans, each read in key order and merged here: two scans of a range
+  // rather than a search of span_rows for every step. A step's spans past the 256th
+  // (span_rows_more, schema::kSpansPerStepKey; rarely any) are read after the others.
+  Statement steps = sql::prepare(db_,
+                                 "SELECT id, name_id, status FROM step_rows"
+                                 " WHERE id BETWEEN ?1 AND ?2 AND started_us >= ?3"
+                                 " AND (?4 IS NULL OR name_id = ?4) ORDER BY id");
+  Statement spans = sql::prepare(db_,
+                                 "SELECT id >> 8, name_id, duration_us FROM span_rows"
+                                 " WHERE id BETWEEN ?1 * 256 AND ?2 * 256 + 255"
+                                 " AND parent_seq IS NULL ORDER BY id");
+  Statement more = sql::prepare(db_,
+                                "SELECT s.name_id, s.status, p.name_id, p.duration_us"
+                                " FROM span_rows_more AS p CROSS JOIN step_rows AS s"
+                                " ON s.id = p.step_id WHERE p.step_id BETWEEN ?1 AND ?2"
+                                " AND s.started_us >= ?3 AND (?4 IS NULL OR s.name_id = ?4)"
+                                " AND p.parent_seq IS NULL");
+  if (!steps || !spans || !more) return read.failed();
+  // One span, its texts assigned only when a name changes.
+  ChildSpanSample span;
+  std::int64_t last_step = -1, last_span = -1;
+  auto emit = [&](std::int64_t step_name, int status, std::int64_t span_name,
+                  std::int64_t duration_us) {
+    if (step_name != last_step) {
+      span.step = read.name(step_name);
+      last_step = step_name;
+    }
+    span.status = status_from_code(status);
+    if (span_name != last_span) {
+      span.span = read.name(span_name);
+      last_span = span_name;
+    }
+    span.duration_us = duration_us;
+    visit(span);
+  };
+  for (const auto& range : *ranges) {
+    sqlite3_stmt* st = steps.get();
+    sqlite3_stmt* sp = spans.get();
+    bind_range(st, range, since_us, read.only());
+    sqlite3_reset(sp);
+    sqlite3_bind_int64(sp, 1, range.first);
+    sqlite3_bind_int64(sp, 2, range.second);
+    int step_rc = sqlite3_step(st), span_rc = SQLITE_DONE;
+    while (step_rc == SQLITE_ROW && (span_rc = sqlite3_step(sp)) == SQLITE_ROW) {
+      const std::int64_t step_id = sqlite3_column_int64(sp, 0);
+      while (step_rc == SQLITE_ROW && sqlite3_column_int64(st, 0) < step_id) {
+        step_rc = sqlite3_step(st);
+      }
+      if (step_rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == step_id) {
+        emit(sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2), sqlite3_column_int64(sp, 1),
+             sqlite3_column_int64(sp, 2));
+      }
+    }
+    if ((step_rc != SQLITE_ROW && step_rc != SQLITE_DONE) ||
+        (step_rc == SQLITE_ROW && span_rc != SQLITE_DONE)) {
+      return read.failed();
+    }
+    sqlite3_stmt* m = more.get();
+    bind_range(m, range, since_us, read.only());
+    int rc;
+    while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
+      emit(sqlite3_column_int64(m, 0), sqlite3_column_int(m, 1), sqlite3_column_int64(m, 2),
+           sqlite3_column_int64(m, 3));
     }
     if (rc != SQLITE_DONE) return read.failed();
   }
