@@ -94,7 +94,7 @@ double nearest_rank(std::vector<std::int64_t>& values, double q) {
 constexpr const char* kStyle = R"(
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;
 max-width:960px;color:#222;background:#fff;padding:0 16px}
-h1{font-size:1.5em;margin:0 0 4px}h2{font-size:1.2em;margin:32px 0 4px;
+h1{font-size:1.5em;margin:0 0 4px;overflow-wrap:anywhere}h2{font-size:1.2em;margin:32px 0 4px;
 border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#555;margin:0 0 16px}
 table.summary{border-collapse:collapse;font-size:.92em;margin:8px 0 16px}
