@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -597,6 +598,10 @@ class Trace2Importer : public Importer {
   std::vector<fs::path> consumed() const override { return consumed_; }
   std::size_t deferred() const override { return deferred_; }
   std::vector<ImportProblem> left_alone() const override { return left_alone_; }
+  std::pair<std::uint64_t, std::uint64_t> files_read() const override {
+    return {files_read_.load(std::memory_order_relaxed),
+            files_listed_.load(std::memory_order_relaxed)};
+  }
 
  private:
   // Reads every file into processes_; false when the sink asked to stop.
@@ -604,9 +609,11 @@ class Trace2Importer : public Importer {
                   ImportSink& sink) {
     processes_.clear();
     processes_.reserve(files.size());
+    files_listed_ = files.size();
     const std::int64_t settled_before = options.now_us - 1000000;
     const std::int64_t abandoned_before = options.now_us - kAbandonedAfterUs;
     for (const fs::path& file : files) {
+      files_read_.fetch_add(1, std::memory_order_relaxed);
       Entry entry = read_entry(file, settled_before);
       switch (entry.state) {
         case Entry::State::gone:
@@ -793,6 +800,8 @@ class Trace2Importer : public Importer {
   std::vector<ImportProblem> left_alone_;
   std::size_t deferred_ = 0;
   bool stopped_ = false;  // the sink asked to stop
+  // For the progress line, read by the storing thread while this one reads.
+  std::atomic<std::uint64_t> files_read_{0}, files_listed_{0};
 };
 
 }  // namespace
