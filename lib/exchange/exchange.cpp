@@ -547,8 +547,7 @@ class ImportProgress {
     auto [read, files] = importer.files_read();
     if (files == 0) return;
     if (!reading_) {
-      progress_->begin(std::string("reading ") + to_string(format_) + " event files", "event files",
-                       files);
+      progress_->begin(std::string("reading ") + to_string(format_), "event files", files);
       reading_ = true;
     }
     progress_->update(read, files);

@@ -8,7 +8,7 @@
 // it is plain text, with no escape sequence: spaces clear it.
 //
 //   importing jsonl: 12,345 records
-//   importing trace2: 12,345 of 50,000 event files (24%)
+//   reading trace2: 12,345 of 50,000 event files (24%)
 //   pruning recorded steps (3.2 s)
 //
 // Off, every call returns at its first test: an operation calls update() in its loop
