@@ -42,14 +42,15 @@ Result<ExitCode> Measure::run(ToolSession& session) {
   options.timeouts = session.config.timeouts;
   options.warn_only = warn_only;
   options.tool = session.tool;
-  options.record = [&](std::vector<StepRecord>& records) {
-    return record_steps(session, records, ExitCode::ok);
-  };
   session.info("measuring " + std::to_string(runs) + " runs in a throwaway clone under " +
                measure_parent(session.repository).string());
   auto measured = [&] {
     Progress progress(session.options.quiet);
     progress.begin("measuring in a throwaway clone", "runs", static_cast<std::uint64_t>(runs));
+    options.record = [&](std::vector<StepRecord>& records) {
+      progress.clear();  // what recording may warn of goes on a line of its own
+      return record_steps(session, records, ExitCode::ok);
+    };
     if (progress.on()) {
       options.progress = [&](int done, int) { progress.update(static_cast<std::uint64_t>(done)); };
     }
