@@ -19,6 +19,7 @@
 #include "core/version.h"
 #include "git/git.h"
 #include "output/json.h"
+#include "output/progress.h"
 #include "output/table.h"
 #include "process/tool_marker.h"
 #include "store/journal.h"
@@ -186,6 +187,7 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   auto labels = parse_labels(options.labels);
   if (!labels) return labels.error();
   s.labels = *labels;
+  if (auto delay = progress_delay_from_environment(); !delay) return delay.error();
 
   if (Status entered = enter_directories(options.directories); !entered) return entered.error();
   std::error_code ec;

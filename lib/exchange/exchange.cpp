@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "core/fault.h"
 #include "exchange/input.h"
 #include "output/output_file.h"
+#include "output/progress.h"
 #include "process/runner.h"
 #include "store/journal.h"
 #include "store/store.h"
@@ -428,10 +430,20 @@ class BatchQueue {
     ready_.notify_one();
     return true;
   }
-  // Nothing once the reader is done and every batch has been taken.
-  std::optional<Batch> pop() {
+  // Nothing once the reader is done and every batch has been taken. `waiting`, when set, is
+  // called every tenth of a second while there is no batch yet (to redraw a progress line).
+  std::optional<Batch> pop(const std::function<void()>& waiting = {}) {
     std::unique_lock lock(mutex_);
-    ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+    auto ready = [&] { return !queue_.empty() || done_; };
+    if (waiting) {
+      while (!ready_.wait_for(lock, std::chrono::milliseconds(100), ready)) {
+        lock.unlock();
+        waiting();
+        lock.lock();
+      }
+    } else {
+      ready_.wait(lock, ready);
+    }
     if (queue_.empty()) return std::nullopt;
     Batch b = std::move(queue_.front());
     queue_.pop_front();
@@ -521,10 +533,47 @@ class QueueSink : public ImportSink {
   std::size_t used_ = 0;
 };
 
+// What an import shows on a terminal: the files read while a trace2 directory is read (its
+// records come once all are), then the records stored.
+class ImportProgress {
+ public:
+  ImportProgress(Progress* progress, ImportFormat format)
+      : progress_(progress && progress->on() ? progress : nullptr), format_(format) {}
+
+  bool on() const { return progress_ != nullptr; }
+
+  void reading(const Importer& importer) {
+    if (!progress_ || stored_ > 0) return;
+    auto [read, files] = importer.files_read();
+    if (files == 0) return;
+    if (!reading_) {
+      progress_->begin(std::string("reading ") + to_string(format_), "event files", files);
+      reading_ = true;
+    }
+    progress_->update(read, files);
+  }
+
+  void stored(std::size_t records) {
+    if (!progress_ || records == 0) return;
+    if (stored_ == 0) {
+      progress_->begin(std::string("importing ") + to_string(format_), "records");
+    }
+    stored_ += records;
+    progress_->update(stored_);
+  }
+
+ private:
+  Progress* progress_;
+  ImportFormat format_;
+  bool reading_ = false;
+  std::uint64_t stored_ = 0;
+};
+
 // Reads the inputs on a thread of its own while this one stores what it read: parsing and
 // storing overlap, which nearly doubles the speed of a large import on two cores.
 Status read_in_background(Importer& importer, const std::vector<fs::path>& inputs,
-                          const std::vector<ImportOptions>& options, ImportSink& sink) {
+                          const std::vector<ImportOptions>& options, ImportSink& sink,
+                          ImportProgress& progress) {
   BatchQueue queue;
   Status read_status;
   std::thread reader([&] {
@@ -543,7 +592,9 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
     queue.finish();
   });
   Status store_status;
-  while (auto batch = queue.pop()) {
+  std::function<void()> waiting;
+  if (progress.on()) waiting = [&] { progress.reading(importer); };
+  while (auto batch = queue.pop(waiting)) {
     // Ctrl-C, SIGTERM or SIGHUP: no more batches; the caller rolls back the transaction.
     if (store_status && received_interrupt() != 0) {
       store_status = exchange::interrupted_error();
@@ -565,6 +616,7 @@ Status read_in_background(Importer& importer, const std::vector<fs::path>& input
       sink.problem(std::move(problem->second));
     }
     if (!store_status) queue.stop();
+    progress.stored(batch->records.size());
     queue.recycle(std::move(*batch));
     if (store_status) crash_point("import-batch-stored");
   }
@@ -634,7 +686,8 @@ Status import_into(ImportTarget& target, const ImportRequest& request, ImportSum
         request.format == ImportFormat::journal && !fallback.empty() &&
         (take_journal ? taken[i].journal == fallback : fs::equivalent(inputs[i], fallback, ec));
   }
-  Status read = read_in_background(*importer, inputs, input_options, sink);
+  ImportProgress progress(request.progress, request.format);
+  Status read = read_in_background(*importer, inputs, input_options, sink, progress);
   summary.left_alone = importer->left_alone();
   if (!read) return failed(read);
   if (summary.bad > 0 && !request.skip_bad) {

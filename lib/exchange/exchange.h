@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -19,6 +20,7 @@
 namespace perfguard {
 
 class Store;
+class Progress;
 
 // ---------------------------------------------------------------------------------------
 // Import
@@ -90,6 +92,9 @@ class Importer {
   // Entries of the input that are not of its format, each with why, left where they are
   // (a trace2 directory's README, say). Unlike a bad line they do not stop the import.
   virtual std::vector<ImportProblem> left_alone() const { return {}; }
+  // How far read() is, while it runs on a thread of its own: (files read, files) for trace2;
+  // (0, 0) for a format read as one stream, whose records are counted as they are stored.
+  virtual std::pair<std::uint64_t, std::uint64_t> files_read() const { return {0, 0}; }
 };
 
 std::unique_ptr<Importer> make_importer(ImportFormat format);
@@ -103,6 +108,8 @@ struct ImportRequest {
   bool skip_bad = false;
   ImportOptions options;
   std::size_t max_problems = 20;  // problems kept for the report (all are counted)
+  // Told how the import goes (files read, records stored), when not null.
+  Progress* progress = nullptr;
 };
 
 struct ImportSummary {

@@ -18,11 +18,14 @@
 // that was open in the main thread when the thread appeared.
 //
 // A child process whose parent's file is not in the directory is a record of its own. A
-// process without an exit, atexit or signal event is still running, and a file modified
-// within the last second may still be written: such files (and their whole process tree
-// when it is the parent that is not finished) are left for the next import. A process
-// without an end whose file has not changed for a day was killed (SIGKILL, a power cut):
-// it is recorded as interrupted, up to its last event (kAbandonedAfterUs says why a day).
+// process that wrote atexit or signal, the last event git writes, is finished and its file
+// whole: it is imported at once. A process without an exit, atexit or signal event is still
+// running, and a file of an unfinished process modified within the last second (one that
+// wrote exit and not yet atexit, say) may still be written: such files (and their whole
+// process tree when it is the parent that is not finished) are left for the next import. A
+// process without an end whose file has not changed for a day was killed (SIGKILL, a power
+// cut): it is recorded as interrupted, up to its last event (kAbandonedAfterUs says why a
+// day).
 // Files read are removed by import_records() once the records are committed, a tree's
 // children before their parent; the ids come from the root's sid, so a second import of
 // the same events adds nothing. Imports of one directory run one at a time (claim()).
@@ -36,6 +39,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -70,7 +74,10 @@ struct Process {
   std::string parent_sid;  // empty for a top-level process
   std::optional<std::uint32_t> pid;
   bool complete = false;
-  bool recent = false;     // changed within the last second: may still be written
+  // Wrote the last event git writes: atexit, or signal (a signal's handler ends the process
+  // and atexit never comes). Nothing more is written to the file.
+  bool finished = false;
+  bool recent = false;     // unfinished and changed within the last second: may still be written
   bool abandoned = false;  // no end, and unchanged for kAbandonedAfterUs: git was killed
   bool started = false;
   bool interrupted = false;
@@ -159,6 +166,7 @@ class EventFileReader {
       if (nl == std::string_view::npos) {
         // A last line without its newline is being written: the file is not finished.
         p_.complete = false;
+        p_.finished = false;
         unfinished_ = true;
         break;
       }
@@ -178,7 +186,7 @@ class EventFileReader {
         if (!problem(line_number, message, line)) return false;
       }
     }
-    if (unfinished_) p_.complete = false;
+    if (unfinished_) p_.complete = p_.finished = false;
     return true;
   }
 
@@ -332,6 +340,9 @@ class EventFileReader {
       p_.end_t_abs_us = std::max(p_.end_t_abs_us, t_abs);
       if (auto code = e["code"].as_int64()) p_.exit_code = static_cast<int>(*code);
       p_.complete = true;
+      // exit is written when git calls exit(), atexit as the process ends, after the other
+      // exit handlers: until atexit the file may still grow.
+      p_.finished = name == "atexit";
     } else if (name == "signal") {
       std::int64_t t_abs;
       if (!seconds("t_abs", t_abs)) return false;
@@ -344,6 +355,7 @@ class EventFileReader {
       p_.exit_code = static_cast<int>(128 + signo);
       p_.interrupted = signo == 2;
       p_.complete = true;
+      p_.finished = true;
     } else if (name == "too_many_files") {
       p_.discard_sentinel = true;
     }
@@ -586,6 +598,10 @@ class Trace2Importer : public Importer {
   std::vector<fs::path> consumed() const override { return consumed_; }
   std::size_t deferred() const override { return deferred_; }
   std::vector<ImportProblem> left_alone() const override { return left_alone_; }
+  std::pair<std::uint64_t, std::uint64_t> files_read() const override {
+    return {files_read_.load(std::memory_order_relaxed),
+            files_listed_.load(std::memory_order_relaxed)};
+  }
 
  private:
   // Reads every file into processes_; false when the sink asked to stop.
@@ -593,9 +609,11 @@ class Trace2Importer : public Importer {
                   ImportSink& sink) {
     processes_.clear();
     processes_.reserve(files.size());
+    files_listed_ = files.size();
     const std::int64_t settled_before = options.now_us - 1000000;
     const std::int64_t abandoned_before = options.now_us - kAbandonedAfterUs;
     for (const fs::path& file : files) {
+      files_read_.fetch_add(1, std::memory_order_relaxed);
       Entry entry = read_entry(file, settled_before);
       switch (entry.state) {
         case Entry::State::gone:
@@ -611,9 +629,11 @@ class Trace2Importer : public Importer {
       }
       Process p;
       p.file = file;
-      p.recent = entry.mtime_us > settled_before;
       EventFileReader reader(p, file.string(), sink);
       if (!reader.read(entry.text)) return false;
+      // A finished process's file is whole however new it is: imported at once, so that a CI
+      // job can import its own git commands in its last step.
+      p.recent = !p.finished && entry.mtime_us > settled_before;
       p.abandoned = !p.complete && entry.mtime_us <= abandoned_before;
       if (p.abandoned) end_at_last_event(p);
       processes_.push_back(std::move(p));
@@ -780,6 +800,8 @@ class Trace2Importer : public Importer {
   std::vector<ImportProblem> left_alone_;
   std::size_t deferred_ = 0;
   bool stopped_ = false;  // the sink asked to stop
+  // For the progress line, read by the storing thread while this one reads.
+  std::atomic<std::uint64_t> files_read_{0}, files_listed_{0};
 };
 
 }  // namespace

@@ -46,6 +46,8 @@ class StoreEngine {
   virtual std::optional<std::string> cached_git_version(const std::string& key) = 0;
   virtual Status cache_git_version(const std::string& key, const std::string& version) = 0;
   virtual Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run) = 0;
+  // Store::while_working: `tick` called now and then while a statement runs.
+  virtual void while_working(std::function<void()> tick) = 0;
 
   // Reading recorded steps.
   virtual Status for_each_step(const StepQuery& query,

@@ -141,6 +141,10 @@ Status Store::update_baselines(const std::function<Status(BaselineUpdate&)>& upd
   return engine_->update_baselines(update);
 }
 
+void Store::while_working(std::function<void()> tick) {
+  engine_->while_working(std::move(tick));
+}
+
 Result<PruneCounts> Store::prune_steps(std::int64_t before_us, bool dry_run) {
   return engine_->prune_steps(before_us, dry_run);
 }

@@ -197,6 +197,10 @@ class Store {
   Status record_health(const std::string& repo, std::int64_t measured_us,
                        const std::vector<HealthFigureRow>& figures);
 
+  // Calls `tick` every so often while a statement runs (a prune, a long read), on the thread
+  // that runs it, so that a progress line keeps moving; an empty function stops the calls.
+  void while_working(std::function<void()> tick);
+
   int schema_version() const;
   const std::filesystem::path& path() const { return path_; }
   StoreEngine& engine() const { return *engine_; }

@@ -537,6 +537,14 @@ test_negative_kill_grace_in_the_environment_exits_2_naming_the_variable() {
   expect_unchanged r
 }
 
+test_bad_progress_delay_in_the_environment_exits_2_naming_the_variable() {
+  dirty_repo
+  remember r
+  PERFGUARD_PROGRESS_DELAY=soon refused 2 "perf-commit: PERFGUARD_PROGRESS_DELAY: bad duration 'soon'" \
+    perf-commit -C r -m x
+  expect_unchanged r
+}
+
 test_threshold_over_a_week_in_the_environment_exits_2_naming_the_bound() {
   dirty_repo
   remember r

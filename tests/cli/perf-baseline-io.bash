@@ -281,7 +281,7 @@ test_trace2_merge_with_conflicts_becomes_a_step_with_merge_ort_phases() {
   # Resolve it and commit: a second command.
   echo resolved >r/file.txt && git -C r add file.txt
   with_trace2 "$TEST_DIR/events" git -C r commit -qm merged || fail "commit"
-  sleep 1.2  # event files are left alone until they have not changed for a second
+  # No wait: every file holds its process's last event.
   run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
   expect_status 0
   expect_stdout_contains "imported 2 steps"
@@ -307,7 +307,6 @@ test_trace2_directory_comes_from_git_config_and_the_import_leaves_no_trace() {
   git config --global trace2.eventTarget "$TEST_DIR/events"
   git -C r status >/dev/null
   git -C r log -1 >/dev/null
-  sleep 1.2
   run perf-baseline -C r import --format trace2
   expect_status 0
   expect_stdout_contains "imported 2 steps"
@@ -711,4 +710,75 @@ test_journal_import_stopped_by_ctrl_c_leaves_the_journal_for_the_next_import() {
   expect_stdout_contains "imported 2 steps"
   expect_each_commit_once "$db" 2
   expect_eq "$(ls "$db".journal.jsonl* 2>/dev/null | wc -l)" 0 "journal files left"
+}
+
+# ---- progress on a terminal ----------------------------------------------------------------
+
+# screen FILE: the lines a terminal shows once FILE's bytes (what a command wrote to it) are
+# drawn: `\r` goes back to the start of the line, ESC[K erases to its end, other escape
+# sequences (the line's style) draw nothing. Trailing spaces and empty lines are dropped.
+screen() {
+  python3 - "$1" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+lines, col, i = [""], 0, 0
+while i < len(data):
+    c = data[i]
+    if c == "\r":
+        col = 0
+    elif c == "\n":
+        lines.append("")
+        col = 0
+    elif c == "\x1b":
+        m = re.match(r"\x1b\[[0-9;]*([A-Za-z])", data[i:])
+        if m and m.group(1) == "K":
+            lines[-1] = lines[-1][:col]
+        i += len(m.group(0)) if m else 1
+        continue
+    else:
+        line = lines[-1].ljust(col)
+        lines[-1] = line[:col] + c + line[col + 1:]
+        col += 1
+    i += 1
+print("\n".join(l.rstrip() for l in lines if l.strip()))
+PY
+}
+
+# on_terminal CMD: runs the shell command CMD with a pseudo-terminal as its stdin, stdout
+# and stderr; what it wrote to the terminal is in tty.txt.
+on_terminal() {
+  script -qfec "$1" /dev/null </dev/null >tty.txt || fail "$1 failed on a terminal: $(cat -v tty.txt)"
+}
+
+test_import_shows_progress_on_a_terminal_only_and_clears_it() {
+  require_terminal
+  make_repo r 1
+  deploy_records 20000 >many.jsonl
+  # The line at once rather than after 0.75 s: this machine may import them faster.
+  export PERFGUARD_PROGRESS_DELAY=0s
+  on_terminal "perf-baseline -C r import '$TEST_DIR/many.jsonl' --format jsonl"
+  grep -aq "importing jsonl: [0-9,]* records" tty.txt ||
+    fail "no progress line on the terminal: $(cat -v tty.txt | head -c 600)"
+  # Cleared: what the terminal shows in the end is the command's own output.
+  expect_eq "$(screen tty.txt)" "imported 20000 steps" "the terminal's lines"
+  expect_each_deploy_once "$(store_of r)" 20000
+
+  # NO_COLOR: the same line in plain text, cleared with spaces, no escape sequence at all.
+  NO_COLOR=1 on_terminal "perf-baseline -C r import '$TEST_DIR/many.jsonl' --format jsonl"
+  grep -aq "importing jsonl: [0-9,]* records" tty.txt ||
+    fail "no plain progress line: $(cat -v tty.txt | head -c 600)"
+  grep -aq $'\e' tty.txt && fail "an escape sequence with NO_COLOR: $(cat -v tty.txt | head -c 600)"
+  expect_eq "$(screen tty.txt)" "imported 0 steps (20000 already stored)" "the terminal's lines"
+
+  # stderr to a file, on a terminal otherwise: not a byte of progress in the file or on it.
+  on_terminal "perf-baseline -C r import '$TEST_DIR/many.jsonl' --format jsonl 2>'$TEST_DIR/err'"
+  [[ ! -s err ]] || fail "stderr in a file got: $(cat -v err | head -c 600)"
+  grep -aq "importing" tty.txt && fail "progress on stdout: $(cat -v tty.txt | head -c 600)"
+  # --quiet: none either.
+  on_terminal "perf-baseline -C r -q import '$TEST_DIR/many.jsonl' --format jsonl"
+  grep -aq "importing" tty.txt && fail "progress with --quiet: $(cat -v tty.txt | head -c 600)"
+  # In a pipe (a CI log): none.
+  run perf-baseline -C r import "$TEST_DIR/many.jsonl" --format jsonl
+  expect_status 0
+  expect_stderr_lines 0
 }

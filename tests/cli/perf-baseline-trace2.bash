@@ -248,3 +248,87 @@ test_an_empty_file_just_made_is_left_for_next_time_not_reported() {
   expect_status 0
   expect_stderr_contains "not a trace2 event file (empty)"
 }
+
+# Imported at once: a file that holds its process's last event (atexit, or signal) is
+# whole, so a CI job imports its own git commands in its last step, with no wait.
+
+test_a_finished_git_is_imported_right_after_it_ends() {
+  make_repo r 1
+  mkdir events
+  git_pair || fail "git pair"
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null || fail "git status"
+  # No settle: the files changed a moment ago.
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 2 steps (3 event files removed)"
+  [[ -z $(ls events) ]] || fail "event files left: $(ls events)"
+  db=$(store_of r)
+  expect_sql "$db" "select group_concat(step, ',') from (select step from step_results order by started_us)" "git:_run_shell_alias_,git:status"
+  expect_sql "$db" "select count(*) from child_spans where name = 'git:rev-parse' and exit_code = 0" 1
+  # Nothing twice: the files are gone, and the same events again (a copy) add nothing.
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 0 steps"
+  expect_sql "$db" "select count(*) from step_results" 2
+}
+
+# cut_before EVENT FILE: FILE as a running git had written it before EVENT (its lines from
+# the first EVENT on are not written yet), changed just now.
+cut_before() {
+  local whole
+  whole=$(cat "$2")
+  printf '%s\n' "$whole" | sed "/\"event\":\"$1\"/,\$d" >"$2"
+}
+
+test_a_file_cut_before_its_end_is_left_for_next_time_and_imported_once_whole() {
+  make_repo r 1
+  mkdir events
+  with_trace2 "$TEST_DIR/events" git -C r status >/dev/null || fail "git status"
+  local file
+  file=$(ls events/*)
+  cp "$file" whole
+  grep -q '"event":"atexit"' whole || fail "git wrote no atexit event"
+  # Still running: no end at all.
+  cut_before exit "$file"
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (1 event file left for next time)"
+  # In its exit handlers: exit written, atexit (the end of the file) still to come.
+  cp whole "$file"
+  cut_before atexit "$file"
+  grep -q '"event":"exit"' "$file" || fail "the cut file has no exit event"
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 0 steps (1 event file left for next time)"
+  expect_no_file "$(store_of r)"  # made with the first record stored
+  # Whole: imported at once, ending at atexit.
+  cp whole "$file"
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 1 step (1 event file removed)"
+  expect_sql "$(store_of r)" "select step, status, duration_us = $(jq -r 'select(.event == "atexit") | .t_abs * 1000000 | round' whole) from step_results" "git:status|ok|1"
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_stdout_contains "imported 0 steps"
+  expect_sql "$(store_of r)" "select count(*) from step_results" 1
+}
+
+test_a_git_ended_by_a_signal_is_imported_right_after() {
+  make_repo r 3
+  mkdir events
+  # git log into a pipe that no one reads any more: its first write gets SIGPIPE, which
+  # git's trace2 writes as a signal event before it dies of it.
+  mkfifo pipe
+  exec {both}<>pipe
+  exec {writer}>pipe
+  exec {both}<&-
+  with_trace2 "$TEST_DIR/events" git -C r log >&"$writer"
+  local code=$?
+  exec {writer}>&-
+  expect_eq "$code" 141 "git's exit status (killed by SIGPIPE)"
+  grep -q '"event":"signal"' events/* || fail "git wrote no signal event: $(cat events/*)"
+  grep -q '"event":"atexit"' events/* && fail "git wrote atexit after the signal"
+  run perf-baseline -C r import --format trace2 "$TEST_DIR/events"
+  expect_status 0
+  expect_stdout_contains "imported 1 step (1 event file removed)"
+  expect_sql "$(store_of r)" "select step, status, exit_code from step_results" "git:log|failed|141"
+}

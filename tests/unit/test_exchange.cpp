@@ -717,37 +717,42 @@ TEST_CASE("import trace2: files still being written are left for next time") {
      "export HOME='" + (tmp / "home").string() + "' GIT_CONFIG_NOSYSTEM=1 && git init -q r");
   with_trace2(tmp, tmp / "events", "git -C r status >/dev/null");
   Store store = open_store(tmp / "s.db");
-
-  // Just written: within the last second.
-  ImportOptions now = import_options();
-  ImportSummary recent = import_file(store, ImportFormat::trace2, tmp / "events", false, true, now);
-  CHECK(recent.imported == 0);
-  CHECK(recent.files_deferred == 1);
-  CHECK(recent.files_removed == 0);
-
-  // No exit event yet: a process still running.
   fs::path file = fs::directory_iterator(tmp / "events")->path();
-  std::string text = read_file(file);
-  std::string running;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find("\"event\":\"exit\"") == std::string::npos &&
-        line.find("\"event\":\"atexit\"") == std::string::npos) {
-      running += line + "\n";
+  const std::string text = read_file(file);
+  REQUIRE(text.find("\"event\":\"atexit\"") != std::string::npos);
+  // The file as it was before `event` was written.
+  auto before = [&](std::string_view event) {
+    std::string cut;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("\"event\":\"" + std::string(event) + "\"") != std::string::npos) break;
+      cut += line + "\n";
     }
-  }
-  write_file(file, running);
+    return cut;
+  };
+
+  // exit written, atexit not yet (git runs its exit handlers), within the last second.
+  write_file(file, before("atexit"));
+  ImportSummary exiting =
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, import_options());
+  CHECK(exiting.imported == 0);
+  CHECK(exiting.files_deferred == 1);
+  CHECK(exiting.files_removed == 0);
+
+  // No exit event yet: a process still running, however long the file has been quiet.
+  write_file(file, before("exit"));
   ImportSummary unfinished =
       import_file(store, ImportFormat::trace2, tmp / "events", false, true, settled_options());
   CHECK(unfinished.imported == 0);
   CHECK(unfinished.files_deferred == 1);
   CHECK(fs::exists(file));
 
-  // Finished: imported and removed.
+  // Finished (atexit written): imported and removed at once, though it changed just now.
   write_file(file, text);
   ImportSummary done =
-      import_file(store, ImportFormat::trace2, tmp / "events", false, true, settled_options());
+      import_file(store, ImportFormat::trace2, tmp / "events", false, true, import_options());
   CHECK(done.imported == 1);
+  CHECK(done.files_deferred == 0);
   CHECK_FALSE(fs::exists(file));
   auto steps = all_steps(store);
   REQUIRE(steps.size() == 1);

@@ -1,9 +1,7 @@
 // perf-alerts health: the repository measured the way git-sizer does (lib/health), each
 // figure against its limit with the command that helps, recorded in the store (health_trend)
 // so that its growth is a trend like a step's, and the health alerts raised or cleared.
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -11,6 +9,7 @@
 #include "commands.h"
 #include "core/clock.h"
 #include "health/health.h"
+#include "output/progress.h"
 
 namespace perfguard::alerts_tool {
 
@@ -58,21 +57,25 @@ Result<ExitCode> Health::run(ToolSession& session) {
   options.deep = deep;
   options.limits.repository_size = session.config.alerts.health.max_size;
   options.limits.commits = session.config.alerts.health.max_commits;
-  const bool bar = deep && !session.options.quiet && ::isatty(STDERR_FILENO) != 0;
-  auto last = std::chrono::steady_clock::now();
-  if (bar) {
-    options.progress = [&](std::uint64_t done, std::uint64_t total) {
-      auto now = std::chrono::steady_clock::now();
-      if (done != total && now - last < std::chrono::milliseconds(100)) return;
-      last = now;
-      std::fprintf(stderr, "\rperf-alerts: reading objects %llu/%llu (%.0f%%)\033[K",
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                   total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0);
-    };
-  }
-  auto report = measure_health(
-      session.repository.work_tree().value_or(session.repository.git_dir()), options);
-  if (bar) std::fprintf(stderr, "\r\033[K");
+  auto report = [&] {
+    Progress progress(session.options.quiet || !deep);
+    // Two passes, each from 0 to its end: every object's header, then the trees that can rank.
+    int pass = 0;
+    std::uint64_t last = 0;
+    if (progress.on()) {
+      options.progress = [&](std::uint64_t done, std::uint64_t total) {
+        if (pass == 0 || done < last) {
+          ++pass;
+          progress.begin(pass == 1 ? "reading object headers" : "reading trees",
+                         pass == 1 ? "objects" : "trees", total);
+        }
+        last = done;
+        progress.update(done, total);
+      };
+    }
+    return measure_health(session.repository.work_tree().value_or(session.repository.git_dir()),
+                          options);
+  }();  // the line cleared before anything is said
   if (!report) return report.error();
   const std::int64_t now = now_unix_us();
 

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "core/clock.h"
 #include "git/git.h"
+#include "output/progress.h"
 
 namespace perfguard::baseline_tool {
 
@@ -183,8 +184,14 @@ Result<ExitCode> Import::run(ToolSession& session) {
   }
 
   ImportSummary summary;
-  Status imported =
-      import_records({session.store_path(), session.config.busy_timeout, true}, request, summary);
+  Status imported = [&] {
+    Progress progress(session.options.quiet);
+    request.progress = &progress;
+    Status s =
+        import_records({session.store_path(), session.config.busy_timeout, true}, request, summary);
+    request.progress = nullptr;
+    return s;
+  }();  // the line cleared before anything is said
   const bool interrupted = !imported && imported.error().code == ExitCode::interrupted;
   // Not the input's business, so not an error: said once per import, also with --quiet.
   for (const ImportProblem& p : summary.left_alone) session.warn(to_string(p));

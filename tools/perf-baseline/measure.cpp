@@ -1,10 +1,9 @@
 // perf-baseline measure: synthetic runs of the steps in a throwaway clone.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "baseline/measure.h"
 #include "commands.h"
+#include "output/progress.h"
 
 namespace perfguard::baseline_tool {
 
@@ -43,20 +42,20 @@ Result<ExitCode> Measure::run(ToolSession& session) {
   options.timeouts = session.config.timeouts;
   options.warn_only = warn_only;
   options.tool = session.tool;
-  options.record = [&](std::vector<StepRecord>& records) {
-    return record_steps(session, records, ExitCode::ok);
-  };
-  const bool progress = !session.options.quiet && ::isatty(STDERR_FILENO);
-  if (progress) {
-    options.progress = [](int done, int total) {
-      std::fprintf(stderr, "\rmeasure: %d/%d", done, total);
-      std::fflush(stderr);
-    };
-  }
   session.info("measuring " + std::to_string(runs) + " runs in a throwaway clone under " +
                measure_parent(session.repository).string());
-  auto measured = run_measure(session.repository, options);
-  if (progress) std::fputs("\r\033[K", stderr);
+  auto measured = [&] {
+    Progress progress(session.options.quiet);
+    progress.begin("measuring in a throwaway clone", "runs", static_cast<std::uint64_t>(runs));
+    options.record = [&](std::vector<StepRecord>& records) {
+      progress.clear();  // what recording may warn of goes on a line of its own
+      return record_steps(session, records, ExitCode::ok);
+    };
+    if (progress.on()) {
+      options.progress = [&](int done, int) { progress.update(static_cast<std::uint64_t>(done)); };
+    }
+    return run_measure(session.repository, options);
+  }();  // the line cleared before anything is said
   if (!measured) return measured.error();
   if (!measured->git_error.empty()) session.error("in the throwaway clone: " + measured->git_error);
   print_steps(session, measured->records, measured->code);

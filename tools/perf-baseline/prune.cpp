@@ -1,6 +1,7 @@
 // perf-baseline prune: removes the steps (and their spans) that started before an age.
 #include "commands.h"
 #include "core/clock.h"
+#include "output/progress.h"
 
 namespace perfguard::baseline_tool {
 
@@ -18,7 +19,14 @@ Result<ExitCode> Prune::run(ToolSession& session) {
   const std::int64_t before = now_unix_us() - older_than.us;
   auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
   if (!store) return store.error();
-  auto counts = store->prune_steps(before, dry_run);
+  auto counts = [&] {
+    Progress progress(session.options.quiet);
+    progress.begin(dry_run ? "counting the steps to prune" : "pruning the recorded steps");
+    if (progress.on()) store->while_working([&] { progress.tick(); });
+    auto pruned = store->prune_steps(before, dry_run);
+    store->while_working({});
+    return pruned;
+  }();  // the line cleared before anything is said
   if (!counts) return counts.error();
   const Table summary{{"dry_run", "before", "steps", "spans"},
                       {{dry_run, format_timestamp(before), counts->steps, counts->spans}}};

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "core/clock.h"
+#include "output/progress.h"
 #include "report/html_report.h"
 
 namespace perfguard::baseline_tool {
@@ -31,7 +32,14 @@ Result<ExitCode> Report::run(ToolSession& session) {
   query.now_us = now_unix_us();
   query.since_us = since.start_us(query.now_us);
   query.thresholds = session.config.thresholds;
-  auto report = collect_report(*store, query);
+  auto report = [&] {
+    Progress progress(session.options.quiet);
+    progress.begin("reading the runs for the report");
+    if (progress.on()) store->while_working([&] { progress.tick(); });
+    auto collected = collect_report(*store, query);
+    store->while_working({});
+    return collected;
+  }();  // the line cleared before anything is said
   if (!report) return report.error();
   const std::string html = render_html_report(*report);
   if (output == "-") {

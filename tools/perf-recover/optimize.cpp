@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "git/git.h"
 #include "inspect.h"
+#include "output/progress.h"
 #include "output/table.h"
 #include "recover/diagnosis.h"
 #include "recover/maintenance.h"
@@ -62,22 +63,10 @@ class ConfigEnvironment {
   std::vector<std::string> added_;
 };
 
-struct Progress {
-  bool on = false;
-  void say(const std::string& text) const {
-    if (!on) return;
-    std::fprintf(stderr, "\rperf-recover: %s\033[K", text.c_str());
-    std::fflush(stderr);
-  }
-  void done() const {
-    if (on) std::fputs("\r\033[K", stderr);
-  }
-};
-
 // Times the steps `runs` times each; `when` is "before" or "after" for the progress line.
 Result<Timings> time_steps(ToolSession& session, int runs, const char* when,
                            const std::vector<std::pair<std::string, std::string>>& settings,
-                           const Progress& progress) {
+                           Progress& progress) {
   ConfigEnvironment environment(settings);
   MeasureOptions options;
   options.runs = runs;
@@ -85,11 +74,9 @@ Result<Timings> time_steps(ToolSession& session, int runs, const char* when,
   options.thresholds = session.config.thresholds;
   options.timeouts = session.config.timeouts;
   options.tool = session.tool;
-  options.progress = [&](int done, int total) {
-    progress.say(std::string("timing the steps ") + when + " in a throwaway clone (" +
-                 std::to_string(done) + "/" + std::to_string(total) + ")");
-  };
-  progress.say(std::string("timing the steps ") + when + " in a throwaway clone");
+  options.progress = [&](int done, int) { progress.update(static_cast<std::uint64_t>(done)); };
+  progress.begin(std::string("timing the steps ") + when + " in a throwaway clone", "runs",
+                 static_cast<std::uint64_t>(runs));
   auto measured = run_measure(session.repository, options);
   if (!measured) return measured.error();
   if (measured->code == ExitCode::interrupted) {
@@ -106,9 +93,10 @@ Result<Timings> time_steps(ToolSession& session, int runs, const char* when,
 
   // git status where the user runs it: a first run brings the untracked cache and the
   // index's stat data up to date, as the user's next status would.
+  progress.begin(std::string("timing git status ") + when, "runs",
+                 static_cast<std::uint64_t>(runs) + 1);
   for (int i = 0; i <= runs; ++i) {
-    progress.say(std::string("timing git status ") + when + " (" + std::to_string(i) + "/" +
-                 std::to_string(runs) + ")");
+    progress.update(static_cast<std::uint64_t>(i));
     ChildCommand status = git_command(session.repository, {"status", "--porcelain"});
     status.out = StreamMode::discard;
     status.err = StreamMode::capture;
@@ -171,7 +159,7 @@ Result<ExitCode> Optimize::run(ToolSession& session) {
   auto facts = gather_facts(*work_tree);
   if (!facts) return facts.error();
   const std::vector<Recommendation> recommendations = recommend(*facts);
-  const Progress progress{!session.options.quiet && ::isatty(STDERR_FILENO) != 0};
+  Progress progress(session.options.quiet);
 
   ExitCode code = ExitCode::ok;
   std::vector<AppliedRecommendation> applied;
@@ -179,17 +167,16 @@ Result<ExitCode> Optimize::run(ToolSession& session) {
   if (apply && !recommendations.empty()) {
     auto timed = time_steps(session, runs, "before", {}, progress);
     if (!timed) {
-      progress.done();
+      progress.clear();
       return make_error(timed.error().code, timed.error().message + "; nothing was changed");
     }
     before = std::move(*timed);
-    int n = 0;
-    auto done = apply_recommendations(repo, recommendations, [&](const Recommendation& r) {
-      progress.say("applying " + std::to_string(++n) + "/" +
-                   std::to_string(recommendations.size()) + ": " + r.command);
-    });
+    std::uint64_t n = 0;
+    progress.begin("applying the recommendations", "commands", recommendations.size());
+    auto done = apply_recommendations(repo, recommendations,
+                                      [&](const Recommendation&) { progress.update(n++); });
     if (!done) {
-      progress.done();
+      progress.clear();
       return done.error();
     }
     applied = std::move(*done);
@@ -200,17 +187,17 @@ Result<ExitCode> Optimize::run(ToolSession& session) {
     if (timed) {
       after = std::move(*timed);
     } else {
-      progress.done();
+      progress.clear();
       session.error(timed.error().message);
       code = most_severe(code, timed.error().code);
     }
   }
   std::optional<MaintenanceSchedule> scheduled;
   if (schedule) {
-    progress.say("registering maintenance (git maintenance start)");
+    progress.begin("registering maintenance (git maintenance start)");
     scheduled = schedule_maintenance(repo);
   }
-  progress.done();
+  progress.clear();
 
   const auto applied_of = [&](const Recommendation& r) -> const AppliedRecommendation* {
     for (const AppliedRecommendation& a : applied) {

@@ -52,6 +52,24 @@ SqliteStore::~SqliteStore() {
   if (db_) sqlite3_close_v2(db_);
 }
 
+void SqliteStore::while_working(std::function<void()> tick) {
+  tick_ = std::move(tick);
+  // SQLite's progress handler, every this many virtual machine steps: a few hundred
+  // microseconds of work, so the line moves and the calls cost nothing measurable.
+  constexpr int kStepsBetweenTicks = 20'000;
+  if (!tick_) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    return;
+  }
+  sqlite3_progress_handler(
+      db_, kStepsBetweenTicks,
+      [](void* store) {
+        static_cast<SqliteStore*>(store)->tick_();
+        return 0;  // go on: nonzero would interrupt the statement
+      },
+      this);
+}
+
 void SqliteStore::fold_log(bool bulk) {
   fold_wal(db_, wal_, bulk);
 }

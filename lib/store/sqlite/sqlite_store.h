@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "store/engine.h"
@@ -38,6 +39,7 @@ class SqliteStore final : public StoreEngine {
   std::optional<std::string> cached_git_version(const std::string& key) override;
   Status cache_git_version(const std::string& key, const std::string& version) override;
   Result<PruneCounts> prune_steps(std::int64_t before_us, bool dry_run) override;
+  void while_working(std::function<void()> tick) override;
 
   Status for_each_step(const StepQuery& query,
                        const std::function<Status(StepRecord&)>& visit) override;
@@ -88,6 +90,7 @@ class SqliteStore final : public StoreEngine {
   sqlite3* db_;
   std::filesystem::path path_;
   WalState wal_;
+  std::function<void()> tick_;  // while_working's
 };
 
 }  // namespace perfguard
