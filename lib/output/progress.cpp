@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/duration.h"
+#include "output/report.h"
 
 namespace perfguard {
 
@@ -32,9 +33,10 @@ void write_stderr(std::string_view text) {
   }
 }
 
+// Plain text where colour is off (output/report.h: NO_COLOR) or the terminal cannot move
+// its cursor (TERM=dumb).
 bool no_colour() {
-  const char* no_colour = std::getenv("NO_COLOR");
-  if (no_colour && *no_colour) return true;
+  if (!use_colour(stderr)) return true;
   const char* term = std::getenv("TERM");
   return term && std::strcmp(term, "dumb") == 0;
 }
