@@ -479,6 +479,37 @@ test_auto_is_held_back_by_the_cooldown_and_the_hourly_limit() {
   expect_eq "$(state_of r)" "$state" "state"
 }
 
+test_a_second_recovery_at_the_same_time_changes_nothing() {
+  setup_service
+  make_repo r 3
+  local target
+  target=$(git -C r rev-parse HEAD~1)
+  # The first recovery waits in its restart command until the test lets it go.
+  perf-recover -C r --yes --threshold 1h --restart-timeout 1h \
+    --restart 'touch "$SVC/restarting"; while [ ! -f "$SVC/go" ]; do sleep 0.05; done' \
+    >first.out 2>first.err &
+  local first=$!
+  kill_at_end "$first"
+  wait_for_file "$SVC/restarting"
+  local state
+  state=$(state_of r)
+  run perf-recover -C r --auto
+  expect_status 0
+  expect_stdout_contains "not recovering now: another recovery is running in this repository (pid $first)"
+  run perf-recover -C r --yes --to HEAD~1
+  expect_status 5
+  expect_stderr_contains "another recovery is running in this repository (pid $first); nothing was changed"
+  expect_stderr_lines 1
+  expect_eq "$(state_of r)" "$state" "state while the first recovery runs"
+  expect_eq "$(snapshot_count r)" 1 "snapshots"
+  touch "$SVC/go"
+  wait "$first" || fail "the first recovery failed: $(cat first.err)"
+  expect_eq "$(git -C r rev-parse HEAD)" "$target" "HEAD after the first recovery"
+  # Once it has ended, the next one goes ahead.
+  run perf-recover -C r --yes --to HEAD~1
+  expect_status 0
+}
+
 test_auto_follows_the_decision_matrix() {
   make_repo r 3
   breach_commits 1

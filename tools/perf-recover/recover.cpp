@@ -3,6 +3,7 @@
 // not end healthy is printed as the escalation path.
 #include "recover.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "alerts/pause_mark.h"
 #include "core/clock.h"
+#include "core/file_lock.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "recover/auto_decision.h"
@@ -170,6 +172,43 @@ Result<bool> decide_to_act(const ToolSession& session) {
   return false;
 }
 
+// One recovery at a time in a repository: two cron jobs deciding at once must not both
+// recover. The lock is held from the decision to the record; a recovery that finds it taken
+// changes nothing. A lock file that cannot be made (a read-only .git) does not stop a
+// recovery: it goes on unguarded, and says so.
+struct RecoveryGuard {
+  std::optional<FileLock> lock;
+  bool taken_by_another = false;
+  std::string holder;  // "pid 1234", or "" when unknown
+};
+
+RecoveryGuard guard_recovery(const ToolSession& session) {
+  RecoveryGuard guard;
+  const std::filesystem::path dir = session.repository.perfguard_dir();
+  std::error_code ec;
+  if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0700);
+  const std::filesystem::path path = dir / "recover.lock";
+  auto lock = FileLock::try_take(path);
+  if (!lock) {
+    session.warn(lock.error().message +
+                 ": recovering without the guard against a second "
+                 "recovery at the same time");
+    return guard;
+  }
+  if (*lock) {
+    guard.lock = std::move(*lock);
+    return guard;
+  }
+  guard.taken_by_another = true;
+  if (auto pid = FileLock::holder(path)) guard.holder = "pid " + std::to_string(*pid);
+  return guard;
+}
+
+std::string running_text(const RecoveryGuard& guard) {
+  return "another recovery is running in this repository" +
+         (guard.holder.empty() ? std::string() : " (" + guard.holder + ")");
+}
+
 // --dry-run: the plan, with the local changes git status counts; nothing changes.
 void print_dry_run(const ToolSession& session, const RecoveryOptions& options,
                    const RollbackPlan& plan) {
@@ -297,6 +336,18 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   auto options = options_from(session, app);
   if (!options) return options.error();
   if (emergency && !dry_run) pause_monitoring(session, started_us);
+  RecoveryGuard guard;
+  if (!dry_run) guard = guard_recovery(session);
+  if (guard.taken_by_another && automatic) {
+    if (!session.options.quiet)
+      std::printf("not recovering now: %s\n", running_text(guard).c_str());
+    return ExitCode::ok;
+  }
+  if (guard.taken_by_another) {
+    return make_error(ExitCode::refused, running_text(guard) +
+                                             "; nothing was changed (wait for it to end, then "
+                                             "see perf-recover list)");
+  }
   if (automatic) {
     auto act = decide_to_act(session);
     if (!act) return act.error();
