@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -267,6 +268,24 @@ void ToolSession::open_store_early() {
   early_store = std::move(early);
 }
 
+namespace {
+
+// While monitoring is paused (perf-recover --emergency) no rule runs, with one exception: a
+// recovery that failed still opens its failure alert, so that the alert's channels tell
+// people. That is when they most need to know, and the alert blocks nothing while paused.
+bool failed_recovery(const std::vector<StepRecord>& records) {
+  return std::any_of(records.begin(), records.end(), [](const StepRecord& r) {
+    return r.step == "recover" &&
+           (r.status == StepStatus::failed || r.status == StepStatus::timeout);
+  });
+}
+
+bool not_a_failed_recovery(const AlertFinding& f) {
+  return !(f.key.rule == AlertRuleKind::failure && f.key.step == "recover");
+}
+
+}  // namespace
+
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
                       const std::optional<Snapshot>& snapshot) {
   const std::uint64_t trace = new_trace_id();
@@ -294,9 +313,14 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
     // instead of two, and never the one without the other.
     std::optional<SnapshotRow> row;
     if (snapshot) row = snapshot_row(*snapshot);
-    if (session.config.alerts.enabled && !session.paused) {
+    const bool told_while_paused = session.paused && failed_recovery(records);
+    if (session.config.alerts.enabled && (!session.paused || told_while_paused)) {
       const std::int64_t now = now_unix_us();
-      auto evaluate = [&] { return evaluate_records(*store, session.config, records, now); };
+      auto evaluate = [&]() -> Result<std::vector<AlertFinding>> {
+        auto findings = evaluate_records(*store, session.config, records, now);
+        if (findings && session.paused) std::erase_if(*findings, not_a_failed_recovery);
+        return findings;
+      };
       auto changes = store->record(records, row, evaluate,
                                    apply_options(session.config, session.context.host, now));
       if (changes) session.alert_changes = std::move(*changes);

@@ -278,6 +278,21 @@ test_emergency_pauses_monitoring_until_resume_says_for_how_long() {
   expect_stdout_contains "monitoring was not paused"
 }
 
+test_a_failed_emergency_recovery_still_tells_people() {
+  setup_service
+  make_repo r 3
+  mkdir -p "$HOME/.config/perfguard"
+  printf '[alerts]\nnotify = ["sh", "-c", "cat >%s/told.tmp && mv %s/told.tmp %s/told.json"]\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >"$HOME/.config/perfguard/config.toml"
+  run perf-recover -C r --yes --emergency --threshold 1us --restart 'exit 7'
+  expect_status 1
+  # Monitoring is off, so the breach of the threshold raises nothing; the failure does.
+  expect_sql "$(store_of r)" "select rule, step from open_alerts" "failure|recover"
+  wait_for_file told.json
+  expect_eq "$(jq -r '"\(.event) \(.alert.rule) \(.alert.step)"' told.json)" \
+    "opened failure recover" "what the notify command was told"
+}
+
 test_emergency_recovers_with_a_corrupt_store_and_journals_the_record() {
   make_repo r 3
   echo recorded >>r/file.txt
