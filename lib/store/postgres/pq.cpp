@@ -208,12 +208,13 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   std::unique_ptr<Connection> c(new Connection(conn, display_name(conn), secret));
   if (PQstatus(conn) != CONNECTION_OK) return c->error(kOpenWhat);
   // Quiet notices (CREATE … IF NOT EXISTS), UTC and ISO dates whatever the server's defaults,
-  // and the shortest exact text for doubles.
+  // the shortest exact text for doubles, and cursors planned to read every row (the reads
+  // stream whole results; a plan for the first rows would walk the primary key instead).
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   if (Status s = c->run(kOpenWhat,
                         "SET TIME ZONE 'UTC'; SET datestyle = 'ISO'; SET extra_float_digits = 1;"
-                        " SET client_min_messages = warning");
+                        " SET client_min_messages = warning; SET cursor_tuple_fraction = 1");
       !s) {
     return s.error();
   }
@@ -240,7 +241,9 @@ Error Connection::error(std::string_view what) const {
   return error(what, PQerrorMessage(conn_));
 }
 
-Error Connection::error(std::string_view what, const PGresult* result) const {
+Error Connection::error(std::string_view what, const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  sqlstate_ = state ? state : "";
   if (!result) return error(what);
   std::string cause;
   if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
@@ -291,6 +294,27 @@ Status Connection::for_each_batch(std::string_view what, const std::string& sql,
     if (rows->size() < batch) break;
   }
   return run(what, "CLOSE " + cursor);
+}
+
+Status Connection::stream(std::string_view what, const std::string& sql, const Params& params,
+                          const std::function<void(const Rows&)>& visit) {
+  if (!PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
+                         nullptr, 0) ||
+      !PQsetSingleRowMode(conn_)) {
+    return error(what);
+  }
+  Status status;
+  // Every result is read, also after a failure, so that the connection is free again.
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Rows rows{ResultPtr(raw)};
+    const ExecStatusType s = PQresultStatus(raw);
+    if (s == PGRES_SINGLE_TUPLE) {
+      if (status) visit(rows);
+    } else if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && status) {
+      status = error(what, raw);
+    }
+  }
+  return status;
 }
 
 Status Connection::copy_in(std::string_view what, const std::string& copy_sql,

@@ -91,22 +91,30 @@ class Connection {
   Status for_each_batch(std::string_view what, const std::string& sql, const Params& params,
                         const std::function<Status(const Rows&)>& visit, int batch = 20000);
 
+  // Streams the rows of one query, one at a time as they arrive (libpq's single-row mode): one
+  // round trip, no transaction needed, memory flat. `visit` must not use the connection.
+  Status stream(std::string_view what, const std::string& sql, const Params& params,
+                const std::function<void(const Rows&)>& visit);
+
   // COPY table FROM STDIN in text format: `data` holds whole lines.
   Status copy_in(std::string_view what, const std::string& copy_sql, std::string_view data);
 
   bool in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+  // The SQLSTATE of the last statement that failed ("23505": a unique key taken).
+  const std::string& last_sqlstate() const { return sqlstate_; }
 
   Error error(std::string_view what) const;                          // from the connection
   Error error(std::string_view what, std::string_view cause) const;  // with a cause of ours
 
  private:
   Connection(PGconn* conn, std::string name, std::string secret);
-  Error error(std::string_view what, const PGresult* result) const;
+  Error error(std::string_view what, const PGresult* result);
 
   PGconn* conn_;
   std::string name_;
   std::string secret_;  // the password, kept only to keep it out of every message
   int cursors_ = 0;
+  std::string sqlstate_;
 };
 
 // A transaction, rolled back unless committed. Begun inside one already, it is part of that

@@ -48,7 +48,7 @@ StepStatus status_from_code(std::int64_t code) {
 }
 
 Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hours,
-                             std::int64_t since_us,
+                             std::int64_t since_us, bool streamed,
                              const std::function<Status(std::size_t, StepHour&)>& visit) {
   if (hours.empty()) return {};
   std::vector<std::string> steps;
@@ -75,25 +75,34 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
     }
     return {};
   };
-  Status read = c.for_each_batch(
-      kWhat,
+  const std::string sql =
       "SELECT t.ord - 1, s.status, s.duration_us"
       " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(step, hour, ord)"
       " JOIN step_rows AS s ON s.step = t.step AND s.started_us >= t.hour * 3600000000"
       " AND s.started_us < (t.hour + 1) * 3600000000 AND s.started_us >= $3"
-      " ORDER BY t.ord, s.id",
-      params, [&](const pq::Rows& rows) -> Status {
-        for (int i = 0; i < rows.size(); ++i) {
-          const auto at = static_cast<std::size_t>(rows.int64(i, 0));
-          if (at != current) {
-            if (Status s = finish(at); !s) return s;
-          }
-          StepStatus status = status_from_code(rows.int64(i, 1));
-          hour.counts.add(status);
-          if (is_completed(status)) durations.push_back(rows.int64(i, 2));
-        }
-        return {};
-      });
+      " ORDER BY t.ord, s.id";
+  auto rows = [&](const pq::Rows& rows) -> Status {
+    for (int i = 0; i < rows.size(); ++i) {
+      const auto at = static_cast<std::size_t>(rows.int64(i, 0));
+      if (at != current) {
+        if (Status s = finish(at); !s) return s;
+      }
+      StepStatus status = status_from_code(rows.int64(i, 1));
+      hour.counts.add(status);
+      if (is_completed(status)) durations.push_back(rows.int64(i, 2));
+    }
+    return {};
+  };
+  Status read;
+  if (streamed) {
+    Status visited;
+    read = c.stream(kWhat, sql, params, [&](const pq::Rows& r) {
+      if (visited) visited = rows(r);
+    });
+    if (read && !visited) read = visited;
+  } else {
+    read = c.for_each_batch(kWhat, sql, params, rows);
+  }
   if (!read) return read;
   return finish(hours.size());
 }
@@ -158,27 +167,28 @@ Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours) {
     }
     return {};
   };
-  Status read = read_hours_from_steps(
-      c, hours, std::numeric_limits<std::int64_t>::min(), [&](std::size_t, StepHour& h) -> Status {
-        if (h.counts.total() == 0) return {};
-        row_steps.push_back(h.step);
-        row_hours.push_back(h.hour);
-        n_ok.push_back(h.counts.ok);
-        n_breach.push_back(h.counts.breach);
-        n_failed.push_back(h.counts.failed);
-        n_timeout.push_back(h.counts.timeout);
-        n_interrupted.push_back(h.counts.interrupted);
-        sums.push_back(static_cast<std::int64_t>(h.timing.sum));
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h.timing.m2);
-        (void)ec;
-        m2s.emplace_back(buf, end);
-        mins.push_back(h.timing.min);
-        maxs.push_back(h.timing.max);
-        histograms.push_back(hex_bytes(h.histogram));
-        if (row_steps.size() >= 2000) return write();
-        return {};
-      });
+  Status read = read_hours_from_steps(c, hours, std::numeric_limits<std::int64_t>::min(),
+                                      /*streamed=*/false, [&](std::size_t, StepHour& h) -> Status {
+                                        if (h.counts.total() == 0) return {};
+                                        row_steps.push_back(h.step);
+                                        row_hours.push_back(h.hour);
+                                        n_ok.push_back(h.counts.ok);
+                                        n_breach.push_back(h.counts.breach);
+                                        n_failed.push_back(h.counts.failed);
+                                        n_timeout.push_back(h.counts.timeout);
+                                        n_interrupted.push_back(h.counts.interrupted);
+                                        sums.push_back(static_cast<std::int64_t>(h.timing.sum));
+                                        char buf[32];
+                                        auto [end, ec] =
+                                            std::to_chars(buf, buf + sizeof buf, h.timing.m2);
+                                        (void)ec;
+                                        m2s.emplace_back(buf, end);
+                                        mins.push_back(h.timing.min);
+                                        maxs.push_back(h.timing.max);
+                                        histograms.push_back(hex_bytes(h.histogram));
+                                        if (row_steps.size() >= 2000) return write();
+                                        return {};
+                                      });
   if (!read) return read;
   return write();
 }

@@ -28,9 +28,11 @@ Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours);
 Result<std::vector<HourKey>> stale_hours(pq::Connection& c);
 
 // Reads the steps of `hours` (each from `since_us` on) and calls `visit` with each hour's
-// counts and timing, in the order of `hours`; hours without steps are visited empty.
+// counts and timing, in the order of `hours`; hours without steps are visited empty. With
+// `streamed` the rows come in one round trip and `visit` must not use the connection; else
+// through a cursor (inside a transaction), and `visit` may write.
 Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hours,
-                             std::int64_t since_us,
+                             std::int64_t since_us, bool streamed,
                              const std::function<Status(std::size_t, StepHour&)>& visit);
 
 // A step's status as stored (step_rows.status): StepStatus's number.

@@ -1,6 +1,7 @@
 // The reads the statistics make from the shared store: hourly rollups, single samples, child
-// spans, the slowest steps. Each reads one snapshot (a repeatable-read transaction, or the
-// writer's when called inside one) and streams its rows through a cursor.
+// spans, the slowest steps. Round trips are what a read costs here (a few rows each): each
+// streams one statement where it can (one snapshot), and takes a repeatable-read transaction
+// (or the writer's, inside one) where it needs more than one.
 
 #include <algorithm>
 #include <map>
@@ -16,29 +17,56 @@ namespace {
 constexpr std::string_view kReadWhat = "cannot read the recorded steps";
 constexpr std::string_view kSnapshot = "ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+// The step names a read from `since_us` on covers: `step`, or every step with an hour from
+// then on. A read then goes through step_rows_identity (step, start) once per name, as the
+// SQLite engine's reads go through the hours' id ranges, instead of scanning every step.
+Result<std::vector<std::string>> steps_to_read(pq::Connection& c, const std::string& step,
+                                               std::int64_t since_us) {
+  if (!step.empty()) return std::vector<std::string>{step};
+  auto rows = c.exec(kReadWhat,
+                     "SELECT step FROM step_hours WHERE hour >= $1"
+                     " UNION SELECT step FROM stale_hours WHERE hour >= $1",
+                     pq::Params().add(hour_of(since_us)));
+  if (!rows) return rows.error();
+  std::vector<std::string> out;
+  for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->text(i, 0));
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
                                                         std::int64_t since_us) {
   pq::Connection& c = *connection_;
-  pq::Transaction tx(c);
-  if (Status s = tx.begin(kReadWhat, kSnapshot); !s) return s.error();
+  // Two statements at most and no transaction around them (each costs a round trip): the
+  // rollups and the stale hours, then the steps of the hours to read from the steps (the cut
+  // first hour, stale ones). A step committed in between can only be a real one, counted in
+  // the hours read second.
   const std::int64_t first_hour = hour_of(since_us);
   const bool cut = since_us != first_hour * kHourUs;
   pq::Params params;
   params.add(first_hour).add(step);
   // Every hour, by step (byte order) then hour; those to read from the steps marked.
   std::map<HourKey, std::optional<StepHour>> hours;
+  // The rows and the stale hours in one statement: one snapshot, one round trip.
   auto rows = c.exec(kReadWhat,
                      "SELECT step, hour, n_ok, n_breach, n_failed, n_timeout, n_interrupted,"
-                     " sum_us, m2, min_us, max_us, histogram FROM step_hours"
-                     " WHERE hour >= $1 AND ($2 = '' OR step = $2)",
+                     " sum_us, m2, min_us, max_us, histogram, false FROM step_hours"
+                     " WHERE hour >= $1 AND (step = $2 OR $2 = '')"
+                     " UNION ALL SELECT step, hour, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, true"
+                     " FROM stale_hours WHERE hour >= $1 AND (step = $2 OR $2 = '')",
                      params);
   if (!rows) return rows.error();
   for (int i = 0; i < rows->size(); ++i) {
+    HourKey key{std::string(rows->text(i, 0)), rows->int64(i, 1)};
+    if (rows->boolean(i, 12) || (cut && key.hour == first_hour)) {
+      hours[std::move(key)] = std::nullopt;
+      continue;
+    }
+    if (auto it = hours.find(key); it != hours.end() && !it->second) continue;  // stale
     StepHour h;
-    h.step = rows->text(i, 0);
-    h.hour = rows->int64(i, 1);
+    h.step = key.step;
+    h.hour = key.hour;
     h.counts = {rows->int64(i, 2), rows->int64(i, 3), rows->int64(i, 4), rows->int64(i, 5),
                 rows->int64(i, 6)};
     h.timing.n = h.counts.completed();
@@ -50,34 +78,22 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
     if (h.timing.n > 0 && h.histogram.empty()) {
       return c.error(kReadWhat, "a damaged rollup row for " + h.step);
     }
-    HourKey key{h.step, h.hour};
-    if (cut && h.hour == first_hour) {
-      hours.emplace(std::move(key), std::nullopt);
-    } else {
-      hours.emplace(std::move(key), std::move(h));
-    }
-  }
-  auto stale = c.exec(
-      kReadWhat, "SELECT step, hour FROM stale_hours WHERE hour >= $1 AND ($2 = '' OR step = $2)",
-      params);
-  if (!stale) return stale.error();
-  for (int i = 0; i < stale->size(); ++i) {
-    hours[HourKey{std::string(stale->text(i, 0)), stale->int64(i, 1)}] = std::nullopt;
+    hours.emplace(std::move(key), std::move(h));
   }
   std::vector<HourKey> from_steps;
   for (const auto& [key, h] : hours) {
     if (!h) from_steps.push_back(key);
   }
-  Status read = read_hours_from_steps(c, from_steps, since_us, [&](std::size_t, StepHour& h) {
-    hours[HourKey{h.step, h.hour}] = std::move(h);
-    return Status{};
-  });
+  Status read = read_hours_from_steps(c, from_steps, since_us, /*streamed=*/true,
+                                      [&](std::size_t, StepHour& h) {
+                                        hours[HourKey{h.step, h.hour}] = std::move(h);
+                                        return Status{};
+                                      });
   if (!read) return read.error();
   std::vector<StepHour> out;
   for (auto& [key, h] : hours) {
     if (h && h->counts.total() > 0) out.push_back(std::move(*h));
   }
-  if (Status s = tx.commit(kReadWhat); !s) return s.error();
   return out;
 }
 
@@ -85,9 +101,8 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
                                       bool with_context,
                                       const std::function<void(const StepSample&)>& visit) {
   pq::Connection& c = *connection_;
-  pq::Transaction tx(c);
-  if (Status s = tx.begin(kReadWhat, kSnapshot); !s) return s;
-  // Contexts are few: read once, not joined to every step.
+  // One statement, so one snapshot. Contexts are only ever added, and before the steps that
+  // name them: read once before, not joined to every step.
   std::unordered_map<std::int64_t, std::pair<std::string, std::string>> contexts;
   if (with_context) {
     auto rows = c.exec(kReadWhat, "SELECT id, repo, branch FROM contexts");
@@ -97,12 +112,15 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
                        std::pair{std::string(rows->text(i, 1)), std::string(rows->text(i, 2))});
     }
   }
+  auto steps = steps_to_read(c, step, since_us);
+  if (!steps) return steps.error();
   StepSample sample;
-  Status read = c.for_each_batch(
+  std::int64_t rows = 0;
+  return c.stream(
       kReadWhat,
       "SELECT step, started_us, duration_us, status, context_id FROM step_rows"
-      " WHERE started_us >= $1 AND ($2 = '' OR step = $2) ORDER BY id",
-      pq::Params().add(since_us).add(step), [&](const pq::Rows& r) -> Status {
+      " WHERE step = ANY($2::text[]) AND started_us >= $1 ORDER BY id",
+      pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
         for (int i = 0; i < r.size(); ++i) {
           if (std::string_view name = r.text(i, 0); name != sample.step) sample.step = name;
           sample.started_us = r.int64(i, 1);
@@ -118,38 +136,32 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
           }
           visit(sample);
         }
-        tick();
-        return {};
+        if (++rows % 50000 == 0) tick();
       });
-  if (!read) return read;
-  return tx.commit(kReadWhat);
 }
 
 Status PostgresStore::for_each_child_span(
     const std::string& step, std::int64_t since_us,
     const std::function<void(const ChildSpanSample&)>& visit) {
   pq::Connection& c = *connection_;
-  pq::Transaction tx(c);
-  if (Status s = tx.begin(kReadWhat, kSnapshot); !s) return s;
+  auto steps = steps_to_read(c, step, since_us);
+  if (!steps) return steps.error();
   ChildSpanSample span;
-  Status read = c.for_each_batch(
-      kReadWhat,
-      "SELECT s.step, s.status, p.name, p.duration_us FROM step_rows AS s"
-      " JOIN span_rows AS p ON p.step_id = s.id AND p.parent_seq IS NULL"
-      " WHERE s.started_us >= $1 AND ($2 = '' OR s.step = $2) ORDER BY s.id, p.seq",
-      pq::Params().add(since_us).add(step), [&](const pq::Rows& r) -> Status {
-        for (int i = 0; i < r.size(); ++i) {
-          if (std::string_view name = r.text(i, 0); name != span.step) span.step = name;
-          span.status = status_from_code(r.int64(i, 1));
-          if (std::string_view name = r.text(i, 2); name != span.span) span.span = name;
-          span.duration_us = r.int64(i, 3);
-          visit(span);
-        }
-        tick();
-        return {};
-      });
-  if (!read) return read;
-  return tx.commit(kReadWhat);
+  std::int64_t rows = 0;
+  return c.stream(kReadWhat,
+                  "SELECT s.step, s.status, p.name, p.duration_us FROM step_rows AS s"
+                  " JOIN span_rows AS p ON p.step_id = s.id AND p.parent_seq IS NULL"
+                  " WHERE s.step = ANY($2::text[]) AND s.started_us >= $1 ORDER BY s.id, p.seq",
+                  pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
+                    for (int i = 0; i < r.size(); ++i) {
+                      if (std::string_view name = r.text(i, 0); name != span.step) span.step = name;
+                      span.status = status_from_code(r.int64(i, 1));
+                      if (std::string_view name = r.text(i, 2); name != span.span) span.span = name;
+                      span.duration_us = r.int64(i, 3);
+                      visit(span);
+                    }
+                    if (++rows % 50000 == 0) tick();
+                  });
 }
 
 Result<std::vector<SlowStep>> PostgresStore::slowest_steps(std::int64_t since_us, int limit,
@@ -160,13 +172,15 @@ Result<std::vector<SlowStep>> PostgresStore::slowest_steps(std::int64_t since_us
   pq::Connection& c = *connection_;
   pq::Transaction tx(c);
   if (Status s = tx.begin(kReadWhat, kSnapshot); !s) return s.error();
+  auto steps = steps_to_read(c, step, since_us);
+  if (!steps) return steps.error();
   auto rows = c.exec(kReadWhat,
                      "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status,"
                      " s.threshold_us, c.repo, c.branch"
                      " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id"
-                     " WHERE s.started_us >= $1 AND ($2 = '' OR s.step = $2)"
+                     " WHERE s.step = ANY($2::text[]) AND s.started_us >= $1"
                      " ORDER BY s.duration_us DESC, s.started_us DESC LIMIT $3",
-                     pq::Params().add(since_us).add(step).add(limit));
+                     pq::Params().add(since_us).add_array(*steps).add(limit));
   if (!rows) return rows.error();
   for (int i = 0; i < rows->size(); ++i) {
     SlowStep slow;

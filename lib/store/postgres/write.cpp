@@ -1,8 +1,9 @@
 // Appending records to the shared store in bulk: records are buffered and written a batch at
-// a time, in one transaction, through COPY into a temporary table, then
-// INSERT … ON CONFLICT DO NOTHING into step_rows (a record stored already, by this or another
-// connection, is skipped), and COPY of the new steps' child spans. The hours the records
-// fall in are rolled up again before the commit (rollups.h).
+// a time, in one transaction. A batch is copied (COPY) straight into step_rows and span_rows
+// under a savepoint; when one of its records is stored already (a unique key taken, by this
+// or another connection), the batch goes again through a temporary table and
+// INSERT … ON CONFLICT DO NOTHING, which skips those records. The hours the records fall in
+// are rolled up again before the commit (rollups.h).
 
 #include <cctype>
 #include <set>
@@ -115,11 +116,11 @@ class PostgresRecordWriter final : public RecordWriter {
     // the batches go through temporary tables that the commit drops.
     return c_.run(kWhat,
                   "SET LOCAL perfguard.rollups = 'kept';"
-                  " CREATE TEMPORARY TABLE import_steps (trace_id BIGINT, step TEXT COLLATE \"C\","
-                  " started_us BIGINT, duration_us BIGINT, status SMALLINT, threshold_us BIGINT,"
-                  " exit_code INTEGER, context_id BIGINT, head_before TEXT, head_after TEXT,"
-                  " cpu_user_us BIGINT, cpu_sys_us BIGINT, max_rss_kb BIGINT, labels TEXT,"
-                  " seq BIGINT) ON COMMIT DROP");
+                  " CREATE TEMPORARY TABLE import_steps (seq BIGINT, trace_id BIGINT,"
+                  " step TEXT COLLATE \"C\", started_us BIGINT, duration_us BIGINT,"
+                  " status SMALLINT, threshold_us BIGINT, exit_code INTEGER, context_id BIGINT,"
+                  " head_before TEXT, head_after TEXT, cpu_user_us BIGINT, cpu_sys_us BIGINT,"
+                  " max_rss_kb BIGINT, labels TEXT) ON COMMIT DROP");
   }
 
   Result<bool> add(const StepRecord& r) override;
@@ -145,6 +146,14 @@ class PostgresRecordWriter final : public RecordWriter {
  private:
   Result<std::int64_t> context_id(const RunContext& context);
   Status flush();
+  // A batch's two ways into step_rows (flush says when each is taken).
+  Result<bool> copy_new_batch();
+  Status insert_batch();
+  // The batch's step lines, each after `prefix(i)` and a tab.
+  template <class Prefix>
+  std::string prefixed_lines(Prefix&& prefix) const;
+  // COPY of the child spans of the batch's steps, by position, whose ids are known.
+  Status copy_spans(const std::vector<std::pair<std::size_t, std::string>>& steps);
 
   PostgresStore& store_;
   pq::Connection& c_;
@@ -156,7 +165,9 @@ class PostgresRecordWriter final : public RecordWriter {
   std::set<HourKey> hours_;                            // the hours its records fall in
   // The batch: COPY lines of its steps, and each step's span lines and key by position.
   std::string steps_copy_;
+  std::vector<std::size_t> lines_;  // where each step's line starts in steps_copy_
   std::vector<std::string> spans_;
+  bool duplicates_ = false;  // a batch of this import held records stored already
   std::unordered_map<RecordKey, std::size_t, RecordKeyHash> batch_;
   std::string key_;  // scratch
   std::int64_t stored_ = 0;
@@ -211,7 +222,7 @@ Result<bool> PostgresRecordWriter::add(const StepRecord& r) {
     last_context_ = r.context;
     last_context_id_ = *id;
   }
-  const std::size_t position = spans_.size();
+  lines_.push_back(steps_copy_.size());
   pq::CopyLine line(steps_copy_);
   line.int64(static_cast<std::int64_t>(r.trace_id))
       .text(r.step)
@@ -231,24 +242,94 @@ Result<bool> PostgresRecordWriter::add(const StepRecord& r) {
   } else {
     line.text(labels_json(r.labels));
   }
-  line.int64(static_cast<std::int64_t>(position));
   line.end();
   std::string spans;
   int seq = 0;
   span_lines(r.root, r.root, std::nullopt, seq, spans);
   spans_.push_back(std::move(spans));
   hours_.insert({r.step, hour_of(r.root.start_us)});
-  batch_.emplace(std::move(key), position);
+  batch_.emplace(std::move(key), spans_.size() - 1);
   if (spans_.size() >= kBatchRecords) {
     if (Status s = flush(); !s) return s.error();
   }
   return true;
 }
 
-Status PostgresRecordWriter::flush() {
-  if (spans_.empty()) return {};
-  if (Status s = c_.copy_in(kWhat, "COPY import_steps FROM STDIN", steps_copy_); !s) return s;
-  // In the order they were added, so that ids grow as the SQLite engine's do.
+template <class Prefix>
+std::string PostgresRecordWriter::prefixed_lines(Prefix&& prefix) const {
+  std::string out;
+  out.reserve(steps_copy_.size() + lines_.size() * 12);
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const std::size_t end = i + 1 < lines_.size() ? lines_[i + 1] : steps_copy_.size();
+    out += prefix(i);
+    out += '\t';
+    out.append(steps_copy_, lines_[i], end - lines_[i]);
+  }
+  return out;
+}
+
+Status PostgresRecordWriter::copy_spans(
+    const std::vector<std::pair<std::size_t, std::string>>& steps) {
+  std::string copy;
+  for (const auto& [position, id] : steps) {
+    const std::string& lines = spans_[position];
+    for (std::size_t at = 0; at < lines.size();) {
+      std::size_t end = lines.find('\n', at);
+      copy += id;
+      copy += '\t';
+      copy.append(lines, at, end + 1 - at);
+      at = end + 1;
+    }
+  }
+  if (copy.empty()) return {};
+  return c_.copy_in(kWhat,
+                    "COPY span_rows (step_id, seq, parent_seq, name, offset_us, duration_us,"
+                    " exit_code, cpu_user_us, cpu_sys_us, max_rss_kb) FROM STDIN",
+                    copy);
+}
+
+// The usual way: none of the batch is stored yet. Its ids are taken from the sequence, in the
+// order the records were added, and the steps and their spans copied straight into their
+// tables. False (with nothing written) when a record turns out to be stored already.
+Result<bool> PostgresRecordWriter::copy_new_batch() {
+  auto ids = c_.exec(kWhat, "SELECT nextval('step_rows_id_seq') FROM generate_series(1, $1)",
+                     pq::Params().add(static_cast<std::int64_t>(lines_.size())));
+  if (!ids) return ids.error();
+  if (static_cast<std::size_t>(ids->size()) != lines_.size()) {
+    return c_.error(kWhat, "the sequence of step ids gave too few");
+  }
+  if (Status s = c_.run(kWhat, "SAVEPOINT perfguard_batch"); !s) return s.error();
+  Status copied =
+      c_.copy_in(kWhat,
+                 "COPY step_rows (id, trace_id, step, started_us, duration_us, status,"
+                 " threshold_us, exit_code, context_id, head_before, head_after, cpu_user_us,"
+                 " cpu_sys_us, max_rss_kb, labels) FROM STDIN",
+                 prefixed_lines([&](std::size_t i) { return ids->text(static_cast<int>(i), 0); }));
+  if (!copied) {
+    if (c_.last_sqlstate() != "23505") return copied.error();
+    if (Status s = c_.run(kWhat, "ROLLBACK TO SAVEPOINT perfguard_batch"); !s) return s.error();
+    return false;
+  }
+  std::vector<std::pair<std::size_t, std::string>> steps;
+  steps.reserve(lines_.size());
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    steps.emplace_back(i, std::string(ids->text(static_cast<int>(i), 0)));
+  }
+  if (Status s = copy_spans(steps); !s) return s.error();
+  if (Status s = c_.run(kWhat, "RELEASE SAVEPOINT perfguard_batch"); !s) return s.error();
+  stored_ += static_cast<std::int64_t>(lines_.size());
+  return true;
+}
+
+// The way for a batch that holds records stored already (shipped twice, or by another
+// connection at the same moment): through a temporary table and INSERT … ON CONFLICT DO
+// NOTHING, in the order they were added, then the spans of the steps that were new.
+Status PostgresRecordWriter::insert_batch() {
+  if (Status s = c_.copy_in(kWhat, "COPY import_steps FROM STDIN",
+                            prefixed_lines([](std::size_t i) { return std::to_string(i); }));
+      !s) {
+    return s;
+  }
   auto inserted = c_.exec(kWhat,
                           "INSERT INTO step_rows (trace_id, step, started_us, duration_us,"
                           " status, threshold_us, exit_code, context_id, head_before, head_after,"
@@ -258,35 +339,33 @@ Status PostgresRecordWriter::flush() {
                           " cpu_sys_us, max_rss_kb, labels FROM import_steps ORDER BY seq"
                           " ON CONFLICT DO NOTHING RETURNING id, trace_id, started_us, step");
   if (!inserted) return inserted.error();
-  std::string spans_copy;
+  std::vector<std::pair<std::size_t, std::string>> steps;
   for (int i = 0; i < inserted->size(); ++i) {
     RecordKey key{static_cast<std::uint64_t>(inserted->int64(i, 1)), inserted->int64(i, 2),
                   std::string(inserted->text(i, 3))};
     auto it = batch_.find(key);
     if (it == batch_.end()) return c_.error(kWhat, "a stored step matches no record added");
-    const std::string& lines = spans_[it->second];
-    const std::string id(inserted->text(i, 0));
-    for (std::size_t at = 0; at < lines.size();) {
-      std::size_t end = lines.find('\n', at);
-      spans_copy += id;
-      spans_copy += '\t';
-      spans_copy.append(lines, at, end + 1 - at);
-      at = end + 1;
-    }
+    steps.emplace_back(it->second, std::string(inserted->text(i, 0)));
   }
   stored_ += inserted->size();
-  if (!spans_copy.empty()) {
-    if (Status s = c_.copy_in(kWhat,
-                              "COPY span_rows (step_id, seq, parent_seq, name, offset_us,"
-                              " duration_us, exit_code, cpu_user_us, cpu_sys_us, max_rss_kb)"
-                              " FROM STDIN",
-                              spans_copy);
-        !s) {
-      return s;
-    }
+  if (Status s = copy_spans(steps); !s) return s;
+  return c_.run(kWhat, "TRUNCATE import_steps");
+}
+
+Status PostgresRecordWriter::flush() {
+  if (lines_.empty()) return {};
+  bool copied = false;
+  if (!duplicates_) {
+    auto fresh = copy_new_batch();
+    if (!fresh) return fresh.error();
+    copied = *fresh;
+    duplicates_ = !copied;  // the rest of this import likely holds more
   }
-  if (Status s = c_.run(kWhat, "TRUNCATE import_steps"); !s) return s;
+  if (!copied) {
+    if (Status s = insert_batch(); !s) return s;
+  }
   steps_copy_.clear();
+  lines_.clear();
   spans_.clear();
   batch_.clear();
   store_.tick();
