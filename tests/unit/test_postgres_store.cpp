@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "baseline/baseline.h"
+#include "baseline/queries.h"
 #include "store/step_reads.h"
 #include "store/store.h"
 #include "store_engines.h"
@@ -479,6 +481,40 @@ TEST_CASE("the engines' reads agree for the same records") {
     }
   }
 
+  // What the alert rules and perf-recover read.
+  for (std::optional<std::string> branch :
+       {std::optional<std::string>(), std::optional<std::string>("main")}) {
+    RunQuery runs;
+    runs.step = "commit";
+    runs.repo = "/src/app";
+    runs.branch = branch;
+    runs.since_us = since;
+    runs.limit = 50;
+    auto xa = a.recent_runs(runs);
+    auto xb = b.recent_runs(runs);
+    REQUIRE(xa.ok());
+    REQUIRE(xb.ok());
+    REQUIRE(xa->size() == xb->size());
+    CHECK(xa->size() == 50);
+    for (std::size_t i = 0; i < xa->size(); ++i) {
+      CHECK((*xa)[i].trace_id == (*xb)[i].trace_id);
+      CHECK((*xa)[i].duration_us == (*xb)[i].duration_us);
+      CHECK((*xa)[i].threshold_us == (*xb)[i].threshold_us);
+    }
+  }
+  auto va = a.head_verdicts("/src/app");
+  auto vb = b.head_verdicts("/src/app");
+  REQUIRE(va.ok());
+  REQUIRE(vb.ok());
+  REQUIRE(va->size() == vb->size());
+  CHECK(va->size() > 100);
+  for (std::size_t i = 0; i < va->size(); ++i) {
+    CHECK((*va)[i].head == (*vb)[i].head);
+    CHECK((*va)[i].runs == (*vb)[i].runs);
+    CHECK((*va)[i].not_ok == (*vb)[i].not_ok);
+    CHECK((*va)[i].last_us == (*vb)[i].last_us);
+  }
+
   // A prune, then the same reads again.
   auto pa = a.prune_steps(records[800].root.start_us, false);
   auto pb = b.prune_steps(records[800].root.start_us, false);
@@ -610,5 +646,100 @@ TEST_CASE("snapshots, the git version cache and baselines work in the shared sto
     CHECK((*active)[0].replaces_id == first_id);
     CHECK((*active)[0].summary.method == SummaryMethod::histogram);
     CHECK((*active)[0].reason == "moved");
+  }
+}
+
+// By hand (skipped in ctest, which must not time anything):
+//   PERFGUARD_TEST_POSTGRES=STATE PERFGUARD_BENCH_RECORDS=1000000 perfguard-unit -tc='*records per
+//   second*' --no-skip
+// Imports N records (three steps with two child spans each, over 90 days, eight contexts)
+// into each engine and prints records per second, then the times of stats, a 30-day trend
+// and compute on each.
+TEST_CASE("records per second and read times of both engines" * doctest::skip()) {
+  const char* env = std::getenv("PERFGUARD_BENCH_RECORDS");
+  const int n = env ? std::atoi(env) : 100000;
+  const std::int64_t end = now_us();
+  const std::int64_t span = 90 * 86400LL * 1000000;
+  std::mt19937_64 rng(5);
+  std::lognormal_distribution<double> lognormal(std::log(80000.0), 0.5);
+  std::vector<StepRecord> records;
+  records.reserve(static_cast<std::size_t>(n));
+  const char* steps[] = {"commit", "rollback", "validate"};
+  const char* parts[][2] = {{"add", "commit"}, {"snapshot", "reset"}, {"status", "log"}};
+  for (int i = 0; i < n; ++i) {
+    StepRecord r;
+    r.trace_id = 1 + static_cast<std::uint64_t>(i);
+    const int k = i % 3;
+    r.step = steps[k];
+    r.root.name = r.step;
+    r.root.start_us = end - span + static_cast<std::int64_t>(i) * (span / n);
+    const auto d = static_cast<std::int64_t>(lognormal(rng));
+    r.root.duration = Duration::micros(d);
+    r.status = rng() % 100 == 0 ? StepStatus::failed : StepStatus::ok;
+    r.threshold = Duration::seconds(1);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int h = 0; h < 40; ++h) r.head_before += kHex[rng() % 16];
+    r.head_after = r.head_before;
+    r.context.repo = i % 2 ? "/src/app" : "/src/other";
+    r.context.branch = i % 4 < 2 ? "main" : "topic";
+    r.context.tool = i % 8 < 4 ? "perf-commit" : "perf-rollback";
+    r.context.host = "host";
+    r.root.children = {Span{parts[k][0],
+                            r.root.start_us + 10,
+                            Duration::micros(d / 3),
+                            0,
+                            {d / 6, d / 9, 7000},
+                            {}},
+                       Span{parts[k][1],
+                            r.root.start_us + 20 + d / 3,
+                            Duration::micros(d / 2),
+                            0,
+                            {d / 4, d / 8, 9000},
+                            {}}};
+    r.root.usage = {d / 6 + d / 4, d / 9 + d / 8, 9000};
+    records.push_back(std::move(r));
+  }
+  auto seconds = [](auto start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    Store& store = fresh.store();
+    const std::string name = engine == Engine::sqlite ? "sqlite" : "postgresql";
+    auto start = std::chrono::steady_clock::now();
+    record_all(store, records);
+    const double took = seconds(start);
+    MESSAGE(name << ": imported " << n << " records in " << took
+                 << " s: " << static_cast<std::int64_t>(n / took) << " records/s");
+    start = std::chrono::steady_clock::now();
+    auto again = store.begin_import();
+    REQUIRE(again.ok());
+    for (const StepRecord& r : records) REQUIRE(again->add(r).ok());
+    REQUIRE(again->commit().ok());
+    CHECK(again->stored() == 0);
+    MESSAGE(name << ": the same records again (none new) in " << seconds(start) << " s");
+
+    for (int round = 0; round < 3; ++round) {
+      start = std::chrono::steady_clock::now();
+      auto stats = step_stats(store, StatsQuery{"", end - 7 * 86400LL * 1000000});
+      REQUIRE(stats.ok());
+      const double stats_s = seconds(start);
+      start = std::chrono::steady_clock::now();
+      TrendQuery trend;
+      trend.now_us = end;
+      auto points = step_trend(store, trend);
+      REQUIRE(points.ok());
+      const double trend_s = seconds(start);
+      start = std::chrono::steady_clock::now();
+      ComputeOptions compute;
+      compute.now_us = end;
+      compute.force = true;
+      auto computed = compute_baselines(store, compute);
+      REQUIRE(computed.ok());
+      const double compute_s = seconds(start);
+      MESSAGE(name << ": stats " << stats_s * 1000 << " ms, 30-day trend " << trend_s * 1000
+                   << " ms, compute " << compute_s * 1000 << " ms");
+    }
   }
 }

@@ -1,5 +1,6 @@
 // The alert operations of the shared store. Not there yet: each says so, as a store error
-// that names the store, and changes nothing.
+// that names the store, and changes nothing. (What the rules read of the recorded steps is
+// there: recent_runs.cpp.)
 
 #include "store/postgres/postgres_engine.h"
 
@@ -12,14 +13,6 @@ Error no_alerts_yet(const pq::Connection& c) {
 }
 
 }  // namespace
-
-Result<std::vector<RecentRun>> PostgresStore::recent_runs(const RunQuery&) {
-  return no_alerts_yet(*connection_);
-}
-
-Result<std::vector<HeadVerdict>> PostgresStore::head_verdicts(const std::string&) {
-  return no_alerts_yet(*connection_);
-}
 
 Result<std::vector<AlertChange>> PostgresStore::apply_findings(const std::vector<AlertFinding>&,
                                                                const AlertApplyOptions&) {
