@@ -4,11 +4,13 @@
 #include "cli/common.h"
 #include "cli/external.h"
 #include "perf-alerts/commands.h"
+#include "store/postgres/postgres_store.h"
 
 using namespace perfguard;
 using namespace perfguard::alerts_tool;
 
 int main(int argc, char** argv) {
+  enable_postgres_store();
   const std::string tool = "perf-alerts";
   CLI::App app{
       "Alerts raised on the recorded steps: list, show, acknowledge, snooze, resolve, "

@@ -2,11 +2,13 @@
 // imports, exports, prunes and reports them. One file per command in perf-baseline/.
 #include "cli/common.h"
 #include "perf-baseline/commands.h"
+#include "store/postgres/postgres_store.h"
 
 using namespace perfguard;
 using namespace perfguard::baseline_tool;
 
 int main(int argc, char** argv) {
+  enable_postgres_store();
   const std::string tool = "perf-baseline";
   CLI::App app{"Baselines, statistics, trends and the slowest runs of the recorded steps."};
   CommonOptions common;

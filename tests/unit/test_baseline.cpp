@@ -14,9 +14,11 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sql.h"
 #include "store/store.h"
+#include "store_engines.h"
 #include "support.h"
 
 using namespace perfguard;
+using perfguard::test::FreshStore;
 using perfguard::test::TempDir;
 
 namespace {
@@ -87,8 +89,9 @@ std::vector<StepRecord> commits(int n, std::int64_t base, int failures = 0,
 }  // namespace
 
 TEST_CASE("compute stores a first baseline with exact statistics of the completed runs") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   auto records = commits(40, 50000, 3);
   records.push_back(run(999, "commit", kNow - 8 * kDay, 1));  // outside the 7-day window
   records[5].status = StepStatus::breach;                     // a breach still counts
@@ -133,15 +136,16 @@ TEST_CASE("compute stores a first baseline with exact statistics of the complete
   CHECK(b.multiplier == 2.0);
   CHECK(b.reason == "first");
   CHECK(b.computed_us == kNow);
-  CHECK(one(store, "SELECT n || ' ' || reason FROM active_baselines") == "40 first");
+  CHECK(fresh.one("SELECT n || ' ' || reason FROM active_baselines") == "40 first");
   CHECK(s.method == SummaryMethod::exact);
   CHECK(b.summary.method == SummaryMethod::exact);
-  CHECK(one(store, "SELECT method FROM active_baselines") == "exact");
+  CHECK(fresh.one("SELECT method FROM active_baselines") == "exact");
 }
 
 TEST_CASE("compute over more than kExactSamples runs reads the histograms and says so") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(7);
   std::lognormal_distribution<double> lognormal(std::log(60000.0), 0.4);
   std::vector<StepRecord> records;
@@ -185,7 +189,7 @@ TEST_CASE("compute over more than kExactSamples runs reads the histograms and sa
   REQUIRE(active->size() == 1);
   CHECK(active->front().summary.method == SummaryMethod::histogram);
   check_close(active->front().summary);
-  CHECK(one(store, "SELECT method FROM active_baselines") == "histogram");
+  CHECK(fresh.one("SELECT method FROM active_baselines") == "histogram");
 
   // Per repository: no rollups to read, the runs are summed up into a histogram instead.
   ComputeOptions per_repo = options_at(kNow);
@@ -233,8 +237,9 @@ TEST_CASE("a version 3 store's baselines become exact ones, and the view shows t
 }
 
 TEST_CASE("too few samples stores nothing and says how many there are and are needed") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   REQUIRE(store.record(commits(4, 1000, 2)).ok());
   auto results = compute_baselines(store, options_at(kNow));
   REQUIRE(results.ok());
@@ -242,7 +247,7 @@ TEST_CASE("too few samples stores nothing and says how many there are and are ne
   CHECK(results->front().outcome == BaselineOutcome::too_few_samples);
   CHECK(results->front().summary.n == 4);
   CHECK(results->front().failures == 2);
-  CHECK(one(store, "SELECT count(*) FROM baselines") == "0");
+  CHECK(fresh.one("SELECT count(*) FROM baselines") == "0");
 
   ComputeOptions o = options_at(kNow);
   o.step = "rollback";  // asked for by name, never recorded
@@ -261,11 +266,12 @@ TEST_CASE("too few samples stores nothing and says how many there are and are ne
 }
 
 TEST_CASE("a new baseline replaces the active one only when a percentile moved enough") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   REQUIRE(store.record(commits(30, 100000)).ok());
   REQUIRE(compute_baselines(store, options_at(kNow)).ok());
-  const std::string first = one(store, "SELECT id FROM baselines");
+  const std::string first = fresh.one("SELECT id FROM baselines");
 
   // The same runs an hour later: nothing moved, the active one stays, nothing is stored.
   auto same = compute_baselines(store, options_at(kNow + kHour));
@@ -274,7 +280,7 @@ TEST_CASE("a new baseline replaces the active one only when a percentile moved e
   CHECK(std::to_string(same->front().baseline_id) == first);
   REQUIRE(same->front().largest_move.has_value());
   CHECK(same->front().largest_move->change == 0);
-  CHECK(one(store, "SELECT count(*) FROM baselines") == "1");
+  CHECK(fresh.one("SELECT count(*) FROM baselines") == "1");
 
   // 4% slower: within the default 5%.
   REQUIRE(store.record(commits(60, 104000, 0, 1000)).ok());  // about 4% slower
@@ -291,11 +297,11 @@ TEST_CASE("a new baseline replaces the active one only when a percentile moved e
   REQUIRE(moved.ok());
   CHECK(moved->front().outcome == BaselineOutcome::replaced);
   CHECK(std::to_string(moved->front().previous->id) == first);
-  CHECK(one(store, "SELECT count(*) FROM baselines") == "2");
-  CHECK(one(store, "SELECT active FROM baselines WHERE id = " + first) == "0");
-  CHECK(one(store, "SELECT deactivated_us FROM baselines WHERE id = " + first) ==
+  CHECK(fresh.one("SELECT count(*) FROM baselines") == "2");
+  CHECK(fresh.one("SELECT count(*) FROM baselines WHERE active AND id = " + first) == "0");
+  CHECK(fresh.one("SELECT deactivated_us FROM baselines WHERE id = " + first) ==
         std::to_string(kNow + kHour));
-  CHECK(one(store, "SELECT replaces_id || ' ' || reason FROM baselines WHERE active") ==
+  CHECK(fresh.one("SELECT replaces_id || ' ' || reason FROM baselines WHERE active") ==
         first + " moved");
 
   // --force replaces whatever moved.
@@ -304,13 +310,14 @@ TEST_CASE("a new baseline replaces the active one only when a percentile moved e
   auto forced = compute_baselines(store, o);
   REQUIRE(forced.ok());
   CHECK(forced->front().outcome == BaselineOutcome::replaced);
-  CHECK(one(store, "SELECT reason FROM baselines WHERE active") == "forced");
-  CHECK(one(store, "SELECT count(*) FROM baselines WHERE active") == "1");
+  CHECK(fresh.one("SELECT reason FROM baselines WHERE active") == "forced");
+  CHECK(fresh.one("SELECT count(*) FROM baselines WHERE active") == "1");
 }
 
 TEST_CASE("per repository and per branch scopes keep a baseline for each") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::vector<StepRecord> records;
   std::uint64_t trace = 1;
   for (const auto& [repo, branch, base] :
@@ -339,7 +346,7 @@ TEST_CASE("per repository and per branch scopes keep a baseline for each") {
   CHECK(by_branch->at(0).summary.p50 == doctest::Approx(2005.5));
   for (const auto& r : *by_branch) CHECK(r.outcome == BaselineOutcome::stored);
   // Scopes do not replace one another.
-  CHECK(one(store, "SELECT count(*) FROM baselines WHERE active") == "5");
+  CHECK(fresh.one("SELECT count(*) FROM baselines WHERE active") == "5");
 }
 
 TEST_CASE("headroom is the threshold minus p99, for steps with a threshold") {
@@ -364,8 +371,9 @@ TEST_CASE("headroom is the threshold minus p99, for steps with a threshold") {
 }
 
 TEST_CASE("stats counts every ending and gives exact timings of the completed runs") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::vector<StepRecord> records;
   std::vector<std::int64_t> completed;
   const StepStatus statuses[] = {StepStatus::ok,     StepStatus::ok,      StepStatus::breach,
@@ -402,8 +410,9 @@ TEST_CASE("stats counts every ending and gives exact timings of the completed ru
 }
 
 TEST_CASE("stats over many runs reads the hourly histograms: percentiles within 0.78%") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(41);
   std::lognormal_distribution<double> lognormal(std::log(80000.0), 0.5);
   std::vector<StepRecord> records;
@@ -439,8 +448,9 @@ TEST_CASE("stats over many runs reads the hourly histograms: percentiles within 
 }
 
 TEST_CASE("trend groups runs by UTC day or hour and leaves out periods without runs") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   const std::int64_t midnight = kNow - kNow % kDay;  // 2026-11-23T00:00:00Z
   REQUIRE(store
               .record({run(1, "commit", midnight - 1, 1000),  // the 22nd's last microsecond
@@ -475,8 +485,9 @@ TEST_CASE("trend groups runs by UTC day or hour and leaves out periods without r
 }
 
 TEST_CASE("slowest lists the slowest runs in the window with their slowest child spans") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   auto with_children = [](StepRecord r) {
     for (auto [name, us] : {std::pair{"add", 10}, {"commit", 300}, {"hook", 20}, {"gc", 50}}) {
       r.root.children.push_back(Span{name, r.root.start_us + 1, Duration::micros(us), 0, {}, {}});

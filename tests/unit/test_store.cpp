@@ -17,9 +17,12 @@
 #include "store/sqlite/sql.h"
 #include "store/step_reads.h"
 #include "store/store.h"
+#include "store_engines.h"
 #include "support.h"
 
 using namespace perfguard;
+using perfguard::test::Engine;
+using perfguard::test::FreshStore;
 using perfguard::test::TempDir;
 
 namespace {
@@ -149,6 +152,10 @@ double percentile_cont(std::vector<std::int64_t> values, double p) {
          (rank - static_cast<double>(lo)) * static_cast<double>(values[hi] - values[lo]);
 }
 
+std::int64_t fresh_int(const FreshStore& fresh, const std::string& sql) {
+  return std::stoll(fresh.one(sql));
+}
+
 unsigned file_mode(const std::filesystem::path& p) {
   struct stat st;
   REQUIRE(::stat(p.c_str(), &st) == 0);
@@ -199,8 +206,9 @@ TEST_CASE("the store runs in WAL mode with synchronous=NORMAL and foreign keys o
 }
 
 TEST_CASE("a recorded step reads back unchanged, with nested spans, context and labels") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(1);
   StepRecord r = typical_record(rng, 0x7abc'def0'1234'5678ULL, 1795447812123456);
   r.status = StepStatus::breach;
@@ -274,10 +282,11 @@ TEST_CASE("a recorded step reads back unchanged, with nested spans, context and 
   CHECK(s.root.children[1].children.size() == 2);
   CHECK(s.root.children[1].children[0].children.size() == 1);
 
-  // The HEADs are stored as 20-byte blobs.
-  CHECK(query_int(store, "SELECT length(head_before) FROM steps WHERE step = 'commit'") == 20);
-  CHECK(query_text(store, "SELECT typeof(head_before) FROM steps WHERE step = 'validate'") ==
-        "null");
+  // The SQLite file stores HEADs as 20-byte blobs.
+  if (engine == Engine::sqlite) {
+    CHECK(fresh_int(fresh, "SELECT length(head_before) FROM steps WHERE step = 'commit'") == 20);
+    CHECK(fresh.one("SELECT typeof(head_before) FROM steps WHERE step = 'validate'") == "null");
+  }
 }
 
 TEST_CASE("a step's usage equal to its children's total is derived, not stored") {
@@ -321,8 +330,9 @@ TEST_CASE("a step's usage equal to its children's total is derived, not stored")
 }
 
 TEST_CASE("recent_steps is newest first, filtered by step and limited") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::vector<StepRecord> records;
   for (int i = 0; i < 10; ++i) {
     records.push_back(simple_record(100 + i, i % 2 ? "rollback" : "commit",
@@ -346,27 +356,29 @@ TEST_CASE("recent_steps is newest first, filtered by step and limited") {
 }
 
 TEST_CASE("records that share a context share one contexts row") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(2);
   REQUIRE(store.record({typical_record(rng, 1, 1000), typical_record(rng, 2, 2000)}).ok());
   REQUIRE(store.record({typical_record(rng, 3, 3000)}).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM contexts") == 1);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM contexts") == 1);
   REQUIRE(store.record({typical_record(rng, 4, 4000, 1), typical_record(rng, 5, 5000)}).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM contexts") == 2);
-  CHECK(query_int(store, "SELECT count(*) FROM steps") == 5);
-  CHECK(query_int(store, "SELECT count(DISTINCT context_id) FROM steps") == 2);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM contexts") == 2);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM steps") == 5);
+  CHECK(fresh_int(fresh, "SELECT count(DISTINCT context_id) FROM steps") == 2);
 }
 
 TEST_CASE("recording the same trace and step again adds nothing") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(3);
   StepRecord r = typical_record(rng, 77, 1000);
   REQUIRE(store.record({r}).ok());
   REQUIRE(store.record({r}).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
-  CHECK(query_int(store, "SELECT count(*) FROM spans") == 2);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM steps") == 1);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM spans") == 2);
 }
 
 TEST_CASE("a store path that is a directory is a store error") {
@@ -702,39 +714,42 @@ TEST_CASE("step_results and child_spans show hex ids, ISO times and milliseconds
 }
 
 TEST_CASE("a rollback's records and its snapshot's row are stored together, once") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::mt19937_64 rng(21);
   const std::vector<StepRecord> records = {typical_record(rng, 5, 1795447812000000)};
   const SnapshotRow row{"20261123-153012-2", "c0ffee",        "deadbeef",       "main",
                         1795447812000000,    "perf-rollback", "before rollback"};
   REQUIRE(store.record(records, row).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
-  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before rollback");
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM steps") == 1);
+  CHECK(fresh.one("SELECT reason FROM snapshots") == "before rollback");
   // The same again (a journal replayed) adds nothing, and leaves the row as it was.
   SnapshotRow again = row;
   again.reason = "changed";
   REQUIRE(store.record(records, again).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM steps") == 1);
-  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before rollback");
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM steps") == 1);
+  CHECK(fresh.one("SELECT reason FROM snapshots") == "before rollback");
 }
 
 TEST_CASE("snapshots are recorded and replaced by id") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   SnapshotRow row{"20261123-153012-1", "c0ffee",        "deadbeef",       "main",
                   1795447812000000,    "perf-rollback", "before rollback"};
   REQUIRE(store.record_snapshot(row).ok());
   row.reason = "before recover";
   REQUIRE(store.record_snapshot(row).ok());
-  CHECK(query_int(store, "SELECT count(*) FROM snapshots") == 1);
-  CHECK(query_text(store, "SELECT reason FROM snapshots") == "before recover");
-  CHECK(query_text(store, "SELECT commit_id FROM snapshots") == "c0ffee");
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM snapshots") == 1);
+  CHECK(fresh.one("SELECT reason FROM snapshots") == "before recover");
+  CHECK(fresh.one("SELECT commit_id FROM snapshots") == "c0ffee");
 }
 
 TEST_CASE("stored_snapshots joins the rows and the steps' snapshot labels by id") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   const SnapshotRow row{"20261123-153012-1", "c0ffee",        "deadbeef",       "main",
                         1795447812000000,    "perf-rollback", "before rollback"};
   StepRecord with_row = simple_record(1, "rollback", 1795447812000000, 1000);
@@ -765,8 +780,9 @@ TEST_CASE("stored_snapshots joins the rows and the steps' snapshot labels by id"
 }
 
 TEST_CASE("the git version cache returns what was stored under its key") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   CHECK_FALSE(store.cached_git_version("/usr/bin/git:123:456").has_value());
   REQUIRE(store.cache_git_version("/usr/bin/git:123:456", "2.39.5").ok());
   REQUIRE(store.cache_git_version("/usr/bin/git:123:789", "2.43.0").ok());
@@ -774,7 +790,7 @@ TEST_CASE("the git version cache returns what was stored under its key") {
   CHECK(store.cached_git_version("/usr/bin/git:123:789") == "2.43.0");
   REQUIRE(store.cache_git_version("/usr/bin/git:123:456", "2.40.0").ok());
   CHECK(store.cached_git_version("/usr/bin/git:123:456") == "2.40.0");
-  CHECK(query_int(store, "SELECT count(*) FROM meta WHERE key LIKE 'git-version:%'") == 2);
+  CHECK(fresh_int(fresh, "SELECT count(*) FROM meta WHERE key LIKE 'git-version:%'") == 2);
 }
 
 TEST_CASE("opening an existing store writes nothing") {

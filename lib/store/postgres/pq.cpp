@@ -1,0 +1,412 @@
+#include "store/postgres/pq.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+namespace perfguard::pq {
+
+namespace {
+
+constexpr std::string_view kOpenWhat = "cannot open the shared store";
+
+// A URI component: unreserved characters and '/' as they are, anything else %XX.
+std::string uri_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// A libpq message on one line: its lines joined, runs of spaces folded, the trailing line
+// break gone, and the password (if any) replaced.
+std::string one_line(std::string_view message, const std::string& secret) {
+  std::string out;
+  for (char c : message) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (!secret.empty()) {
+    for (std::size_t at; (at = out.find(secret)) != std::string::npos;) {
+      out.replace(at, secret.size(), "***");
+    }
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+}  // namespace
+
+// --- Params ----------------------------------------------------------------------------------
+
+Params& Params::add(std::string_view text) {
+  values_.emplace_back(std::string(text));
+  return *this;
+}
+
+Params& Params::add(std::int64_t v) {
+  values_.emplace_back(std::to_string(v));
+  return *this;
+}
+
+Params& Params::add(double v) {
+  if (std::isnan(v)) return add_null();
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact form
+  (void)ec;
+  values_.emplace_back(std::string(buf, end));
+  return *this;
+}
+
+Params& Params::add(bool v) {
+  values_.emplace_back(v ? "true" : "false");
+  return *this;
+}
+
+Params& Params::add_null() {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+Params& Params::add_array(const std::vector<std::string>& texts) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : texts[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  values_.emplace_back(std::move(out));
+  return *this;
+}
+
+Params& Params::add_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += '}';
+  values_.emplace_back(std::move(out));
+  return *this;
+}
+
+const char* const* Params::values() const {
+  pointers_.clear();
+  for (const auto& v : values_) pointers_.push_back(v ? v->c_str() : nullptr);
+  return pointers_.empty() ? nullptr : pointers_.data();
+}
+
+// --- Rows ------------------------------------------------------------------------------------
+
+std::string_view Rows::text(int row, int col) const {
+  return {PQgetvalue(result_.get(), row, col),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+}
+
+std::int64_t Rows::int64(int row, int col) const {
+  std::string_view t = text(row, col);
+  std::int64_t v = 0;
+  std::from_chars(t.data(), t.data() + t.size(), v);
+  return v;
+}
+
+std::optional<std::int64_t> Rows::optional_int64(int row, int col) const {
+  if (null(row, col)) return std::nullopt;
+  return int64(row, col);
+}
+
+double Rows::real(int row, int col) const {
+  if (null(row, col)) return std::numeric_limits<double>::quiet_NaN();
+  return std::strtod(PQgetvalue(result_.get(), row, col), nullptr);
+}
+
+bool Rows::boolean(int row, int col) const {
+  std::string_view t = text(row, col);
+  return !t.empty() && t[0] == 't';
+}
+
+std::string Rows::bytes(int row, int col) const {
+  if (null(row, col)) return {};
+  std::size_t size = 0;
+  unsigned char* raw = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(result_.get(), row, col)), &size);
+  if (!raw) return {};
+  std::string out(reinterpret_cast<const char*>(raw), size);
+  PQfreemem(raw);
+  return out;
+}
+
+std::int64_t Rows::affected() const {
+  const char* n = result_ ? PQcmdTuples(result_.get()) : "";
+  return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+// --- Connection ------------------------------------------------------------------------------
+
+std::string display_name(PGconn* conn) {
+  auto value = [](const char* v) { return std::string(v ? v : ""); };
+  const std::string user = value(PQuser(conn));
+  const std::string host = value(PQhost(conn));
+  const std::string port = value(PQport(conn));
+  const std::string db = value(PQdb(conn));
+  const bool socket = host.empty() || host[0] == '/' || host[0] == '@';
+  std::string name = "postgresql://";
+  if (!user.empty()) name += uri_escape(user) + "@";
+  if (!socket) {
+    name += host.find(':') != std::string::npos ? "[" + host + "]" : uri_escape(host);
+    if (!port.empty() && port != "5432") name += ":" + uri_escape(port);
+  }
+  name += "/" + uri_escape(db);
+  std::string query;
+  if (socket && !host.empty()) query += "host=" + uri_escape(host);
+  if (socket && !port.empty() && port != "5432") {
+    query += (query.empty() ? "" : "&") + std::string("port=") + uri_escape(port);
+  }
+  if (!query.empty()) name += "?" + query;
+  return name;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo) {
+  // The password given in the string, if any, to keep it out of messages even when the
+  // connection cannot be made at all.
+  std::string secret;
+  char* parse_error = nullptr;
+  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error)) {
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+      if (std::string_view(o->keyword) == "password" && o->val) secret = o->val;
+    }
+    PQconninfoFree(options);
+  } else {
+    std::string cause = parse_error ? parse_error : "not a connection string";
+    if (parse_error) PQfreemem(parse_error);
+    return Error{ExitCode::store,
+                 "the shared store: " + std::string(kOpenWhat) + ": " + one_line(cause, secret)};
+  }
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (!conn) {
+    return Error{ExitCode::store,
+                 "the shared store: " + std::string(kOpenWhat) + ": out of memory"};
+  }
+  if (const char* used = PQpass(conn); used && secret.empty()) secret = used;
+  std::unique_ptr<Connection> c(new Connection(conn, display_name(conn), secret));
+  if (PQstatus(conn) != CONNECTION_OK) return c->error(kOpenWhat);
+  // Quiet notices (CREATE … IF NOT EXISTS), UTC and ISO dates whatever the server's defaults,
+  // the shortest exact text for doubles, and cursors planned to read every row (the reads
+  // stream whole results; a plan for the first rows would walk the primary key instead).
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  if (Status s = c->run(kOpenWhat,
+                        "SET TIME ZONE 'UTC'; SET datestyle = 'ISO'; SET extra_float_digits = 1;"
+                        " SET client_min_messages = warning; SET cursor_tuple_fraction = 1");
+      !s) {
+    return s.error();
+  }
+  return c;
+}
+
+Connection::Connection(PGconn* conn, std::string name, std::string secret)
+    : conn_(conn), name_(std::move(name)), secret_(std::move(secret)) {}
+
+Connection::~Connection() {
+  PQfinish(conn_);
+}
+
+Error Connection::error(std::string_view what, std::string_view cause) const {
+  std::string message = name_;
+  message += ": ";
+  message += what;
+  message += ": ";
+  message += one_line(cause, secret_);
+  return Error{ExitCode::store, std::move(message)};
+}
+
+Error Connection::error(std::string_view what) const {
+  return error(what, PQerrorMessage(conn_));
+}
+
+Error Connection::error(std::string_view what, const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  sqlstate_ = state ? state : "";
+  if (!result) return error(what);
+  std::string cause;
+  if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+    cause = primary;
+    if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+      cause += " (";
+      cause += detail;
+      cause += ")";
+    }
+  } else {
+    cause = PQresultErrorMessage(result);
+    if (cause.empty()) cause = PQerrorMessage(conn_);
+  }
+  return error(what, cause);
+}
+
+Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params) {
+  ResultPtr r(PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
+                           nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
+  return Rows(std::move(r));
+}
+
+Status Connection::run(std::string_view what, const std::string& sql) {
+  ResultPtr r(PQexec(conn_, sql.c_str()));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
+  return {};
+}
+
+Status Connection::for_each_batch(std::string_view what, const std::string& sql,
+                                  const Params& params,
+                                  const std::function<Status(const Rows&)>& visit, int batch) {
+  const std::string cursor = "perfguard_cursor_" + std::to_string(++cursors_);
+  auto declared = exec(what, "DECLARE " + cursor + " NO SCROLL CURSOR FOR " + sql, params);
+  if (!declared) return declared.error();
+  const std::string fetch = "FETCH " + std::to_string(batch) + " FROM " + cursor;
+  for (;;) {
+    auto rows = exec(what, fetch);
+    if (!rows) return rows.error();
+    if (rows->size() > 0) {
+      if (Status s = visit(*rows); !s) {
+        (void)run(what, "CLOSE " + cursor);
+        return s;
+      }
+    }
+    if (rows->size() < batch) break;
+  }
+  return run(what, "CLOSE " + cursor);
+}
+
+Status Connection::stream(std::string_view what, const std::string& sql, const Params& params,
+                          const std::function<void(const Rows&)>& visit) {
+  if (!PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
+                         nullptr, 0) ||
+      !PQsetSingleRowMode(conn_)) {
+    return error(what);
+  }
+  Status status;
+  // Every result is read, also after a failure, so that the connection is free again.
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Rows rows{ResultPtr(raw)};
+    const ExecStatusType s = PQresultStatus(raw);
+    if (s == PGRES_SINGLE_TUPLE) {
+      if (status) visit(rows);
+    } else if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && status) {
+      status = error(what, raw);
+    }
+  }
+  return status;
+}
+
+Status Connection::copy_in(std::string_view what, const std::string& copy_sql,
+                           std::string_view data) {
+  ResultPtr r(PQexec(conn_, copy_sql.c_str()));
+  if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) return error(what, r.get());
+  r.reset();
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t at = 0; at < data.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - at);
+    if (PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1) return error(what);
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return error(what);
+  Status status;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    ResultPtr result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && status) status = error(what, raw);
+  }
+  return status;
+}
+
+// --- Transaction -----------------------------------------------------------------------------
+
+Transaction::~Transaction() {
+  if (open_ && !nested_) (void)c_.run("rollback", "ROLLBACK");
+}
+
+Status Transaction::begin(std::string_view what, std::string_view mode) {
+  nested_ = c_.in_transaction();
+  if (!nested_) {
+    std::string sql = "BEGIN";
+    if (!mode.empty()) {
+      sql += ' ';
+      sql += mode;
+    }
+    if (Status s = c_.run(what, sql); !s) return s;
+  }
+  open_ = true;
+  return {};
+}
+
+Status Transaction::commit(std::string_view what) {
+  if (!nested_) {
+    if (Status s = c_.run(what, "COMMIT"); !s) return s;
+  }
+  open_ = false;
+  return {};
+}
+
+// --- CopyLine --------------------------------------------------------------------------------
+
+void CopyLine::separate() {
+  if (!first_) out_ += '\t';
+  first_ = false;
+}
+
+CopyLine& CopyLine::text(std::string_view s) {
+  separate();
+  for (char c : s) {
+    switch (c) {
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      default:
+        out_ += c;
+    }
+  }
+  return *this;
+}
+
+CopyLine& CopyLine::int64(std::int64_t v) {
+  separate();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out_.append(buf, end);
+  return *this;
+}
+
+CopyLine& CopyLine::null() {
+  separate();
+  out_ += "\\N";
+  return *this;
+}
+
+}  // namespace perfguard::pq

@@ -1,0 +1,163 @@
+#pragma once
+// Internal to the PostgreSQL engine: the one wrapper over libpq that its modules share. A
+// connection that names its store in every error, statements run with PQexecParams (values
+// always travel as parameters, never inside SQL text), results read as text, cursors for
+// reads of any size, COPY for bulk writes, and transactions.
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace perfguard::pq {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Parameters of one statement, as text ($1, $2, … in the order added).
+class Params {
+ public:
+  Params& add(std::string_view text);
+  Params& add(const char* text) { return add(std::string_view(text)); }
+  Params& add(const std::string& text) { return add(std::string_view(text)); }
+  Params& add(std::int64_t v);
+  Params& add(int v) { return add(static_cast<std::int64_t>(v)); }
+  Params& add(double v);  // NaN as NULL
+  Params& add(bool v);
+  Params& add_null();
+  template <class Int>
+  Params& add(const std::optional<Int>& v) {
+    return v ? add(static_cast<std::int64_t>(*v)) : add_null();
+  }
+  // An array of texts or integers as one parameter ('{"a","b"}').
+  Params& add_array(const std::vector<std::string>& texts);
+  Params& add_array(const std::vector<std::int64_t>& values);
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const;
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+  mutable std::vector<const char*> pointers_;
+};
+
+// A statement's result rows, read as text.
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(ResultPtr result) : result_(std::move(result)) {}
+  int size() const { return result_ ? PQntuples(result_.get()) : 0; }
+  bool null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  std::string_view text(int row, int col) const;
+  std::int64_t int64(int row, int col) const;  // 0 when NULL
+  std::optional<std::int64_t> optional_int64(int row, int col) const;
+  double real(int row, int col) const;  // NaN when NULL
+  bool boolean(int row, int col) const;
+  std::string bytes(int row, int col) const;  // a bytea column, decoded
+  std::int64_t affected() const;              // rows an INSERT, UPDATE or DELETE changed
+
+ private:
+  ResultPtr result_;
+};
+
+// One connection to the shared store. Every failure is an Error (ExitCode::store) that reads
+// `<store name>: <what>: <cause>` on one line, with the password never in it.
+class Connection {
+ public:
+  // Connects with a libpq connection string (URI, key=value pairs, or service=NAME).
+  static Result<std::unique_ptr<Connection>> open(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // postgresql://user@host:port/database, without the password.
+  const std::string& name() const { return name_; }
+  PGconn* get() const { return conn_; }
+
+  Result<Rows> exec(std::string_view what, const std::string& sql, const Params& params = {});
+  // Runs statements without parameters (schema, transaction control).
+  Status run(std::string_view what, const std::string& sql);
+  // Streams the rows of a query through a cursor, `batch` rows at a time, inside the current
+  // transaction (there must be one). `visit` sees each batch.
+  Status for_each_batch(std::string_view what, const std::string& sql, const Params& params,
+                        const std::function<Status(const Rows&)>& visit, int batch = 20000);
+
+  // Streams the rows of one query, one at a time as they arrive (libpq's single-row mode): one
+  // round trip, no transaction needed, memory flat. `visit` must not use the connection.
+  Status stream(std::string_view what, const std::string& sql, const Params& params,
+                const std::function<void(const Rows&)>& visit);
+
+  // COPY table FROM STDIN in text format: `data` holds whole lines.
+  Status copy_in(std::string_view what, const std::string& copy_sql, std::string_view data);
+
+  bool in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+  // The SQLSTATE of the last statement that failed ("23505": a unique key taken).
+  const std::string& last_sqlstate() const { return sqlstate_; }
+
+  Error error(std::string_view what) const;                          // from the connection
+  Error error(std::string_view what, std::string_view cause) const;  // with a cause of ours
+
+ private:
+  Connection(PGconn* conn, std::string name, std::string secret);
+  Error error(std::string_view what, const PGresult* result);
+
+  PGconn* conn_;
+  std::string name_;
+  std::string secret_;  // the password, kept only to keep it out of every message
+  int cursors_ = 0;
+  std::string sqlstate_;
+};
+
+// A transaction, rolled back unless committed. Begun inside one already, it is part of that
+// one (alerts applied while a record is written), which commits or rolls back everything.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c) : c_(c) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // `mode`: "" (read committed), or "ISOLATION LEVEL REPEATABLE READ READ ONLY" for reads
+  // that must see one snapshot.
+  Status begin(std::string_view what, std::string_view mode = "");
+  Status commit(std::string_view what);
+
+ private:
+  Connection& c_;
+  bool nested_ = false;
+  bool open_ = false;
+};
+
+// A COPY text-format line being built: fields separated by tabs, escaped.
+class CopyLine {
+ public:
+  explicit CopyLine(std::string& out) : out_(out) {}
+  CopyLine& text(std::string_view s);
+  CopyLine& int64(std::int64_t v);
+  CopyLine& null();
+  template <class Int>
+  CopyLine& optional(const std::optional<Int>& v) {
+    return v ? int64(static_cast<std::int64_t>(*v)) : null();
+  }
+  void end() { out_ += '\n'; }
+
+ private:
+  void separate();
+  std::string& out_;
+  bool first_ = true;
+};
+
+// The display name of a connection string (without the password), or of a failed
+// connection's settings: what every message calls the shared store.
+std::string display_name(PGconn* conn);
+
+}  // namespace perfguard::pq

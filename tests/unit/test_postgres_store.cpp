@@ -1,0 +1,745 @@
+// The shared store (lib/store/postgres): what only it has to prove (concurrent first opens,
+// logins, messages without the password), and that it answers as the SQLite file does for the
+// same records, down to the rows of the public views.
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "baseline/baseline.h"
+#include "baseline/queries.h"
+#include "store/step_reads.h"
+#include "store/store.h"
+#include "store_engines.h"
+#include "support.h"
+
+using namespace perfguard;
+using namespace perfguard::test;
+
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Records of every kind the views show: statuses, thresholds or none, nested spans, labels,
+// HEADs (upper-case hex, none, not hex), two contexts, over the last three days.
+std::vector<StepRecord> varied_records(int n, std::int64_t end_us, std::uint64_t seed = 1) {
+  std::mt19937_64 rng(seed);
+  std::vector<StepRecord> out;
+  const char* steps[] = {"commit", "rollback", "validate", "recover"};
+  for (int i = 0; i < n; ++i) {
+    StepRecord r;
+    r.trace_id = 1000 + static_cast<std::uint64_t>(i);
+    r.step = steps[rng() % 4];
+    r.root.name = r.step;
+    r.root.start_us = end_us - 3 * 86400LL * 1000000 + i * (3 * 86400LL * 1000000 / n) +
+                      static_cast<std::int64_t>(rng() % 1000);
+    r.root.duration = Duration::micros(100 + static_cast<std::int64_t>(rng() % 900000));
+    r.status = static_cast<StepStatus>(rng() % 10 < 7 ? rng() % 2 : rng() % 5);
+    if (i % 3) r.threshold = Duration::seconds(1);
+    r.exit_code = static_cast<int>(rng() % 3);
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    if (i % 5) {
+      for (int k = 0; k < 40; ++k) r.head_before += kHex[rng() % 16];
+    }
+    r.head_after = i % 7 == 0 ? "not-a-sha" : r.head_before;
+    r.context.repo = i % 2 ? "/src/app" : "/src/other";
+    r.context.branch = i % 3 ? "main" : "feature/x";
+    r.context.host = "host";
+    r.context.tool = "perf-commit";
+    if (i % 4 == 0) r.labels = {{"ticket", "OPS-" + std::to_string(i)}, {"note", "a \"b\" c"}};
+    if (i % 2) {
+      Span add{"add", r.root.start_us + 10, Duration::micros(50 + i), 0, {10, 20, 3000}, {}};
+      Span commit{"commit", r.root.start_us + 100, Duration::micros(70 + i), 1, {5, 6, 4000}, {}};
+      commit.children.push_back(
+          Span{"hook", r.root.start_us + 120, Duration::micros(9), std::nullopt, {}, {}});
+      r.root.children = {add, commit};
+      r.root.usage = {15, 26, 4000};
+    } else {
+      r.root.usage = {1, 2, 3};
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void record_all(Store& store, const std::vector<StepRecord>& records) {
+  auto import = store.begin_import();
+  REQUIRE_MESSAGE(import.ok(), (import.ok() ? "" : import.error().message));
+  for (const StepRecord& r : records) REQUIRE(import->add(r).ok());
+  auto committed = import->commit();
+  REQUIRE_MESSAGE(committed.ok(), (committed.ok() ? "" : committed.error().message));
+}
+
+// Whether two view cells say the same: equal text, or numbers equal to 12 significant digits
+// (each engine prints doubles its own way).
+bool same_cell(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  double x = std::strtod(a.c_str(), &end_a);
+  double y = std::strtod(b.c_str(), &end_b);
+  if (a.empty() || b.empty() || *end_a || *end_b) return false;
+  return std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+}
+
+std::string admin_password() {
+  const char* p = std::getenv("PGPASSWORD");
+  return p ? p : "";
+}
+
+}  // namespace
+
+TEST_CASE("the shared store is named by a URI without its password, and --db can name it") {
+  CHECK(names_shared_store("postgresql://writer@db.example.com/perf"));
+  CHECK(names_shared_store("postgres://db/perf"));
+  CHECK_FALSE(names_shared_store("/var/lib/perf.db"));
+  CHECK_FALSE(names_shared_store("postgresql.db"));
+
+  FreshStore fresh(Engine::postgresql);
+  const std::string host = std::getenv("PGHOST");
+  CHECK(fresh.store().name() ==
+        "postgresql://perfguard_admin@/" + fresh.database() + "?host=" + host);
+  CHECK(fresh.store().path().empty());
+  CHECK(fresh.store().schema_version() == kSchemaVersion);
+
+  FreshStore file(Engine::sqlite);
+  CHECK(file.store().name() == file.store().path().string());
+}
+
+TEST_CASE("a wrong password is one line that names the store, never the password") {
+  FreshStore fresh(Engine::postgresql);
+  const std::string secret = "s3cret-" + std::to_string(now_us());
+  psql_rows(
+      fresh.database(),
+      "DROP ROLE IF EXISTS perfguard_writer; CREATE ROLE perfguard_writer "
+      "LOGIN PASSWORD '" +
+          secret +
+          "'; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "
+          "perfguard_writer; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO perfguard_writer");
+  const std::string host = std::getenv("PGHOST");
+  StoreOptions options;
+  options.shared =
+      "postgresql://perfguard_writer:wrong-" + secret + "@/" + fresh.database() + "?host=" + host;
+  auto refused = Store::open(options);
+  REQUIRE_FALSE(refused.ok());
+  const std::string& message = refused.error().message;
+  CAPTURE(message);
+  CHECK(refused.error().code == ExitCode::store);
+  CHECK(message.rfind("postgresql://perfguard_writer@/" + fresh.database() + "?host=" + host +
+                          ": cannot open the shared store: ",
+                      0) == 0);
+  CHECK(message.find("authentication failed") != std::string::npos);
+  CHECK(message.find(secret) == std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+
+  // The right one opens it, and the name still leaves it out.
+  options.shared =
+      "postgresql://perfguard_writer:" + secret + "@/" + fresh.database() + "?host=" + host;
+  auto opened = Store::open(options);
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  CHECK(opened->name().find(secret) == std::string::npos);
+  CHECK(opened->name() == "postgresql://perfguard_writer@/" + fresh.database() + "?host=" + host);
+}
+
+TEST_CASE("a login from a password file (PGPASSFILE) opens the shared store") {
+  FreshStore fresh(Engine::postgresql);
+  const std::string secret = "pass-" + std::to_string(now_us());
+  psql_rows(
+      fresh.database(),
+      "DROP ROLE IF EXISTS perfguard_reader; CREATE ROLE perfguard_reader "
+      "LOGIN PASSWORD '" +
+          secret +
+          "'; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "
+          "perfguard_reader; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO perfguard_reader");
+  TempDir tmp;
+  write_file(tmp / "pgpass", "*:*:" + fresh.database() + ":perfguard_reader:" + secret + "\n");
+  REQUIRE(::chmod((tmp / "pgpass").c_str(), 0600) == 0);
+  const std::string password = admin_password();
+  ::setenv("PGPASSFILE", (tmp / "pgpass").c_str(), 1);
+  ::unsetenv("PGPASSWORD");
+  StoreOptions options;
+  options.shared = "dbname=" + fresh.database() + " user=perfguard_reader";
+  auto opened = Store::open(options);
+  ::setenv("PGPASSWORD", password.c_str(), 1);
+  ::unsetenv("PGPASSFILE");
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  CHECK(opened->schema_version() == kSchemaVersion);
+  CHECK(opened->name().find(secret) == std::string::npos);
+}
+
+TEST_CASE("sixteen connections opening an empty database at once make one schema") {
+  REQUIRE(postgres_environment());
+  TestDatabase database;
+  std::vector<std::string> errors(16);
+  std::vector<int> versions(16, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      StoreOptions options;
+      options.shared = database.conninfo();
+      auto store = Store::open(options);
+      if (!store) {
+        errors[i] = store.error().message;
+        return;
+      }
+      versions[i] = store->schema_version();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 16; ++i) {
+    CAPTURE(i);
+    CHECK(errors[i] == "");
+    CHECK(versions[i] == kSchemaVersion);
+  }
+  CHECK(psql_rows(database.name(), "SELECT value FROM meta WHERE key = 'schema_version'") ==
+        std::vector<std::vector<std::string>>{{std::to_string(kSchemaVersion)}});
+}
+
+TEST_CASE("a shared store with a newer schema is refused and left as it is") {
+  FreshStore fresh(Engine::postgresql);
+  psql_rows(fresh.database(), "UPDATE meta SET value = '9' WHERE key = 'schema_version'");
+  auto refused = Store::open(fresh.options());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ExitCode::store);
+  CHECK(refused.error().message ==
+        fresh.store().name() +
+            ": store schema version 9 is newer than this perfguard understands (8): upgrade "
+            "perfguard");
+  CHECK(fresh.one("SELECT value FROM meta WHERE key = 'schema_version'") == "9");
+}
+
+TEST_CASE("a database of another program is not taken for a shared store") {
+  FreshStore fresh(Engine::postgresql);
+  TestDatabase other;
+  psql_rows(other.name(), "CREATE TABLE meta (key TEXT, value TEXT)");
+  StoreOptions options;
+  options.shared = other.conninfo();
+  auto refused = Store::open(options);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("not a perfguard store") != std::string::npos);
+  CHECK(psql_rows(other.name(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") ==
+        std::vector<std::vector<std::string>>{{"1"}});
+}
+
+TEST_CASE("the same batch added twice is stored once, and stored() says how many were new") {
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    auto records = varied_records(300, now_us());
+    for (int round = 0; round < 2; ++round) {
+      auto import = fresh.store().begin_import();
+      REQUIRE(import.ok());
+      for (const StepRecord& r : records) REQUIRE(import->add(r).ok());
+      REQUIRE(import->add(records[0]).ok());  // twice in one batch too
+      REQUIRE(import->commit().ok());
+      CHECK(import->stored() == (round == 0 ? 300 : 0));
+    }
+    CHECK(fresh.one("SELECT count(*) FROM step_results") == "300");
+    CHECK(fresh.one("SELECT count(*) FROM child_spans") == "450");
+    auto hours = fresh.store().step_hours("", 0);
+    REQUIRE(hours.ok());
+    std::int64_t total = 0;
+    for (const StepHour& h : *hours) total += h.counts.total();
+    CHECK(total == 300);
+  }
+}
+
+TEST_CASE("two writers adding overlapping batches at once store every record once") {
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    auto records = varied_records(3000, now_us());
+    std::vector<StepRecord> first(records.begin(), records.begin() + 2000);
+    std::vector<StepRecord> second(records.begin() + 1000, records.end());
+    std::string errors[2];
+    std::int64_t stored[2] = {0, 0};
+    auto write = [&](int i, const std::vector<StepRecord>& batch) {
+      Store store = fresh.open();
+      auto import = store.begin_import();
+      if (!import) {
+        errors[i] = import.error().message;
+        return;
+      }
+      for (const StepRecord& r : batch) {
+        if (auto added = import->add(r); !added) {
+          errors[i] = added.error().message;
+          return;
+        }
+      }
+      if (auto committed = import->commit(); !committed) {
+        errors[i] = committed.error().message;
+        return;
+      }
+      stored[i] = import->stored();
+    };
+    std::thread a(write, 0, std::cref(first));
+    std::thread b(write, 1, std::cref(second));
+    a.join();
+    b.join();
+    CHECK(errors[0] == "");
+    CHECK(errors[1] == "");
+    CHECK(stored[0] + stored[1] == 3000);
+    CHECK(fresh.one("SELECT count(*) FROM step_results") == "3000");
+    // The rollups count every record once, whichever writer committed first.
+    auto hours = fresh.store().step_hours("", 0);
+    REQUIRE(hours.ok());
+    std::int64_t total = 0;
+    for (const StepHour& h : *hours) total += h.counts.total();
+    CHECK(total == 3000);
+  }
+}
+
+TEST_CASE("the public views' rows are the SQLite file's for the same records") {
+  auto records = varied_records(400, now_us());
+  FreshStore file(Engine::sqlite);
+  FreshStore shared(Engine::postgresql);
+  for (FreshStore* fresh : {&file, &shared}) {
+    record_all(fresh->store(), records);
+    // A baseline, as perf-baseline compute stores one.
+    REQUIRE(fresh->store()
+                .update_baselines([](BaselineUpdate& update) -> Status {
+                  Baseline b;
+                  b.key = {"commit", BaselineScope::repo, "/src/app", ""};
+                  b.summary = {12, 100, 200.5, 300, 400, 500, 600, 700, 250.25, 10.5, 3};
+                  b.computed_us = 1795447812123456;
+                  b.window = Duration::seconds(7 * 86400);
+                  b.multiplier = 1.5;
+                  b.min_change = 0.1;
+                  b.reason = "first";
+                  auto id = update.activate(b);
+                  if (!id) return id.error();
+                  return {};
+                })
+                .ok());
+  }
+  const char* views[] = {
+      "SELECT * FROM step_results ORDER BY id",
+      "SELECT * FROM child_spans ORDER BY step_id, seq",
+      "SELECT * FROM step_summary",
+      "SELECT * FROM daily_trend",
+      "SELECT * FROM slowest_recent",
+      "SELECT * FROM active_baselines",
+      "SELECT * FROM open_alerts",
+      "SELECT * FROM alert_history",
+      "SELECT * FROM health_trend",
+      "SELECT id, trace_id, step, started_us, duration_us, status, threshold_us, exit_code,"
+      " context_id, labels FROM steps ORDER BY id",
+      "SELECT step_id, seq, parent_seq, name, offset_us, duration_us, exit_code FROM spans"
+      " ORDER BY step_id, seq",
+  };
+  for (const char* view : views) {
+    CAPTURE(view);
+    auto expected = file.rows(view);
+    auto got = shared.rows(view);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t r = 0; r < expected.size(); ++r) {
+      CAPTURE(r);
+      REQUIRE(got[r].size() == expected[r].size());
+      for (std::size_t c = 0; c < expected[r].size(); ++c) {
+        CAPTURE(c);
+        CAPTURE(expected[r][c]);
+        CAPTURE(got[r][c]);
+        CHECK(same_cell(expected[r][c], got[r][c]));
+      }
+    }
+  }
+  // The same columns, by name and in order.
+  for (const char* view :
+       {"step_results", "child_spans", "step_summary", "daily_trend", "slowest_recent",
+        "active_baselines", "open_alerts", "alert_history", "health_trend", "steps", "spans"}) {
+    CAPTURE(view);
+    auto sqlite_columns =
+        file.rows(std::string("SELECT name FROM pragma_table_info('") + view + "') ORDER BY cid");
+    auto pg_columns = shared.rows(std::string("SELECT column_name FROM information_schema.columns"
+                                              " WHERE table_name = '") +
+                                  view + "' ORDER BY ordinal_position");
+    CHECK(pg_columns == sqlite_columns);
+  }
+}
+
+TEST_CASE("the engines' reads agree for the same records") {
+  auto records = varied_records(2000, now_us(), 7);
+  FreshStore file(Engine::sqlite);
+  FreshStore shared(Engine::postgresql);
+  record_all(file.store(), records);
+  record_all(shared.store(), records);
+  Store& a = file.store();
+  Store& b = shared.store();
+  const std::int64_t since = records[500].root.start_us + 17;  // within an hour
+
+  for (const std::string step : {"", "commit", "none"}) {
+    CAPTURE(step);
+    auto ha = a.step_hours(step, since);
+    auto hb = b.step_hours(step, since);
+    REQUIRE(ha.ok());
+    REQUIRE(hb.ok());
+    REQUIRE(ha->size() == hb->size());
+    for (std::size_t i = 0; i < ha->size(); ++i) {
+      const StepHour& x = (*ha)[i];
+      const StepHour& y = (*hb)[i];
+      CHECK(x.step == y.step);
+      CHECK(x.hour == y.hour);
+      CHECK(x.counts.total() == y.counts.total());
+      CHECK(x.counts.ok == y.counts.ok);
+      CHECK(x.counts.breach == y.counts.breach);
+      CHECK(x.timing.n == y.timing.n);
+      CHECK(x.timing.sum == y.timing.sum);
+      CHECK(x.timing.m2 == y.timing.m2);
+      CHECK(x.timing.min == y.timing.min);
+      CHECK(x.timing.max == y.timing.max);
+      CHECK(x.histogram == y.histogram);
+    }
+
+    std::vector<StepSample> sa, sb;
+    REQUIRE(
+        a.for_each_sample(step, since, true, [&](const StepSample& s) { sa.push_back(s); }).ok());
+    REQUIRE(
+        b.for_each_sample(step, since, true, [&](const StepSample& s) { sb.push_back(s); }).ok());
+    REQUIRE(sa.size() == sb.size());
+    for (std::size_t i = 0; i < sa.size(); ++i) {
+      CHECK(sa[i].step == sb[i].step);
+      CHECK(sa[i].started_us == sb[i].started_us);
+      CHECK(sa[i].duration_us == sb[i].duration_us);
+      CHECK(sa[i].status == sb[i].status);
+      CHECK(sa[i].repo == sb[i].repo);
+      CHECK(sa[i].branch == sb[i].branch);
+    }
+
+    std::vector<ChildSpanSample> ca, cb;
+    REQUIRE(a.for_each_child_span(step, since, [&](const ChildSpanSample& s) {
+               ca.push_back(s);
+             }).ok());
+    REQUIRE(b.for_each_child_span(step, since, [&](const ChildSpanSample& s) {
+               cb.push_back(s);
+             }).ok());
+    REQUIRE(ca.size() == cb.size());
+    for (std::size_t i = 0; i < ca.size(); ++i) {
+      CHECK(ca[i].step == cb[i].step);
+      CHECK(ca[i].span == cb[i].span);
+      CHECK(ca[i].status == cb[i].status);
+      CHECK(ca[i].duration_us == cb[i].duration_us);
+    }
+
+    auto wa = a.slowest_steps(since, 5, step, 1);
+    auto wb = b.slowest_steps(since, 5, step, 1);
+    REQUIRE(wa.ok());
+    REQUIRE(wb.ok());
+    REQUIRE(wa->size() == wb->size());
+    for (std::size_t i = 0; i < wa->size(); ++i) {
+      CHECK((*wa)[i].trace_id == (*wb)[i].trace_id);
+      CHECK((*wa)[i].duration == (*wb)[i].duration);
+      CHECK((*wa)[i].repo == (*wb)[i].repo);
+      REQUIRE((*wa)[i].children.size() == (*wb)[i].children.size());
+      for (std::size_t k = 0; k < (*wa)[i].children.size(); ++k) {
+        CHECK((*wa)[i].children[k].name == (*wb)[i].children[k].name);
+        CHECK((*wa)[i].children[k].duration == (*wb)[i].children[k].duration);
+      }
+    }
+  }
+
+  // Whole records, both directions of time, with a limit.
+  StepQuery query;
+  query.since_us = since;
+  query.before_us = records[1500].root.start_us;
+  query.newest_first = true;
+  query.limit = 700;
+  std::vector<StepRecord> ra, rb;
+  REQUIRE(a.for_each_step(query, [&](StepRecord& r) -> Status {
+             ra.push_back(r);
+             return {};
+           }).ok());
+  REQUIRE(b.for_each_step(query, [&](StepRecord& r) -> Status {
+             rb.push_back(r);
+             return {};
+           }).ok());
+  REQUIRE(ra.size() == rb.size());
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    CAPTURE(i);
+    CHECK(ra[i].trace_id == rb[i].trace_id);
+    CHECK(ra[i].head_before == rb[i].head_before);
+    CHECK(ra[i].head_after == rb[i].head_after);
+    CHECK(ra[i].labels == rb[i].labels);
+    CHECK(ra[i].context == rb[i].context);
+    CHECK(ra[i].root.usage.cpu_user_us == rb[i].root.usage.cpu_user_us);
+    CHECK(ra[i].root.usage.max_rss_kb == rb[i].root.usage.max_rss_kb);
+    REQUIRE(ra[i].root.children.size() == rb[i].root.children.size());
+    for (std::size_t k = 0; k < ra[i].root.children.size(); ++k) {
+      CHECK(ra[i].root.children[k].name == rb[i].root.children[k].name);
+      CHECK(ra[i].root.children[k].start_us == rb[i].root.children[k].start_us);
+      CHECK(ra[i].root.children[k].children.size() == rb[i].root.children[k].children.size());
+    }
+  }
+
+  // What the alert rules and perf-recover read.
+  for (std::optional<std::string> branch :
+       {std::optional<std::string>(), std::optional<std::string>("main")}) {
+    RunQuery runs;
+    runs.step = "commit";
+    runs.repo = "/src/app";
+    runs.branch = branch;
+    runs.since_us = since;
+    runs.limit = 50;
+    auto xa = a.recent_runs(runs);
+    auto xb = b.recent_runs(runs);
+    REQUIRE(xa.ok());
+    REQUIRE(xb.ok());
+    REQUIRE(xa->size() == xb->size());
+    CHECK(xa->size() == 50);
+    for (std::size_t i = 0; i < xa->size(); ++i) {
+      CHECK((*xa)[i].trace_id == (*xb)[i].trace_id);
+      CHECK((*xa)[i].duration_us == (*xb)[i].duration_us);
+      CHECK((*xa)[i].threshold_us == (*xb)[i].threshold_us);
+    }
+  }
+  auto va = a.head_verdicts("/src/app");
+  auto vb = b.head_verdicts("/src/app");
+  REQUIRE(va.ok());
+  REQUIRE(vb.ok());
+  REQUIRE(va->size() == vb->size());
+  CHECK(va->size() > 100);
+  for (std::size_t i = 0; i < va->size(); ++i) {
+    CHECK((*va)[i].head == (*vb)[i].head);
+    CHECK((*va)[i].runs == (*vb)[i].runs);
+    CHECK((*va)[i].not_ok == (*vb)[i].not_ok);
+    CHECK((*va)[i].last_us == (*vb)[i].last_us);
+  }
+
+  // A prune, then the same reads again.
+  auto pa = a.prune_steps(records[800].root.start_us, false);
+  auto pb = b.prune_steps(records[800].root.start_us, false);
+  REQUIRE(pa.ok());
+  REQUIRE(pb.ok());
+  CHECK(pa->steps == 800);
+  CHECK(pb->steps == pa->steps);
+  CHECK(pb->spans == pa->spans);
+  auto ha = a.step_hours("", 0);
+  auto hb = b.step_hours("", 0);
+  REQUIRE(ha.ok());
+  REQUIRE(hb.ok());
+  REQUIRE(ha->size() == hb->size());
+  for (std::size_t i = 0; i < ha->size(); ++i) {
+    CHECK((*ha)[i].counts.total() == (*hb)[i].counts.total());
+    CHECK((*ha)[i].timing.m2 == (*hb)[i].timing.m2);
+    CHECK((*ha)[i].histogram == (*hb)[i].histogram);
+  }
+  CHECK(shared.one("SELECT count(*) FROM span_rows") == file.one("SELECT count(*) FROM spans"));
+}
+
+TEST_CASE("steps changed with plain SQL in the shared store are read right and rolled up again") {
+  FreshStore fresh(Engine::postgresql);
+  auto records = varied_records(200, now_us(), 3);
+  record_all(fresh.store(), records);
+  psql_rows(fresh.database(),
+            "DELETE FROM step_rows WHERE id % 3 = 0;"
+            " UPDATE step_rows SET duration_us = duration_us + 1 WHERE id % 5 = 0;"
+            " INSERT INTO step_rows (trace_id, step, started_us, duration_us, status, exit_code,"
+            " context_id) SELECT trace_id + 100000, step, started_us + 1, 5, 0, 0, context_id"
+            " FROM step_rows WHERE id % 7 = 0");
+  CHECK(fresh.one("SELECT count(*) > 0 FROM stale_hours") == "t");
+  auto check = [&] {
+    auto hours = fresh.store().step_hours("", 0);
+    REQUIRE(hours.ok());
+    std::int64_t total = 0, completed = 0;
+    double sum = 0;
+    for (const StepHour& h : *hours) {
+      total += h.counts.total();
+      completed += h.timing.n;
+      sum += h.timing.sum;
+    }
+    CHECK(std::to_string(total) == fresh.one("SELECT count(*) FROM step_rows"));
+    CHECK(std::to_string(completed) ==
+          fresh.one("SELECT count(*) FROM step_rows WHERE status <= 1"));
+    CHECK(std::to_string(static_cast<std::int64_t>(sum)) ==
+          fresh.one("SELECT sum(duration_us) FROM step_rows WHERE status <= 1"));
+  };
+  check();
+  REQUIRE(fresh.store().catch_up_rollups().ok());
+  CHECK(fresh.one("SELECT count(*) FROM stale_hours") == "0");
+  check();
+}
+
+TEST_CASE("snapshots, the git version cache and baselines work in the shared store") {
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    Store& store = fresh.store();
+    SnapshotRow row{"20261130-a", "c0ffee", "abc", "main", 5, "perf-rollback", "rollback"};
+    REQUIRE(store.record_snapshot(row).ok());
+    row.commit = "beef";
+    REQUIRE(store.record_snapshot(row).ok());  // replaced
+    StepRecord took;
+    took.trace_id = 9;
+    took.step = "rollback";
+    took.root.name = "rollback";
+    took.root.start_us = 100;
+    took.labels = {{"snapshot", "20261130-b"}};
+    REQUIRE(store.record({took}, SnapshotRow{"20261130-c", "d00d", "h", "b", 6, "t", "r"}).ok());
+    auto snapshots = store.stored_snapshots();
+    REQUIRE(snapshots.ok());
+    REQUIRE(snapshots->size() == 3);
+    CHECK((*snapshots)[0].id == "20261130-a");
+    CHECK((*snapshots)[0].commit == "beef");
+    CHECK((*snapshots)[1].id == "20261130-b");
+    CHECK_FALSE((*snapshots)[1].row);
+    CHECK((*snapshots)[1].labelled_steps == 1);
+    CHECK((*snapshots)[2].row);
+    REQUIRE(store.forget_snapshots({"20261130-a", "20261130-b"}, 7).ok());
+    snapshots = store.stored_snapshots();
+    REQUIRE(snapshots.ok());
+    REQUIRE(snapshots->size() == 1);
+    CHECK((*snapshots)[0].id == "20261130-c");
+
+    CHECK_FALSE(store.cached_git_version("/usr/bin/git:1:2").has_value());
+    REQUIRE(store.cache_git_version("/usr/bin/git:1:2", "2.39.5").ok());
+    REQUIRE(store.cache_git_version("/usr/bin/git:1:2", "2.39.6").ok());
+    CHECK(store.cached_git_version("/usr/bin/git:1:2") == "2.39.6");
+
+    std::int64_t first_id = 0;
+    REQUIRE(store
+                .update_baselines([&](BaselineUpdate& update) -> Status {
+                  Baseline b;
+                  b.key = {"commit", BaselineScope::all, "", ""};
+                  b.summary.n = 20;
+                  b.summary.p50 = 10;
+                  b.summary.mad = std::nan("");
+                  b.computed_us = 1;
+                  b.window = Duration::seconds(60);
+                  b.reason = "first";
+                  auto id = update.activate(b);
+                  if (!id) return id.error();
+                  first_id = *id;
+                  return {};
+                })
+                .ok());
+    REQUIRE(store
+                .update_baselines([&](BaselineUpdate& update) -> Status {
+                  auto active = update.active({"commit", BaselineScope::all, "", ""});
+                  if (!active) return active.error();
+                  REQUIRE(active->has_value());
+                  Baseline b = **active;
+                  b.replaces_id = b.id;
+                  b.summary.p50 = 12;
+                  b.summary.method = SummaryMethod::histogram;
+                  b.computed_us = 2;
+                  b.reason = "moved";
+                  auto id = update.activate(b);
+                  if (!id) return id.error();
+                  return {};
+                })
+                .ok());
+    auto active = store.active_baselines("commit");
+    REQUIRE(active.ok());
+    REQUIRE(active->size() == 1);
+    CHECK((*active)[0].summary.p50 == 12);
+    CHECK(std::isnan((*active)[0].summary.mad));
+    CHECK((*active)[0].replaces_id == first_id);
+    CHECK((*active)[0].summary.method == SummaryMethod::histogram);
+    CHECK((*active)[0].reason == "moved");
+  }
+}
+
+// By hand (skipped in ctest, which must not time anything):
+//   PERFGUARD_TEST_POSTGRES=STATE PERFGUARD_BENCH_RECORDS=1000000 perfguard-unit -tc='*records per
+//   second*' --no-skip
+// Imports N records (three steps with two child spans each, over 90 days, eight contexts)
+// into each engine and prints records per second, then the times of stats, a 30-day trend
+// and compute on each.
+TEST_CASE("records per second and read times of both engines" * doctest::skip()) {
+  const char* env = std::getenv("PERFGUARD_BENCH_RECORDS");
+  const int n = env ? std::atoi(env) : 100000;
+  const std::int64_t end = now_us();
+  const std::int64_t span = 90 * 86400LL * 1000000;
+  std::mt19937_64 rng(5);
+  std::lognormal_distribution<double> lognormal(std::log(80000.0), 0.5);
+  std::vector<StepRecord> records;
+  records.reserve(static_cast<std::size_t>(n));
+  const char* steps[] = {"commit", "rollback", "validate"};
+  const char* parts[][2] = {{"add", "commit"}, {"snapshot", "reset"}, {"status", "log"}};
+  for (int i = 0; i < n; ++i) {
+    StepRecord r;
+    r.trace_id = 1 + static_cast<std::uint64_t>(i);
+    const int k = i % 3;
+    r.step = steps[k];
+    r.root.name = r.step;
+    r.root.start_us = end - span + static_cast<std::int64_t>(i) * (span / n);
+    const auto d = static_cast<std::int64_t>(lognormal(rng));
+    r.root.duration = Duration::micros(d);
+    r.status = rng() % 100 == 0 ? StepStatus::failed : StepStatus::ok;
+    r.threshold = Duration::seconds(1);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int h = 0; h < 40; ++h) r.head_before += kHex[rng() % 16];
+    r.head_after = r.head_before;
+    r.context.repo = i % 2 ? "/src/app" : "/src/other";
+    r.context.branch = i % 4 < 2 ? "main" : "topic";
+    r.context.tool = i % 8 < 4 ? "perf-commit" : "perf-rollback";
+    r.context.host = "host";
+    r.root.children = {Span{parts[k][0],
+                            r.root.start_us + 10,
+                            Duration::micros(d / 3),
+                            0,
+                            {d / 6, d / 9, 7000},
+                            {}},
+                       Span{parts[k][1],
+                            r.root.start_us + 20 + d / 3,
+                            Duration::micros(d / 2),
+                            0,
+                            {d / 4, d / 8, 9000},
+                            {}}};
+    r.root.usage = {d / 6 + d / 4, d / 9 + d / 8, 9000};
+    records.push_back(std::move(r));
+  }
+  auto seconds = [](auto start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    Store& store = fresh.store();
+    const std::string name = engine == Engine::sqlite ? "sqlite" : "postgresql";
+    auto start = std::chrono::steady_clock::now();
+    record_all(store, records);
+    const double took = seconds(start);
+    MESSAGE(name << ": imported " << n << " records in " << took
+                 << " s: " << static_cast<std::int64_t>(n / took) << " records/s");
+    start = std::chrono::steady_clock::now();
+    auto again = store.begin_import();
+    REQUIRE(again.ok());
+    for (const StepRecord& r : records) REQUIRE(again->add(r).ok());
+    REQUIRE(again->commit().ok());
+    CHECK(again->stored() == 0);
+    MESSAGE(name << ": the same records again (none new) in " << seconds(start) << " s");
+
+    for (int round = 0; round < 3; ++round) {
+      start = std::chrono::steady_clock::now();
+      auto stats = step_stats(store, StatsQuery{"", end - 7 * 86400LL * 1000000});
+      REQUIRE(stats.ok());
+      const double stats_s = seconds(start);
+      start = std::chrono::steady_clock::now();
+      TrendQuery trend;
+      trend.now_us = end;
+      auto points = step_trend(store, trend);
+      REQUIRE(points.ok());
+      const double trend_s = seconds(start);
+      start = std::chrono::steady_clock::now();
+      ComputeOptions compute;
+      compute.now_us = end;
+      compute.force = true;
+      auto computed = compute_baselines(store, compute);
+      REQUIRE(computed.ok());
+      const double compute_s = seconds(start);
+      MESSAGE(name << ": stats " << stats_s * 1000 << " ms, 30-day trend " << trend_s * 1000
+                   << " ms, compute " << compute_s * 1000 << " ms");
+    }
+  }
+}
