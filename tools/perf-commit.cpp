@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
       session->error("git commit failed: " + run->git_error);
     code = record_steps(*session, records, code);
     print_steps(*session, records, code);
+    ship_later(*session);
     return to_int(code);
   });
 }

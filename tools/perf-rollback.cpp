@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
     } else {
       print_steps(*session, run->records, code);
     }
+    ship_later(*session);
     return to_int(code);
   });
 }

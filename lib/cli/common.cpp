@@ -16,6 +16,7 @@
 #include "alerts/channels.h"
 #include "alerts/pause_mark.h"
 #include "alerts/rules.h"
+#include "cli/external.h"
 #include "core/clock.h"
 #include "core/version.h"
 #include "git/git.h"
@@ -24,6 +25,7 @@
 #include "output/table.h"
 #include "process/tool_marker.h"
 #include "store/journal.h"
+#include "sync/target.h"
 #include "trace/context.h"
 
 namespace fs = std::filesystem;
@@ -332,6 +334,7 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   if (written) {
     session.info("recorded in " + path.string());
     send_notifications_later(session, session.alert_changes);
+    note_records_to_ship(session, *store);
     return step_code;
   }
   if (struct stat st;
@@ -359,6 +362,25 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   return most_severe(step_code, ExitCode::store);
 }
 
+namespace {
+
+// The arguments that make a helper program (perf-alerts-notify, perfguard-ship) work on this
+// session's store with its configuration: -C, --db and --config, as absolute paths.
+std::vector<std::string> session_arguments(const ToolSession& session) {
+  std::vector<std::string> argv;
+  if (session.in_repository) {
+    argv.push_back("-C");
+    argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
+  }
+  argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  if (!session.options.config_file.empty()) {
+    argv.insert(argv.end(), {"--config", fs::absolute(session.options.config_file).string()});
+  }
+  return argv;
+}
+
+}  // namespace
+
 void send_notifications_later(const ToolSession& session, const std::vector<AlertChange>& changes) {
   bool queued = false;
   for (const AlertChange& c : changes) {
@@ -379,18 +401,50 @@ void send_notifications_later(const ToolSession& session, const std::vector<Aler
     tool = *found;
   }
   std::vector<std::string> argv = {tool.string()};
-  if (session.in_repository) {
-    argv.push_back("-C");
-    argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
-  }
-  argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
-  if (!session.options.config_file.empty()) {
-    argv.insert(argv.end(), {"--config", fs::absolute(session.options.config_file).string()});
-  }
+  for (std::string& a : session_arguments(session)) argv.push_back(std::move(a));
   argv.insert(argv.end(), {"notify", "-q"});
   if (auto started = start_detached(argv); !started) {
     session.warn(started.error().message + "; the alert notifications wait in the outbox");
   }
+}
+
+void note_records_to_ship(ToolSession& session, Store& store) {
+  if (!session.config.shared) return;
+  session.records_to_ship = true;
+  // A store that cannot say has told its own error already, or will at the next run.
+  auto warning = unreported_ship_failure(store, shared_store_name(*session.config.shared));
+  if (warning && *warning) session.ship_warning = **warning;
+}
+
+void ship_later(ToolSession& session) {
+  if (!session.ship_warning.empty()) session.warn(std::exchange(session.ship_warning, ""));
+  if (!std::exchange(session.records_to_ship, false) || !session.config.shared) return;
+  auto shipper = locate_program("perfguard-ship");
+  if (!shipper) {
+    session.warn(
+        "perfguard-ship is not installed: the records stay in the local store until "
+        "`perf-baseline sync`");
+    return;
+  }
+  std::vector<std::string> argv = {shipper->string()};
+  for (std::string& a : session_arguments(session)) argv.push_back(std::move(a));
+  argv.push_back("-q");
+  if (auto started = start_detached(argv); !started) {
+    session.warn(started.error().message +
+                 "; the records stay in the local store for the next ship");
+  }
+}
+
+ShipperRequest shipper_request(const ToolSession& session) {
+  ShipperRequest request;
+  request.local = session.store_path();
+  request.busy_timeout = session.config.busy_timeout;
+  const std::string conninfo = session.config.shared.value_or("");
+  request.target = shared_store_name(conninfo);
+  request.open_shared = [conninfo, timeout = session.config.busy_timeout] {
+    return open_shared_store(conninfo, timeout);
+  };
+  return request;
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include "steps/rollback_step.h"
 #include "steps/step_timer.h"
 #include "store/store.h"
+#include "sync/shipper.h"
 #include "trace/record.h"
 
 namespace perfguard {
@@ -72,6 +73,11 @@ struct ToolSession {
   std::vector<AlertChange> alert_changes;
   // Set while `perf-recover --emergency`'s pause mark is: no rule is evaluated, nothing blocks.
   bool paused = false;
+
+  // When the store ships to a shared one ([store] shared): whether this run stored records
+  // for ship_later() to ship, and the warning it gives once of records an earlier ship left.
+  bool records_to_ship = false;
+  std::string ship_warning;
 };
 
 // Moves into the -C directories first, so that every relative path after that (--db,
@@ -92,6 +98,20 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
 // send them (perf-alerts-notify beside this tool, else on PATH): the step neither waits for the
 // network nor fails with it, and what cannot be sent stays in the outbox for the next try.
 void send_notifications_later(const ToolSession& session, const std::vector<AlertChange>& changes);
+
+// For a store that ships to a shared one, after records went into it by other means than
+// record_steps (an import): notes them for ship_later(), and the warning of a ship that failed
+// if no tool has given it yet. Does nothing when [store] shared is not set.
+void note_records_to_ship(ToolSession& session, Store& store);
+
+// Once a tool's own work and output are done: the warning note_records_to_ship (or
+// record_steps) found, then perfguard-ship started detached when records are to be shipped. The
+// step neither waits for the network nor fails with it; the connection string stays in the
+// configuration and the environment, which the shipper reads itself.
+void ship_later(ToolSession& session);
+
+// What perfguard-ship and `perf-baseline sync` ask of the shipper for this session's store.
+ShipperRequest shipper_request(const ToolSession& session);
 
 // Prints the records in the session's format (nothing in text mode with --quiet unless
 // something went wrong).

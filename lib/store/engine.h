@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/shipping.h"
 #include "store/store.h"
 
 namespace perfguard {
@@ -114,6 +115,47 @@ class StoreEngine {
                                const std::vector<HealthFigureRow>& figures) = 0;
 
   virtual int schema_version() = 0;
+
+  // Shipping to a shared store (store/shipping.h, lib/sync): reads by id, and what the local
+  // store keeps of its ships. Only an engine that serves as a local store implements them.
+  //
+  // The steps with an id above `after_id`, in id order, at most `limit` (0: all), each with its
+  // id, from one read transaction.
+  virtual Status for_each_step_after(std::int64_t after_id, int limit,
+                                     const std::function<Status(std::int64_t, StepRecord&)>&) {
+    (void)after_id, (void)limit;
+    return not_supported("cannot read the steps by id");
+  }
+  virtual Result<std::int64_t> count_steps_after(std::int64_t after_id) {
+    (void)after_id;
+    return not_supported("cannot count the steps by id");
+  }
+  virtual Result<ShippingState> shipping_state() {
+    return not_supported("cannot read the shipping state");
+  }
+  // After the shared store `target` committed every step up to `mark`.
+  virtual Status save_shipped(const std::string& target, const ShippedMark& mark) {
+    (void)target, (void)mark;
+    return not_supported("cannot keep the shipping state");
+  }
+  // How a ship ended: without `failure`, a success that read `shipped` records (the failure
+  // kept, if any, goes); with one, it is kept, and stays reported when a failure was kept
+  // already (the same outage goes on).
+  virtual Status record_ship_outcome(std::int64_t at_us, std::int64_t shipped,
+                                     const std::optional<ShipFailure>& failure) {
+    (void)at_us, (void)shipped, (void)failure;
+    return not_supported("cannot keep the shipping state");
+  }
+  // The failure kept, when no one has reported it yet; marks it reported in the same
+  // transaction, so that of two tools at once only one says it.
+  virtual Result<std::optional<ShipFailure>> claim_ship_failure() {
+    return not_supported("cannot keep the shipping state");
+  }
+
+ protected:
+  static Error not_supported(const std::string& what) {
+    return Error{ExitCode::store, what + ": not supported by this store"};
+  }
 };
 
 }  // namespace perfguard

@@ -226,6 +226,27 @@ Status Store::record_health(const std::string& repo, std::int64_t measured_us,
   return engine_->record_health(repo, measured_us, figures);
 }
 
+Status Store::for_each_step_after(std::int64_t after_id, int limit,
+                                  const std::function<Status(std::int64_t, StepRecord&)>& visit) {
+  return engine_->for_each_step_after(after_id, limit, visit);
+}
+Result<std::int64_t> Store::count_steps_after(std::int64_t after_id) {
+  return engine_->count_steps_after(after_id);
+}
+Result<ShippingState> Store::shipping_state() {
+  return engine_->shipping_state();
+}
+Status Store::save_shipped(const std::string& target, const ShippedMark& mark) {
+  return engine_->save_shipped(target, mark);
+}
+Status Store::record_ship_outcome(std::int64_t at_us, std::int64_t shipped,
+                                  const std::optional<ShipFailure>& failure) {
+  return engine_->record_ship_outcome(at_us, shipped, failure);
+}
+Result<std::optional<ShipFailure>> Store::claim_ship_failure() {
+  return engine_->claim_ship_failure();
+}
+
 int Store::schema_version() const {
   return engine_->schema_version();
 }

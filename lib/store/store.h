@@ -13,6 +13,7 @@
 #include "core/result.h"
 #include "store/alerts.h"
 #include "store/baselines.h"
+#include "store/shipping.h"
 #include "store/step_reads.h"
 #include "trace/record.h"
 
@@ -211,6 +212,17 @@ class Store {
   Result<std::int64_t> pending_notifications(std::int64_t now_us);
   Status record_health(const std::string& repo, std::int64_t measured_us,
                        const std::vector<HealthFigureRow>& figures);
+
+  // Shipping to a shared store (lib/sync), as StoreEngine says: the steps after an id, in id
+  // order, each with its id; how many there are; and what the store keeps of its ships.
+  Status for_each_step_after(std::int64_t after_id, int limit,
+                             const std::function<Status(std::int64_t, StepRecord&)>& visit);
+  Result<std::int64_t> count_steps_after(std::int64_t after_id);
+  Result<ShippingState> shipping_state();
+  Status save_shipped(const std::string& target, const ShippedMark& mark);
+  Status record_ship_outcome(std::int64_t at_us, std::int64_t shipped,
+                             const std::optional<ShipFailure>& failure);
+  Result<std::optional<ShipFailure>> claim_ship_failure();
 
   // Calls `tick` every so often while a statement runs (a prune, a long read), on the thread
   // that runs it, so that a progress line keeps moving; an empty function stops the calls.

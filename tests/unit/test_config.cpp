@@ -644,3 +644,57 @@ TEST_CASE("config [recover] and its decision matrix [recover.auto]") {
   expect("[recover]\nrestart_timeout = \"0s\"\n",
          "2: recover.restart_timeout: '0s' is out of range: must be positive");
 }
+
+TEST_CASE("config store.shared from the user file, --config and the environment") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "[store]\nshared = \"postgresql://writer:secret@db/perf\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK(config->shared == std::string("postgresql://writer:secret@db/perf"));
+
+  write_file(setup.explicit_file, "[store]\nshared = \"service=perf\"\n");
+  auto sources = setup.sources();
+  sources.explicit_file = setup.explicit_file;
+  config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->shared == std::string("service=perf"));
+
+  sources.env["PERFGUARD_SHARED"] = "host=/run/db dbname=perf";
+  config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->shared == std::string("host=/run/db dbname=perf"));
+
+  sources.env["PERFGUARD_SHARED"] = "";  // blank: unset, the files' value stands
+  config = load_config(sources);
+  REQUIRE(config.ok());
+  CHECK(config->shared == std::string("service=perf"));
+}
+
+TEST_CASE("config store.shared in a repository file is ignored with a warning") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.repo_file, "[store]\nshared = \"postgresql://attacker@evil/collect\"\n");
+  auto config = load_config(setup.sources());
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->shared.has_value());
+  REQUIRE(config->warnings.size() == 1);
+  CHECK(config->warnings[0].find(setup.repo_file.string() +
+                                 ":2: store.shared: ignored: a repository file cannot set the "
+                                 "shared store; trust this repository") == 0);
+}
+
+TEST_CASE("config store.shared must be a non-empty string, and is not echoed back") {
+  TempDir tmp;
+  Setup setup{tmp};
+  write_file(setup.user, "[store]\nshared = \"  \"\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() +
+            ":2: store.shared: expected a connection string or service name, got an empty "
+            "string");
+  write_file(setup.user, "[store]\nshared = 5432\n");
+  CHECK(error_of(load_config(setup.sources())) ==
+        setup.user.string() +
+            ":2: store.shared: expected a connection string like \"postgresql://user@host/db\" "
+            "or a service name like \"service=perf\", got an integer");
+}

@@ -163,6 +163,15 @@ Result<ExitCode> judge_imported(ToolSession& session, const ImportSummary& summa
   return ExitCode::ok;
 }
 
+// Imported records are shipped like recorded ones, when the store ships to a shared one.
+void ship_imported(ToolSession& session, const ImportSummary& summary) {
+  if (summary.imported == 0 || !session.config.shared) return;
+  if (auto store = Store::open({session.store_path(), session.config.busy_timeout, false})) {
+    note_records_to_ship(session, *store);
+  }
+  ship_later(session);
+}
+
 }  // namespace
 
 Result<ExitCode> Import::run(ToolSession& session) {
@@ -205,7 +214,9 @@ Result<ExitCode> Import::run(ToolSession& session) {
   if (interrupted) return make_error(ExitCode::interrupted, interrupted_import(request, summary));
   if (!imported) return imported.error();
   print_summary(session, summary_table(summary), summary_line(summary));
-  return judge_imported(session, summary, request.options.now_us);
+  auto judged = judge_imported(session, summary, request.options.now_us);
+  ship_imported(session, summary);
+  return judged;
 }
 
 }  // namespace perfguard::baseline_tool

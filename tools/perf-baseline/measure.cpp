@@ -69,6 +69,7 @@ Result<ExitCode> Measure::run(ToolSession& session) {
   if (measured->code == ExitCode::interrupted) {
     session.error("interrupted after " + done + "; the throwaway clone is removed");
   }
+  ship_later(session);
   return measured->code;
 }
 

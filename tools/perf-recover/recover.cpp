@@ -384,6 +384,7 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   const ExitCode code =
       record_steps(session, records, ExitCode{run->record.exit_code}, run->snapshot);
   print_result(session, *run, records, code);
+  ship_later(session);
   return code;
 }
 

@@ -63,6 +63,7 @@ Result<ExitCode> Undo::run(ToolSession& session) {
         "%s`\n",
         wanted.c_str(), run->snapshot->id.c_str(), run->snapshot->id.c_str());
   }
+  ship_later(session);
   return code;
 }
 

@@ -60,6 +60,7 @@ void record(ToolSession& session, StepRecord record) {
   session.config.busy_timeout = std::min(session.config.busy_timeout, kHookBusyTimeout);
   std::vector<StepRecord> records = {std::move(record)};
   (void)record_steps(session, records, ExitCode::ok);
+  ship_later(session);
 }
 
 void record_commit(const CommonOptions& common, const GitProcess& git) {

@@ -34,10 +34,11 @@ void attach_children(Span& parent, std::optional<int> parent_seq, std::vector<Sp
   }
 }
 
-}  // namespace
-
-Status SqliteStore::for_each_step(const StepQuery& query,
-                                  const std::function<Status(StepRecord&)>& visit) {
+// The steps `where` selects (after "WHERE", with its ORDER BY and LIMIT), whole, each with
+// its id, from one read transaction; `bind` binds the parameters `where` names.
+Status read_steps(sqlite3* db, const std::filesystem::path& path, const std::string& where,
+                  const std::function<void(sqlite3_stmt*)>& bind,
+                  const std::function<Status(std::int64_t, StepRecord&)>& visit) {
   constexpr std::string_view kWhat = "cannot read the recorded steps";
   std::string text =
       "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
@@ -47,21 +48,16 @@ Status SqliteStore::for_each_step(const StepQuery& query,
     text += ", c.";
     text += field.name;
   }
-  text += " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id WHERE 1";
-  if (!query.step.empty()) text += " AND s.step = ?1";
-  if (query.since_us) text += " AND s.started_us >= ?2";
-  if (query.before_us) text += " AND s.started_us < ?3";
-  text += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
-                             : " ORDER BY s.started_us, s.id";
-  text += " LIMIT ?4";
+  text += " FROM steps AS s JOIN contexts AS c ON c.id = s.context_id WHERE ";
+  text += where;
 
   // One read transaction, so the steps and their spans come from the same snapshot.
-  sql::ReadTransaction read(db_);
-  if (!read.ok()) return sql::error(db_, path_, kWhat);
+  sql::ReadTransaction read(db);
+  if (!read.ok()) return sql::error(db, path, kWhat);
 
-  Statement steps = prepare(db_, text);
+  Statement steps = prepare(db, text);
   // By key range, and the rest of a step with more spans (schema::kSpansPerStepKey).
-  Statement spans = prepare(db_,
+  Statement spans = prepare(db,
                             "SELECT p.id & 255, p.parent_seq, n.name, p.offset_us, p.duration_us,"
                             " p.exit_code, p.cpu_user_us, p.cpu_sys_us, p.max_rss_kb"
                             " FROM span_rows AS p JOIN names AS n ON n.id = p.name_id"
@@ -71,12 +67,9 @@ Status SqliteStore::for_each_step(const StepQuery& query,
                             " p.max_rss_kb FROM span_rows_more AS p"
                             " JOIN names AS n ON n.id = p.name_id WHERE p.step_id = ?1"
                             " ORDER BY 1");
-  Statement labels = prepare(db_, "SELECT key, value FROM json_each(?1)");
-  if (!steps || !spans || !labels) return sql::error(db_, path_, kWhat);
-  if (!query.step.empty()) sql::bind_borrowed_text(steps.get(), 1, query.step);
-  if (query.since_us) sqlite3_bind_int64(steps.get(), 2, *query.since_us);
-  if (query.before_us) sqlite3_bind_int64(steps.get(), 3, *query.before_us);
-  sqlite3_bind_int(steps.get(), 4, query.limit > 0 ? query.limit : -1);
+  Statement labels = prepare(db, "SELECT key, value FROM json_each(?1)");
+  if (!steps || !spans || !labels) return sql::error(db, path, kWhat);
+  bind(steps.get());
 
   sqlite3_stmt* s = steps.get();
   int rc;
@@ -112,7 +105,7 @@ Status SqliteStore::for_each_step(const StepQuery& query,
       while ((rc = sqlite3_step(l)) == SQLITE_ROW) {
         r.labels.emplace_back(column_text(l, 0), column_text(l, 1));
       }
-      if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+      if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
     }
 
     sqlite3_stmt* p = spans.get();
@@ -131,15 +124,49 @@ Status SqliteStore::for_each_step(const StepQuery& query,
                         sqlite3_column_int64(p, 8)};
       rows.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
     attach_children(r.root, std::nullopt, rows);
     ResourceUsage derived = children_usage(r.root).value_or(ResourceUsage{});
     r.root.usage = {usage[0].value_or(derived.cpu_user_us), usage[1].value_or(derived.cpu_sys_us),
                     usage[2].value_or(derived.max_rss_kb)};
-    if (Status visited = visit(r); !visited) return visited;
+    if (Status visited = visit(id, r); !visited) return visited;
   }
-  if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+  if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
   return {};
+}
+
+}  // namespace
+
+Status SqliteStore::for_each_step(const StepQuery& query,
+                                  const std::function<Status(StepRecord&)>& visit) {
+  std::string where = "1";
+  if (!query.step.empty()) where += " AND s.step = ?1";
+  if (query.since_us) where += " AND s.started_us >= ?2";
+  if (query.before_us) where += " AND s.started_us < ?3";
+  where += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
+                              : " ORDER BY s.started_us, s.id";
+  where += " LIMIT ?4";
+  return read_steps(
+      db_, path_, where,
+      [&](sqlite3_stmt* steps) {
+        if (!query.step.empty()) sql::bind_borrowed_text(steps, 1, query.step);
+        if (query.since_us) sqlite3_bind_int64(steps, 2, *query.since_us);
+        if (query.before_us) sqlite3_bind_int64(steps, 3, *query.before_us);
+        sqlite3_bind_int(steps, 4, query.limit > 0 ? query.limit : -1);
+      },
+      [&](std::int64_t, StepRecord& r) { return visit(r); });
+}
+
+Status SqliteStore::for_each_step_after(
+    std::int64_t after_id, int limit,
+    const std::function<Status(std::int64_t, StepRecord&)>& visit) {
+  return read_steps(
+      db_, path_, "s.id > ?1 ORDER BY s.id LIMIT ?2",
+      [&](sqlite3_stmt* steps) {
+        sqlite3_bind_int64(steps, 1, after_id);
+        sqlite3_bind_int(steps, 2, limit > 0 ? limit : -1);
+      },
+      visit);
 }
 
 }  // namespace perfguard

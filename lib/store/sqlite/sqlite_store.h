@@ -3,8 +3,9 @@
 // modules: open.cpp (checking, creating and migrating the file), write.cpp (appending
 // records), read_steps.cpp (reading them back whole), rollups.cpp (the hourly rollups and
 // the id ranges reads go through), step_reads.cpp (the statistics' reads), baselines.cpp,
-// prune.cpp, alerts.cpp, outbox.cpp, recent_runs.cpp (what the alert rules read), and this
-// class's own small operations (sqlite_store.cpp).
+// prune.cpp, alerts.cpp, outbox.cpp, recent_runs.cpp (what the alert rules read), shipping.cpp
+// (what the store keeps of its ships to a shared store), and this class's own small operations
+// (sqlite_store.cpp).
 
 #include <sqlite3.h>
 
@@ -76,6 +77,17 @@ class SqliteStore final : public StoreEngine {
                        const std::vector<HealthFigureRow>& figures) override;
 
   int schema_version() override;
+
+  // shipping.cpp
+  Status for_each_step_after(
+      std::int64_t after_id, int limit,
+      const std::function<Status(std::int64_t, StepRecord&)>& visit) override;
+  Result<std::int64_t> count_steps_after(std::int64_t after_id) override;
+  Result<ShippingState> shipping_state() override;
+  Status save_shipped(const std::string& target, const ShippedMark& mark) override;
+  Status record_ship_outcome(std::int64_t at_us, std::int64_t shipped,
+                             const std::optional<ShipFailure>& failure) override;
+  Result<std::optional<ShipFailure>> claim_ship_failure() override;
 
   sqlite3* db() const { return db_; }
   const std::filesystem::path& path() const { return path_; }

@@ -1,0 +1,148 @@
+#include "sync/ship.h"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace perfguard {
+
+namespace {
+
+// The records new on the shared store after a batch's commit. An engine that learns it only at
+// commit says so with StepImport::stored(); until then, add() tells of each record.
+template <typename Import>
+std::int64_t new_records(const Import& import, std::int64_t added) {
+  if constexpr (requires { import.stored(); }) {
+    return import.stored();
+  } else {
+    return added;
+  }
+}
+
+bool same_step(const ShippedMark& mark, std::int64_t id, const StepRecord& r) {
+  return mark.id == id && mark.trace_id == r.trace_id && mark.step == r.step &&
+         mark.started_us == r.root.start_us;
+}
+
+// One batch: the next records after `after`, sent in one transaction. Returns the mark of
+// the last one, or nothing when there was none left.
+Result<std::optional<ShippedMark>> ship_batch(Store& local, Store& shared, std::int64_t after,
+                                              int batch, ShipSummary& summary) {
+  std::vector<std::pair<std::int64_t, StepRecord>> records;
+  Status read = local.for_each_step_after(after, batch, [&](std::int64_t id, StepRecord& r) {
+    records.emplace_back(id, std::move(r));
+    return Status{};
+  });
+  if (!read) return read.error();
+  if (records.empty()) return std::optional<ShippedMark>{};
+
+  auto import = shared.begin_import();
+  if (!import) return import.error();
+  std::int64_t added = 0;
+  for (const auto& [id, r] : records) {
+    auto new_one = import->add(r);
+    if (!new_one) return new_one.error();
+    added += *new_one ? 1 : 0;
+  }
+  if (Status committed = import->commit(); !committed) return committed.error();
+  const std::int64_t stored = new_records(*import, added);
+  const auto n = static_cast<std::int64_t>(records.size());
+  summary.read += n;
+  summary.stored += stored;
+  summary.already += n - stored;
+  summary.batches += 1;
+  const auto& [id, last] = records.back();
+  return std::optional<ShippedMark>(ShippedMark{id, last.trace_id, last.step, last.root.start_us});
+}
+
+bool same_baseline(const Baseline& a, const Baseline& b) {
+  const Summary& x = a.summary;
+  const Summary& y = b.summary;
+  return a.computed_us == b.computed_us && a.window.us == b.window.us &&
+         a.multiplier == b.multiplier && x.n == y.n && x.p50 == y.p50 && x.p95 == y.p95 &&
+         x.p99 == y.p99 && x.max == y.max;
+}
+
+}  // namespace
+
+ShipSummary& ShipSummary::operator+=(const ShipSummary& other) {
+  read += other.read;
+  stored += other.stored;
+  already += other.already;
+  batches += other.batches;
+  seconds += other.seconds;
+  from_start = from_start || other.from_start;
+  return *this;
+}
+
+Result<std::optional<ShippedMark>> shipped_mark(Store& local, const std::string& target) {
+  auto state = local.shipping_state();
+  if (!state) return state.error();
+  if (state->target != target || !state->shipped) return std::optional<ShippedMark>{};
+  const ShippedMark& mark = *state->shipped;
+  bool holds = false;
+  Status read = local.for_each_step_after(mark.id - 1, 1, [&](std::int64_t id, StepRecord& r) {
+    holds = same_step(mark, id, r);
+    return Status{};
+  });
+  if (!read) return read.error();
+  if (!holds) return std::optional<ShippedMark>{};
+  return std::optional<ShippedMark>(mark);
+}
+
+Result<std::int64_t> pending_records(Store& local, const std::string& target) {
+  auto mark = shipped_mark(local, target);
+  if (!mark) return mark.error();
+  return local.count_steps_after(*mark ? (*mark)->id : 0);
+}
+
+Status ship(Store& local, Store& shared, const ShipOptions& options, ShipSummary& summary) {
+  const auto start = std::chrono::steady_clock::now();
+  struct Timed {
+    ShipSummary& summary;
+    std::chrono::steady_clock::time_point start;
+    ~Timed() { summary.seconds += static_cast<double>(elapsed_since(start).us) / 1e6; }
+  } timed{summary, start};
+
+  auto mark = shipped_mark(local, options.target);
+  if (!mark) return mark.error();
+  summary.from_start = !*mark;
+  std::int64_t after = *mark ? (*mark)->id : 0;
+  for (;;) {
+    auto last =
+        ship_batch(local, shared, after, options.batch > 0 ? options.batch : kShipBatch, summary);
+    if (!last) return last.error();
+    if (!*last) return {};
+    // Only now that the shared store has committed the batch.
+    if (Status kept = local.save_shipped(options.target, **last); !kept) return kept;
+    after = (*last)->id;
+    if (options.after_batch) options.after_batch();
+  }
+}
+
+Result<BaselinePull> pull_baselines(Store& shared, Store& local) {
+  auto team = shared.active_baselines();
+  if (!team) return team.error();
+  BaselinePull pull;
+  pull.team = static_cast<std::int64_t>(team->size());
+  Status updated = local.update_baselines([&](BaselineUpdate& update) -> Status {
+    for (const Baseline& b : *team) {
+      auto active = update.active(b.key);
+      if (!active) return active.error();
+      if (*active && same_baseline(**active, b)) continue;
+      Baseline copy = b;
+      copy.id = 0;
+      copy.active = true;
+      copy.replaces_id = *active ? std::optional<std::int64_t>((*active)->id) : std::nullopt;
+      if (auto id = update.activate(copy); !id) return id.error();
+      ++pull.changed;
+    }
+    return {};
+  });
+  if (!updated) return updated.error();
+  return pull;
+}
+
+}  // namespace perfguard
