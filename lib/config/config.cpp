@@ -43,11 +43,11 @@ struct SizeSlot {
 
 // Where a setting lives in Config. The pointee's type says how the value is written:
 // a duration string, a path string, an array of paths, a command, a whole number, a number,
-// a boolean, a severity, a size, or the array of webhook tables.
-using Slot =
-    std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
-                 std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*, double*, bool*,
-                 Severity*, SizeSlot, std::vector<Webhook>*, RecoverAction*>;
+// a boolean, a severity, a size, the array of webhook tables, or a connection string.
+using Slot = std::variant<Duration*, std::optional<Duration>*, std::optional<fs::path>*,
+                          std::vector<fs::path>*, std::optional<CommandSpec>*, std::int64_t*,
+                          double*, bool*, Severity*, SizeSlot, std::vector<Webhook>*,
+                          RecoverAction*, std::optional<std::string>*>;
 
 // Who may set a key. A repository file comes with whatever was cloned, so it may set
 // numbers but not what runs or where results go, unless the user trusts the repository.
@@ -99,6 +99,8 @@ const Key kKeys[] = {
     {"store.path", Trust::trusted, "PERFGUARD_DB", [](Config& c) -> Slot { return &c.store_path; }},
     {"store.busy_timeout", Trust::any, "PERFGUARD_STORE_BUSY_TIMEOUT",
      [](Config& c) -> Slot { return &c.busy_timeout; }},
+    {"store.shared", Trust::trusted, "PERFGUARD_SHARED",
+     [](Config& c) -> Slot { return &c.shared; }},
     {"trust.repositories", Trust::user_file_only, "",
      [](Config& c) -> Slot { return &c.trusted_repositories; }},
     {"recover.restart", Trust::trusted, "PERFGUARD_RECOVER_RESTART",
@@ -367,6 +369,13 @@ Status assign_text(Slot slot, std::string_view text, const PathContext& ctx, con
           *target.bytes = *size;
         } else if constexpr (std::is_same_v<T, std::vector<Webhook>>) {
           return make_error(ExitCode::usage, "expected an array of tables ([[alerts.webhook]])");
+        } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+          // Not echoed back: a connection string may hold a password.
+          if (is_blank(text)) {
+            return make_error(ExitCode::usage,
+                              "expected a connection string or service name, got an empty string");
+          }
+          *target = std::string(text);
         } else {
           auto p = expand_path(text, ctx);
           if (!p) return p.error();
@@ -403,6 +412,10 @@ std::string expected_form(Slot slot) {
   if (std::holds_alternative<SizeSlot>(slot)) return "expected a size like \"100MB\"";
   if (std::holds_alternative<std::vector<Webhook>*>(slot)) {
     return "expected tables: [[alerts.webhook]] with url = \"https://…\"";
+  }
+  if (std::holds_alternative<std::optional<std::string>*>(slot)) {
+    return "expected a connection string like \"postgresql://user@host/db\" or a service name "
+           "like \"service=perf\"";
   }
   return "expected a duration string like \"1.5s\"";
 }
@@ -619,6 +632,7 @@ std::optional<std::string> ignored_because(const Key& key, const FileRules& rule
   if (key.trust == Trust::trusted && rules.origin == Origin::repo_file &&
       !rules.repository_trusted) {
     std::string what = key.path == "store.path"       ? "the store path"
+                       : key.path == "store.shared"   ? "the shared store"
                        : key.path == "alerts.webhook" ? "webhooks"
                                                       : "commands";
     return "ignored: a repository file cannot set " + what +

@@ -115,6 +115,7 @@ struct Config {
   Timeouts timeouts;
   std::optional<std::filesystem::path> store_path;          // [store] path / PERFGUARD_DB
   Duration busy_timeout = Duration::seconds(5);             // [store] busy_timeout
+  std::optional<std::string> shared;                        // [store] shared / PERFGUARD_SHARED
   std::vector<std::filesystem::path> trusted_repositories;  // [trust] repositories
   std::optional<CommandSpec> restart;                       // [recover] restart
   std::optional<CommandSpec> health_check;                  // [recover] health_check
@@ -149,9 +150,10 @@ std::map<std::string, std::string> config_environment();
 
 // Loads and validates. Unknown keys, wrong types and bad values are usage errors (exit 2)
 // naming file, line and key: `.perfguard.toml:3: thresholds.comit: unknown key`.
-// Trust: the repository file may set numbers but never commands or the store path; those
-// keys are ignored with a warning unless the user file lists the repository under
-// [trust] repositories.
+// Trust: the repository file may set numbers but never commands, the store path or the
+// shared store (whose connection string may also hold a password, never printed); those keys
+// are ignored with a warning unless the user file lists the repository under [trust]
+// repositories.
 Result<Config> load_config(const ConfigSources& sources);
 
 }  // namespace perfguard

@@ -23,7 +23,8 @@ namespace perfguard {
 class RecordWriter {
  public:
   virtual ~RecordWriter() = default;
-  // False when the record is stored already (the same trace id, step and start time).
+  // False when the record is stored already (the same trace id, step and start time). A
+  // writer that buffers may return true ("queued") for a record it finds stored at a flush.
   virtual Result<bool> add(const StepRecord& record) = 0;
   // False when a snapshot row with its id is stored already (left as it is).
   virtual Result<bool> add_snapshot(const SnapshotRow& row) = 0;
@@ -31,7 +32,19 @@ class RecordWriter {
   // added is readable through the engine's reads (rollups included), and its failure rolls
   // everything back.
   virtual Status commit(const std::function<Status()>& before_commit = {}) = 0;
+  // After commit: how many records were new (for a writer that knows at once, the number of
+  // add() calls that returned true).
+  virtual std::int64_t stored() const = 0;
 };
+
+// A shared store's engine as its opener returns it, with the name messages call it by.
+struct OpenedEngine {
+  std::unique_ptr<StoreEngine> engine;
+  std::string name;
+};
+using SharedStoreOpener = Result<OpenedEngine> (*)(const StoreOptions& options);
+// Lets Store::open open StoreOptions::shared with `opener` (enable_postgres_store does it).
+void register_shared_store(SharedStoreOpener opener);
 
 class StoreEngine {
  public:

@@ -7,14 +7,37 @@
 
 namespace perfguard {
 
+namespace {
+
+// The shared store's opener, when the program linked and enabled one.
+SharedStoreOpener shared_store_opener = nullptr;
+
+}  // namespace
+
+void register_shared_store(SharedStoreOpener opener) {
+  shared_store_opener = opener;
+}
+
+bool names_shared_store(std::string_view db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
 Result<Store> Store::open(const StoreOptions& options) {
+  if (!options.shared.empty()) {
+    if (!shared_store_opener) {
+      return Error{ExitCode::store, "this program does not open the shared store"};
+    }
+    auto opened = shared_store_opener(options);
+    if (!opened) return opened.error();
+    return Store(std::move(opened->engine), {}, std::move(opened->name));
+  }
   auto engine = SqliteStore::open(options);
   if (!engine) return engine.error();
   return Store(std::move(*engine), options.path);
 }
 
-Store::Store(std::unique_ptr<StoreEngine> engine, std::filesystem::path path)
-    : engine_(std::move(engine)), path_(std::move(path)) {}
+Store::Store(std::unique_ptr<StoreEngine> engine, std::filesystem::path path, std::string name)
+    : engine_(std::move(engine)), path_(std::move(path)), name_(std::move(name)) {}
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
@@ -222,6 +245,10 @@ Result<bool> StepImport::add_snapshot(const SnapshotRow& row) {
 
 Status StepImport::commit(const std::function<Status()>& before_commit) {
   return writer_->commit(before_commit);
+}
+
+std::int64_t StepImport::stored() const {
+  return writer_->stored();
 }
 
 }  // namespace perfguard

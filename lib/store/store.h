@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/duration.h"
@@ -28,7 +29,16 @@ struct StoreOptions {
   std::filesystem::path path;
   Duration busy_timeout = Duration::seconds(5);
   bool create = true;  // create the file (0600) and its directory (0700) when missing
+  // When set, the shared store instead of the file: a libpq connection string (a URI
+  // `postgresql://…` or `postgres://…`, `key=value` pairs, or `service=NAME`). Opened only by
+  // programs that enabled it (store/postgres/postgres_store.h); `create` makes the schema in
+  // an empty database.
+  std::string shared;
 };
+
+// Whether a --db value names the shared store (a postgresql:// or postgres:// URI) rather than
+// a file.
+bool names_shared_store(std::string_view db);
 
 // A row of the snapshots table: the metadata of a safety snapshot (the ref is the truth).
 struct SnapshotRow {
@@ -75,11 +85,15 @@ class StepImport {
   ~StepImport();
 
   // Appends the record; false when it is already stored (the same trace id, step and start
-  // time), which makes importing the same data twice add nothing.
+  // time), which makes importing the same data twice add nothing. An engine that writes in
+  // bulk may return true for a record it finds stored only later: stored() says, after
+  // commit(), how many were new.
   Result<bool> add(const StepRecord& record);
   // Adds a snapshot's row; false when a row with its id is stored already (left as it is).
   Result<bool> add_snapshot(const SnapshotRow& row);
   Status commit(const std::function<Status()>& before_commit = {});
+  // After commit(): how many of the records added were new (not stored before).
+  std::int64_t stored() const;
 
  private:
   friend class Store;
@@ -95,8 +109,9 @@ class StepImport {
 class Store {
  public:
   static Result<Store> open(const StoreOptions& options);
-  // A store over an engine that is open already (Store::open makes them).
-  Store(std::unique_ptr<StoreEngine> engine, std::filesystem::path path);
+  // A store over an engine that is open already (Store::open makes them). `name` is what
+  // messages call it; the path when empty.
+  Store(std::unique_ptr<StoreEngine> engine, std::filesystem::path path, std::string name = {});
 
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
@@ -202,12 +217,17 @@ class Store {
   void while_working(std::function<void()> tick);
 
   int schema_version() const;
+  // The file's path; empty for the shared store.
   const std::filesystem::path& path() const { return path_; }
+  // What messages call the store: the file's path, or the shared store's connection as a
+  // URI without its password (postgresql://writer@/perf?host=/run/pg).
+  std::string name() const { return name_.empty() ? path_.string() : name_; }
   StoreEngine& engine() const { return *engine_; }
 
  private:
   std::unique_ptr<StoreEngine> engine_;
   std::filesystem::path path_;
+  std::string name_;
 };
 
 }  // namespace perfguard

@@ -302,6 +302,8 @@ class SqliteRecordWriter final : public RecordWriter {
     return {};
   }
 
+  std::int64_t stored() const override { return added_; }
+
  private:
   SqliteStore& store_;
   sqlite3* db_;
