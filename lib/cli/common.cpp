@@ -16,6 +16,7 @@
 #include "alerts/channels.h"
 #include "alerts/pause_mark.h"
 #include "alerts/rules.h"
+#include "cli/external.h"
 #include "core/clock.h"
 #include "core/version.h"
 #include "git/git.h"
@@ -366,19 +367,13 @@ void send_notifications_later(const ToolSession& session, const std::vector<Aler
              c.kind == AlertChange::Kind::escalated || c.kind == AlertChange::Kind::resolved;
   }
   if (!queued || notify_channels(session.config).empty()) return;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  fs::path tool = ec ? fs::path() : self.parent_path() / "perf-alerts-notify";
-  if (tool.empty() || ::access(tool.c_str(), X_OK) != 0) {
-    auto found = find_program("perf-alerts-notify");
-    if (!found) {
-      session.warn(
-          "perf-alerts-notify is not installed: the alert notifications wait in the outbox");
-      return;
-    }
-    tool = *found;
+  // Beside the tool in a build tree, in libexec/perfguard when installed.
+  auto tool = locate_program("perf-alerts-notify");
+  if (!tool) {
+    session.warn("perf-alerts-notify is not installed: the alert notifications wait in the outbox");
+    return;
   }
-  std::vector<std::string> argv = {tool.string()};
+  std::vector<std::string> argv = {tool->string()};
   if (session.in_repository) {
     argv.push_back("-C");
     argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
