@@ -166,6 +166,18 @@ void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   }
 }
 
+void add_shared_store_options(CLI::App& app, CommonOptions& o) {
+  o.reads_shared = true;
+  if (auto* db = app.get_option_no_throw("--db")) {
+    db->description(
+        "The metrics store: a file (default: <git common dir>/perfguard/perf.db), or the shared "
+        "store as postgresql://…");
+  }
+  app.add_flag("--shared", o.shared,
+               "Read the team's shared store ([store] shared, PERFGUARD_SHARED) instead of the "
+               "local one");
+}
+
 Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) return make_error(ExitCode::usage, flag + ": " + d.error().message);
@@ -191,6 +203,19 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   s.labels = *labels;
   if (auto delay = progress_delay_from_environment(); !delay) return delay.error();
 
+  if (names_shared_store(options.db) && !options.reads_shared) {
+    return make_error(
+        ExitCode::usage,
+        "--db " + std::string(options.db.starts_with("postgres://") ? "postgres" : "postgresql") +
+            "://…: " + tool +
+            " records into the local store, a file; the shared store takes its "
+            "records from `perf-baseline sync`");
+  }
+  if (options.shared && names_shared_store(options.db)) {
+    return make_error(ExitCode::usage,
+                      "--shared and --db postgresql://… both name the shared "
+                      "store: give one");
+  }
   if (Status entered = enter_directories(options.directories); !entered) return entered.error();
   std::error_code ec;
   const fs::path start = fs::current_path(ec);
@@ -198,7 +223,7 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   auto repo = Repository::discover(start);
   if (repo) {
     s.repository = *repo;
-  } else if (repository_optional && !options.db.empty()) {
+  } else if (repository_optional && (!options.db.empty() || options.shared)) {
     s.in_repository = false;  // a store named outside any repository: fine for queries
   } else {
     return repo.error();
@@ -216,6 +241,11 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   if (!config) return config.error();
   s.config = *config;
   for (const auto& w : s.config.warnings) s.warn(w);
+  if (options.shared && !s.config.shared) {
+    return make_error(ExitCode::usage,
+                      "--shared: no shared store is configured (set [store] "
+                      "shared in your config, or PERFGUARD_SHARED)");
+  }
 
   s.context = process_context(tool);
   if (s.in_repository) {
@@ -234,6 +264,28 @@ fs::path ToolSession::store_path() const {
   if (!options.db.empty()) return options.db;
   if (config.store_path) return *config.store_path;
   return repository.perfguard_dir() / "perf.db";
+}
+
+bool ToolSession::store_is_shared() const {
+  return options.shared || names_shared_store(options.db);
+}
+
+StoreOptions ToolSession::store_options(bool create) const {
+  StoreOptions o;
+  o.busy_timeout = config.busy_timeout;
+  o.create = create;
+  if (names_shared_store(options.db)) {
+    o.shared = options.db;
+  } else if (options.shared) {
+    o.shared = config.shared.value_or("");
+  } else {
+    o.path = store_path();
+  }
+  return o;
+}
+
+bool ToolSession::store_exists() const {
+  return store_is_shared() || fs::exists(store_path());
 }
 
 void ToolSession::warn(const std::string& message) const {
@@ -378,7 +430,15 @@ void send_notifications_later(const ToolSession& session, const std::vector<Aler
     argv.push_back("-C");
     argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
   }
-  argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  if (names_shared_store(session.options.db)) {
+    // A connection string may hold a password: through the environment, never on argv,
+    // where any user's `ps` shows it.
+    ::setenv("PERFGUARD_DB", session.options.db.c_str(), 1);
+  } else if (session.options.shared) {
+    argv.push_back("--shared");
+  } else {
+    argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  }
   if (!session.options.config_file.empty()) {
     argv.insert(argv.end(), {"--config", fs::absolute(session.options.config_file).string()});
   }
