@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Measure the repository's health (perf-alerts health)."};
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
+  add_shared_store_options(app, common);
   Health health;
   add_commands(app, {&health});
   return run_tool(tool, app, argc, argv, [&]() -> int {

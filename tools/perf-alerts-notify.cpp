@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Send the alert notifications waiting in the outbox (perf-alerts notify)."};
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
+  add_shared_store_options(app, common);
   Notify notify;
   add_commands(app, {&notify});
   return run_tool(tool, app, argc, argv, [&]() -> int {

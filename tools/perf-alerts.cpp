@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       "scan, and the CI gate."};
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
+  add_shared_store_options(app, common);
 
   // The commands, in the order --help lists them.
   List list;

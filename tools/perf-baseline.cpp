@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Baselines, statistics, trends and the slowest runs of the recorded steps."};
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
+  add_shared_store_options(app, common);
 
   // The commands, in the order --help lists them.
   Compute compute;

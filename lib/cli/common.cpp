@@ -167,6 +167,18 @@ void add_common_options(CLI::App& app, CommonOptions& o, bool recording) {
   }
 }
 
+void add_shared_store_options(CLI::App& app, CommonOptions& o) {
+  o.reads_shared = true;
+  if (auto* db = app.get_option_no_throw("--db")) {
+    db->description(
+        "The metrics store: a file (default: <git common dir>/perfguard/perf.db), or the shared "
+        "store as postgresql://…");
+  }
+  app.add_flag("--shared", o.shared,
+               "Read the team's shared store ([store] shared, PERFGUARD_SHARED) instead of the "
+               "local one");
+}
+
 Result<Duration> parse_limit_flag(const std::string& flag, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) return make_error(ExitCode::usage, flag + ": " + d.error().message);
@@ -192,6 +204,19 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   s.labels = *labels;
   if (auto delay = progress_delay_from_environment(); !delay) return delay.error();
 
+  if (names_shared_store(options.db) && !options.reads_shared) {
+    return make_error(
+        ExitCode::usage,
+        "--db " + std::string(options.db.starts_with("postgres://") ? "postgres" : "postgresql") +
+            "://…: " + tool +
+            " records into the local store, a file; the shared store takes its "
+            "records from `perf-baseline sync`");
+  }
+  if (options.shared && names_shared_store(options.db)) {
+    return make_error(ExitCode::usage,
+                      "--shared and --db postgresql://… both name the shared "
+                      "store: give one");
+  }
   if (Status entered = enter_directories(options.directories); !entered) return entered.error();
   std::error_code ec;
   const fs::path start = fs::current_path(ec);
@@ -199,7 +224,7 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   auto repo = Repository::discover(start);
   if (repo) {
     s.repository = *repo;
-  } else if (repository_optional && !options.db.empty()) {
+  } else if (repository_optional && (!options.db.empty() || options.shared)) {
     s.in_repository = false;  // a store named outside any repository: fine for queries
   } else {
     return repo.error();
@@ -217,6 +242,11 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
   if (!config) return config.error();
   s.config = *config;
   for (const auto& w : s.config.warnings) s.warn(w);
+  if (options.shared && !s.config.shared) {
+    return make_error(ExitCode::usage,
+                      "--shared: no shared store is configured (set [store] "
+                      "shared in your config, or PERFGUARD_SHARED)");
+  }
 
   s.context = process_context(tool);
   if (s.in_repository) {
@@ -235,6 +265,28 @@ fs::path ToolSession::store_path() const {
   if (!options.db.empty()) return options.db;
   if (config.store_path) return *config.store_path;
   return repository.perfguard_dir() / "perf.db";
+}
+
+bool ToolSession::store_is_shared() const {
+  return options.shared || names_shared_store(options.db);
+}
+
+StoreOptions ToolSession::store_options(bool create) const {
+  StoreOptions o;
+  o.busy_timeout = config.busy_timeout;
+  o.create = create;
+  if (names_shared_store(options.db)) {
+    o.shared = options.db;
+  } else if (options.shared) {
+    o.shared = config.shared.value_or("");
+  } else {
+    o.path = store_path();
+  }
+  return o;
+}
+
+bool ToolSession::store_exists() const {
+  return store_is_shared() || fs::exists(store_path());
 }
 
 void ToolSession::warn(const std::string& message) const {
@@ -365,14 +417,23 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
 namespace {
 
 // The arguments that make a helper program (perf-alerts-notify, perfguard-ship) work on this
-// session's store with its configuration: -C, --db and --config, as absolute paths.
+// session's store with its configuration: -C, the store (--db as an absolute path, --shared,
+// or a shared store's URI in the environment) and --config.
 std::vector<std::string> session_arguments(const ToolSession& session) {
   std::vector<std::string> argv;
   if (session.in_repository) {
     argv.push_back("-C");
     argv.push_back(session.repository.work_tree().value_or(session.repository.git_dir()).string());
   }
-  argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  if (names_shared_store(session.options.db)) {
+    // A connection string may hold a password: through the environment, never on argv,
+    // where any user's `ps` shows it.
+    ::setenv("PERFGUARD_DB", session.options.db.c_str(), 1);
+  } else if (session.options.shared) {
+    argv.push_back("--shared");
+  } else {
+    argv.insert(argv.end(), {"--db", fs::absolute(session.store_path()).string()});
+  }
   if (!session.options.config_file.empty()) {
     argv.insert(argv.end(), {"--config", fs::absolute(session.options.config_file).string()});
   }
@@ -388,19 +449,13 @@ void send_notifications_later(const ToolSession& session, const std::vector<Aler
              c.kind == AlertChange::Kind::escalated || c.kind == AlertChange::Kind::resolved;
   }
   if (!queued || notify_channels(session.config).empty()) return;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  fs::path tool = ec ? fs::path() : self.parent_path() / "perf-alerts-notify";
-  if (tool.empty() || ::access(tool.c_str(), X_OK) != 0) {
-    auto found = find_program("perf-alerts-notify");
-    if (!found) {
-      session.warn(
-          "perf-alerts-notify is not installed: the alert notifications wait in the outbox");
-      return;
-    }
-    tool = *found;
+  // Beside the tool in a build tree, in libexec/perfguard when installed.
+  auto tool = locate_program("perf-alerts-notify");
+  if (!tool) {
+    session.warn("perf-alerts-notify is not installed: the alert notifications wait in the outbox");
+    return;
   }
-  std::vector<std::string> argv = {tool.string()};
+  std::vector<std::string> argv = {tool->string()};
   for (std::string& a : session_arguments(session)) argv.push_back(std::move(a));
   argv.insert(argv.end(), {"notify", "-q"});
   if (auto started = start_detached(argv); !started) {

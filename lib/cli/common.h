@@ -33,10 +33,15 @@ struct CommonOptions {
   bool verbose = false;
   bool no_record = false;
   std::vector<std::string> labels;  // -k key=value
+  bool shared = false;              // --shared: the team's shared store ([store] shared)
+  bool reads_shared = false;        // the tool takes the shared store (--shared, --db URI)
 };
 
 // Adds -C, --db, --config, --format/--json, -q/-v, -k, --no-record and --version.
 void add_common_options(CLI::App& app, CommonOptions& options, bool recording = true);
+// Adds --shared, and lets --db name the shared store (postgresql://…), for the tools that
+// read it (perf-baseline, perf-alerts).
+void add_shared_store_options(CLI::App& app, CommonOptions& options);
 
 // The store opened on a second thread while a step runs (see ToolSession::open_store_early).
 struct EarlyStore;
@@ -56,7 +61,17 @@ struct ToolSession {
   // Where child output goes: passed through to stderr so stdout carries only our
   // results; captured (and shown only on failure) with --quiet.
   StreamMode child_output() const;
+  // The local store's file (--db, PERFGUARD_DB, [store] path, else the default).
   std::filesystem::path store_path() const;
+  // Whether the commands read and write the shared store (--shared, or --db postgresql://…)
+  // instead of the local file.
+  bool store_is_shared() const;
+  // How to open the store the commands work on: the local file (created when missing, with
+  // `create`) or the shared store.
+  StoreOptions store_options(bool create) const;
+  // Whether there is a store to open: the shared store always is (opening says if it cannot
+  // be reached); the local file when it exists.
+  bool store_exists() const;
   void warn(const std::string& message) const;
   void error(const std::string& message) const;  // `<tool>: <message>`
   void info(const std::string& message) const;   // only with --verbose

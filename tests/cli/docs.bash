@@ -528,6 +528,16 @@ test_cmake_install_puts_every_file_in_its_place() {
   expect_status 0
   run env PATH=/usr/bin:/bin "$TEST_DIR/prefix/bin/perf-recover" -C r diagnose
   expect_status 0
+  # And a breach's alert reaches its notify command through libexec's perf-alerts-notify.
+  mkdir -p "$HOME/.config/perfguard"
+  printf '[alerts]\nnotify = ["sh", "-c", "cat >%s/told.tmp && mv %s/told.tmp %s/told.json"]\n' \
+    "$TEST_DIR" "$TEST_DIR" "$TEST_DIR" >"$HOME/.config/perfguard/config.toml"
+  echo slow >>r/file.txt
+  run env PATH=/usr/bin:/bin "$TEST_DIR/prefix/bin/perf-commit" -C r --threshold 1us -m slow
+  expect_status 3
+  ! grep -q perf-alerts-notify "$TEST_DIR/err" || fail "perf-alerts-notify not found: $(cat "$TEST_DIR/err")"
+  wait_for_file told.json
+  expect_eq "$(jq -r .alert.rule told.json)" threshold "the alert told"
 }
 
 test_completions_offer_file_names_from_the_directory_option() {

@@ -50,8 +50,9 @@ Result<ExitCode> Check::run(ToolSession& session) {
     // No store yet where the repository keeps it: nothing was ever recorded, so nothing is
     // open. A store named with --db, PERFGUARD_DB or [store] path must be there: a mistyped
     // path must not pass the gate.
-    const bool named = !session.options.db.empty() || session.config.store_path.has_value();
-    if (!store && (named || std::filesystem::exists(session.store_path()))) return store.error();
+    const bool named = session.store_is_shared() || !session.options.db.empty() ||
+                       session.config.store_path.has_value();
+    if (!store && (named || session.store_exists())) return store.error();
     if (store) {
       // Open (unacknowledged, unsnoozed or with the snooze run out), at or above the level.
       AlertQuery q;

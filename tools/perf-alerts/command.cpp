@@ -7,11 +7,11 @@
 namespace perfguard::alerts_tool {
 
 Result<Store> open_existing_store(const ToolSession& session) {
-  return Store::open({session.store_path(), session.config.busy_timeout, false});
+  return Store::open(session.store_options(/*create=*/false));
 }
 
 Result<Store> open_store_for_alerts(const ToolSession& session) {
-  return Store::open({session.store_path(), session.config.busy_timeout, true});
+  return Store::open(session.store_options(/*create=*/true));
 }
 
 Result<std::int64_t> parse_alert_id(std::string_view text) {

@@ -45,7 +45,7 @@ ExitCode send_test(const ToolSession& session) {
 
 Result<ExitCode> Notify::run(ToolSession& session) {
   if (test) return send_test(session);
-  if (!std::filesystem::exists(session.store_path())) return ExitCode::ok;  // nothing queued
+  if (!session.store_exists()) return ExitCode::ok;  // nothing queued
   auto store = open_existing_store(session);
   if (!store) return store.error();
   auto attempts = flush_outbox(*store, session.config, now_unix_us(), retry);

@@ -22,8 +22,7 @@ Result<ExitCode> Show::run(ToolSession& session) {
   if (!alert) return alert.error();
   if (!*alert) {
     return make_error(ExitCode::usage, "no alert #" + std::to_string(*number) + " in " +
-                                           session.store_path().string() +
-                                           " (perf-alerts list --all)");
+                                           store->name() + " (perf-alerts list --all)");
   }
   auto runs = store->alert_runs(*number);
   if (!runs) return runs.error();

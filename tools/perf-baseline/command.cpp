@@ -6,13 +6,20 @@
 namespace perfguard::baseline_tool {
 
 Result<Store> open_existing_store(const ToolSession& session) {
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  auto store = Store::open(session.store_options(/*create=*/false));
   if (!store) return store.error();
   // A read-only store is read as it is.
   if (Status rolled = store->catch_up_rollups(); !rolled) {
     session.warn(rolled.error().message + "; steps added since the last roll-up are left out");
   }
   return store;
+}
+
+Status local_store_only(const ToolSession& session, const std::string& command) {
+  if (!session.store_is_shared()) return {};
+  return make_error(ExitCode::usage, command +
+                                         " adds records to the local store only; `perf-baseline "
+                                         "sync` ships them to the shared store");
 }
 
 RenderContext render_context(const ToolSession& session, std::int64_t now_us) {

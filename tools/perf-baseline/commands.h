@@ -123,6 +123,9 @@ struct Measure final : Command {
 // The store, which must exist: reading never creates one. Steps added with plain SQL are
 // rolled up first.
 Result<Store> open_existing_store(const ToolSession& session);
+// The commands that add records take the local store only: the shared store gets its records
+// from `perf-baseline sync`, which ships them whole and once.
+Status local_store_only(const ToolSession& session, const std::string& command);
 
 RenderContext render_context(const ToolSession& session, std::int64_t now_us);
 

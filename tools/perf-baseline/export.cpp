@@ -32,7 +32,7 @@ Result<ExitCode> Export::run(ToolSession& session) {
   request.since_us = since.start_us(now_unix_us());
   request.step = step;
   request.output = output;
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  auto store = Store::open(session.store_options(/*create=*/false));
   if (!store) return store.error();
   auto count = export_records(*store, request);
   if (!count) return count.error();

@@ -142,7 +142,7 @@ Result<ExitCode> judge_imported(ToolSession& session, const ImportSummary& summa
   if (summary.imported == 0 || session.paused || !session.config.alerts.enabled) {
     return ExitCode::ok;
   }
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  auto store = Store::open(session.store_options(/*create=*/false));
   if (!store) return store.error();
   constexpr std::int64_t kWeekUs = 7 * 24 * 3600 * 1000000LL;
   auto scanned =
@@ -175,6 +175,7 @@ void ship_imported(ToolSession& session, const ImportSummary& summary) {
 }  // namespace
 
 Result<ExitCode> Import::run(ToolSession& session) {
+  if (Status local = local_store_only(session, "import"); !local) return local.error();
   ImportRequest request;
   request.format = format;
   request.input = input;

@@ -30,6 +30,7 @@ void Measure::add_options(CLI::App& command) {
 }
 
 Result<ExitCode> Measure::run(ToolSession& session) {
+  if (Status local = local_store_only(session, "measure"); !local) return local.error();
   if (!session.in_repository) {
     return make_error(ExitCode::usage,
                       "measure runs the steps in a copy of a repository: run it inside one or "

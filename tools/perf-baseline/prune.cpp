@@ -17,7 +17,7 @@ void Prune::add_options(CLI::App& command) {
 
 Result<ExitCode> Prune::run(ToolSession& session) {
   const std::int64_t before = now_unix_us() - older_than.us;
-  auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
+  auto store = Store::open(session.store_options(/*create=*/false));
   if (!store) return store.error();
   auto counts = [&] {
     Progress progress(session.options.quiet);
