@@ -2,6 +2,7 @@
 // program of its own because it links libgit2 (see perf-alerts/external.cpp).
 #include "cli/common.h"
 #include "perf-alerts/commands.h"
+#include "store/postgres/postgres_store.h"
 
 using namespace perfguard;
 using namespace perfguard::alerts_tool;
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
   add_shared_store_options(app, common);
+  enable_postgres_store();
   Health health;
   add_commands(app, {&health});
   return run_tool(tool, app, argc, argv, [&]() -> int {

@@ -3,6 +3,7 @@
 // links libcurl (see perf-alerts/external.cpp).
 #include "cli/common.h"
 #include "perf-alerts/commands.h"
+#include "store/postgres/postgres_store.h"
 
 using namespace perfguard;
 using namespace perfguard::alerts_tool;
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   CommonOptions common;
   add_common_options(app, common, /*recording=*/false);
   add_shared_store_options(app, common);
+  enable_postgres_store();
   Notify notify;
   add_commands(app, {&notify});
   return run_tool(tool, app, argc, argv, [&]() -> int {

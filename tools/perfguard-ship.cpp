@@ -6,13 +6,7 @@
 // password is never on a command line. At most one runs per store; one that finds another
 // running leaves it the work (lib/sync/shipper.cpp says why nothing is left behind).
 #include "cli/common.h"
-
-// The PostgreSQL engine, when this build has it: linked into this program only (and the tools
-// that read the shared store), never into the hot-path tools.
-#if __has_include("store/postgres/postgres_store.h")
 #include "store/postgres/postgres_store.h"
-#define PERFGUARD_POSTGRES 1
-#endif
 
 using namespace perfguard;
 
@@ -25,9 +19,7 @@ int main(int argc, char** argv) {
   add_common_options(app, common, /*recording=*/false);
 
   return run_tool(tool, app, argc, argv, [&]() -> int {
-#ifdef PERFGUARD_POSTGRES
     enable_postgres_store();
-#endif
     auto session = open_session(tool, common, /*repository_optional=*/true);
     if (!session) return report_error(tool, session.error());
     if (!session->config.shared) {

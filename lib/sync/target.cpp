@@ -79,21 +79,6 @@ std::string keyword_name(std::string_view text) {
   return name;
 }
 
-// StoreOptions::shared arrives with the PostgreSQL engine. Until a build has it, the
-// requires-expression is false (it is checked on the template's own type, so that a missing
-// member is no error) and the shared store cannot be opened.
-template <typename Options>
-Result<Store> open_with_conninfo(Options options, const std::string& conninfo) {
-  if constexpr (requires { options.shared = conninfo; }) {
-    options.shared = conninfo;
-    return Store::open(options);
-  } else {
-    return make_error(ExitCode::store,
-                      shared_store_name(conninfo) +
-                          ": cannot reach the shared store: this build has no PostgreSQL engine");
-  }
-}
-
 }  // namespace
 
 std::string shared_store_name(const std::string& conninfo) {
@@ -107,7 +92,8 @@ std::string shared_store_name(const std::string& conninfo) {
 Result<Store> open_shared_store(const std::string& conninfo, Duration busy_timeout) {
   StoreOptions options;
   options.busy_timeout = busy_timeout;
-  return open_with_conninfo(options, conninfo);
+  options.shared = conninfo;
+  return Store::open(options);
 }
 
 }  // namespace perfguard
