@@ -1,5 +1,6 @@
 // perf-baseline: baselines, statistics, trends and the slowest runs, from the recorded steps;
-// imports, exports, prunes and reports them. One file per command in perf-baseline/.
+// imports, exports, prunes and reports them, and syncs them with the team's shared store. One
+// file per command in perf-baseline/.
 #include "cli/common.h"
 #include "perf-baseline/commands.h"
 #include "store/postgres/postgres_store.h"
@@ -26,8 +27,9 @@ int main(int argc, char** argv) {
   Prune prune;
   Report report;
   Measure measure;
-  const std::vector<Command*> commands = {&compute, &show,    &stats, &trend,  &slowest,
-                                          &import,  &export_, &prune, &report, &measure};
+  Sync sync;
+  const std::vector<Command*> commands = {&compute, &show,  &stats,  &trend,   &slowest, &import,
+                                          &export_, &prune, &report, &measure, &sync};
   add_commands(app, commands);
 
   return run_tool(tool, app, argc, argv, [&]() -> int {

@@ -91,6 +91,7 @@ $c -f -n __perf_baseline_needs_command -a export -d 'Write jsonl, csv, Prometheu
 $c -f -n __perf_baseline_needs_command -a prune -d 'Remove recorded steps older than an age'
 $c -f -n __perf_baseline_needs_command -a report -d 'Write one self-contained HTML page of charts'
 $c -f -n __perf_baseline_needs_command -a measure -d 'Record synthetic runs in a throwaway clone'
+$c -f -n __perf_baseline_needs_command -a sync -d "Ship the records to the team's shared store"
 # Only import takes a file argument, from the -C directory when there is one.
 $c -f -n 'not __perf_baseline_using import'
 $c -f -n '__perf_baseline_using import; and __perf_baseline_dir >/dev/null' -a '(__perf_baseline_paths)'
@@ -145,3 +146,6 @@ $c -n '__perf_baseline_using report' -s o -l output -x -a '(__perf_baseline_path
 $c -n '__perf_baseline_using measure' -l runs -x -d 'How many runs (default 10)'
 $c -n '__perf_baseline_using measure' -l steps -x -a '(__fish_append , commit rollback validate)' -d 'The steps to record (default commit,rollback,validate)'
 $c -n '__perf_baseline_using measure' -l warn-only -d 'Record breaches but exit 0 for them'
+
+# sync
+$c -n '__perf_baseline_using sync' -l status -d 'Say what is pending and how the last ships went, without connecting'

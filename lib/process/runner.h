@@ -94,8 +94,8 @@ void clear_received_interrupt();
 
 // Starts `argv` (argv[0] a path) detached: in a session of its own, its output to /dev/null,
 // not our child (so nothing waits for it and it outlives us), for work that must never delay
-// or fail the step that asked for it (sending alert notifications). Fails only when it
-// cannot be started at all.
+// or fail the step that asked for it (sending alert notifications, shipping records). Costs
+// the caller one fork and nothing more. Fails only when it cannot be started at all.
 Status start_detached(const std::vector<std::string>& argv);
 
 // The full path of a program on PATH, or nothing.

@@ -511,7 +511,8 @@ test_cmake_install_puts_every_file_in_its_place() {
   done
   for f in share/man/man5/perfguard.toml.5.gz share/man/man7/perfguard.7.gz \
     libexec/perfguard/perf-alerts-health libexec/perfguard/perf-alerts-notify \
-    libexec/perfguard/perf-recover-inspect share/doc/perfguard/README.md \
+    libexec/perfguard/perf-recover-inspect libexec/perfguard/perfguard-ship \
+    share/doc/perfguard/README.md \
     share/doc/perfguard/copyright share/doc/perfguard/changelog.gz; do
     expect_file_exists "prefix/$f"
   done
@@ -538,6 +539,19 @@ test_cmake_install_puts_every_file_in_its_place() {
   ! grep -q perf-alerts-notify "$TEST_DIR/err" || fail "perf-alerts-notify not found: $(cat "$TEST_DIR/err")"
   wait_for_file told.json
   expect_eq "$(jq -r .alert.rule told.json)" threshold "the alert told"
+  # perf-commit starts perfguard-ship from there: its failure to reach the shared store is
+  # kept in the store.
+  echo more >r/more.txt
+  run env PATH=/usr/bin:/bin PERFGUARD_SHARED='postgresql://nobody@/none?host=/nonexistent' \
+    "$TEST_DIR/prefix/bin/perf-commit" -C r -q -m more
+  expect_status 0
+  local i db
+  db=$(store_of r)
+  for i in $(seq 1 2400); do
+    [[ $(sql "$db" "select count(*) from meta where key = 'ship.failure_at_us'") == 1 ]] && break
+    sleep 0.05
+  done
+  expect_sql "$db" "select count(*) from meta where key = 'ship.failure_at_us'" 1
 }
 
 test_completions_offer_file_names_from_the_directory_option() {

@@ -108,6 +108,14 @@ struct Report final : Command {
   Result<ExitCode> run(ToolSession& session) override;
 };
 
+struct Sync final : Command {
+  bool status = false;
+
+  Sync();
+  void add_options(CLI::App& command) override;
+  Result<ExitCode> run(ToolSession& session) override;
+};
+
 struct Measure final : Command {
   int runs = 10;
   std::vector<std::string> steps = {"commit", "rollback", "validate"};
