@@ -190,7 +190,7 @@ require_postgres() {
     skip "no PostgreSQL server (ctest's cli.sync.postgres starts one)"
   # shellcheck disable=SC1090
   source "$PERFGUARD_TEST_POSTGRES"
-  make_repo probe 1
+  commits probe 1
   PERFGUARD_SHARED=$UNREACHABLE perf-baseline -C probe sync 2>"$TEST_DIR/probe.err"
   grep -q "this build has no PostgreSQL engine" "$TEST_DIR/probe.err" &&
     skip "this build has no PostgreSQL engine"
