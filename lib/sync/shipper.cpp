@@ -55,6 +55,7 @@ Status run_shipper(const ShipperRequest& request, ShipperResult& result) {
     result.busy = true;
     return {};
   }
+  int idle_rounds = 0;  // in a row, shipping nothing
   for (;;) {
     ++result.rounds;
     const std::int64_t before = result.shipped.read;
@@ -75,9 +76,11 @@ Status run_shipper(const ShipperRequest& request, ShipperResult& result) {
 
     auto pending = pending_records(local, request.target);
     if (!pending) return pending.error();
-    // A round that shipped nothing although records were pending would not do better a second
-    // time: the next shipper takes them.
-    if (*pending == 0 || result.shipped.read == before) return {};
+    // A round ships what was pending when it read; a record committed after its last read is
+    // the next round's. Two rounds in a row that shipped nothing while records were pending
+    // would not do better a third time: the next shipper takes them.
+    idle_rounds = result.shipped.read == before ? idle_rounds + 1 : 0;
+    if (*pending == 0 || idle_rounds >= 2) return {};
     auto again = ShipLock::try_take(request.local);
     if (!again) return again.error();
     if (!*again) return {};  // its holder makes the same check after letting it go

@@ -155,13 +155,22 @@ kill_at_end() { TEST_PIDS+=("$@"); }
 # unmount_at_end DIR: unmounted when the test ends (after its processes are killed).
 TEST_MOUNTS=()
 unmount_at_end() { TEST_MOUNTS+=("$1"); }
+# stop_cluster_at_end STATE: the PostgreSQL cluster tests/postgres/cluster started with STATE
+# is stopped and removed when the test ends.
+TEST_CLUSTERS=()
+stop_cluster_at_end() { TEST_CLUSTERS+=("$1"); }
 end_test() {
-  local pid dir
+  local pid dir state
   for pid in "${TEST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   TEST_PIDS=()
   for dir in "${TEST_MOUNTS[@]}"; do umount "$dir" 2>/dev/null || umount -l "$dir"; done
   TEST_MOUNTS=()
+  for state in "${TEST_CLUSTERS[@]}"; do sh "$SOURCE_ROOT/tests/postgres/cluster" stop "$state"; done
+  TEST_CLUSTERS=()
 }
+
+# The project's source tree.
+SOURCE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # mount_small_tmpfs DIR SIZE: a tmpfs of SIZE at DIR (made), unmounted when the test ends;
 # skips the test when it cannot be mounted (not root, or no permission in this container).

@@ -187,7 +187,7 @@ test_the_detached_shipper_leaves_the_work_to_one_that_holds_the_lock() {
 # SHARED to a fresh database of it. Without one the case fails: it would prove nothing.
 require_postgres() {
   [[ -n ${PERFGUARD_TEST_POSTGRES:-} && -f $PERFGUARD_TEST_POSTGRES ]] ||
-    fail "no PostgreSQL server (ctest's cli.sync.postgres starts one: tests/postgres/cluster)"
+    fail "no PostgreSQL server (ctest's cli.sync starts one: tests/postgres/cluster)"
   # shellcheck disable=SC1090
   source "$PERFGUARD_TEST_POSTGRES"
   local db="sync_$RANDOM$RANDOM"

@@ -324,6 +324,32 @@ TEST_CASE("a record committed while another shipper holds the lock is shipped by
   CHECK(pending(local) == 0);
 }
 
+TEST_CASE("a record committed after a round that found nothing to ship is shipped too") {
+  TempDir tmp;
+  { Store local = open_store(tmp / "local.db"); }
+  ShipperRequest request;
+  request.local = tmp / "local.db";
+  request.target = "shared";
+  request.open_shared = [&] { return Store::open({tmp / "shared.db"}); };
+  ShipperResult late;
+  int released = 0;
+  request.before_release = [&] {
+    if (released++ > 0) return;
+    Store tool = open_store(tmp / "local.db");
+    record(tool, 0, 1);
+    ShipperRequest second = request;
+    second.before_release = {};
+    REQUIRE(run_shipper(second, late).ok());
+  };
+  ShipperResult result;
+  REQUIRE(run_shipper(request, result).ok());
+  CHECK(late.busy);
+  CHECK(result.rounds == 2);
+  CHECK(result.shipped.read == 1);
+  Store shared = open_store(tmp / "shared.db");
+  CHECK(count(shared) == 1);
+}
+
 TEST_CASE("a shipper that waits ships after the holder lets the lock go") {
   TempDir tmp;
   {
