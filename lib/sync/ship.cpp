@@ -10,17 +10,6 @@ namespace perfguard {
 
 namespace {
 
-// The records new on the shared store after a batch's commit. An engine that learns it only at
-// commit says so with StepImport::stored(); until then, add() tells of each record.
-template <typename Import>
-std::int64_t new_records(const Import& import, std::int64_t added) {
-  if constexpr (requires { import.stored(); }) {
-    return import.stored();
-  } else {
-    return added;
-  }
-}
-
 bool same_step(const ShippedMark& mark, std::int64_t id, const StepRecord& r) {
   return mark.id == id && mark.trace_id == r.trace_id && mark.step == r.step &&
          mark.started_us == r.root.start_us;
@@ -40,14 +29,11 @@ Result<std::optional<ShippedMark>> ship_batch(Store& local, Store& shared, std::
 
   auto import = shared.begin_import();
   if (!import) return import.error();
-  std::int64_t added = 0;
   for (const auto& [id, r] : records) {
-    auto new_one = import->add(r);
-    if (!new_one) return new_one.error();
-    added += *new_one ? 1 : 0;
+    if (auto added = import->add(r); !added) return added.error();
   }
   if (Status committed = import->commit(); !committed) return committed.error();
-  const std::int64_t stored = new_records(*import, added);
+  const std::int64_t stored = import->stored();
   const auto n = static_cast<std::int64_t>(records.size());
   summary.read += n;
   summary.stored += stored;

@@ -1,6 +1,6 @@
 # Shipping to the team's shared store ([store] shared): perfguard-ship started by the tools that
 # record, the warning given once when it cannot ship, and `perf-baseline sync`. The cases named
-# *_postgres_* need a PostgreSQL server (ctest's cli.sync.postgres starts one:
+# *_postgres_* need a PostgreSQL server (ctest's cli.sync starts one:
 # tests/postgres/cluster) and fail without one.
 
 # A shared store no one can reach: its socket directory does not exist.

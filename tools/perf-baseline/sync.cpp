@@ -9,11 +9,6 @@
 #include "output/progress.h"
 #include "sync/target.h"
 
-#if __has_include("store/postgres/postgres_store.h")
-#include "store/postgres/postgres_store.h"
-#define PERFGUARD_POSTGRES 1
-#endif
-
 namespace perfguard::baseline_tool {
 
 namespace {
@@ -85,9 +80,6 @@ void Sync::add_options(CLI::App& command) {
 }
 
 Result<ExitCode> Sync::run(ToolSession& session) {
-#ifdef PERFGUARD_POSTGRES
-  enable_postgres_store();
-#endif
   if (!session.config.shared) {
     return make_error(ExitCode::usage,
                       "no shared store to sync with: set [store] shared in your config (or "
