@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include "store/store.h"
+#include "store_engines.h"
 #include "support.h"
 
 using namespace perfguard;
+using perfguard::test::FreshStore;
 using perfguard::test::TempDir;
 
 namespace {
@@ -52,8 +54,9 @@ std::vector<AlertChange> apply(Store& store, std::vector<AlertFinding> findings,
 }  // namespace
 
 TEST_CASE("a firing finding opens an alert, and the same key bumps it while unresolved") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   auto first = apply(store, {finding(true, kT0)}, options(kT0 + 1));
   REQUIRE(first.size() == 1);
   CHECK(first[0].kind == AlertChange::Kind::opened);
@@ -76,8 +79,9 @@ TEST_CASE("a firing finding opens an alert, and the same key bumps it while unre
 }
 
 TEST_CASE("a run is judged once: the same finding again changes nothing") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   apply(store, {finding(true, kT0)}, options(kT0 + 1));
   CHECK(apply(store, {finding(true, kT0)}, options(kT0 + 2)).empty());
   CHECK(apply(store, {finding(false, kT0)}, options(kT0 + 3)).empty());
@@ -91,8 +95,9 @@ TEST_CASE("a run is judged once: the same finding again changes nothing") {
 }
 
 TEST_CASE("a higher severity escalates the alert and reopens an acknowledged one") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   apply(store, {finding(true, kT0, Severity::warning)}, options(kT0 + 1));
   REQUIRE(store.transition({1}, {AlertState::acknowledged, "ann", "", {}, kT0 + 2}).ok());
   auto up = apply(store, {finding(true, kT0 + 10, Severity::critical)}, options(kT0 + 11));
@@ -113,8 +118,9 @@ TEST_CASE("a higher severity escalates the alert and reopens an acknowledged one
 TEST_CASE(
     "an alert resolves itself after resolve_after clear runs in a row, and a firing run "
     "starts the count again") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   apply(store, {finding(true, kT0)}, options(kT0 + 1));
   CHECK(apply(store, {finding(false, kT0 + 10)}, options(kT0 + 11)).empty());
   apply(store, {finding(true, kT0 + 20)}, options(kT0 + 21));
@@ -129,8 +135,9 @@ TEST_CASE(
 }
 
 TEST_CASE("transitions are all or nothing") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   apply(store, {finding(true, kT0)}, options(kT0 + 1));
   auto bad = store.transition({1, 99}, {AlertState::acknowledged, "ann", "", {}, kT0 + 2});
   REQUIRE_FALSE(bad.ok());
@@ -147,8 +154,9 @@ TEST_CASE("transitions are all or nothing") {
 TEST_CASE(
     "the outbox queues a notification per channel that takes the severity, and a claimed "
     "one is not claimed twice") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::vector<NotifyChannel> channels = {{"notify", Severity::info},
                                          {"webhook:abc", Severity::critical}};
   apply(store, {finding(true, kT0, Severity::warning)}, options(kT0 + 1, channels));
@@ -179,8 +187,9 @@ TEST_CASE(
 }
 
 TEST_CASE("record raises the alerts in the same transaction, or stores neither") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   StepRecord r;
   r.trace_id = 7;
   r.step = "commit";
@@ -215,8 +224,9 @@ TEST_CASE("record raises the alerts in the same transaction, or stores neither")
 }
 
 TEST_CASE("recent runs are the newest of one step in one repository and branch") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   std::vector<StepRecord> records;
   for (int i = 0; i < 6; ++i) {
     StepRecord r;
@@ -279,8 +289,9 @@ AlertFinding finding_in(const std::string& repo, const std::string& branch, Seve
 }  // namespace
 
 TEST_CASE("the counts of unresolved alerts agree with their rows through every transition") {
-  TempDir tmp;
-  Store store = open_store(tmp / "perf.db");
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
   apply(store,
         {finding_in("/r", "a", Severity::critical, kT0),
          finding_in("/r", "b", Severity::warning, kT0), finding_in("/r", "c", Severity::info, kT0),

@@ -322,15 +322,51 @@ TEST_CASE("the public views' rows are the SQLite file's for the same records") {
                   return {};
                 })
                 .ok());
+    // Alerts with a history, and health figures.
+    std::vector<AlertFinding> findings;
+    for (int i = 0; i < 3; ++i) {
+      AlertFinding f;
+      f.key = AlertKey{AlertRuleKind::threshold, "commit", "/src/app", i ? "main" : "dev"};
+      f.firing = true;
+      f.severity = i == 2 ? Severity::warning : Severity::critical;
+      f.summary = "commit took 2s, over its 1s threshold";
+      f.value = 2.5;
+      f.limit = 1.0;
+      const StepRecord& r = records[static_cast<std::size_t>(10 + i)];
+      f.runs.push_back(RunRef{r.trace_id, r.step, r.root.start_us, r.root.duration.us, r.status});
+      findings.push_back(f);
+    }
+    AlertApplyOptions apply;
+    apply.now_us = 1795447812123456;
+    apply.host = "ci-7";
+    apply.channels = {NotifyChannel{"notify", Severity::warning}};
+    REQUIRE(fresh->store().apply_findings(findings, apply).ok());
+    AlertTransition ack;
+    ack.to = AlertState::acknowledged;
+    ack.by = "alice";
+    ack.note = "looking";
+    ack.now_us = 1795447912123456;
+    REQUIRE(fresh->store().transition({1}, ack).ok());
+    AlertTransition snooze;
+    snooze.to = AlertState::snoozed;
+    snooze.by = "bob";
+    snooze.until_us = now_us() + 86400LL * 1000000;
+    snooze.now_us = 1795447912123457;
+    REQUIRE(fresh->store().transition({2}, snooze).ok());
+    REQUIRE(
+        fresh->store()
+            .record_health("/src/app", 1795447812000000, {{"loose_objects", 12}, {"packs", 3.5}})
+            .ok());
   }
-  const char* views[] = {
+  const std::string views[] = {
       "SELECT * FROM step_results ORDER BY id",
       "SELECT * FROM child_spans ORDER BY step_id, seq",
       "SELECT * FROM step_summary",
       "SELECT * FROM daily_trend",
       "SELECT * FROM slowest_recent",
       "SELECT * FROM active_baselines",
-      "SELECT * FROM open_alerts",
+      "SELECT * FROM open_alerts ORDER BY id",
+      "SELECT id, alert_id, event, channel, created_us, attempts FROM notifications ORDER BY id",
       "SELECT * FROM alert_history",
       "SELECT * FROM health_trend",
       "SELECT id, trace_id, step, started_us, duration_us, status, threshold_us, exit_code,"
@@ -338,7 +374,7 @@ TEST_CASE("the public views' rows are the SQLite file's for the same records") {
       "SELECT step_id, seq, parent_seq, name, offset_us, duration_us, exit_code FROM spans"
       " ORDER BY step_id, seq",
   };
-  for (const char* view : views) {
+  for (const std::string& view : views) {
     CAPTURE(view);
     auto expected = file.rows(view);
     auto got = shared.rows(view);

@@ -21,6 +21,9 @@ namespace {
 //    under an advisory lock per hour. Steps inserted, changed or deleted by other means mark
 //    their hours in stale_hours (the triggers below); readers read those hours from the steps
 //    until a writer or catch_up rebuilds them.
+//  - The alerts, their events and runs, the outbox and the health figures are the SQLite
+//    file's tables; changes to them are ordered by an advisory lock (postgres/alert_rows.h)
+//    as the file's write lock orders them.
 constexpr std::string_view kVersion8 = R"sql(
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
@@ -451,7 +454,7 @@ SELECT
   host
 FROM alerts
 WHERE state < 3
-ORDER BY alerts.severity DESC, last_seen_us DESC;
+ORDER BY alerts.severity DESC, last_seen_us DESC, id DESC;
 
 CREATE VIEW alert_history AS
 SELECT
