@@ -1,0 +1,90 @@
+#!/bin/sh
+# shared.sh [--runs N] [--quick]
+#
+# The shared store at a million steps: ships the store baseline.sh makes (--shape mix, 90
+# days, 1,000,000 steps with two child spans each; made first if missing) into a fresh
+# database of a throwaway PostgreSQL 15 cluster (tests/postgres/cluster, unix socket, fsync
+# off as in the tests) with `perf-baseline sync`, and says how many records a second that is;
+# then measures perf-baseline's compute (--force), stats and 30-day trend on both engines
+# with hyperfine (median of --runs runs, default 20, after 3 warm-ups) and prints the ratio
+# of each shared-store median to the SQLite one. The goals: at least 100,000 records/s, and
+# every ratio at most 2.
+# --quick: a store of 100,000 steps and 5 runs.
+# Builds nothing: the tools come from $BIN (default build/release/tools). Writes under
+# ${BENCH_DIR:-/tmp/perfguard-bench}/shared; stops and removes the cluster when done.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+runs=20
+steps=1000000
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) [ $# -ge 2 ] || { echo "shared.sh: --runs needs a number" >&2; exit 2; }; runs=$2; shift 2 ;;
+    --quick) runs=5; steps=100000; shift ;;
+    -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "shared.sh: unknown argument $1 (usage: shared.sh [--runs N] [--quick])" >&2; exit 2 ;;
+  esac
+done
+case $runs in '' | *[!0-9]*) echo "shared.sh: '$runs' is not a whole number" >&2; exit 2 ;; esac
+
+BIN=${BIN:-$here/../build/release/tools}
+BIN=$(cd "$BIN" 2>/dev/null && pwd) || { echo "shared.sh: BIN directory not found" >&2; exit 2; }
+for cmd in hyperfine psql sqlite3 git; do
+  command -v "$cmd" >/dev/null || { echo "shared.sh: $cmd is not installed" >&2; exit 2; }
+done
+dir=${BENCH_DIR:-/tmp/perfguard-bench}/shared
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+# The local store: made by baseline.sh (under this benchmark's own directory), reused while
+# it has the same number of steps.
+source_db=$dir/source/baseline-mix-90/perf.db
+have=$(sqlite3 "$source_db" "select count(*) from step_rows" 2>/dev/null || echo 0)
+if [ "$have" -lt "$steps" ] || [ "$have" -gt $((steps + 10)) ]; then
+  echo "making a store of $steps steps with baseline.sh ..."
+  BIN=$BIN BENCH_DIR=$dir/source sh "$here/baseline.sh" --steps "$steps" --runs 1 >/dev/null
+fi
+repo=$dir/repo
+db=$dir/perf.db
+rm -rf "$repo" "$db" "$db-wal" "$db-shm" "$db.ship.lock"
+git init -q "$repo"
+sqlite3 "$source_db" ".backup '$db'"
+
+export LC_ALL=C GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$dir/gitconfig" XDG_CONFIG_HOME="$dir/xdg"
+: >"$GIT_CONFIG_GLOBAL"
+mkdir -p "$XDG_CONFIG_HOME"
+for var in $(env | sed -n 's/^\(PERFGUARD_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$var"; done
+
+state=$dir/cluster.env
+sh "$here/../tests/postgres/cluster" start "$state"
+trap 'sh "$here/../tests/postgres/cluster" stop "$state"' EXIT INT TERM
+# shellcheck disable=SC1090
+. "$state"
+psql -q -c "CREATE DATABASE bench" >/dev/null
+shared="postgresql:///bench?host=$PGHOST&user=$PGUSER"
+
+n=$(sqlite3 "$db" "select count(*) from step_rows")
+echo "shipping $n steps to a fresh shared store ..."
+t0=$(date +%s%N)
+PERFGUARD_SHARED=$shared "$BIN/perf-baseline" -C "$repo" --db "$db" sync
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+echo "sync: $n records in $ms ms: $((n * 1000 / (ms > 0 ? ms : 1))) records/s (goal: 100,000)"
+
+echo
+echo "| command | SQLite | shared store | ratio (goal <= 2) |"
+echo "|---|---:|---:|---:|"
+for cmd in "compute --force" "stats" "trend --days 30"; do
+  # shellcheck disable=SC2086
+  hyperfine -N -w 3 -r "$runs" --export-json "$dir/hf.json" \
+    "$BIN/perf-baseline -C $repo --db $db $cmd" \
+    "$BIN/perf-baseline -C $repo --db $shared $cmd" >/dev/null
+  python3 - "$dir/hf.json" "$cmd" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+a, b = r[0]["median"] * 1000, r[1]["median"] * 1000
+print(f"| `{sys.argv[2]}` | {a:.1f} ms | {b:.1f} ms | {b / a:.2f} |")
+EOF
+done
+echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
