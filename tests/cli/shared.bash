@@ -24,17 +24,18 @@ same_numbers() {
   awk -F'|' -v OFS='|' '{ for (i = 1; i <= NF; i++) if ($i ~ /^-?[0-9]+\.[0-9]+$/) $i = sprintf("%.6f", $i); print }'
 }
 
-# records FILE N TAG: N records as perf-baseline export writes them, of two steps, each with a
-# trace id of its own (TAG keeps two files apart), spread over the last few days.
+# records FILE N TAG [SLOW]: N records as perf-baseline export writes them, of two steps, each
+# with a trace id of its own (TAG keeps two files apart), spread over the last few days; with
+# SLOW, every run breaches its threshold.
 records() {
-  local file=$1 n=$2 tag=$3 now
+  local file=$1 n=$2 tag=$3 slow=${4:-0} now
   now=$(($(date +%s) * 1000000))
-  awk -v n="$n" -v tag="$tag" -v now="$now" 'BEGIN {
+  awk -v n="$n" -v tag="$tag" -v now="$now" -v slow="$slow" 'BEGIN {
     srand(tag * 7919 + n);
     for (i = 0; i < n; i++) {
       step = (i % 3 == 0) ? "rollback" : "commit";
       start = now - 3 * 86400000000 + i * 997000 + tag * 13;
-      dur = 5000 + int(rand() * 20000) + (i % 50 == 0 ? 900000 : 0);
+      dur = 5000 + int(rand() * 20000) + (i % 50 == 0 || slow ? 900000 : 0);
       status = dur > 800000 ? "breach" : "ok";
       printf "{\"trace_id\":\"%08x%08x\",\"step\":\"%s\",\"status\":\"%s\",\"started_us\":%.0f,", tag, i, step, status, start;
       printf "\"duration_us\":%d,\"threshold_us\":800000,\"exit_code\":%d,\"repo\":\"/srv/clone-%d\",", dur, status == "ok" ? 0 : 3, tag;
@@ -44,11 +45,11 @@ records() {
   }' >"$file"
 }
 
-# clone_with_records DIR N TAG: a repository whose local store holds N records (imported,
-# which starts the shipper in the background when PERFGUARD_SHARED is set).
+# clone_with_records DIR N TAG [SLOW]: a repository whose local store holds N records
+# (imported, which starts the shipper in the background when PERFGUARD_SHARED is set).
 clone_with_records() {
   make_repo "$1" 1
-  records "$TEST_DIR/$1.jsonl" "$2" "$3"
+  records "$TEST_DIR/$1.jsonl" "$2" "$3" "${4:-0}"
   perf-baseline -C "$1" -q import --format jsonl "$TEST_DIR/$1.jsonl" || fail "import into $1"
 }
 
@@ -245,4 +246,32 @@ test_read_commands_on_the_shared_store_say_what_does_not_work_there() {
   expect_status 2
   expect_stderr_contains "records into the local store"
   expect_eq "$(git -C a rev-list --count HEAD)" 1 "commits"
+}
+
+test_perf_alerts_answers_for_the_whole_fleet_from_the_shared_store() {
+  fresh_database
+  export PERFGUARD_SHARED=$SHARED
+  clone_with_records a 20 1 slow
+  clone_with_records b 20 2 slow
+  # Imported breaches raise alerts in each clone's own store; the shared store has none yet.
+  run perf-alerts -C a list --format json
+  local local_alerts
+  local_alerts=$(jq '.alerts | length' "$TEST_DIR/out")
+  run perf-baseline -C a sync
+  expect_status 0
+  run perf-baseline -C b sync
+  expect_status 0
+  run perf-alerts -C a --shared scan --since 7d
+  expect_status 0
+  expect_stdout_contains "alerts changed"
+  # Both clones' alerts, from either clone: the fleet, not the clone's own path.
+  run perf-alerts -C a --shared list --format json
+  expect_status 0
+  expect_eq "$(jq -r '[.alerts[].repo] | unique | join(" ")' "$TEST_DIR/out")" "/srv/clone-1 /srv/clone-2" \
+    "the repositories of the fleet's alerts"
+  run perf-alerts -C b --shared check --fail-on critical
+  expect_status 3
+  # The local store knows nothing of the fleet's scan.
+  run perf-alerts -C a list --format json
+  expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" "$local_alerts" "alerts in a's local store"
 }

@@ -59,7 +59,7 @@ Result<ExitCode> Check::run(ToolSession& session) {
       q.min_severity = fail_on;
       q.state = AlertState::open;
       q.now_us = now;
-      q.repo = session.in_repository ? session.context.repo : "";
+      q.repo = session.in_repository && !session.store_is_shared() ? session.context.repo : "";
       auto count = store->count_alerts(q);
       if (!count) return count.error();
       blocking = *count;

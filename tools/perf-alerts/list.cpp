@@ -35,7 +35,9 @@ Result<ExitCode> List::run(ToolSession& session) {
   q.min_severity = min_severity;
   if (state_option->count()) q.state = state;
   q.step = step;
-  q.repo = session.in_repository ? session.context.repo : "";
+  // A repository's own alerts; the shared store's answer for the fleet, whose clones of one
+  // project each have a path of their own.
+  q.repo = session.in_repository && !session.store_is_shared() ? session.context.repo : "";
   q.now_us = now;
   q.since_us = since.start_us(now);
   q.limit = limit;
