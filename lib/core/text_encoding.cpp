@@ -61,10 +61,11 @@ bool is_utf8(std::string_view text) {
   return true;
 }
 
-bool needs_text_encoding(std::string_view bytes) {
+bool needs_text_encoding(std::string_view bytes, NulBytes nul) {
   for (std::size_t i = 0; i < bytes.size();) {
     const auto c = static_cast<unsigned char>(bytes[i]);
     if (c == '%' && escape_at(bytes, i)) return true;
+    if (c == 0 && nul == NulBytes::encoded) return true;
     if (c < 0x80) {
       ++i;
       continue;
@@ -76,8 +77,8 @@ bool needs_text_encoding(std::string_view bytes) {
   return false;
 }
 
-void append_encoded_text(std::string& out, std::string_view bytes) {
-  if (!needs_text_encoding(bytes)) {
+void append_encoded_text(std::string& out, std::string_view bytes, NulBytes nul) {
+  if (!needs_text_encoding(bytes, nul)) {
     out.append(bytes);
     return;
   }
@@ -90,7 +91,7 @@ void append_encoded_text(std::string& out, std::string_view bytes) {
   };
   for (std::size_t i = 0; i < bytes.size();) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '%') {
+    if (c == '%' || (c == 0 && nul == NulBytes::encoded)) {
       escape(c);
       ++i;
     } else if (c < 0x80) {
@@ -106,9 +107,9 @@ void append_encoded_text(std::string& out, std::string_view bytes) {
   }
 }
 
-std::string encode_text(std::string_view bytes) {
+std::string encode_text(std::string_view bytes, NulBytes nul) {
   std::string out;
-  append_encoded_text(out, bytes);
+  append_encoded_text(out, bytes, nul);
   return out;
 }
 

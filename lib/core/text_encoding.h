@@ -27,12 +27,17 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
 // Whether every byte of `text` is part of a well-formed UTF-8 sequence.
 bool is_utf8(std::string_view text);
 
+// What the encoding does with a NUL byte: keeps it (it is UTF-8, and JSON writes it
+// `\u0000`), or writes it `%00` as if it were not UTF-8, for text that cannot hold a NUL
+// (the shared store's TEXT columns). A string without a NUL is encoded the same either way.
+enum class NulBytes { kept, encoded };
+
 // Whether encode_text() writes `bytes` differently from the bytes themselves.
-bool needs_text_encoding(std::string_view bytes);
+bool needs_text_encoding(std::string_view bytes, NulBytes nul = NulBytes::kept);
 
 // `bytes` as text, as above; appended to `out`.
-void append_encoded_text(std::string& out, std::string_view bytes);
-std::string encode_text(std::string_view bytes);
+void append_encoded_text(std::string& out, std::string_view bytes, NulBytes nul = NulBytes::kept);
+std::string encode_text(std::string_view bytes, NulBytes nul = NulBytes::kept);
 
 // The bytes `text` stands for: each `%XX` (hex digits of either case) is that byte, every
 // other character itself. `out` is replaced (its buffer kept).

@@ -274,4 +274,24 @@ test_perf_alerts_answers_for_the_whole_fleet_from_the_shared_store() {
   # The local store knows nothing of the fleet's scan.
   run perf-alerts -C a list --format json
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" "$local_alerts" "alerts in a's local store"
+test_a_repository_path_that_is_not_utf8_ships_and_reads_back_byte_for_byte() {
+  fresh_database
+  export PERFGUARD_SHARED=$SHARED
+  local repo=$'r\xff%41'
+  make_repo "$repo" 1
+  local i
+  for i in 1 2; do
+    echo "change $i" >"$repo/file.txt"
+    run perf-commit -C "$repo" -m "change $i"
+    expect_status 0
+  done
+  run perf-baseline -C "$repo" sync
+  expect_status 0
+  expect_eq "$(pg 'select count(*) from step_rows')" 2 "records shipped"
+  # The views show the path as the machine formats write it.
+  expect_eq "$(pg 'select distinct repo from step_results')" "$TEST_DIR/r%FF%2541" "the repo column"
+  PERFGUARD_SHARED= perf-baseline -C "$repo" export --format jsonl >local.jsonl || fail "local export"
+  perf-baseline -C "$repo" --shared export --format jsonl >shared.jsonl || fail "shared export"
+  expect_eq "$(wc -l <local.jsonl)" 2 "records exported"
+  cmp -s local.jsonl shared.jsonl || fail "the exports differ: $(diff local.jsonl shared.jsonl | head -5)"
 }

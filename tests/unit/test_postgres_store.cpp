@@ -15,6 +15,7 @@
 
 #include "baseline/baseline.h"
 #include "baseline/queries.h"
+#include "core/text_encoding.h"
 #include "store/step_reads.h"
 #include "store/store.h"
 #include "store_engines.h"
@@ -682,6 +683,224 @@ TEST_CASE("snapshots, the git version cache and baselines work in the shared sto
     CHECK((*active)[0].replaces_id == first_id);
     CHECK((*active)[0].summary.method == SummaryMethod::histogram);
     CHECK((*active)[0].reason == "moved");
+  }
+}
+
+// Strings are bytes: a repository path, a branch, a label may hold bytes that are not UTF-8, a
+// NUL, or text that looks percent-encoded. Each engine gives back the exact bytes through every
+// read, and finds them again when a read filters by them; the shared store's views show them
+// as the machine formats write them (encode_text).
+TEST_CASE("strings that are not UTF-8 come back byte for byte from every read") {
+  using namespace std::string_literals;
+  const std::string repo = "/srv/r\xff/%41/\xc3("s + '\0' + "x";
+  const std::string branch = "feature/\xfe"s + '\0' + "%41-\xc3\xa9";
+  const std::string host = "host-\x80%41"s + '\0';
+  const std::string step = "commit-\xff%41"s + '\0' + "z";
+  const std::string span = "add-\xc0\xaf%41"s + '\0';
+  const std::string grandchild = "hook-\xed\xa0\x80";  // a surrogate: not UTF-8
+  const Labels labels = {{"key-\xff%41"s + '\0', "value-\xfe%41"s + '\0' + "!"}, {"plain", "100%"}};
+  const std::int64_t start = now_us() - 3600LL * 1000000;
+  for (Engine engine : kEngines) {
+    CAPTURE(engine);
+    FreshStore fresh(engine);
+    Store& store = fresh.store();
+    std::vector<StepRecord> records;
+    for (int i = 0; i < 2; ++i) {
+      StepRecord r;
+      r.trace_id = 77 + static_cast<std::uint64_t>(i);
+      r.step = step;
+      r.root.name = step;
+      r.root.start_us = start + i * 1000000LL;
+      r.root.duration = Duration::micros(5000 + 1000 * i);
+      r.threshold = Duration::seconds(1);
+      r.head_before = std::string(40, 'a');
+      r.head_after = std::string(40, 'b');
+      r.context.repo = repo;
+      r.context.branch = branch;
+      r.context.host = host;
+      r.context.user = "u\xff"s + '\0';
+      r.context.ci_job = "job %41 \xff";
+      r.context.tool = "perf-commit";
+      r.labels = labels;
+      Span child{span, r.root.start_us + 10, Duration::micros(400), 0, {1, 2, 3}, {}};
+      child.children.push_back(
+          Span{grandchild, r.root.start_us + 20, Duration::micros(9), std::nullopt, {}, {}});
+      r.root.children = {child};
+      records.push_back(std::move(r));
+    }
+    record_all(store, records);
+
+    // Whole records, found by their step.
+    StepQuery query;
+    query.step = step;
+    std::vector<StepRecord> read;
+    REQUIRE(store
+                .for_each_step(query,
+                               [&](StepRecord& r) -> Status {
+                                 read.push_back(r);
+                                 return {};
+                               })
+                .ok());
+    REQUIRE(read.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+      CAPTURE(i);
+      CHECK(read[i].step == step);
+      CHECK(read[i].root.name == step);
+      CHECK(read[i].context == records[i].context);
+      // (The SQLite file reads labels through its json_each, which ends a string at a NUL.)
+      if (engine == Engine::postgresql) CHECK(read[i].labels == labels);
+      REQUIRE(read[i].labels.size() == 2);
+      CHECK(read[i].labels[0].first.starts_with("key-\xff%41"));
+      CHECK(read[i].labels[1] == labels[1]);
+      CHECK(read[i].head_before == records[i].head_before);
+      REQUIRE(read[i].root.children.size() == 1);
+      CHECK(read[i].root.children[0].name == span);
+      REQUIRE(read[i].root.children[0].children.size() == 1);
+      CHECK(read[i].root.children[0].children[0].name == grandchild);
+    }
+
+    // The statistics' reads, of the step and of every step.
+    for (const std::string& which : {step, std::string()}) {
+      std::vector<StepSample> samples;
+      REQUIRE(
+          store.for_each_sample(which, 0, true, [&](const StepSample& s) { samples.push_back(s); })
+              .ok());
+      REQUIRE(samples.size() == 2);
+      for (const StepSample& s : samples) {
+        CHECK(s.step == step);
+        CHECK(s.repo == repo);
+        CHECK(s.branch == branch);
+      }
+      std::vector<ChildSpanSample> children;
+      REQUIRE(store
+                  .for_each_child_span(which, 0,
+                                       [&](const ChildSpanSample& s) { children.push_back(s); })
+                  .ok());
+      REQUIRE(children.size() == 2);
+      for (const ChildSpanSample& s : children) {
+        CHECK(s.step == step);
+        CHECK(s.span == span);
+      }
+      auto slowest = store.slowest_steps(0, 5, which, 3);
+      REQUIRE(slowest.ok());
+      REQUIRE(slowest->size() == 2);
+      for (const SlowStep& s : *slowest) {
+        CHECK(s.step == step);
+        CHECK(s.repo == repo);
+        CHECK(s.branch == branch);
+        REQUIRE(s.children.size() == 1);
+        CHECK(s.children[0].name == span);
+      }
+      auto hours = store.step_hours(which, 0);
+      REQUIRE(hours.ok());
+      REQUIRE_FALSE(hours->empty());
+      for (const StepHour& h : *hours) CHECK(h.step == step);
+    }
+
+    // What the alert rules read, filtered by the step, the repository and the branch.
+    for (std::optional<std::string> b : {std::optional<std::string>(), std::optional(branch)}) {
+      RunQuery runs;
+      runs.step = step;
+      runs.repo = repo;
+      runs.branch = b;
+      auto recent = store.recent_runs(runs);
+      REQUIRE(recent.ok());
+      REQUIRE(recent->size() == 2);
+      CHECK((*recent)[0].trace_id == 78);
+    }
+    auto verdicts = store.head_verdicts(repo);
+    REQUIRE(verdicts.ok());
+    CHECK(verdicts->size() == 1);
+
+    // Alerts: opened, then found again by their key and bumped.
+    AlertFinding f;
+    f.key = AlertKey{AlertRuleKind::threshold, step, repo, branch};
+    f.firing = true;
+    f.severity = Severity::critical;
+    f.summary = "commit in " + repo + " took 2s";
+    f.value = 2.0;
+    f.limit = 1.0;
+    f.runs.push_back(RunRef{77, step, records[0].root.start_us, 5000, StepStatus::breach});
+    AlertApplyOptions apply;
+    apply.now_us = start;
+    apply.host = host;
+    auto opened = store.apply_findings({f}, apply);
+    REQUIRE(opened.ok());
+    REQUIRE(opened->size() == 1);
+    CHECK((*opened)[0].kind == AlertChange::Kind::opened);
+    f.runs[0] = RunRef{78, step, records[1].root.start_us, 6000, StepStatus::breach};
+    apply.now_us = start + 1;
+    auto bumped = store.apply_findings({f}, apply);
+    REQUIRE(bumped.ok());
+    REQUIRE(bumped->size() == 1);
+    CHECK((*bumped)[0].kind == AlertChange::Kind::bumped);
+    AlertQuery by_place;
+    by_place.step = step;
+    by_place.repo = repo;
+    auto alerts = store.alerts(by_place);
+    REQUIRE(alerts.ok());
+    REQUIRE(alerts->size() == 1);
+    const Alert& a = (*alerts)[0];
+    CHECK(a.key == f.key);
+    CHECK(a.summary == f.summary);
+    CHECK(a.host == host);
+    CHECK(a.count == 2);
+    auto alert_runs = store.alert_runs(a.id);
+    REQUIRE(alert_runs.ok());
+    REQUIRE(alert_runs->size() == 2);
+    CHECK((*alert_runs)[0].run.step == step);
+    auto events = store.alert_events(a.id);
+    REQUIRE(events.ok());
+    REQUIRE(events->size() == 1);
+    CHECK(events->front().note == f.summary);
+
+    // Baselines of the repository and of the branch, found again by their keys.
+    const BaselineKey keys[] = {{step, BaselineScope::repo, repo, ""},
+                                {step, BaselineScope::branch, repo, branch}};
+    REQUIRE(store
+                .update_baselines([&](BaselineUpdate& update) -> Status {
+                  for (const BaselineKey& key : keys) {
+                    Baseline b;
+                    b.key = key;
+                    b.summary.n = 20;
+                    b.summary.p50 = 10;
+                    b.computed_us = 1;
+                    b.window = Duration::seconds(60);
+                    b.reason = "first " + repo;
+                    auto id = update.activate(b);
+                    if (!id) return id.error();
+                  }
+                  return {};
+                })
+                .ok());
+    REQUIRE(store
+                .update_baselines([&](BaselineUpdate& update) -> Status {
+                  for (const BaselineKey& key : keys) {
+                    auto active = update.active(key);
+                    if (!active) return active.error();
+                    REQUIRE(active->has_value());
+                    CHECK((*active)->key == key);
+                    CHECK((*active)->reason == "first " + repo);
+                  }
+                  return {};
+                })
+                .ok());
+    auto active = store.active_baselines(step);
+    REQUIRE(active.ok());
+    REQUIRE(active->size() == 2);
+    for (const Baseline& b : *active) {
+      CHECK(b.key.step == step);
+      CHECK(b.key.repo == repo);
+    }
+
+    // The views show the encoded text, as the machine formats write it.
+    if (engine == Engine::postgresql) {
+      CHECK(fresh.one("SELECT DISTINCT repo FROM step_results") ==
+            encode_text(repo, NulBytes::encoded));
+      CHECK(fresh.one("SELECT DISTINCT name FROM spans WHERE parent_seq IS NULL") ==
+            encode_text(span, NulBytes::encoded));
+      CHECK(fresh.one("SELECT branch FROM open_alerts") == encode_text(branch, NulBytes::encoded));
+    }
   }
 }
 

@@ -112,3 +112,18 @@ TEST_CASE("every byte string encodes to UTF-8 and decodes back to itself") {
     REQUIRE(needs_text_encoding(bytes) == (text != bytes));
   }
 }
+
+TEST_CASE("for text that cannot hold a NUL, a NUL is written %00 and the rest as ever") {
+  using namespace std::string_literals;
+  const std::string nul = "a\0b"s;
+  CHECK(encode_text(nul) == nul);
+  CHECK(needs_text_encoding(nul, NulBytes::encoded));
+  CHECK(encode_text(nul, NulBytes::encoded) == "a%00b");
+  CHECK(encode_text("r\xff%41"s + '\0', NulBytes::encoded) == "r%FF%2541%00");
+  CHECK(decode_text(encode_text("r\xff%41"s + '\0', NulBytes::encoded)) == "r\xff%41"s + '\0');
+  for (const std::string s : {"/srv/repo", "100%", "r\xff", "%41"}) {
+    CAPTURE(s);
+    CHECK(encode_text(s, NulBytes::encoded) == encode_text(s));
+    CHECK(needs_text_encoding(s, NulBytes::encoded) == needs_text_encoding(s));
+  }
+}

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/text_encoding.h"
+
 namespace perfguard::pq {
 
 namespace {
@@ -51,8 +53,8 @@ std::string one_line(std::string_view message, const std::string& secret) {
 
 // --- Params ----------------------------------------------------------------------------------
 
-Params& Params::add(std::string_view text) {
-  values_.emplace_back(std::string(text));
+Params& Params::add(std::string_view bytes) {
+  values_.emplace_back(encode_text(bytes, NulBytes::encoded));
   return *this;
 }
 
@@ -80,12 +82,15 @@ Params& Params::add_null() {
   return *this;
 }
 
-Params& Params::add_array(const std::vector<std::string>& texts) {
+Params& Params::add_array(const std::vector<std::string>& strings) {
   std::string out = "{";
-  for (std::size_t i = 0; i < texts.size(); ++i) {
+  std::string text;
+  for (std::size_t i = 0; i < strings.size(); ++i) {
     if (i) out += ',';
     out += '"';
-    for (char c : texts[i]) {
+    text.clear();
+    append_encoded_text(text, strings[i], NulBytes::encoded);
+    for (char c : text) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
@@ -115,13 +120,21 @@ const char* const* Params::values() const {
 
 // --- Rows ------------------------------------------------------------------------------------
 
-std::string_view Rows::text(int row, int col) const {
+std::string_view Rows::raw(int row, int col) const {
   return {PQgetvalue(result_.get(), row, col),
           static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
 }
 
+std::string_view Rows::text(int row, int col) const {
+  std::string_view t = raw(row, col);
+  if (t.find('%') == std::string_view::npos) return t;  // nearly always: nothing to decode
+  std::string& bytes = decoded_.emplace_front();
+  assign_decoded_text(bytes, t);
+  return bytes;
+}
+
 std::int64_t Rows::int64(int row, int col) const {
-  std::string_view t = text(row, col);
+  std::string_view t = raw(row, col);
   std::int64_t v = 0;
   std::from_chars(t.data(), t.data() + t.size(), v);
   return v;
@@ -138,7 +151,7 @@ double Rows::real(int row, int col) const {
 }
 
 bool Rows::boolean(int row, int col) const {
-  std::string_view t = text(row, col);
+  std::string_view t = raw(row, col);
   return !t.empty() && t[0] == 't';
 }
 
@@ -371,7 +384,14 @@ void CopyLine::separate() {
   first_ = false;
 }
 
-CopyLine& CopyLine::text(std::string_view s) {
+CopyLine& CopyLine::text(std::string_view bytes) {
+  if (!needs_text_encoding(bytes, NulBytes::encoded)) return encoded(bytes);
+  encoded_.clear();
+  append_encoded_text(encoded_, bytes, NulBytes::encoded);
+  return encoded(encoded_);
+}
+
+CopyLine& CopyLine::encoded(std::string_view s) {
   separate();
   for (char c : s) {
     switch (c) {

@@ -3,10 +3,25 @@
 // connection that names its store in every error, statements run with PQexecParams (values
 // always travel as parameters, never inside SQL text), results read as text, cursors for
 // reads of any size, COPY for bulk writes, and transactions.
+//
+// Strings are bytes (a repository path, a branch, a label may hold bytes that are not UTF-8,
+// or a NUL), but the database's TEXT takes only UTF-8 without NUL. So every string value
+// goes into a TEXT column through perfguard's one text encoding (core/text_encoding.h,
+// "TEXT ENCODING" in perfguard(7), with a NUL written `%00`), and every text read back comes
+// out decoded: here, in
+// Params::add, Params::add_array, CopyLine::text and Rows::text, and nowhere else. The round
+// trip is exact, byte for byte, and the encoded text is what the public views show, as the
+// machine formats write it. A filter value is a parameter like any other, so it is encoded
+// the same way and matches. The encoding leaves valid UTF-8 without `%XX` as it is: SQL text
+// is never touched, and numbers, hex ids, names of tables and the program's own words pass
+// through unchanged. The one column whose text is encoded already is the labels' JSON, as the
+// machine formats write it (each key and value encoded): CopyLine::encoded writes it and
+// Rows::encoded reads it as they are.
 
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <forward_list>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,10 +38,10 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// Parameters of one statement, as text ($1, $2, … in the order added).
+// Parameters of one statement, as text ($1, $2, … in the order added). Strings are encoded.
 class Params {
  public:
-  Params& add(std::string_view text);
+  Params& add(std::string_view bytes);
   Params& add(const char* text) { return add(std::string_view(text)); }
   Params& add(const std::string& text) { return add(std::string_view(text)); }
   Params& add(std::int64_t v);
@@ -38,8 +53,8 @@ class Params {
   Params& add(const std::optional<Int>& v) {
     return v ? add(static_cast<std::int64_t>(*v)) : add_null();
   }
-  // An array of texts or integers as one parameter ('{"a","b"}').
-  Params& add_array(const std::vector<std::string>& texts);
+  // An array of strings (each encoded) or integers as one parameter ('{"a","b"}').
+  Params& add_array(const std::vector<std::string>& strings);
   Params& add_array(const std::vector<std::int64_t>& values);
 
   int size() const { return static_cast<int>(values_.size()); }
@@ -57,7 +72,10 @@ class Rows {
   explicit Rows(ResultPtr result) : result_(std::move(result)) {}
   int size() const { return result_ ? PQntuples(result_.get()) : 0; }
   bool null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  // The bytes a text column stands for (decoded), valid while these rows are.
   std::string_view text(int row, int col) const;
+  // A column's text as it is stored, for text encoded already (CopyLine::encoded).
+  std::string_view encoded(int row, int col) const { return raw(row, col); }
   std::int64_t int64(int row, int col) const;  // 0 when NULL
   std::optional<std::int64_t> optional_int64(int row, int col) const;
   double real(int row, int col) const;  // NaN when NULL
@@ -66,7 +84,12 @@ class Rows {
   std::int64_t affected() const;              // rows an INSERT, UPDATE or DELETE changed
 
  private:
+  std::string_view raw(int row, int col) const;  // as the server sent it
+
   ResultPtr result_;
+  // The texts that decoding changed, kept for the views text() returns (rarely any; a list,
+  // so that none moves and none costs anything until one is needed).
+  mutable std::forward_list<std::string> decoded_;
 };
 
 // One connection to the shared store. Every failure is an Error (ExitCode::store) that reads
@@ -137,11 +160,13 @@ class Transaction {
   bool open_ = false;
 };
 
-// A COPY text-format line being built: fields separated by tabs, escaped.
+// A COPY text-format line being built: fields separated by tabs, escaped; strings encoded.
 class CopyLine {
  public:
   explicit CopyLine(std::string& out) : out_(out) {}
-  CopyLine& text(std::string_view s);
+  CopyLine& text(std::string_view bytes);
+  // Text encoded already (valid UTF-8 without a NUL: JSON the machine formats' way), as it is.
+  CopyLine& encoded(std::string_view text);
   CopyLine& int64(std::int64_t v);
   CopyLine& null();
   template <class Int>
@@ -153,6 +178,7 @@ class CopyLine {
  private:
   void separate();
   std::string& out_;
+  std::string encoded_;  // scratch
   bool first_ = true;
 };
 

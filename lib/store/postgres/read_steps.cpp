@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json_reader.h"
+#include "core/text_encoding.h"
 #include "store/postgres/postgres_engine.h"
 #include "store/postgres/rollups.h"
 
@@ -35,12 +36,13 @@ void attach_children(Span& parent, std::optional<int> parent_seq, std::vector<Sp
   }
 }
 
+// The labels column's JSON (write.cpp), each key and value decoded.
 void read_labels(std::string_view json, Labels& labels) {
   JsonDocument doc;
   if (doc.parse(json)) return;
   for (const auto& [key, value] : doc.root().members()) {
-    labels.emplace_back(std::string(key),
-                        std::string(value.is_string() ? value.as_string() : value.raw_number()));
+    labels.emplace_back(decode_text(key),
+                        decode_text(value.is_string() ? value.as_string() : value.raw_number()));
   }
 }
 
@@ -107,7 +109,7 @@ Status PostgresStore::for_each_step(const StepQuery& query,
           rec.head_before = r.text(i, 8);
           rec.head_after = r.text(i, 9);
           rec.root.usage = {r.int64(i, 10), r.int64(i, 11), r.int64(i, 12)};
-          if (!r.null(i, 13)) read_labels(r.text(i, 13), rec.labels);
+          if (!r.null(i, 13)) read_labels(r.encoded(i, 13), rec.labels);
           for (std::size_t f = 0; f < kContextFields.size(); ++f) {
             rec.context.*kContextFields[f].member = r.text(i, 14 + static_cast<int>(f));
           }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/json_reader.h"
+#include "core/text_encoding.h"
 #include "store/postgres/postgres_engine.h"
 #include "store/postgres/rollups.h"
 
@@ -61,11 +62,11 @@ Result<std::vector<StoredSnapshot>> PostgresStore::stored_snapshots() {
       c.for_each_batch(kWhat, "SELECT labels FROM step_rows WHERE labels LIKE '%\"snapshot\"%'", {},
                        [&](const pq::Rows& batch) -> Status {
                          for (int i = 0; i < batch.size(); ++i) {
-                           if (doc.parse(batch.text(i, 0))) continue;
+                           if (doc.parse(batch.encoded(i, 0))) continue;
                            JsonValue id = doc.root().find("snapshot");
                            if (!id.is_string()) continue;
-                           StoredSnapshot& s = snapshots[std::string(id.as_string())];
-                           s.id = id.as_string();
+                           StoredSnapshot& s = snapshots[decode_text(id.as_string())];
+                           s.id = decode_text(id.as_string());
                            ++s.labelled_steps;
                          }
                          return {};

@@ -56,9 +56,11 @@ std::string stored_head(const std::string& head) {
   return out;
 }
 
-// Bytes as they are, like the SQLite engine's labels column.
+// As the machine formats write labels: each key and value through the text encoding, so the
+// JSON is valid UTF-8 without a NUL, and the column (written as it is: pq.h) shows what
+// `export --format jsonl` shows. read_steps.cpp decodes each key and value again.
 std::string labels_json(const Labels& labels) {
-  JsonWriter out(JsonStrings::bytes);
+  JsonWriter out(JsonStrings::encoded);
   write_labels(out, labels);
   return out.take();
 }
@@ -240,7 +242,7 @@ Result<bool> PostgresRecordWriter::add(const StepRecord& r) {
   if (r.labels.empty()) {
     line.null();
   } else {
-    line.text(labels_json(r.labels));
+    line.encoded(labels_json(r.labels));
   }
   line.end();
   std::string spans;
