@@ -107,6 +107,10 @@ Result<bool> insert_snapshot(pq::Connection& c, const SnapshotRow& row, bool rep
   return done->affected() > 0;
 }
 
+// The advisory lock a writer of records holds until it commits ("pfgd" and a number of its
+// own; the schema's and the alerts' locks are 01 and 02).
+constexpr std::int64_t kRecordsLock = 0x7066676403;
+
 class PostgresRecordWriter final : public RecordWriter {
  public:
   explicit PostgresRecordWriter(PostgresStore& store)
@@ -114,6 +118,15 @@ class PostgresRecordWriter final : public RecordWriter {
 
   Status begin() {
     if (Status s = tx_.begin(kWhat); !s) return s;
+    // One writer of records at a time, as SQLite's write lock orders them. Two writers adding
+    // overlapping records at once each wait for the other's uncommitted entries in the
+    // records' unique index, and PostgreSQL ends such a wait by aborting one ("deadlock
+    // detected"): a ship that fails for no reason of its own.
+    if (auto locked =
+            c_.exec(kWhat, "SELECT pg_advisory_xact_lock($1)", pq::Params().add(kRecordsLock));
+        !locked) {
+      return locked.error();
+    }
     // This writer rolls up the hours it adds to itself (the triggers leave them alone), and
     // the batches go through temporary tables that the commit drops.
     return c_.run(kWhat,
