@@ -86,14 +86,16 @@ Result<std::vector<SlowStep>> filtered_slowest_steps(Store& store, const Slowest
     return a.duration != b.duration ? a.duration > b.duration : a.started_us > b.started_us;
   };
   std::vector<SlowStep> slowest;
+  bool full = false;  // slowest holds the `limit` slowest so far, in order
   auto keep_slowest = [&] {
     std::stable_sort(slowest.begin(), slowest.end(), slower);
     if (slowest.size() > limit) slowest.resize(limit);
+    full = slowest.size() == limit;
   };
   if (limit == 0) return slowest;
   Status read = for_each_matching_run(
       store, query.step, query.since_us, query.filter, [&](const StepRecord& run) {
-        if (slowest.size() == limit) {
+        if (full && slowest.size() == limit) {
           const SlowStep& last = slowest.back();
           if (run.root.duration != last.duration ? run.root.duration < last.duration
                                                  : run.root.start_us <= last.started_us) {

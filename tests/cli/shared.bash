@@ -275,3 +275,22 @@ test_perf_alerts_answers_for_the_whole_fleet_from_the_shared_store() {
   run perf-alerts -C a list --format json
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" "$local_alerts" "alerts in a's local store"
 }
+
+test_a_filter_on_the_shared_store_answers_as_one_clones_local_store() {
+  fresh_database
+  export PERFGUARD_SHARED=$SHARED
+  clone_with_records a 120 1
+  clone_with_records b 90 2
+  run perf-baseline -C a sync
+  expect_status 0
+  run perf-baseline -C b sync
+  expect_status 0
+  local read
+  for read in "stats --since all" "slowest --since all --limit 9" "export --format jsonl"; do
+    # shellcheck disable=SC2086
+    PERFGUARD_SHARED= perf-baseline -C a $read >local.out || fail "local $read"
+    # shellcheck disable=SC2086
+    perf-baseline -C b --shared $read --repo /srv/clone-1 >shared.out || fail "shared $read --repo"
+    cmp -s local.out shared.out || fail "$read --repo differs: $(diff local.out shared.out | head -5)"
+  done
+}
