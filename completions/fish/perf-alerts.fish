@@ -93,7 +93,7 @@ function __perf_alerts_command
         end
         switch $token
             case -C --db --config --format --severity --state --step --since --limit --by \
-                --note --for --fail-on
+                --note --for --fail-on --repo --branch
                 set skip 1
             case '-*'
             case '*'
@@ -188,6 +188,8 @@ $c -n '__perf_alerts_using scan' -l since -x -a '1h 24h 7d 30d all' -d 'Judge th
 
 # check
 $c -n '__perf_alerts_using check' -l fail-on -x -a $severities -d 'The least severity that fails (default critical)'
+$c -n '__perf_alerts_using list check' -l repo -x -a '(__fish_complete_directories)' -d 'Only alerts on runs in this work tree'
+$c -n '__perf_alerts_using list check' -l branch -x -d 'Only alerts on runs on this branch'
 
 # health
 $c -n '__perf_alerts_using health' -l deep -d 'Also the largest blobs and trees, every commit counted'

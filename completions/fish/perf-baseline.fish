@@ -51,7 +51,7 @@ function __perf_baseline_command
         switch $token
             case -C --db --config --format --step --window --min-samples --multiplier --scope \
                 --min-change --since --days --by --limit --spans -o --output --older-than \
-                --runs --steps
+                --runs --steps --host --repo --branch --runner
                 set skip 1
             case '-*'
             case '*'
@@ -116,6 +116,8 @@ $c -n '__perf_baseline_using compute' -l multiplier -x -d 'Stored for perf-alert
 $c -n '__perf_baseline_using compute' -l scope -x -a 'all repo branch' -d 'One baseline for all runs, per repo or per branch (default all)'
 $c -n '__perf_baseline_using compute' -l min-change -x -a '1% 5% 10% 20%' -d 'Replace the active baseline only past this move (default 5%)'
 $c -n '__perf_baseline_using compute' -l force -d 'Replace the active baseline whatever moved'
+$c -n '__perf_baseline_using compute' -l repo -x -a '(__fish_complete_directories)' -d 'Only the baselines of this work tree'
+$c -n '__perf_baseline_using compute' -l branch -x -d 'Only the baselines of this branch'
 
 # stats, trend, slowest
 $c -n '__perf_baseline_using stats trend slowest export report' -l step -x -a $steps -d 'Only this step'
@@ -124,6 +126,11 @@ $c -n '__perf_baseline_using trend' -l days -x -d 'Today and the days before it,
 $c -n '__perf_baseline_using trend' -l by -x -a 'day hour' -d 'One row per day or per hour (default day)'
 $c -n '__perf_baseline_using slowest' -l limit -x -d 'How many runs (default 20)'
 $c -n '__perf_baseline_using slowest' -l spans -x -d 'Child spans shown per run (default 3)'
+# which runs: stats, trend, slowest, export, report
+$c -n '__perf_baseline_using stats trend slowest export report' -l host -x -d 'Only runs on this host'
+$c -n '__perf_baseline_using stats trend slowest export report' -l repo -x -a '(__fish_complete_directories)' -d 'Only runs in this work tree'
+$c -n '__perf_baseline_using stats trend slowest export report' -l branch -x -d 'Only runs on this branch'
+$c -n '__perf_baseline_using stats trend slowest export report' -l runner -x -a 'ci local github gitlab buildkite jenkins' -d 'Only runs in CI, outside it, or in this CI provider'
 
 # import
 $c -n '__perf_baseline_using import' -l format -x -a 'jsonl csv hyperfine journal trace2' -d 'What the input is (required)'

@@ -66,6 +66,8 @@ Result<std::map<GroupKey, Group>> gather(Store& store, const ComputeOptions& o,
     std::string last_step;
     Group* last = nullptr;
     Status read = store.for_each_sample(o.step, since_us, true, [&](const StepSample& run) {
+      if (!o.filter.repo.empty() && run.repo != o.filter.repo) return;
+      if (!o.filter.branch.empty() && run.branch != o.filter.branch) return;
       if (!last || last_context != run.context_id || last_step != run.step) {
         last_context = run.context_id;
         last_step = run.step;

@@ -14,6 +14,7 @@
 #include "stats/statistics.h"
 #include "store/baselines.h"
 #include "store/store.h"
+#include "trace/run_filter.h"
 
 namespace perfguard {
 
@@ -26,6 +27,10 @@ struct ComputeOptions {
   double min_change = 0.05;  // a percentile must move more than this (relative) to replace
   bool force = false;        // replace the active baseline whatever moved
   std::int64_t now_us = 0;   // the end of the window; 0: the current time
+  // Which of the scope's baselines to compute: a repository's (scope repo or branch), a
+  // branch's (scope branch). Only repo and branch are read: a baseline's key names no host
+  // or runner, so one computed from some hosts' runs would stand for all of them.
+  RunFilter filter;
 };
 
 enum class BaselineOutcome {

@@ -1,6 +1,8 @@
 #include "baseline/queries.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -26,9 +28,92 @@ Error damaged(Store& store) {
                store.path().string() + ": cannot read the recorded steps: a damaged rollup row"};
 }
 
+// Calls `visit` with each run of `step` (every step when empty) started at or after
+// `since_us` that `filter` matches.
+Status for_each_matching_run(Store& store, const std::string& step, std::int64_t since_us,
+                             const RunFilter& filter,
+                             const std::function<void(const StepRecord&)>& visit) {
+  StepQuery query;
+  query.step = step;
+  query.since_us = since_us;
+  return store.for_each_step(query, [&](StepRecord& run) -> Status {
+    if (filter.matches(run.context)) visit(run);
+    return {};
+  });
+}
+
+Result<std::vector<StepStats>> filtered_step_stats(Store& store, const StatsQuery& query) {
+  std::map<std::string, std::pair<StatusCounts, SummaryBuilder>> by_step;
+  Status read = for_each_matching_run(store, query.step, query.since_us, query.filter,
+                                      [&](const StepRecord& run) {
+                                        auto& [counts, timing] = by_step[run.step];
+                                        counts.add(run.status);
+                                        if (is_completed(run.status))
+                                          timing.add(run.root.duration.us);
+                                      });
+  if (!read) return read.error();
+  std::vector<StepStats> out;
+  for (auto& [step, group] : by_step) out.push_back({step, group.first, group.second.finish()});
+  return out;
+}
+
+// What the store's slowest_steps returns, read from one run: its direct child spans,
+// slowest first (in their order when as slow), at most `spans` of them.
+SlowStep slow_step(const StepRecord& run, int spans) {
+  SlowStep slow;
+  slow.trace_id = run.trace_id;
+  slow.step = run.step;
+  slow.started_us = run.root.start_us;
+  slow.duration = run.root.duration;
+  slow.status = run.status;
+  slow.threshold = run.threshold;
+  slow.repo = run.context.repo;
+  slow.branch = run.context.branch;
+  slow.children = run.root.children;
+  for (Span& child : slow.children) child.children.clear();
+  std::stable_sort(slow.children.begin(), slow.children.end(),
+                   [](const Span& a, const Span& b) { return a.duration > b.duration; });
+  if (slow.children.size() > static_cast<std::size_t>(std::max(0, spans))) {
+    slow.children.resize(static_cast<std::size_t>(std::max(0, spans)));
+  }
+  return slow;
+}
+
+Result<std::vector<SlowStep>> filtered_slowest_steps(Store& store, const SlowestQuery& query) {
+  const auto limit = static_cast<std::size_t>(std::max(0, query.limit));
+  // The store's order: slowest first, the later of two as slow first.
+  auto slower = [](const SlowStep& a, const SlowStep& b) {
+    return a.duration != b.duration ? a.duration > b.duration : a.started_us > b.started_us;
+  };
+  std::vector<SlowStep> slowest;
+  bool full = false;  // slowest holds the `limit` slowest so far, in order
+  auto keep_slowest = [&] {
+    std::stable_sort(slowest.begin(), slowest.end(), slower);
+    if (slowest.size() > limit) slowest.resize(limit);
+    full = slowest.size() == limit;
+  };
+  if (limit == 0) return slowest;
+  Status read = for_each_matching_run(
+      store, query.step, query.since_us, query.filter, [&](const StepRecord& run) {
+        if (full && slowest.size() == limit) {
+          const SlowStep& last = slowest.back();
+          if (run.root.duration != last.duration ? run.root.duration < last.duration
+                                                 : run.root.start_us <= last.started_us) {
+            return;  // not among the slowest so far
+          }
+        }
+        slowest.push_back(slow_step(run, query.spans));
+        if (slowest.size() >= 2 * limit) keep_slowest();
+      });
+  if (!read) return read.error();
+  keep_slowest();
+  return slowest;
+}
+
 }  // namespace
 
 Result<std::vector<StepStats>> step_stats(Store& store, const StatsQuery& query) {
+  if (!query.filter.empty()) return filtered_step_stats(store, query);
   auto hours = store.step_hours(query.step, query.since_us);
   if (!hours) return hours.error();
 
@@ -103,6 +188,21 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
   const std::int64_t now = query.now_us ? query.now_us : now_unix_us();
   const std::int64_t period = query.by == TrendPeriod::hour ? kHourUs : kDayUs;
   const std::int64_t since = trend_start(query, now);
+  if (!query.filter.empty()) {
+    std::map<std::pair<std::string, std::int64_t>, std::pair<StatusCounts, SummaryBuilder>> groups;
+    Status read =
+        for_each_matching_run(store, query.step, since, query.filter, [&](const StepRecord& run) {
+          auto& [counts, timing] = groups[{run.step, floor_to(run.root.start_us, period)}];
+          counts.add(run.status);
+          if (is_completed(run.status)) timing.add(run.root.duration.us);
+        });
+    if (!read) return read.error();
+    std::vector<TrendPoint> out;
+    for (auto& [key, group] : groups) {
+      out.push_back({key.first, key.second, group.first, group.second.finish()});
+    }
+    return out;
+  }
   auto hours = store.step_hours(query.step, since);
   if (!hours) return hours.error();
   std::int64_t completed = 0;
@@ -143,6 +243,7 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
 }
 
 Result<std::vector<SlowStep>> slowest_steps(Store& store, const SlowestQuery& query) {
+  if (!query.filter.empty()) return filtered_slowest_steps(store, query);
   return store.slowest_steps(query.since_us, query.limit, query.step, query.spans);
 }
 

@@ -13,6 +13,7 @@
 #include "stats/statistics.h"
 #include "store/step_reads.h"
 #include "store/store.h"
+#include "trace/run_filter.h"
 
 namespace perfguard {
 
@@ -22,10 +23,16 @@ namespace perfguard {
 // keeps the time of a query flat however many runs the store holds. Trend decides the same
 // for the whole range. Counts, mean, stddev, min and max are exact either way; each Summary
 // says which method it used.
+//
+// With a RunFilter, each query reads every run in its range with its context instead (the
+// rollups do not know where a run ran) and keeps those the filter matches: the same method
+// (exact up to kExactSamples, a histogram above), at the cost of a read that grows with the
+// runs in range.
 
 struct StatsQuery {
   std::string step;           // empty: every step
   std::int64_t since_us = 0;  // steps started at or after
+  RunFilter filter;           // empty: every run
 };
 
 // One step's runs in the window: how each ended, and the timing of the completed ones.
@@ -46,6 +53,7 @@ struct TrendQuery {
   int days = 30;     // today and the days before it (UTC), or their hours
   TrendPeriod by = TrendPeriod::day;
   std::int64_t now_us = 0;  // 0: the current time
+  RunFilter filter;         // empty: every run
 };
 
 // One period (a UTC day or hour) of one step that has runs.
@@ -68,6 +76,7 @@ struct SlowestQuery {
   int limit = 20;
   std::string step;  // empty: every step
   int spans = 3;     // child spans shown with each step, slowest first
+  RunFilter filter;  // empty: every run
 };
 
 Result<std::vector<SlowStep>> slowest_steps(Store& store, const SlowestQuery& query);

@@ -796,6 +796,7 @@ Result<std::size_t> export_records(Store& store, const ExportRequest& request) {
   std::size_t count = 0;
   exporter->begin(request);
   Status read = store.for_each_step(query, [&](StepRecord& r) -> Status {
+    if (!request.filter.matches(r.context)) return {};
     exporter->add(r, buffer);
     ++count;
     if (buffer.size() >= (1u << 16)) return out.write(buffer);

@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "store/store.h"
 #include "trace/record.h"
+#include "trace/run_filter.h"
 
 namespace perfguard {
 
@@ -184,6 +185,7 @@ struct ExportRequest {
   ExportFormat format = ExportFormat::jsonl;
   std::optional<std::int64_t> since_us;
   std::string step;
+  RunFilter filter;  // empty: every step
   // Empty or "-": stdout. Else written to a temporary file beside it and renamed into place,
   // so a reader (node_exporter's textfile collector) never sees half a file.
   std::filesystem::path output;

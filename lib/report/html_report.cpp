@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -336,6 +337,44 @@ RollingSeries rolling_quantiles(const std::vector<ReportRun>& runs) {
   return out;
 }
 
+namespace {
+
+// The runs a report reads: the store's samples, or, with a filter, every step with its
+// context (the samples do not carry a host or a runner), kept when the filter matches.
+Status for_each_run(Store& store, const ReportQuery& query,
+                    const std::function<void(const StepSample&)>& visit) {
+  if (query.filter.empty()) {
+    return store.for_each_sample(query.step,
+                                 query.since_us.value_or(std::numeric_limits<int64_t>::min()),
+                                 /*with_context=*/true, visit);
+  }
+  std::int64_t context = 0;
+  return store.for_each_step({query.step, query.since_us}, [&](StepRecord& run) -> Status {
+    if (!query.filter.matches(run.context)) return {};
+    visit({run.step, run.root.start_us, run.root.duration.us, run.status, run.context.repo,
+           run.context.branch, ++context});
+    return {};
+  });
+}
+
+// Their direct child spans, the same way.
+Status for_each_child_span(Store& store, const ReportQuery& query,
+                           const std::function<void(const ChildSpanSample&)>& visit) {
+  if (query.filter.empty()) {
+    return store.for_each_child_span(
+        query.step, query.since_us.value_or(std::numeric_limits<int64_t>::min()), visit);
+  }
+  return store.for_each_step({query.step, query.since_us}, [&](StepRecord& run) -> Status {
+    if (!query.filter.matches(run.context)) return {};
+    for (const Span& child : run.root.children) {
+      visit({run.step, run.status, child.name, child.duration.us});
+    }
+    return {};
+  });
+}
+
+}  // namespace
+
 Result<Report> collect_report(Store& store, const ReportQuery& query) {
   Report report;
   report.generated_us = query.now_us;
@@ -347,28 +386,26 @@ Result<Report> collect_report(Store& store, const ReportQuery& query) {
   ReportStep* adding = nullptr;
   std::int64_t context = -1;
   bool first = true;
-  Status read = store.for_each_sample(
-      query.step, query.since_us.value_or(std::numeric_limits<int64_t>::min()),
-      /*with_context=*/true, [&](const StepSample& s) {
-        if (!adding || adding->name != s.step) {
-          auto [it, added] = by_name.try_emplace(s.step, report.steps.size());
-          if (added) {
-            report.steps.emplace_back();
-            report.steps.back().name = s.step;
-            report.steps.back().threshold = threshold_for(query.thresholds, s.step);
-          }
-          adding = &report.steps[it->second];
-        }
-        adding->counts.add(s.status);
-        if (is_completed(s.status)) adding->runs.push_back({s.started_us, s.duration_us, s.status});
-        report.first_us = first ? s.started_us : std::min(report.first_us, s.started_us);
-        report.last_us = first ? s.started_us : std::max(report.last_us, s.started_us);
-        first = false;
-        if (s.context_id != context) {
-          context = s.context_id;
-          if (!s.repo.empty()) repos.insert(s.repo);
-        }
-      });
+  Status read = for_each_run(store, query, [&](const StepSample& s) {
+    if (!adding || adding->name != s.step) {
+      auto [it, added] = by_name.try_emplace(s.step, report.steps.size());
+      if (added) {
+        report.steps.emplace_back();
+        report.steps.back().name = s.step;
+        report.steps.back().threshold = threshold_for(query.thresholds, s.step);
+      }
+      adding = &report.steps[it->second];
+    }
+    adding->counts.add(s.status);
+    if (is_completed(s.status)) adding->runs.push_back({s.started_us, s.duration_us, s.status});
+    report.first_us = first ? s.started_us : std::min(report.first_us, s.started_us);
+    report.last_us = first ? s.started_us : std::max(report.last_us, s.started_us);
+    first = false;
+    if (s.context_id != context) {
+      context = s.context_id;
+      if (!s.repo.empty()) repos.insert(s.repo);
+    }
+  });
   if (!read) return read.error();
   std::sort(report.steps.begin(), report.steps.end(),
             [](const ReportStep& a, const ReportStep& b) { return a.name < b.name; });
@@ -382,26 +419,24 @@ Result<Report> collect_report(Store& store, const ReportQuery& query) {
   std::vector<std::vector<SummaryBuilder>> span_timings(report.steps.size());
   ReportStep* current = nullptr;
   std::vector<SummaryBuilder>* timings = nullptr;
-  Status spans = store.for_each_child_span(
-      query.step, query.since_us.value_or(std::numeric_limits<int64_t>::min()),
-      [&](const ChildSpanSample& span) {
-        if (!is_completed(span.status)) return;
-        if (!current || current->name != span.step) {
-          auto it = std::lower_bound(
-              report.steps.begin(), report.steps.end(), span.step,
-              [](const ReportStep& s, const std::string& name) { return s.name < name; });
-          if (it == report.steps.end() || it->name != span.step) return;  // recorded since
-          current = &*it;
-          timings = &span_timings[static_cast<std::size_t>(it - report.steps.begin())];
-        }
-        std::size_t i = 0;
-        while (i < current->spans.size() && current->spans[i].name != span.span) ++i;
-        if (i == current->spans.size()) {
-          current->spans.push_back({span.span, {}});
-          timings->emplace_back();
-        }
-        (*timings)[i].add(span.duration_us);
-      });
+  Status spans = for_each_child_span(store, query, [&](const ChildSpanSample& span) {
+    if (!is_completed(span.status)) return;
+    if (!current || current->name != span.step) {
+      auto it = std::lower_bound(
+          report.steps.begin(), report.steps.end(), span.step,
+          [](const ReportStep& s, const std::string& name) { return s.name < name; });
+      if (it == report.steps.end() || it->name != span.step) return;  // recorded since
+      current = &*it;
+      timings = &span_timings[static_cast<std::size_t>(it - report.steps.begin())];
+    }
+    std::size_t i = 0;
+    while (i < current->spans.size() && current->spans[i].name != span.span) ++i;
+    if (i == current->spans.size()) {
+      current->spans.push_back({span.span, {}});
+      timings->emplace_back();
+    }
+    (*timings)[i].add(span.duration_us);
+  });
   if (!spans) return spans.error();
   for (std::size_t i = 0; i < report.steps.size(); ++i) {
     for (std::size_t k = 0; k < report.steps[i].spans.size(); ++k) {

@@ -20,6 +20,7 @@
 #include "stats/statistics.h"
 #include "store/step_reads.h"
 #include "store/store.h"
+#include "trace/run_filter.h"
 
 namespace perfguard {
 
@@ -64,6 +65,7 @@ struct ReportQuery {
   std::optional<std::int64_t> since_us;  // started at or after; nothing: all
   std::int64_t now_us = 0;
   Thresholds thresholds;  // the configured ones, drawn as the threshold line
+  RunFilter filter;       // empty: every run
 };
 
 Result<Report> collect_report(Store& store, const ReportQuery& query);

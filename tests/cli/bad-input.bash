@@ -868,3 +868,11 @@ test_baseline_option_values_at_their_bounds_are_taken() {
   expect_status 0
   expect_stdout_contains ",hour,"
 }
+
+test_baseline_with_an_unknown_runner_exits_2_naming_the_kinds() {
+  dirty_repo
+  remember r
+  refused 2 "perf-baseline: --runner: 'travis' is not a runner: ci, local, github, gitlab, buildkite or jenkins (see perf-baseline --help)" \
+    perf-baseline -C r stats --runner travis
+  expect_unchanged r
+}

@@ -422,3 +422,80 @@ test_above_the_exact_limit_every_consumer_agrees_within_a_histogram_bucket() {
   grep -q "<td>$n</td><td>$p50</td><td>$p95</td><td>$p99</td>" report.html ||
     fail "report table: n $n, p50 $p50, p95 $p95, p99 $p99 as in stats"
 }
+
+# place_records FILE TAG HOST REPO BRANCH PROVIDER: 30 JSONL records of commit and rollback
+# run on HOST in REPO on BRANCH, in CI PROVIDER (empty: outside CI), started in the last day.
+place_records() {
+  local now
+  now=$(($(date +%s) * 1000000))
+  awk -v tag="$2" -v host="$3" -v repo="$4" -v branch="$5" -v ci="$6" -v now="$now" 'BEGIN {
+    for (i = 0; i < 30; i++) {
+      step = (i % 3 == 0) ? "rollback" : "commit";
+      dur = 5000 + (i * 7919 + tag * 104729) % 40000;
+      printf "{\"trace_id\":\"%08x%08x\",\"step\":\"%s\",\"status\":\"ok\",", tag, i, step;
+      printf "\"started_us\":%.0f,\"duration_us\":%d,\"threshold_us\":800000,", now - 80000000000 + i * 997000 + tag * 13, dur;
+      printf "\"exit_code\":0,\"repo\":\"%s\",\"branch\":\"%s\",\"host\":\"%s\",", repo, branch, host;
+      printf "\"user\":\"u\",\"ci_provider\":\"%s\",\"ci_job\":\"\",\"tool\":\"perf-%s\",", ci, step;
+      printf "\"tool_version\":\"0.1.0\",\"git_version\":\"2.39.5\",\"spans\":[{\"name\":\"git\",";
+      printf "\"offset_us\":10,\"duration_us\":%d,\"exit_code\":0,\"spans\":[]}],\"labels\":{}}\n", dur - 20;
+    }
+  }' >"$1"
+}
+
+# store_of_records DB FILE...: a store holding exactly the records of the files.
+store_of_records() {
+  local db=$1
+  shift
+  cat "$@" >"$db.jsonl"
+  perf-baseline --db "$db" -q import --format jsonl "$db.jsonl" || fail "import into $db"
+}
+
+test_run_filters_answer_as_a_store_of_only_the_matching_runs() {
+  place_records one.jsonl 1 host-a /srv/one main github
+  place_records two.jsonl 2 host-b /srv/two dev ""
+  place_records three.jsonl 3 host-a /srv/two main gitlab
+  store_of_records all.db one.jsonl two.jsonl three.jsonl
+  local filter files read k=0
+  while IFS='|' read -r filter files; do
+    k=$((k + 1))
+    # shellcheck disable=SC2086
+    store_of_records "want$k.db" $files
+    for read in "stats --since all" "trend --days 7" "slowest --since all --limit 7" \
+      "export --format jsonl"; do
+      # shellcheck disable=SC2086
+      perf-baseline --db "want$k.db" $read >want.out || fail "$read on the matching runs"
+      # shellcheck disable=SC2086
+      perf-baseline --db all.db $read $filter >got.out || fail "$read $filter"
+      [[ -s want.out ]] || fail "$read: no output to compare"
+      cmp -s want.out got.out || fail "$read $filter differs: $(diff want.out got.out | head -5)"
+    done
+  done <<'CASES'
+--host host-a|one.jsonl three.jsonl
+--repo /srv/two|two.jsonl three.jsonl
+--branch dev|two.jsonl
+--runner ci|one.jsonl three.jsonl
+--runner local|two.jsonl
+--runner github|one.jsonl
+--host host-a --repo /srv/two|three.jsonl
+--branch main --runner gitlab|three.jsonl
+CASES
+  # Nothing matches: no runs, not every run.
+  run perf-baseline --db all.db stats --since all --host nowhere
+  expect_status 0
+  expect_stdout_contains "no steps"
+}
+
+test_compute_takes_repo_and_branch_only_where_its_scope_keys_by_them() {
+  place_records one.jsonl 1 host-a /srv/one main github
+  place_records two.jsonl 2 host-b /srv/two dev ""
+  store_of_records all.db one.jsonl two.jsonl
+  run perf-baseline --db all.db compute --repo /srv/one
+  expect_status 2
+  expect_stderr_contains "--scope repo"
+  run perf-baseline --db all.db compute --scope repo --branch main
+  expect_status 2
+  expect_eq "$(sql all.db 'select count(*) from baselines')" 0 "nothing stored when refused"
+  run perf-baseline --db all.db compute --scope branch --branch dev --min-samples 5
+  expect_status 0
+  expect_eq "$(sql all.db 'select distinct branch from baselines')" dev "only dev's baselines"
+}

@@ -295,3 +295,22 @@ test_a_repository_path_that_is_not_utf8_ships_and_reads_back_byte_for_byte() {
   expect_eq "$(wc -l <local.jsonl)" 2 "records exported"
   cmp -s local.jsonl shared.jsonl || fail "the exports differ: $(diff local.jsonl shared.jsonl | head -5)"
 }
+
+test_a_filter_on_the_shared_store_answers_as_one_clones_local_store() {
+  fresh_database
+  export PERFGUARD_SHARED=$SHARED
+  clone_with_records a 120 1
+  clone_with_records b 90 2
+  run perf-baseline -C a sync
+  expect_status 0
+  run perf-baseline -C b sync
+  expect_status 0
+  local read
+  for read in "stats --since all" "slowest --since all --limit 9" "export --format jsonl"; do
+    # shellcheck disable=SC2086
+    PERFGUARD_SHARED= perf-baseline -C a $read >local.out || fail "local $read"
+    # shellcheck disable=SC2086
+    perf-baseline -C b --shared $read --repo /srv/clone-1 >shared.out || fail "shared $read --repo"
+    cmp -s local.out shared.out || fail "$read --repo differs: $(diff local.out shared.out | head -5)"
+  done
+}

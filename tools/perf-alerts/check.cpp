@@ -21,6 +21,7 @@ void Check::add_options(CLI::App& command) {
   add_typed_option(command, "--fail-on", fail_on, severity_option(),
                    "The least severity that fails: info, warning or critical")
       ->type_name("LEVEL");
+  place.add_options(command);
 }
 
 // --format takes junit, github and gitlab here, besides the common formats.
@@ -59,14 +60,23 @@ Result<ExitCode> Check::run(ToolSession& session) {
       q.min_severity = fail_on;
       q.state = AlertState::open;
       q.now_us = now;
-      q.repo = session.in_repository && !session.store_is_shared() ? session.context.repo : "";
-      auto count = store->count_alerts(q);
-      if (!count) return count.error();
-      blocking = *count;
-      // For people, the first few (most severe, most recent); the machine formats list all.
-      if (report == Report::none && session.format == Format::text) q.limit = kShown;
-      auto alerts = store->alerts(q);
+      q.repo = place.repo_for(session);
+      if (place.branch.empty()) {
+        auto count = store->count_alerts(q);
+        if (!count) return count.error();
+        blocking = *count;
+        // For people, the first few (most severe, most recent); the machine formats list all.
+        if (report == Report::none && session.format == Format::text) q.limit = kShown;
+      }
+      auto alerts = place.alerts(*store, q);
       if (!alerts) return alerts.error();
+      if (!place.branch.empty()) {
+        blocking = static_cast<std::int64_t>(alerts->size());
+        if (report == Report::none && session.format == Format::text &&
+            alerts->size() > static_cast<std::size_t>(kShown)) {
+          alerts->resize(static_cast<std::size_t>(kShown));
+        }
+      }
       gate.blocking = std::move(*alerts);
     }
   }

@@ -35,6 +35,30 @@ OptionType<AlertState> alert_state() {
                             parse_alert_state, to_string);
 }
 
+void AlertPlace::add_options(CLI::App& command) {
+  command.add_option("--repo", repo, "Only alerts on runs in this work tree (its absolute path)")
+      ->type_name("PATH");
+  command.add_option("--branch", branch, "Only alerts on runs on this branch")->type_name("NAME");
+}
+
+std::string AlertPlace::repo_for(const ToolSession& session) const {
+  if (!repo.empty()) return repo;
+  return session.in_repository && !session.store_is_shared() ? session.context.repo : "";
+}
+
+Result<std::vector<Alert>> AlertPlace::alerts(Store& store, AlertQuery query) const {
+  if (branch.empty()) return store.alerts(query);
+  const int limit = query.limit;
+  query.limit = 0;
+  auto found = store.alerts(query);
+  if (!found) return found.error();
+  std::erase_if(*found, [&](const Alert& a) { return a.key.branch != branch; });
+  if (limit > 0 && found->size() > static_cast<std::size_t>(limit)) {
+    found->resize(static_cast<std::size_t>(limit));
+  }
+  return found;
+}
+
 std::string plural(std::size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }

@@ -21,6 +21,22 @@ Result<Store> open_existing_store(const ToolSession& session);
 // nothing, and says so).
 Result<Store> open_store_for_alerts(const ToolSession& session);
 
+// Which alerts list and check read, by where they fired: --repo and --branch. Alerts have no
+// host or runner (a rule reads the runs of every host and runner), so neither is offered.
+struct AlertPlace {
+  std::string repo;
+  std::string branch;
+
+  void add_options(CLI::App& command);
+  // The repository to ask for: --repo, else this one's own alerts in its local store; on the
+  // shared store every clone's, which each have a path of their own.
+  std::string repo_for(const ToolSession& session) const;
+  // The alerts `query` finds, on --branch only when given. The store is not asked by
+  // branch: with one, every alert the rest of the query finds is read, and the limit
+  // applied after.
+  Result<std::vector<Alert>> alerts(Store& store, AlertQuery query) const;
+};
+
 // An alert id as given on the command line: `17` or `#17`.
 Result<std::int64_t> parse_alert_id(std::string_view text);
 OptionType<Severity> severity_option();
@@ -30,6 +46,7 @@ OptionType<AlertState> alert_state();
 std::string plural(std::size_t n, const std::string& one, const std::string& many);
 
 struct List final : Command {
+  AlertPlace place;
   bool all = false;
   Severity min_severity = Severity::info;
   AlertState state = AlertState::open;
@@ -74,6 +91,7 @@ struct Scan final : Command {
 
 // The gate: exit 3 while an active alert is at or above --fail-on.
 struct Check final : Command {
+  AlertPlace place;
   enum class Report { none, junit, github, gitlab };
   Severity fail_on = Severity::critical;
   Report report = Report::none;

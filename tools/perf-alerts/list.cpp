@@ -24,6 +24,7 @@ void List::add_options(CLI::App& command) {
       ->type_name("WINDOW");
   add_typed_option(command, "--limit", limit, count(0), "At most this many alerts (0: all)")
       ->type_name("N");
+  place.add_options(command);
 }
 
 Result<ExitCode> List::run(ToolSession& session) {
@@ -35,13 +36,11 @@ Result<ExitCode> List::run(ToolSession& session) {
   q.min_severity = min_severity;
   if (state_option->count()) q.state = state;
   q.step = step;
-  // A repository's own alerts; the shared store's answer for the fleet, whose clones of one
-  // project each have a path of their own.
-  q.repo = session.in_repository && !session.store_is_shared() ? session.context.repo : "";
+  q.repo = place.repo_for(session);
   q.now_us = now;
   q.since_us = since.start_us(now);
   q.limit = limit;
-  auto alerts = store->alerts(q);
+  auto alerts = place.alerts(*store, q);
   if (!alerts) return alerts.error();
 
   if (session.format != Format::text) {

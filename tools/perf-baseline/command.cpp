@@ -22,6 +22,30 @@ Status local_store_only(const ToolSession& session, const std::string& command) 
                                          "sync` ships them to the shared store");
 }
 
+void add_run_filter(CLI::App& command, RunFilter& filter, bool places_only) {
+  if (!places_only) {
+    command.add_option("--host", filter.host, "Only runs on this host")->type_name("NAME");
+  }
+  command.add_option("--repo", filter.repo, "Only runs in this work tree (its absolute path)")
+      ->type_name("PATH");
+  command.add_option("--branch", filter.branch, "Only runs on this branch")->type_name("NAME");
+  if (places_only) return;
+  add_typed_option(command, "--runner", filter.runner,
+                   OptionType<std::optional<RunnerKind>>{
+                       [](std::string_view text) -> Result<std::optional<RunnerKind>> {
+                         if (auto kind = parse_runner_kind(text)) return kind;
+                         return make_error(ExitCode::usage,
+                                           "'" + std::string(text) + "' is not a runner: " +
+                                               one_of({"ci", "local", "github", "gitlab",
+                                                       "buildkite", "jenkins"}));
+                       },
+                       [](const std::optional<RunnerKind>& kind) {
+                         return std::string(kind ? to_string(*kind) : "");
+                       }},
+                   "Only runs in CI, outside it, or in this CI provider")
+      ->type_name("KIND");
+}
+
 RenderContext render_context(const ToolSession& session, std::int64_t now_us) {
   return {stdout, session.format, unicode_charts(stdout), now_us};
 }

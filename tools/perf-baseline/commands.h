@@ -14,10 +14,12 @@
 #include "exchange/exchange.h"
 #include "output/table.h"
 #include "store/baselines.h"
+#include "trace/run_filter.h"
 
 namespace perfguard::baseline_tool {
 
 struct Compute final : Command {
+  RunFilter filter;
   std::string step;
   Duration window = Duration::seconds(7 * 86400);
   int min_samples = 10;
@@ -38,6 +40,7 @@ struct Show final : Command {
 };
 
 struct Stats final : Command {
+  RunFilter filter;
   std::string step;
   Since since = Since::parse("7d").value();
 
@@ -47,6 +50,7 @@ struct Stats final : Command {
 };
 
 struct Trend final : Command {
+  RunFilter filter;
   std::string step;
   int days = 30;
   TrendPeriod by = TrendPeriod::day;
@@ -57,6 +61,7 @@ struct Trend final : Command {
 };
 
 struct Slowest final : Command {
+  RunFilter filter;
   int limit = 20;
   Since since = Since::parse("24h").value();
   std::string step;
@@ -79,6 +84,7 @@ struct Import final : Command {
 };
 
 struct Export final : Command {
+  RunFilter filter;
   ExportFormat format = ExportFormat::jsonl;
   Since since = Since::all();
   std::string step;
@@ -99,6 +105,7 @@ struct Prune final : Command {
 };
 
 struct Report final : Command {
+  RunFilter filter;
   std::string output;
   Since since = Since::parse("30d").value();
   std::string step;
@@ -134,6 +141,10 @@ Result<Store> open_existing_store(const ToolSession& session);
 // The commands that add records take the local store only: the shared store gets its records
 // from `perf-baseline sync`, which ships them whole and once.
 Status local_store_only(const ToolSession& session, const std::string& command);
+
+// --host, --repo, --branch and --runner: which runs a read keeps. `places_only`: --repo and
+// --branch alone, for a command whose answer is kept per repository and branch.
+void add_run_filter(CLI::App& command, RunFilter& filter, bool places_only = false);
 
 RenderContext render_context(const ToolSession& session, std::int64_t now_us);
 

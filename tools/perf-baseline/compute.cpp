@@ -32,6 +32,7 @@ void Compute::add_options(CLI::App& command) {
       ->type_name("PERCENT")
       ->capture_default_str();
   command.add_flag("--force", force, "Replace the active baseline whatever moved");
+  add_run_filter(command, filter, /*places_only=*/true);
 }
 
 Result<ExitCode> Compute::run(ToolSession& session) {
@@ -44,6 +45,18 @@ Result<ExitCode> Compute::run(ToolSession& session) {
   options.multiplier = multiplier;
   options.force = force;
   options.now_us = now_unix_us();
+  options.filter = filter;
+  // A baseline is kept per step, repository and branch as its scope says: a filter picks
+  // some of those, and never stands a part of the runs in for all of them.
+  if (!filter.repo.empty() && scope == BaselineScope::all) {
+    return make_error(ExitCode::usage,
+                      "--repo picks the baselines of one repository: it needs --scope repo or "
+                      "--scope branch");
+  }
+  if (!filter.branch.empty() && scope != BaselineScope::branch) {
+    return make_error(ExitCode::usage,
+                      "--branch picks the baselines of one branch: it needs --scope branch");
+  }
 
   auto store = open_existing_store(session);
   if (!store) return store.error();

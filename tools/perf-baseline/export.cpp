@@ -24,6 +24,7 @@ void Export::add_options(CLI::App& command) {
       .add_option("-o,--output", output,
                   "Write FILE (replaced whole, never seen half-written) instead of stdout")
       ->type_name("FILE");
+  add_run_filter(command, filter);
 }
 
 Result<ExitCode> Export::run(ToolSession& session) {
@@ -31,6 +32,7 @@ Result<ExitCode> Export::run(ToolSession& session) {
   request.format = format;
   request.since_us = since.start_us(now_unix_us());
   request.step = step;
+  request.filter = filter;
   request.output = output;
   auto store = Store::open(session.store_options(/*create=*/false));
   if (!store) return store.error();

@@ -22,6 +22,7 @@ void Report::add_options(CLI::App& command) {
       ->type_name("DURATION")
       ->capture_default_str();
   command.add_option("--step", step, "Only this step")->type_name("STEP");
+  add_run_filter(command, filter);
 }
 
 Result<ExitCode> Report::run(ToolSession& session) {
@@ -32,6 +33,7 @@ Result<ExitCode> Report::run(ToolSession& session) {
   query.now_us = now_unix_us();
   query.since_us = since.start_us(query.now_us);
   query.thresholds = session.config.thresholds;
+  query.filter = filter;
   auto report = [&] {
     Progress progress(session.options.quiet);
     progress.begin("reading the runs for the report");

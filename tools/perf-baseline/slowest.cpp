@@ -18,14 +18,15 @@ void Slowest::add_options(CLI::App& command) {
   add_typed_option(command, "--spans", spans, count(0), "Child spans shown per run")
       ->type_name("INT")
       ->capture_default_str();
+  add_run_filter(command, filter);
 }
 
 Result<ExitCode> Slowest::run(ToolSession& session) {
   auto store = open_existing_store(session);
   if (!store) return store.error();
   const std::int64_t now = now_unix_us();
-  auto slowest =
-      slowest_steps(*store, SlowestQuery{since.start_us_or_earliest(now), limit, step, spans});
+  auto slowest = slowest_steps(
+      *store, SlowestQuery{since.start_us_or_earliest(now), limit, step, spans, filter});
   if (!slowest) return slowest.error();
   print_slowest(render_context(session, now), *slowest, since.window());
   return ExitCode::ok;

@@ -16,12 +16,13 @@ void Trend::add_options(CLI::App& command) {
                    "One row per day or per hour")
       ->type_name("day|hour")
       ->capture_default_str();
+  add_run_filter(command, filter);
 }
 
 Result<ExitCode> Trend::run(ToolSession& session) {
   auto store = open_existing_store(session);
   if (!store) return store.error();
-  TrendQuery query{step, days, by, now_unix_us()};
+  TrendQuery query{step, days, by, now_unix_us(), filter};
   auto points = step_trend(*store, query);
   if (!points) return points.error();
   print_trend(render_context(session, query.now_us), *points, query);
