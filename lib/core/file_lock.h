@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "core/result.h"
@@ -17,6 +18,10 @@ class FileLock {
   // Takes the lock on `path` (created 0600 when missing) if nobody holds it; nullopt when
   // another process does. An Error only when the file cannot be opened.
   static Result<std::optional<FileLock>> try_take(const std::filesystem::path& path);
+  // Waits for the lock. A signal that `interrupted` says is the user's ends the wait with
+  // ExitCode::interrupted; any other goes on waiting.
+  static Result<FileLock> take(const std::filesystem::path& path,
+                               const std::function<bool()>& interrupted);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
@@ -24,11 +29,16 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
   ~FileLock();
 
+  // Lets the lock go now (closing the only descriptor does).
+  void release();
+
   // The pid the holder of the lock on `path` wrote, if one can be read.
   static std::optional<pid_t> holder(const std::filesystem::path& path);
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}
+  static Result<int> open_file(const std::filesystem::path& path);
+  void write_holder();
   int fd_ = -1;
 };
 

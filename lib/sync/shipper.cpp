@@ -44,11 +44,11 @@ Status run_shipper(const ShipperRequest& request, ShipperResult& result) {
   Store& local = *opened;
   std::optional<Store> shared;
 
-  auto lock = [&]() -> Result<std::optional<ShipLock>> {
-    if (!request.wait) return ShipLock::try_take(request.local);
-    auto taken = ShipLock::take(request.local);
+  auto lock = [&]() -> Result<std::optional<FileLock>> {
+    if (!request.wait) return try_take_ship_lock(request.local);
+    auto taken = take_ship_lock(request.local);
     if (!taken) return taken.error();
-    return std::optional<ShipLock>(std::move(*taken));
+    return std::optional<FileLock>(std::move(*taken));
   }();
   if (!lock) return lock.error();
   if (!*lock) {
@@ -81,7 +81,7 @@ Status run_shipper(const ShipperRequest& request, ShipperResult& result) {
     // would not do better a third time: the next shipper takes them.
     idle_rounds = result.shipped.read == before ? idle_rounds + 1 : 0;
     if (*pending == 0 || idle_rounds >= 2) return {};
-    auto again = ShipLock::try_take(request.local);
+    auto again = try_take_ship_lock(request.local);
     if (!again) return again.error();
     if (!*again) return {};  // its holder makes the same check after letting it go
     *lock = std::move(*again);

@@ -276,14 +276,14 @@ TEST_CASE("pruning old steps while the shipped one stays does not start over") {
 TEST_CASE("ship_lock: one holder at a time, and the lock goes with its holder") {
   TempDir tmp;
   auto store = tmp / "local.db";
-  auto first = ShipLock::try_take(store);
+  auto first = try_take_ship_lock(store);
   REQUIRE(first.ok());
   REQUIRE(first->has_value());
-  auto second = ShipLock::try_take(store);
+  auto second = try_take_ship_lock(store);
   REQUIRE(second.ok());
   CHECK_FALSE(second->has_value());
   (*first)->release();
-  auto third = ShipLock::try_take(store);
+  auto third = try_take_ship_lock(store);
   REQUIRE(third.ok());
   CHECK(third->has_value());
   CHECK(std::filesystem::exists(tmp / "local.db.ship.lock"));
