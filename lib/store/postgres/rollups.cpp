@@ -55,7 +55,10 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
   std::vector<std::int64_t> numbers;
   split(hours, steps, numbers);
   // An hour's steps in the order they were recorded (by id), as the SQLite engine reads them:
-  // the moments are summed in that order.
+  // the moments are summed in that order. Each hour is a range of the records' identity index
+  // of its own (the LATERAL subquery, kept from being merged into a join by OFFSET 0): as one
+  // join, the planner, which knows a few steps make up the table, would rather scan all of
+  // it for every batch of hours, and a ship of a million records would take minutes.
   pq::Params params;
   params.add_array(steps).add_array(numbers).add(since_us);
   std::size_t current = 0;
@@ -78,8 +81,9 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
   const std::string sql =
       "SELECT t.ord - 1, s.status, s.duration_us"
       " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(step, hour, ord)"
-      " JOIN step_rows AS s ON s.step = t.step AND s.started_us >= t.hour * 3600000000"
-      " AND s.started_us < (t.hour + 1) * 3600000000 AND s.started_us >= $3"
+      " CROSS JOIN LATERAL (SELECT s.id, s.status, s.duration_us FROM step_rows AS s"
+      " WHERE s.step = t.step AND s.started_us >= t.hour * 3600000000"
+      " AND s.started_us < (t.hour + 1) * 3600000000 AND s.started_us >= $3 OFFSET 0) AS s"
       " ORDER BY t.ord, s.id";
   auto rows = [&](const pq::Rows& rows) -> Status {
     for (int i = 0; i < rows.size(); ++i) {
