@@ -606,6 +606,51 @@ TEST_CASE("steps changed with plain SQL in the shared store are read right and r
   check();
 }
 
+TEST_CASE("the rollups a writer makes are those read back from its steps, new hours or not") {
+  FreshStore fresh(Engine::postgresql);
+  const std::string rollups =
+      "SELECT string_agg(concat_ws(' ', step, hour, n_ok, n_breach, n_failed, n_timeout,"
+      " n_interrupted, sum_us, m2, min_us, max_us, encode(histogram, 'hex')), ','"
+      " ORDER BY step, hour) FROM step_hours";
+  auto rebuilt = [&] {
+    psql_rows(fresh.database(),
+              "INSERT INTO stale_hours SELECT DISTINCT step, started_us / 3600000000"
+              " FROM step_rows ON CONFLICT DO NOTHING");
+    REQUIRE(fresh.store().catch_up_rollups().ok());
+    return fresh.one(rollups);
+  };
+  // Hours new to the store, rolled up from the records added.
+  record_all(fresh.store(), varied_records(400, now_us(), 7));
+  std::string written = fresh.one(rollups);
+  CHECK(written.size() > 1000);
+  CHECK(written == rebuilt());
+  // The same hours again, with other records: read back with what was there.
+  auto more = varied_records(400, now_us(), 8);
+  for (StepRecord& r : more) r.trace_id += 100000;
+  record_all(fresh.store(), more);
+  written = fresh.one(rollups);
+  CHECK(written == rebuilt());
+  CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
+                  " FROM step_hours") == "800");
+}
+
+TEST_CASE("a batch whose ids are not one block of the sequence is stored once all the same") {
+  FreshStore fresh(Engine::postgresql);
+  // Every other number: the ids a batch draws are never one block.
+  psql_rows(fresh.database(), "ALTER SEQUENCE step_rows_id_seq INCREMENT BY 2");
+  auto records = varied_records(300, now_us(), 9);
+  auto import = fresh.store().begin_import();
+  REQUIRE(import.ok());
+  for (const StepRecord& r : records) REQUIRE(import->add(r).ok());
+  REQUIRE(import->commit().ok());
+  CHECK(import->stored() == 300);
+  CHECK(fresh.one("SELECT count(*) FROM step_results") == "300");
+  CHECK(fresh.one("SELECT count(*) FROM child_spans") == "450");
+  CHECK(fresh.one("SELECT count(*) FROM step_rows WHERE id % 2 = 0") == "0");
+  CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
+                  " FROM step_hours") == "300");
+}
+
 TEST_CASE("snapshots, the git version cache and baselines work in the shared store") {
   for (Engine engine : kEngines) {
     CAPTURE(engine);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "store/engine.h"
 #include "store/postgres/pq.h"
@@ -74,10 +75,14 @@ class PostgresStore final : public StoreEngine {
   void tick() const {
     if (tick_) tick_();
   }
+  // The ids of the contexts committed by this connection's writers or found by them, by their
+  // fields joined (write.cpp). A context row is never changed or deleted once committed.
+  std::unordered_map<std::string, std::int64_t>& known_contexts() { return contexts_; }
 
  private:
   std::unique_ptr<pq::Connection> connection_;
   std::function<void()> tick_;
+  std::unordered_map<std::string, std::int64_t> contexts_;
 };
 
 }  // namespace perfguard

@@ -393,24 +393,28 @@ CopyLine& CopyLine::text(std::string_view bytes) {
 
 CopyLine& CopyLine::encoded(std::string_view s) {
   separate();
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out_ += "\\\\";
-        break;
+  // The runs between the characters COPY's text format escapes, appended whole.
+  for (;;) {
+    const std::size_t at = s.find_first_of("\\\t\n\r");
+    if (at == std::string_view::npos) break;
+    out_.append(s.substr(0, at));
+    out_ += '\\';
+    switch (s[at]) {
       case '\t':
-        out_ += "\\t";
+        out_ += 't';
         break;
       case '\n':
-        out_ += "\\n";
+        out_ += 'n';
         break;
       case '\r':
-        out_ += "\\r";
+        out_ += 'r';
         break;
       default:
-        out_ += c;
+        out_ += '\\';
     }
+    s.remove_prefix(at + 1);
   }
+  out_.append(s);
   return *this;
 }
 

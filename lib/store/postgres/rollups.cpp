@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <limits>
 
 #include "stats/histogram.h"
@@ -62,19 +63,15 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
   pq::Params params;
   params.add_array(steps).add_array(numbers).add(since_us);
   std::size_t current = 0;
-  StepHour hour;
-  std::vector<std::int64_t> durations;
+  HourSteps read;
   auto finish = [&](std::size_t upto) -> Status {
     for (; current < upto; ++current) {
+      StepHour hour;
       hour.step = hours[current].step;
       hour.hour = hours[current].hour;
-      DurationHistogram histogram;
-      hour.timing = Moments::of(durations);
-      for (std::int64_t d : durations) histogram.add(d);
-      hour.histogram = histogram.encode();
+      read.roll_up(hour);
       if (Status s = visit(current, hour); !s) return s;
-      hour = StepHour{};
-      durations.clear();
+      read = HourSteps{};
     }
     return {};
   };
@@ -91,27 +88,63 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
       if (at != current) {
         if (Status s = finish(at); !s) return s;
       }
-      StepStatus status = status_from_code(rows.int64(i, 1));
-      hour.counts.add(status);
-      if (is_completed(status)) durations.push_back(rows.int64(i, 2));
+      read.add(status_from_code(rows.int64(i, 1)), rows.int64(i, 2));
     }
     return {};
   };
-  Status read;
+  Status done;
   if (streamed) {
     Status visited;
-    read = c.stream(kWhat, sql, params, [&](const pq::Rows& r) {
+    done = c.stream(kWhat, sql, params, [&](const pq::Rows& r) {
       if (visited) visited = rows(r);
     });
-    if (read && !visited) read = visited;
+    if (done && !visited) done = visited;
   } else {
-    read = c.for_each_batch(kWhat, sql, params, rows);
+    done = c.for_each_batch(kWhat, sql, params, rows);
   }
-  if (!read) return read;
+  if (!done) return done;
   return finish(hours.size());
 }
 
-Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours) {
+void HourSteps::roll_up(StepHour& hour) const {
+  hour.counts = counts;
+  hour.timing = Moments::of(durations);
+  DurationHistogram histogram;
+  for (std::int64_t d : durations) histogram.add(d);
+  hour.histogram = histogram.encode();
+}
+
+namespace {
+
+// Of the hours in `written`, in its order, those that held no steps before this transaction
+// (rebuild_hours says why a missing row says so).
+Result<std::vector<HourKey>> new_hours(pq::Connection& c, const WrittenHours& written) {
+  std::vector<std::string> steps;
+  std::vector<std::int64_t> numbers;
+  for (const auto& [key, _] : written) {
+    steps.push_back(key.step);
+    numbers.push_back(key.hour);
+  }
+  auto rolled =
+      c.exec(kWhat,
+             "SELECT t.step, t.hour"
+             " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(step, hour, ord)"
+             " WHERE NOT EXISTS (SELECT 1 FROM step_hours AS h"
+             " WHERE h.step = t.step AND h.hour = t.hour)"
+             " AND NOT EXISTS (SELECT 1 FROM stale_hours AS h"
+             " WHERE h.step = t.step AND h.hour = t.hour) ORDER BY t.ord",
+             pq::Params().add_array(steps).add_array(numbers));
+  if (!rolled) return rolled.error();
+  std::vector<HourKey> out;
+  for (int i = 0; i < rolled->size(); ++i) {
+    out.push_back({std::string(rolled->text(i, 0)), rolled->int64(i, 1)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours, const WrittenHours& written) {
   std::sort(hours.begin(), hours.end());
   hours.erase(std::unique(hours.begin(), hours.end()), hours.end());
   if (hours.empty()) return {};
@@ -130,6 +163,13 @@ Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours) {
                            keys);
       !locked) {
     return locked.error();
+  }
+  // Asked under the locks: no other writer adds to these hours until this one commits.
+  std::vector<HourKey> fresh;
+  if (!written.empty()) {
+    auto found = new_hours(c, written);
+    if (!found) return found.error();
+    fresh = std::move(*found);
   }
   if (auto cleared = c.exec(kWhat,
                             "DELETE FROM step_hours WHERE (step, hour) IN"
@@ -171,28 +211,39 @@ Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours) {
     }
     return {};
   };
-  Status read = read_hours_from_steps(c, hours, std::numeric_limits<std::int64_t>::min(),
-                                      /*streamed=*/false, [&](std::size_t, StepHour& h) -> Status {
-                                        if (h.counts.total() == 0) return {};
-                                        row_steps.push_back(h.step);
-                                        row_hours.push_back(h.hour);
-                                        n_ok.push_back(h.counts.ok);
-                                        n_breach.push_back(h.counts.breach);
-                                        n_failed.push_back(h.counts.failed);
-                                        n_timeout.push_back(h.counts.timeout);
-                                        n_interrupted.push_back(h.counts.interrupted);
-                                        sums.push_back(static_cast<std::int64_t>(h.timing.sum));
-                                        char buf[32];
-                                        auto [end, ec] =
-                                            std::to_chars(buf, buf + sizeof buf, h.timing.m2);
-                                        (void)ec;
-                                        m2s.emplace_back(buf, end);
-                                        mins.push_back(h.timing.min);
-                                        maxs.push_back(h.timing.max);
-                                        histograms.push_back(hex_bytes(h.histogram));
-                                        if (row_steps.size() >= 2000) return write();
-                                        return {};
-                                      });
+  auto add = [&](const StepHour& h) -> Status {
+    if (h.counts.total() == 0) return {};
+    row_steps.push_back(h.step);
+    row_hours.push_back(h.hour);
+    n_ok.push_back(h.counts.ok);
+    n_breach.push_back(h.counts.breach);
+    n_failed.push_back(h.counts.failed);
+    n_timeout.push_back(h.counts.timeout);
+    n_interrupted.push_back(h.counts.interrupted);
+    sums.push_back(static_cast<std::int64_t>(h.timing.sum));
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h.timing.m2);
+    (void)ec;
+    m2s.emplace_back(buf, end);
+    mins.push_back(h.timing.min);
+    maxs.push_back(h.timing.max);
+    histograms.push_back(hex_bytes(h.histogram));
+    if (row_steps.size() >= 2000) return write();
+    return {};
+  };
+  for (const HourKey& key : fresh) {
+    StepHour hour;
+    hour.step = key.step;
+    hour.hour = key.hour;
+    written.at(key).roll_up(hour);
+    if (Status s = add(hour); !s) return s;
+  }
+  std::vector<HourKey> rest;
+  std::set_difference(hours.begin(), hours.end(), fresh.begin(), fresh.end(),
+                      std::back_inserter(rest));
+  Status read =
+      read_hours_from_steps(c, rest, std::numeric_limits<std::int64_t>::min(),
+                            /*streamed=*/false, [&](std::size_t, StepHour& h) { return add(h); });
   if (!read) return read;
   return write();
 }

@@ -3,6 +3,7 @@
 // schema.cpp says what a row holds), rebuilt from the steps of each hour a write touched.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,33 @@ struct HourKey {
   friend auto operator<=>(const HourKey&, const HourKey&) = default;
 };
 
+// The steps of one hour in the order they were stored (by id): what its rollup is made of.
+struct HourSteps {
+  StatusCounts counts;
+  std::vector<std::int64_t> durations;  // of the completed ones
+
+  void add(StepStatus status, std::int64_t duration_us) {
+    counts.add(status);
+    if (is_completed(status)) durations.push_back(duration_us);
+  }
+  // The hour's counts, moments and histogram.
+  void roll_up(StepHour& hour) const;
+};
+
+// The steps a writer stored in each hour, in the order it stored them.
+using WrittenHours = std::map<HourKey, HourSteps>;
+
 // Rebuilds the step_hours rows of `hours` from their steps, and clears them from
 // stale_hours, inside the current transaction. Each hour is locked first (an advisory lock,
 // taken in one order by every writer), so that two writers adding to one hour at once each
 // count the other's steps: the second reads the hour after the first committed.
-Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours);
+//
+// An hour in `written` that has neither a step_hours nor a stale_hours row held no steps
+// before this transaction (every committed step's hour has one or the other: writers roll up
+// their hours, and the triggers mark the hours anything else changes), so its steps are the
+// writer's: it is rolled up from `written` without reading them back.
+Status rebuild_hours(pq::Connection& c, std::vector<HourKey> hours,
+                     const WrittenHours& written = {});
 
 // The hours marked stale (changed by other means than a writer).
 Result<std::vector<HourKey>> stale_hours(pq::Connection& c);

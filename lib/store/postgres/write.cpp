@@ -5,8 +5,6 @@
 // INSERT … ON CONFLICT DO NOTHING, which skips those records. The hours the records fall in
 // are rolled up again before the commit (rollups.h).
 
-#include <cctype>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,10 +46,16 @@ struct RecordKeyHash {
 // as it was recorded.
 std::string stored_head(const std::string& head) {
   if (head.size() != 40 && head.size() != 64) return head;
+  bool lower = true;
+  for (char c : head) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) continue;
+    if (c < 'A' || c > 'F') return head;  // not an object id
+    lower = false;
+  }
+  if (lower) return head;
   std::string out = head;
   for (char& c : out) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return head;
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
@@ -127,15 +131,8 @@ class PostgresRecordWriter final : public RecordWriter {
         !locked) {
       return locked.error();
     }
-    // This writer rolls up the hours it adds to itself (the triggers leave them alone), and
-    // the batches go through temporary tables that the commit drops.
-    return c_.run(kWhat,
-                  "SET LOCAL perfguard.rollups = 'kept';"
-                  " CREATE TEMPORARY TABLE import_steps (seq BIGINT, trace_id BIGINT,"
-                  " step TEXT COLLATE \"C\", started_us BIGINT, duration_us BIGINT,"
-                  " status SMALLINT, threshold_us BIGINT, exit_code INTEGER, context_id BIGINT,"
-                  " head_before TEXT, head_after TEXT, cpu_user_us BIGINT, cpu_sys_us BIGINT,"
-                  " max_rss_kb BIGINT, labels TEXT) ON COMMIT DROP");
+    // This writer rolls up the hours it adds to itself (the triggers leave them alone).
+    return c_.run(kWhat, "SET LOCAL perfguard.rollups = 'kept'");
   }
 
   Result<bool> add(const StepRecord& r) override;
@@ -147,12 +144,15 @@ class PostgresRecordWriter final : public RecordWriter {
   Status commit(const std::function<Status()>& before_commit) override {
     if (committed_) return {};
     if (Status s = flush(); !s) return s;
-    if (Status s = rebuild_hours(c_, {hours_.begin(), hours_.end()}); !s) return s;
+    std::vector<HourKey> hours;
+    for (const auto& [key, _] : hours_) hours.push_back(key);
+    if (Status s = rebuild_hours(c_, std::move(hours), hours_); !s) return s;
     if (before_commit) {
       if (Status s = before_commit(); !s) return s;
     }
     if (Status s = tx_.commit(kWhat); !s) return s;
     committed_ = true;
+    store_.known_contexts().merge(contexts_);
     return {};
   }
 
@@ -173,16 +173,19 @@ class PostgresRecordWriter final : public RecordWriter {
   PostgresStore& store_;
   pq::Connection& c_;
   pq::Transaction tx_;
-  std::unordered_map<std::string, std::int64_t> contexts_;  // by their fields, joined
+  // Contexts this import inserted or found, by their fields joined: the store knows them
+  // once it commits (an insert rolled back is gone).
+  std::unordered_map<std::string, std::int64_t> contexts_;
   RunContext last_context_;
   std::int64_t last_context_id_ = 0;
   std::unordered_set<RecordKey, RecordKeyHash> seen_;  // every record of this import
-  std::set<HourKey> hours_;                            // the hours its records fall in
+  WrittenHours hours_;  // the records added to each hour, in the order they were added
   // The batch: COPY lines of its steps, and each step's span lines and key by position.
   std::string steps_copy_;
   std::vector<std::size_t> lines_;  // where each step's line starts in steps_copy_
   std::vector<std::string> spans_;
-  bool duplicates_ = false;  // a batch of this import held records stored already
+  bool duplicates_ = false;    // a batch of this import held records stored already
+  bool import_table_ = false;  // insert_batch's temporary table is made
   std::unordered_map<RecordKey, std::size_t, RecordKeyHash> batch_;
   std::string key_;  // scratch
   std::int64_t stored_ = 0;
@@ -196,6 +199,9 @@ Result<std::int64_t> PostgresRecordWriter::context_id(const RunContext& context)
     key_ += std::to_string(value.size());
     key_ += ':';
     key_ += value;
+  }
+  if (auto it = store_.known_contexts().find(key_); it != store_.known_contexts().end()) {
+    return it->second;
   }
   if (auto it = contexts_.find(key_); it != contexts_.end()) return it->second;
   pq::Params p;
@@ -262,7 +268,7 @@ Result<bool> PostgresRecordWriter::add(const StepRecord& r) {
   int seq = 0;
   span_lines(r.root, r.root, std::nullopt, seq, spans);
   spans_.push_back(std::move(spans));
-  hours_.insert({r.step, hour_of(r.root.start_us)});
+  hours_[{r.step, hour_of(r.root.start_us)}].add(r.status, r.root.duration.us);
   batch_.emplace(std::move(key), spans_.size() - 1);
   if (spans_.size() >= kBatchRecords) {
     if (Status s = flush(); !s) return s.error();
@@ -305,21 +311,27 @@ Status PostgresRecordWriter::copy_spans(
 
 // The usual way: none of the batch is stored yet. Its ids are taken from the sequence, in the
 // order the records were added, and the steps and their spans copied straight into their
-// tables. False (with nothing written) when a record turns out to be stored already.
+// tables. False (with nothing written) when a record turns out to be stored already, or the
+// ids drawn are not one block.
 Result<bool> PostgresRecordWriter::copy_new_batch() {
-  auto ids = c_.exec(kWhat, "SELECT nextval('step_rows_id_seq') FROM generate_series(1, $1)",
-                     pq::Params().add(static_cast<std::int64_t>(lines_.size())));
-  if (!ids) return ids.error();
-  if (static_cast<std::size_t>(ids->size()) != lines_.size()) {
-    return c_.error(kWhat, "the sequence of step ids gave too few");
-  }
+  // The batch's ids, drawn from the sequence: one block, as every insert into step_rows is a
+  // writer's, under the records lock. Were they not one block (a row inserted by other
+  // means), the batch goes the other way.
+  const auto n = static_cast<std::int64_t>(lines_.size());
+  auto drawn = c_.exec(kWhat,
+                       "SELECT min(id), max(id) FROM (SELECT nextval('step_rows_id_seq') AS id"
+                       " FROM generate_series(1, $1)) AS drawn",
+                       pq::Params().add(n));
+  if (!drawn) return drawn.error();
+  const std::int64_t first = drawn->int64(0, 0);
+  if (drawn->int64(0, 1) - first + 1 != n) return false;
+  auto id = [&](std::size_t i) { return std::to_string(first + static_cast<std::int64_t>(i)); };
   if (Status s = c_.run(kWhat, "SAVEPOINT perfguard_batch"); !s) return s.error();
-  Status copied =
-      c_.copy_in(kWhat,
-                 "COPY step_rows (id, trace_id, step, started_us, duration_us, status,"
-                 " threshold_us, exit_code, context_id, head_before, head_after, cpu_user_us,"
-                 " cpu_sys_us, max_rss_kb, labels) FROM STDIN",
-                 prefixed_lines([&](std::size_t i) { return ids->text(static_cast<int>(i), 0); }));
+  Status copied = c_.copy_in(kWhat,
+                             "COPY step_rows (id, trace_id, step, started_us, duration_us, status,"
+                             " threshold_us, exit_code, context_id, head_before, head_after,"
+                             " cpu_user_us, cpu_sys_us, max_rss_kb, labels) FROM STDIN",
+                             prefixed_lines(id));
   if (!copied) {
     if (c_.last_sqlstate() != "23505") return copied.error();
     if (Status s = c_.run(kWhat, "ROLLBACK TO SAVEPOINT perfguard_batch"); !s) return s.error();
@@ -327,9 +339,7 @@ Result<bool> PostgresRecordWriter::copy_new_batch() {
   }
   std::vector<std::pair<std::size_t, std::string>> steps;
   steps.reserve(lines_.size());
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    steps.emplace_back(i, std::string(ids->text(static_cast<int>(i), 0)));
-  }
+  for (std::size_t i = 0; i < lines_.size(); ++i) steps.emplace_back(i, id(i));
   if (Status s = copy_spans(steps); !s) return s.error();
   if (Status s = c_.run(kWhat, "RELEASE SAVEPOINT perfguard_batch"); !s) return s.error();
   stored_ += static_cast<std::int64_t>(lines_.size());
@@ -340,6 +350,21 @@ Result<bool> PostgresRecordWriter::copy_new_batch() {
 // connection at the same moment): through a temporary table and INSERT … ON CONFLICT DO
 // NOTHING, in the order they were added, then the spans of the steps that were new.
 Status PostgresRecordWriter::insert_batch() {
+  // The temporary table is made only by an import that meets such a batch: one made and
+  // dropped by every import would leave the catalog dead rows each time.
+  if (!import_table_) {
+    if (Status s = c_.run(kWhat,
+                          "CREATE TEMPORARY TABLE import_steps (seq BIGINT, trace_id BIGINT,"
+                          " step TEXT COLLATE \"C\", started_us BIGINT, duration_us BIGINT,"
+                          " status SMALLINT, threshold_us BIGINT, exit_code INTEGER,"
+                          " context_id BIGINT, head_before TEXT, head_after TEXT,"
+                          " cpu_user_us BIGINT, cpu_sys_us BIGINT, max_rss_kb BIGINT,"
+                          " labels TEXT) ON COMMIT DROP");
+        !s) {
+      return s;
+    }
+    import_table_ = true;
+  }
   if (Status s = c_.copy_in(kWhat, "COPY import_steps FROM STDIN",
                             prefixed_lines([](std::size_t i) { return std::to_string(i); }));
       !s) {
