@@ -1,6 +1,7 @@
 #include "sync/ship.h"
 
 #include <chrono>
+#include <future>
 #include <utility>
 #include <vector>
 
@@ -15,32 +16,33 @@ bool same_step(const ShippedMark& mark, std::int64_t id, const StepRecord& r) {
          mark.started_us == r.root.start_us;
 }
 
-// One batch: the next records after `after`, sent in one transaction. Returns the mark of
-// the last one, or nothing when there was none left.
-Result<std::optional<ShippedMark>> ship_batch(Store& local, Store& shared, std::int64_t after,
-                                              int batch, ShipSummary& summary) {
-  std::vector<std::pair<std::int64_t, StepRecord>> records;
-  Status read = local.for_each_step_after(after, batch, [&](std::int64_t id, StepRecord& r) {
+// One batch: the records after a local id, in id order.
+using Batch = std::vector<std::pair<std::int64_t, StepRecord>>;
+
+Result<Batch> read_batch(Store& local, std::int64_t after, int size) {
+  Batch records;
+  Status read = local.for_each_step_after(after, size, [&](std::int64_t id, StepRecord& r) {
     records.emplace_back(id, std::move(r));
     return Status{};
   });
   if (!read) return read.error();
-  if (records.empty()) return std::optional<ShippedMark>{};
+  return records;
+}
 
+// Sends a batch in one transaction; returns how many of its records were new there.
+Result<std::int64_t> send_batch(Store& shared, const Batch& records) {
   auto import = shared.begin_import();
   if (!import) return import.error();
   for (const auto& [id, r] : records) {
     if (auto added = import->add(r); !added) return added.error();
   }
   if (Status committed = import->commit(); !committed) return committed.error();
-  const std::int64_t stored = import->stored();
-  const auto n = static_cast<std::int64_t>(records.size());
-  summary.read += n;
-  summary.stored += stored;
-  summary.already += n - stored;
-  summary.batches += 1;
+  return import->stored();
+}
+
+ShippedMark mark_of(const Batch& records) {
   const auto& [id, last] = records.back();
-  return std::optional<ShippedMark>(ShippedMark{id, last.trace_id, last.step, last.root.start_us});
+  return ShippedMark{id, last.trace_id, last.step, last.root.start_us};
 }
 
 bool same_baseline(const Baseline& a, const Baseline& b) {
@@ -95,17 +97,30 @@ Status ship(Store& local, Store& shared, const ShipOptions& options, ShipSummary
   auto mark = shipped_mark(local, options.target);
   if (!mark) return mark.error();
   summary.from_start = !*mark;
-  std::int64_t after = *mark ? (*mark)->id : 0;
-  for (;;) {
-    auto last =
-        ship_batch(local, shared, after, options.batch > 0 ? options.batch : kShipBatch, summary);
-    if (!last) return last.error();
-    if (!*last) return {};
+  const int size = options.batch > 0 ? options.batch : kShipBatch;
+  auto batch = read_batch(local, *mark ? (*mark)->id : 0, size);
+  if (!batch) return batch.error();
+  while (!batch->empty()) {
+    // The shared store takes this batch while the next is read from the local one: the two
+    // stores are each used by one thread at a time, and the server's work and ours overlap.
+    auto sent = std::async(std::launch::async,
+                           [&shared, &records = *batch] { return send_batch(shared, records); });
+    const ShippedMark last = mark_of(*batch);
+    auto next = read_batch(local, last.id, size);
+    auto stored = sent.get();
+    if (!stored) return stored.error();
+    const auto n = static_cast<std::int64_t>(batch->size());
+    summary.read += n;
+    summary.stored += *stored;
+    summary.already += n - *stored;
+    summary.batches += 1;
     // Only now that the shared store has committed the batch.
-    if (Status kept = local.save_shipped(options.target, **last); !kept) return kept;
-    after = (*last)->id;
+    if (Status kept = local.save_shipped(options.target, last); !kept) return kept;
     if (options.after_batch) options.after_batch();
+    if (!next) return next.error();
+    batch = std::move(next);
   }
+  return {};
 }
 
 Result<BaselinePull> pull_baselines(Store& shared, Store& local) {

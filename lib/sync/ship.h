@@ -13,9 +13,11 @@
 
 namespace perfguard {
 
-// Records per transaction on the shared store: big enough that a round trip costs little per
-// record, small enough that a failure loses little work and a lock is held briefly.
-inline constexpr int kShipBatch = 2000;
+// Records per transaction on the shared store: big enough that a transaction's own cost (its
+// round trips, its rollups' edges) is little per record, small enough that a failure loses
+// little work, a writer's lock is held a fraction of a second and two batches in memory (one
+// sent, the next read meanwhile) take a few tens of megabytes.
+inline constexpr int kShipBatch = 10000;
 
 struct ShipOptions {
   std::string target;  // the shared store's name (shared_store_name): where the local store ships
@@ -36,7 +38,8 @@ struct ShipSummary {
 };
 
 // Ships the local records the shared store has not committed, in id order, in batches of
-// options.batch records per transaction on the shared store. After each batch commits, the
+// options.batch records per transaction on the shared store, each read from the local store
+// while the one before is sent (on a thread of its own). After each batch commits, the
 // local store keeps the mark of its last record (Store::save_shipped): a failure part-way
 // keeps what was committed and leaves the rest for the next ship. A batch committed whose mark
 // was not kept (a crash in between) is sent again, and the shared store, which knows a record
