@@ -24,6 +24,19 @@ Error newer_schema_error(const std::string& name, int version) {
                                     std::to_string(kSchemaVersion) + "): upgrade perfguard"};
 }
 
+// The version in the meta table's rows, -1 (with `error` set) when it has none.
+int version_of(pq::Connection& c, const pq::Rows& version, std::optional<Error>& error) {
+  if (version.size() == 0) {
+    error = c.error(kOpenWhat,
+                    "not a perfguard store (a table meta without a schema version); nothing was"
+                    " changed: point --db at a perfguard store or an empty database");
+    return -1;
+  }
+  return static_cast<int>(version.int64(0, 0));
+}
+
+constexpr std::string_view kVersionQuery = "SELECT value FROM meta WHERE key = 'schema_version'";
+
 // The schema version the database holds: 0 when it has no schema yet, -1 (with `error` set)
 // when it cannot be read or holds another program's `meta` table.
 int read_version(pq::Connection& c, std::optional<Error>& error) {
@@ -38,18 +51,24 @@ int read_version(pq::Connection& c, std::optional<Error>& error) {
     return -1;
   }
   if (!exists->boolean(0, 0)) return 0;
-  auto version = c.exec(kOpenWhat, "SELECT value FROM meta WHERE key = 'schema_version'");
+  auto version = c.exec(kOpenWhat, std::string(kVersionQuery));
   if (!version) {
     error = version.error();
     return -1;
   }
-  if (version->size() == 0) {
-    error = c.error(kOpenWhat,
-                    "not a perfguard store (a table meta without a schema version); nothing was"
-                    " changed: point --db at a perfguard store or an empty database");
+  return version_of(c, *version, error);
+}
+
+// read_version in one round trip when the meta table is there, as it is on every open but a
+// database's first; outside a transaction, which a missing table's error would end.
+int opening_version(pq::Connection& c, std::optional<Error>& error) {
+  auto version = c.exec(kOpenWhat, std::string(kVersionQuery));
+  if (version) return version_of(c, *version, error);
+  if (c.last_sqlstate() != "42P01") {  // undefined_table
+    error = version.error();
     return -1;
   }
-  return static_cast<int>(version->int64(0, 0));
+  return read_version(c, error);
 }
 
 // Creates or migrates the schema in one transaction under kSchemaLock, reading the version
@@ -96,7 +115,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& o
   auto store = std::make_unique<PostgresStore>(std::move(*connection));
   pq::Connection& c = store->connection();
   std::optional<Error> error;
-  const int version = read_version(c, error);
+  const int version = opening_version(c, error);
   if (version < 0) return *error;
   if (version > kSchemaVersion) return newer_schema_error(c.name(), version);
   if (version < kSchemaVersion) {
