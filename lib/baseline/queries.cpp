@@ -36,21 +36,23 @@ Status for_each_matching_run(Store& store, const std::string& step, std::int64_t
   StepQuery query;
   query.step = step;
   query.since_us = since_us;
+  query.where_ran = filter;
   return store.for_each_step(query, [&](StepRecord& run) -> Status {
-    if (filter.matches(run.context)) visit(run);
+    visit(run);
     return {};
   });
 }
 
 Result<std::vector<StepStats>> filtered_step_stats(Store& store, const StatsQuery& query) {
   std::map<std::string, std::pair<StatusCounts, SummaryBuilder>> by_step;
-  Status read = for_each_matching_run(store, query.step, query.since_us, query.filter,
-                                      [&](const StepRecord& run) {
-                                        auto& [counts, timing] = by_step[run.step];
-                                        counts.add(run.status);
-                                        if (is_completed(run.status))
-                                          timing.add(run.root.duration.us);
-                                      });
+  Status read = store.for_each_sample(
+      query.step, query.since_us, /*with_context=*/false,
+      [&](const StepSample& run) {
+        auto& [counts, timing] = by_step[run.step];
+        counts.add(run.status);
+        if (is_completed(run.status)) timing.add(run.duration_us);
+      },
+      query.filter);
   if (!read) return read.error();
   std::vector<StepStats> out;
   for (auto& [step, group] : by_step) out.push_back({step, group.first, group.second.finish()});
@@ -190,12 +192,14 @@ Result<std::vector<TrendPoint>> step_trend(Store& store, const TrendQuery& query
   const std::int64_t since = trend_start(query, now);
   if (!query.filter.empty()) {
     std::map<std::pair<std::string, std::int64_t>, std::pair<StatusCounts, SummaryBuilder>> groups;
-    Status read =
-        for_each_matching_run(store, query.step, since, query.filter, [&](const StepRecord& run) {
-          auto& [counts, timing] = groups[{run.step, floor_to(run.root.start_us, period)}];
+    Status read = store.for_each_sample(
+        query.step, since, /*with_context=*/false,
+        [&](const StepSample& run) {
+          auto& [counts, timing] = groups[{run.step, floor_to(run.started_us, period)}];
           counts.add(run.status);
-          if (is_completed(run.status)) timing.add(run.root.duration.us);
-        });
+          if (is_completed(run.status)) timing.add(run.duration_us);
+        },
+        query.filter);
     if (!read) return read.error();
     std::vector<TrendPoint> out;
     for (auto& [key, group] : groups) {

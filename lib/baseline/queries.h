@@ -24,10 +24,10 @@ namespace perfguard {
 // for the whole range. Counts, mean, stddev, min and max are exact either way; each Summary
 // says which method it used.
 //
-// With a RunFilter, each query reads every run in its range with its context instead (the
-// rollups do not know where a run ran) and keeps those the filter matches: the same method
-// (exact up to kExactSamples, a histogram above), at the cost of a read that grows with the
-// runs in range.
+// With a RunFilter, each query reads the runs in its range that the filter matches, one at a
+// time (the rollups do not know where a run ran; the store reads only the runs of the
+// contexts the filter matches): the same method (exact up to kExactSamples, a histogram
+// above), at the cost of a read that grows with the matching runs in range.
 
 struct StatsQuery {
   std::string step;           // empty: every step

@@ -792,11 +792,11 @@ Result<std::size_t> export_records(Store& store, const ExportRequest& request) {
   StepQuery query;
   query.step = request.step;
   query.since_us = request.since_us;
+  query.where_ran = request.filter;
   std::string buffer;
   std::size_t count = 0;
   exporter->begin(request);
   Status read = store.for_each_step(query, [&](StepRecord& r) -> Status {
-    if (!request.filter.matches(r.context)) return {};
     exporter->add(r, buffer);
     ++count;
     if (buffer.size() >= (1u << 16)) return out.write(buffer);

@@ -339,33 +339,31 @@ RollingSeries rolling_quantiles(const std::vector<ReportRun>& runs) {
 
 namespace {
 
-// The runs a report reads: the store's samples, or, with a filter, every step with its
-// context (the samples do not carry a host or a runner), kept when the filter matches.
-Status for_each_run(Store& store, const ReportQuery& query,
-                    const std::function<void(const StepSample&)>& visit) {
-  if (query.filter.empty()) {
-    return store.for_each_sample(query.step,
-                                 query.since_us.value_or(std::numeric_limits<int64_t>::min()),
-                                 /*with_context=*/true, visit);
-  }
-  std::int64_t context = 0;
-  return store.for_each_step({query.step, query.since_us}, [&](StepRecord& run) -> Status {
-    if (!query.filter.matches(run.context)) return {};
-    visit({run.step, run.root.start_us, run.root.duration.us, run.status, run.context.repo,
-           run.context.branch, ++context});
-    return {};
-  });
+// The steps a filtered report reads for their child spans: those of the runs it matches.
+StepQuery filtered_steps(const ReportQuery& query) {
+  StepQuery steps;
+  steps.step = query.step;
+  steps.since_us = query.since_us;
+  steps.where_ran = query.filter;
+  return steps;
 }
 
-// Their direct child spans, the same way.
+// The runs a report reads: the store's samples (of the runs the filter matches).
+Status for_each_run(Store& store, const ReportQuery& query,
+                    const std::function<void(const StepSample&)>& visit) {
+  return store.for_each_sample(query.step,
+                               query.since_us.value_or(std::numeric_limits<int64_t>::min()),
+                               /*with_context=*/true, visit, query.filter);
+}
+
+// Their direct child spans.
 Status for_each_child_span(Store& store, const ReportQuery& query,
                            const std::function<void(const ChildSpanSample&)>& visit) {
   if (query.filter.empty()) {
     return store.for_each_child_span(
         query.step, query.since_us.value_or(std::numeric_limits<int64_t>::min()), visit);
   }
-  return store.for_each_step({query.step, query.since_us}, [&](StepRecord& run) -> Status {
-    if (!query.filter.matches(run.context)) return {};
+  return store.for_each_step(filtered_steps(query), [&](StepRecord& run) -> Status {
     for (const Span& child : run.root.children) {
       visit({run.step, run.status, child.name, child.duration.us});
     }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -37,6 +38,17 @@ class RecordWriter {
   // add() calls that returned true).
   virtual std::int64_t stored() const = 0;
 };
+
+// What a StepQuery's where_ran leaves of the contexts a store holds (each with its id).
+struct ContextSelection {
+  bool every = true;              // no condition on the context
+  std::vector<std::int64_t> ids;  // else these (none: nothing to read)
+
+  // "1,5,9", for "context_id IN (…)".
+  std::string id_list() const;
+};
+ContextSelection select_contexts(const RunFilter& filter,
+                                 const std::vector<std::pair<std::int64_t, RunContext>>& contexts);
 
 // A shared store's engine as its opener returns it, with the name messages call it by.
 struct OpenedEngine {
@@ -70,7 +82,9 @@ class StoreEngine {
                                                    std::int64_t since_us) = 0;
   // One sample at a time from one read transaction, in the order they were recorded (for
   // long stretches, a context at a time).
+  // Only the samples of runs whose context `where_ran` matches (empty: every run).
   virtual Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                                 const RunFilter& where_ran,
                                  const std::function<void(const StepSample&)>& visit) = 0;
   // The direct child spans of the steps (of `step`, or all) started at or after `since_us`,
   // one at a time from one read transaction, a step's in their order.

@@ -131,15 +131,16 @@ Result<std::vector<StepHour>> Store::step_hours(const std::string& step, std::in
 Result<std::vector<StepSample>> Store::step_samples(const std::string& step, std::int64_t since_us,
                                                     bool with_context) {
   std::vector<StepSample> samples;
-  Status read = engine_->for_each_sample(step, since_us, with_context,
+  Status read = engine_->for_each_sample(step, since_us, with_context, {},
                                          [&](const StepSample& s) { samples.push_back(s); });
   if (!read) return read.error();
   return samples;
 }
 
 Status Store::for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
-                              const std::function<void(const StepSample&)>& visit) {
-  return engine_->for_each_sample(step, since_us, with_context, visit);
+                              const std::function<void(const StepSample&)>& visit,
+                              const RunFilter& where_ran) {
+  return engine_->for_each_sample(step, since_us, with_context, where_ran, visit);
 }
 
 Status Store::for_each_child_span(const std::string& step, std::int64_t since_us,
@@ -270,6 +271,26 @@ Status StepImport::commit(const std::function<Status()>& before_commit) {
 
 std::int64_t StepImport::stored() const {
   return writer_->stored();
+}
+
+ContextSelection select_contexts(const RunFilter& filter,
+                                 const std::vector<std::pair<std::int64_t, RunContext>>& contexts) {
+  ContextSelection out;
+  if (filter.empty()) return out;
+  out.every = false;
+  for (const auto& [id, context] : contexts) {
+    if (filter.matches(context)) out.ids.push_back(id);
+  }
+  return out;
+}
+
+std::string ContextSelection::id_list() const {
+  std::string out;
+  for (std::int64_t id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
+  return out;
 }
 
 }  // namespace perfguard

@@ -16,6 +16,7 @@
 #include "store/shipping.h"
 #include "store/step_reads.h"
 #include "trace/record.h"
+#include "trace/run_filter.h"
 
 namespace perfguard {
 
@@ -68,6 +69,9 @@ struct StepQuery {
   std::optional<std::int64_t> before_us;  // started before
   bool newest_first = false;              // else oldest first
   int limit = 0;                          // 0: no limit
+  // Only runs whose context it matches (empty: every run). The engine asks it of each context
+  // it holds, once, and reads only the steps of those that match.
+  RunFilter where_ran;
 };
 
 // What Store::prune_steps removed (or, dry run, would remove).
@@ -162,9 +166,11 @@ class Store {
   Result<std::vector<StepSample>> step_samples(const std::string& step, std::int64_t since_us,
                                                bool with_context = false);
   // The same, one at a time from one read transaction, however many there are: memory stays
-  // flat. `visit` may keep nothing of a sample past its return.
+  // flat. `visit` may keep nothing of a sample past its return. With `where_ran`, only the
+  // runs whose context it matches.
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
-                         const std::function<void(const StepSample&)>& visit);
+                         const std::function<void(const StepSample&)>& visit,
+                         const RunFilter& where_ran = {});
   // The direct child spans of the steps (of `step`, or all) started at or after `since_us`,
   // one at a time from one read transaction, a step's in their order (no grandchildren).
   // `visit` may keep nothing of a span past its return.

@@ -1,6 +1,8 @@
 #pragma once
 // Which runs a read keeps, by where they ran: a host, a repository, a branch, a kind of
-// runner. Applied to each run's context above the store, so every engine answers alike.
+// runner. A store engine asks matches() of each context it holds (store/engine.h,
+// select_contexts) and reads only the runs of those that match, so every engine answers
+// alike and runs from elsewhere are never read.
 
 #include <optional>
 #include <string>

@@ -37,6 +37,7 @@ class PostgresStore final : public StoreEngine {
                        const std::function<Status(StepRecord&)>& visit) override;
   Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                         const RunFilter& where_ran,
                          const std::function<void(const StepSample&)>& visit) override;
   Status for_each_child_span(const std::string& step, std::int64_t since_us,
                              const std::function<void(const ChildSpanSample&)>& visit) override;
@@ -78,6 +79,8 @@ class PostgresStore final : public StoreEngine {
   // The ids of the contexts committed by this connection's writers or found by them, by their
   // fields joined (write.cpp). A context row is never changed or deleted once committed.
   std::unordered_map<std::string, std::int64_t>& known_contexts() { return contexts_; }
+  // The contexts the store holds, each with its id (read_steps.cpp).
+  Result<std::vector<std::pair<std::int64_t, RunContext>>> stored_contexts();
 
  private:
   std::unique_ptr<pq::Connection> connection_;

@@ -48,9 +48,34 @@ void read_labels(std::string_view json, Labels& labels) {
 
 }  // namespace
 
+Result<std::vector<std::pair<std::int64_t, RunContext>>> PostgresStore::stored_contexts() {
+  pq::Connection& c = *connection_;
+  std::string text = "SELECT id";
+  for (const ContextField& field : kContextFields) {
+    text += ", \"";
+    text += field.name;
+    text += "\"";
+  }
+  text += " FROM contexts";
+  auto rows = c.exec(kWhat, text);
+  if (!rows) return rows.error();
+  std::vector<std::pair<std::int64_t, RunContext>> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    RunContext context;
+    for (std::size_t f = 0; f < kContextFields.size(); ++f) {
+      context.*kContextFields[f].member = rows->text(i, 1 + static_cast<int>(f));
+    }
+    out.emplace_back(rows->int64(i, 0), std::move(context));
+  }
+  return out;
+}
+
 Status PostgresStore::for_each_step(const StepQuery& query,
                                     const std::function<Status(StepRecord&)>& visit) {
   pq::Connection& c = *connection_;
+  // One snapshot for the contexts, the steps and their spans.
+  pq::Transaction tx(c);
+  if (Status s = tx.begin(kWhat, "ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
   std::string text =
       "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
       " s.exit_code, s.head_before, s.head_after, s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb,"
@@ -63,6 +88,13 @@ Status PostgresStore::for_each_step(const StepQuery& query,
   text += " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id WHERE true";
   pq::Params params;
   int n = 0;
+  if (!query.where_ran.empty()) {
+    auto contexts = stored_contexts();
+    if (!contexts) return contexts.error();
+    const ContextSelection selected = select_contexts(query.where_ran, *contexts);
+    if (selected.ids.empty()) return {};
+    text += " AND s.context_id IN (" + selected.id_list() + ")";
+  }
   if (!query.step.empty()) {
     text += " AND s.step = $" + std::to_string(++n);
     params.add(query.step);
@@ -82,9 +114,6 @@ Status PostgresStore::for_each_step(const StepQuery& query,
     params.add(query.limit);
   }
 
-  // One snapshot for the steps and their spans.
-  pq::Transaction tx(c);
-  if (Status s = tx.begin(kWhat, "ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
   std::vector<StepRecord> records;
   std::vector<std::int64_t> ids;
   std::vector<std::optional<std::int64_t>> usage;

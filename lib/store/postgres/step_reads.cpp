@@ -98,9 +98,17 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
 }
 
 Status PostgresStore::for_each_sample(const std::string& step, std::int64_t since_us,
-                                      bool with_context,
+                                      bool with_context, const RunFilter& where_ran,
                                       const std::function<void(const StepSample&)>& visit) {
   pq::Connection& c = *connection_;
+  std::string places;  // the condition on where the runs ran
+  if (!where_ran.empty()) {
+    auto stored = stored_contexts();
+    if (!stored) return stored.error();
+    const ContextSelection selected = select_contexts(where_ran, *stored);
+    if (selected.ids.empty()) return {};
+    places = " AND context_id IN (" + selected.id_list() + ")";
+  }
   // One statement, so one snapshot. Contexts are only ever added, and before the steps that
   // name them: read once before, not joined to every step.
   std::unordered_map<std::int64_t, std::pair<std::string, std::string>> contexts;
@@ -119,7 +127,8 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
   return c.stream(
       kReadWhat,
       "SELECT step, started_us, duration_us, status, context_id FROM step_rows"
-      " WHERE step = ANY($2::text[]) AND started_us >= $1 ORDER BY id",
+      " WHERE step = ANY($2::text[]) AND started_us >= $1" +
+          places + " ORDER BY id",
       pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
         for (int i = 0; i < r.size(); ++i) {
           if (std::string_view name = r.text(i, 0); name != sample.step) sample.step = name;

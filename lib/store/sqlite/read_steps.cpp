@@ -137,9 +137,40 @@ Status read_steps(sqlite3* db, const std::filesystem::path& path, const std::str
 
 }  // namespace
 
+Result<std::vector<std::pair<std::int64_t, RunContext>>> SqliteStore::stored_contexts() {
+  sqlite3* db = db_;
+  const std::filesystem::path& path = path_;
+  std::string text = "SELECT id";
+  for (const ContextField& field : kContextFields) {
+    text += ", ";
+    text += field.name;
+  }
+  text += " FROM contexts";
+  Statement read = prepare(db, text);
+  if (!read) return sql::error(db, path, "cannot read the recorded steps");
+  std::vector<std::pair<std::int64_t, RunContext>> out;
+  int rc;
+  while ((rc = sqlite3_step(read.get())) == SQLITE_ROW) {
+    RunContext context;
+    for (std::size_t i = 0; i < kContextFields.size(); ++i) {
+      context.*kContextFields[i].member = column_text(read.get(), 1 + static_cast<int>(i));
+    }
+    out.emplace_back(sqlite3_column_int64(read.get(), 0), std::move(context));
+  }
+  if (rc != SQLITE_DONE) return sql::error(db, path, "cannot read the recorded steps");
+  return out;
+}
+
 Status SqliteStore::for_each_step(const StepQuery& query,
                                   const std::function<Status(StepRecord&)>& visit) {
   std::string where = "1";
+  if (!query.where_ran.empty()) {
+    auto contexts = stored_contexts();
+    if (!contexts) return contexts.error();
+    const ContextSelection selected = select_contexts(query.where_ran, *contexts);
+    if (selected.ids.empty()) return {};
+    where += " AND s.context_id IN (" + selected.id_list() + ")";
+  }
   if (!query.step.empty()) where += " AND s.step = ?1";
   if (query.since_us) where += " AND s.started_us >= ?2";
   if (query.before_us) where += " AND s.started_us < ?3";

@@ -46,6 +46,7 @@ class SqliteStore final : public StoreEngine {
                        const std::function<Status(StepRecord&)>& visit) override;
   Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
+                         const RunFilter& where_ran,
                          const std::function<void(const StepSample&)>& visit) override;
   Status for_each_child_span(const std::string& step, std::int64_t since_us,
                              const std::function<void(const ChildSpanSample&)>& visit) override;
@@ -97,6 +98,9 @@ class SqliteStore final : public StoreEngine {
   // after a bulk write (at least kBulkRecords records, or a prune of as many steps).
   void fold_log(bool bulk);
   static constexpr std::int64_t kBulkRecords = 1000;
+
+  // The contexts the store holds, each with its id (read_steps.cpp).
+  Result<std::vector<std::pair<std::int64_t, RunContext>>> stored_contexts();
 
  private:
   sqlite3* db_;
