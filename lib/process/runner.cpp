@@ -797,6 +797,12 @@ Status start_detached(const std::vector<std::string>& argv) {
       ::dup2(null, 1);
       ::dup2(null, 2);
     }
+    // And every other descriptor we inherited: one left open outlives us in the grandchild,
+    // and whoever waits for its end (a CI runner's pipe, a script's lock) waits for the
+    // grandchild too.
+    if (::close_range(3, ~0U, 0) != 0) {
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    }
     ::setsid();
     if (::fork() != 0) ::_exit(0);  // the grandchild is adopted by init
     sigset_t none;

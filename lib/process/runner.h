@@ -93,7 +93,8 @@ int received_interrupt();
 void clear_received_interrupt();
 
 // Starts `argv` (argv[0] a path) detached: in a session of its own, its output to /dev/null,
-// not our child (so nothing waits for it and it outlives us), for work that must never delay
+// no other descriptor of ours open in it, not our child (so nothing waits for it and it
+// outlives us), for work that must never delay
 // or fail the step that asked for it (sending alert notifications, shipping records). Costs
 // the caller one fork and nothing more. Fails only when it cannot be started at all.
 Status start_detached(const std::vector<std::string>& argv);

@@ -181,6 +181,32 @@ test_the_detached_shipper_leaves_the_work_to_one_that_holds_the_lock() {
   wait_for_sql "$db" "select count(*) from meta where key = 'ship.failure_at_us'" 1
 }
 
+test_the_detached_shipper_keeps_none_of_the_tools_descriptors_open() {
+  make_repo r 1
+  # perf-commit beside a stand-in shipper that stays a while (the tools look beside
+  # themselves first), and says where it is.
+  mkdir -p bin
+  cp "$PERFGUARD_BIN/perf-commit" bin/
+  cat >bin/perfguard-ship <<EOF
+#!/bin/sh
+echo \$\$ >"$TEST_DIR/stand-in.pid"
+exec sleep 60
+EOF
+  chmod +x bin/perfguard-ship
+  mkfifo out
+  echo one >r/one.txt
+  # A reader of a descriptor the tool inherited (as a CI runner reads a step's pipe) sees its
+  # end when the tool exits, not when the shipper does.
+  PERFGUARD_SHARED=$UNREACHABLE bin/perf-commit -C r -q -m one 9>out &
+  local tool=$!
+  timeout 30 cat out >/dev/null || fail "the pipe stayed open after perf-commit exited"
+  wait "$tool" || fail "perf-commit"
+  local i
+  for i in $(seq 1 600); do [[ -s stand-in.pid ]] && break; sleep 0.05; done
+  [[ -s stand-in.pid ]] || fail "the stand-in shipper never started"
+  kill "$(cat stand-in.pid)" 2>/dev/null || true
+}
+
 # ---- with the PostgreSQL engine and a server --------------------------------------------------
 
 # require_postgres: a server (tests/postgres/cluster's state in PERFGUARD_TEST_POSTGRES); sets
