@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/text_encoding.h"
+#include "store/postgres/libpq.h"
 
 namespace perfguard::pq {
 
@@ -121,8 +122,8 @@ const char* const* Params::values() const {
 // --- Rows ------------------------------------------------------------------------------------
 
 std::string_view Rows::raw(int row, int col) const {
-  return {PQgetvalue(result_.get(), row, col),
-          static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+  return {libpq().PQgetvalue(result_.get(), row, col),
+          static_cast<std::size_t>(libpq().PQgetlength(result_.get(), row, col))};
 }
 
 std::string_view Rows::text(int row, int col) const {
@@ -147,7 +148,7 @@ std::optional<std::int64_t> Rows::optional_int64(int row, int col) const {
 
 double Rows::real(int row, int col) const {
   if (null(row, col)) return std::numeric_limits<double>::quiet_NaN();
-  return std::strtod(PQgetvalue(result_.get(), row, col), nullptr);
+  return std::strtod(libpq().PQgetvalue(result_.get(), row, col), nullptr);
 }
 
 bool Rows::boolean(int row, int col) const {
@@ -158,27 +159,43 @@ bool Rows::boolean(int row, int col) const {
 std::string Rows::bytes(int row, int col) const {
   if (null(row, col)) return {};
   std::size_t size = 0;
-  unsigned char* raw = PQunescapeBytea(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(result_.get(), row, col)), &size);
+  unsigned char* raw = libpq().PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(libpq().PQgetvalue(result_.get(), row, col)), &size);
   if (!raw) return {};
   std::string out(reinterpret_cast<const char*>(raw), size);
-  PQfreemem(raw);
+  libpq().PQfreemem(raw);
   return out;
 }
 
 std::int64_t Rows::affected() const {
-  const char* n = result_ ? PQcmdTuples(result_.get()) : "";
+  const char* n = result_ ? libpq().PQcmdTuples(result_.get()) : "";
   return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+void ResultDeleter::operator()(PGresult* r) const {
+  libpq().PQclear(r);
+}
+
+int Rows::size() const {
+  return result_ ? libpq().PQntuples(result_.get()) : 0;
+}
+
+bool Rows::null(int row, int col) const {
+  return libpq().PQgetisnull(result_.get(), row, col) != 0;
+}
+
+bool Connection::in_transaction() const {
+  return libpq().PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
 // --- Connection ------------------------------------------------------------------------------
 
 std::string display_name(PGconn* conn) {
   auto value = [](const char* v) { return std::string(v ? v : ""); };
-  const std::string user = value(PQuser(conn));
-  const std::string host = value(PQhost(conn));
-  const std::string port = value(PQport(conn));
-  const std::string db = value(PQdb(conn));
+  const std::string user = value(libpq().PQuser(conn));
+  const std::string host = value(libpq().PQhost(conn));
+  const std::string port = value(libpq().PQport(conn));
+  const std::string db = value(libpq().PQdb(conn));
   const bool socket = host.empty() || host[0] == '/' || host[0] == '@';
   std::string name = "postgresql://";
   if (!user.empty()) name += uri_escape(user) + "@";
@@ -197,33 +214,37 @@ std::string display_name(PGconn* conn) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo) {
+  if (Status loaded = load_libpq(); !loaded) {
+    return Error{ExitCode::store,
+                 "the shared store: " + std::string(kOpenWhat) + ": " + loaded.error().message};
+  }
   // The password given in the string, if any, to keep it out of messages even when the
   // connection cannot be made at all.
   std::string secret;
   char* parse_error = nullptr;
-  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error)) {
+  if (PQconninfoOption* options = libpq().PQconninfoParse(conninfo.c_str(), &parse_error)) {
     for (PQconninfoOption* o = options; o->keyword; ++o) {
       if (std::string_view(o->keyword) == "password" && o->val) secret = o->val;
     }
-    PQconninfoFree(options);
+    libpq().PQconninfoFree(options);
   } else {
     std::string cause = parse_error ? parse_error : "not a connection string";
-    if (parse_error) PQfreemem(parse_error);
+    if (parse_error) libpq().PQfreemem(parse_error);
     return Error{ExitCode::store,
                  "the shared store: " + std::string(kOpenWhat) + ": " + one_line(cause, secret)};
   }
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  PGconn* conn = libpq().PQconnectdb(conninfo.c_str());
   if (!conn) {
     return Error{ExitCode::store,
                  "the shared store: " + std::string(kOpenWhat) + ": out of memory"};
   }
-  if (const char* used = PQpass(conn); used && secret.empty()) secret = used;
+  if (const char* used = libpq().PQpass(conn); used && secret.empty()) secret = used;
   std::unique_ptr<Connection> c(new Connection(conn, display_name(conn), secret));
-  if (PQstatus(conn) != CONNECTION_OK) return c->error(kOpenWhat);
+  if (libpq().PQstatus(conn) != CONNECTION_OK) return c->error(kOpenWhat);
   // Quiet notices (CREATE … IF NOT EXISTS), UTC and ISO dates whatever the server's defaults,
   // the shortest exact text for doubles, and cursors planned to read every row (the reads
   // stream whole results; a plan for the first rows would walk the primary key instead).
-  PQsetNoticeProcessor(
+  libpq().PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   if (Status s = c->run(kOpenWhat,
                         "SET TIME ZONE 'UTC'; SET datestyle = 'ISO'; SET extra_float_digits = 1;"
@@ -238,7 +259,7 @@ Connection::Connection(PGconn* conn, std::string name, std::string secret)
     : conn_(conn), name_(std::move(name)), secret_(std::move(secret)) {}
 
 Connection::~Connection() {
-  PQfinish(conn_);
+  libpq().PQfinish(conn_);
 }
 
 Error Connection::error(std::string_view what, std::string_view cause) const {
@@ -251,39 +272,39 @@ Error Connection::error(std::string_view what, std::string_view cause) const {
 }
 
 Error Connection::error(std::string_view what) const {
-  return error(what, PQerrorMessage(conn_));
+  return error(what, libpq().PQerrorMessage(conn_));
 }
 
 Error Connection::error(std::string_view what, const PGresult* result) {
-  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state = result ? libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   sqlstate_ = state ? state : "";
   if (!result) return error(what);
   std::string cause;
-  if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+  if (const char* primary = libpq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
     cause = primary;
-    if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+    if (const char* detail = libpq().PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
       cause += " (";
       cause += detail;
       cause += ")";
     }
   } else {
-    cause = PQresultErrorMessage(result);
-    if (cause.empty()) cause = PQerrorMessage(conn_);
+    cause = libpq().PQresultErrorMessage(result);
+    if (cause.empty()) cause = libpq().PQerrorMessage(conn_);
   }
   return error(what, cause);
 }
 
 Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params) {
-  ResultPtr r(PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
-                           nullptr, 0));
-  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  ResultPtr r(libpq().PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
+                                   nullptr, nullptr, 0));
+  const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
   return Rows(std::move(r));
 }
 
 Status Connection::run(std::string_view what, const std::string& sql) {
-  ResultPtr r(PQexec(conn_, sql.c_str()));
-  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  ResultPtr r(libpq().PQexec(conn_, sql.c_str()));
+  const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
   return {};
 }
@@ -311,16 +332,16 @@ Status Connection::for_each_batch(std::string_view what, const std::string& sql,
 
 Status Connection::stream(std::string_view what, const std::string& sql, const Params& params,
                           const std::function<void(const Rows&)>& visit) {
-  if (!PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
-                         nullptr, 0) ||
-      !PQsetSingleRowMode(conn_)) {
+  if (!libpq().PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
+                                 nullptr, nullptr, 0) ||
+      !libpq().PQsetSingleRowMode(conn_)) {
     return error(what);
   }
   Status status;
   // Every result is read, also after a failure, so that the connection is free again.
-  while (PGresult* raw = PQgetResult(conn_)) {
+  while (PGresult* raw = libpq().PQgetResult(conn_)) {
     Rows rows{ResultPtr(raw)};
-    const ExecStatusType s = PQresultStatus(raw);
+    const ExecStatusType s = libpq().PQresultStatus(raw);
     if (s == PGRES_SINGLE_TUPLE) {
       if (status) visit(rows);
     } else if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && status) {
@@ -332,19 +353,20 @@ Status Connection::stream(std::string_view what, const std::string& sql, const P
 
 Status Connection::copy_in(std::string_view what, const std::string& copy_sql,
                            std::string_view data) {
-  ResultPtr r(PQexec(conn_, copy_sql.c_str()));
-  if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) return error(what, r.get());
+  ResultPtr r(libpq().PQexec(conn_, copy_sql.c_str()));
+  if (!r || libpq().PQresultStatus(r.get()) != PGRES_COPY_IN) return error(what, r.get());
   r.reset();
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t at = 0; at < data.size(); at += kChunk) {
     const std::size_t n = std::min(kChunk, data.size() - at);
-    if (PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1) return error(what);
+    if (libpq().PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1)
+      return error(what);
   }
-  if (PQputCopyEnd(conn_, nullptr) != 1) return error(what);
+  if (libpq().PQputCopyEnd(conn_, nullptr) != 1) return error(what);
   Status status;
-  while (PGresult* raw = PQgetResult(conn_)) {
+  while (PGresult* raw = libpq().PQgetResult(conn_)) {
     ResultPtr result(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK && status) status = error(what, raw);
+    if (libpq().PQresultStatus(raw) != PGRES_COMMAND_OK && status) status = error(what, raw);
   }
   return status;
 }

@@ -34,7 +34,7 @@
 namespace perfguard::pq {
 
 struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const;
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
@@ -70,8 +70,8 @@ class Rows {
  public:
   Rows() = default;
   explicit Rows(ResultPtr result) : result_(std::move(result)) {}
-  int size() const { return result_ ? PQntuples(result_.get()) : 0; }
-  bool null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  int size() const;
+  bool null(int row, int col) const;
   // The bytes a text column stands for (decoded), valid while these rows are.
   std::string_view text(int row, int col) const;
   // A column's text as it is stored, for text encoded already (CopyLine::encoded).
@@ -122,7 +122,7 @@ class Connection {
   // COPY table FROM STDIN in text format: `data` holds whole lines.
   Status copy_in(std::string_view what, const std::string& copy_sql, std::string_view data);
 
-  bool in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+  bool in_transaction() const;
   // The SQLSTATE of the last statement that failed ("23505": a unique key taken).
   const std::string& last_sqlstate() const { return sqlstate_; }
 
