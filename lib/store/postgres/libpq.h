@@ -12,14 +12,40 @@
 namespace perfguard::pq {
 
 // The functions the engine calls, named as libpq names them.
-#define PERFGUARD_LIBPQ_FUNCTIONS(X)                                                               \
-  X(PQclear)                                                                                       \
-  X(PQcmdTuples) X(PQconnectdb) X(PQconninfoFree) X(PQconninfoParse) X(PQdb) X(PQerrorMessage)     \
-      X(PQexec) X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetResult) X(PQgetisnull)             \
-          X(PQgetlength) X(PQgetvalue) X(PQhost) X(PQntuples) X(PQpass) X(PQport) X(PQputCopyData) \
-              X(PQputCopyEnd) X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus)      \
-                  X(PQsendQueryParams) X(PQsetNoticeProcessor) X(PQsetSingleRowMode) X(PQstatus)   \
-                      X(PQtransactionStatus) X(PQunescapeBytea) X(PQuser)
+// clang-format off
+#define PERFGUARD_LIBPQ_FUNCTIONS(X) \
+  X(PQclear) \
+  X(PQcmdTuples) \
+  X(PQconnectdb) \
+  X(PQconninfoFree) \
+  X(PQconninfoParse) \
+  X(PQdb) \
+  X(PQerrorMessage) \
+  X(PQexec) \
+  X(PQexecParams) \
+  X(PQfinish) \
+  X(PQfreemem) \
+  X(PQgetResult) \
+  X(PQgetisnull) \
+  X(PQgetlength) \
+  X(PQgetvalue) \
+  X(PQhost) \
+  X(PQntuples) \
+  X(PQpass) \
+  X(PQport) \
+  X(PQputCopyData) \
+  X(PQputCopyEnd) \
+  X(PQresultErrorField) \
+  X(PQresultErrorMessage) \
+  X(PQresultStatus) \
+  X(PQsendQueryParams) \
+  X(PQsetNoticeProcessor) \
+  X(PQsetSingleRowMode) \
+  X(PQstatus) \
+  X(PQtransactionStatus) \
+  X(PQunescapeBytea) \
+  X(PQuser)
+// clang-format on
 
 struct Libpq {
 #define PERFGUARD_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;

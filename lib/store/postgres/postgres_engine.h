@@ -1,10 +1,11 @@
 #pragma once
 // The PostgreSQL engine: the shared store, one database that many clones write to at once
-// through many connections. Its modules: pq.h (the libpq wrapper), open.cpp (connecting,
-// creating and migrating the schema, refusing a newer one), write.cpp (appending records in
-// bulk), rollups.cpp (the hourly rollups), read_steps.cpp (reading steps back whole),
-// step_reads.cpp (the statistics' reads), baselines.cpp, snapshots.cpp (snapshots, the git
-// version cache, prune), alerts.cpp and outbox.cpp (the alert operations).
+// through many connections. Its modules: libpq.h (libpq, loaded on the first connection),
+// pq.h (the libpq wrapper), open.cpp (connecting, creating and migrating the schema, refusing
+// a newer one), write.cpp (appending records in bulk), rollups.cpp (the hourly rollups),
+// read_steps.cpp (reading steps back whole), step_reads.cpp (the statistics' reads),
+// baselines.cpp, snapshots.cpp (snapshots, the git version cache, prune), alerts.cpp and
+// outbox.cpp (the alert operations).
 
 #include <functional>
 #include <memory>
