@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,14 +40,17 @@ class RecordWriter {
   virtual std::int64_t stored() const = 0;
 };
 
-// What a StepQuery's where_ran leaves of the contexts a store holds (each with its id).
+// What a RunFilter (StepQuery::where_ran) leaves of the contexts a store holds.
 struct ContextSelection {
   bool every = true;              // no condition on the context
-  std::vector<std::int64_t> ids;  // else these (none: nothing to read)
+  std::vector<std::int64_t> ids;  // else these
 
-  // "1,5,9", for "context_id IN (…)".
-  std::string id_list() const;
+  bool none() const { return !every && ids.empty(); }  // nothing to read
+  // " AND column IN (1,5,9)", or "" for every context.
+  std::string condition(std::string_view column) const;
 };
+// Of `contexts` (each with its id), those `filter` matches: RunFilter::matches decides, above
+// the SQL, so that every engine keeps the same runs.
 ContextSelection select_contexts(const RunFilter& filter,
                                  const std::vector<std::pair<std::int64_t, RunContext>>& contexts);
 

@@ -284,13 +284,16 @@ ContextSelection select_contexts(const RunFilter& filter,
   return out;
 }
 
-std::string ContextSelection::id_list() const {
-  std::string out;
-  for (std::int64_t id : ids) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(id);
+std::string ContextSelection::condition(std::string_view column) const {
+  if (every) return "";
+  std::string out = " AND ";
+  out += column;
+  out += " IN (";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
   }
-  return out;
+  return out + ")";
 }
 
 }  // namespace perfguard

@@ -80,8 +80,8 @@ class PostgresStore final : public StoreEngine {
   // The ids of the contexts committed by this connection's writers or found by them, by their
   // fields joined (write.cpp). A context row is never changed or deleted once committed.
   std::unordered_map<std::string, std::int64_t>& known_contexts() { return contexts_; }
-  // The contexts the store holds, each with its id (read_steps.cpp).
-  Result<std::vector<std::pair<std::int64_t, RunContext>>> stored_contexts();
+  // The contexts `filter` matches (read_steps.cpp); every one, unread, when it is empty.
+  Result<ContextSelection> contexts_matching(const RunFilter& filter);
 
  private:
   std::unique_ptr<pq::Connection> connection_;

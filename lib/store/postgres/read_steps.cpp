@@ -48,7 +48,8 @@ void read_labels(std::string_view json, Labels& labels) {
 
 }  // namespace
 
-Result<std::vector<std::pair<std::int64_t, RunContext>>> PostgresStore::stored_contexts() {
+Result<ContextSelection> PostgresStore::contexts_matching(const RunFilter& filter) {
+  if (filter.empty()) return ContextSelection{};
   pq::Connection& c = *connection_;
   std::string text = "SELECT id";
   for (const ContextField& field : kContextFields) {
@@ -67,7 +68,7 @@ Result<std::vector<std::pair<std::int64_t, RunContext>>> PostgresStore::stored_c
     }
     out.emplace_back(rows->int64(i, 0), std::move(context));
   }
-  return out;
+  return select_contexts(filter, out);
 }
 
 Status PostgresStore::for_each_step(const StepQuery& query,
@@ -88,13 +89,10 @@ Status PostgresStore::for_each_step(const StepQuery& query,
   text += " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id WHERE true";
   pq::Params params;
   int n = 0;
-  if (!query.where_ran.empty()) {
-    auto contexts = stored_contexts();
-    if (!contexts) return contexts.error();
-    const ContextSelection selected = select_contexts(query.where_ran, *contexts);
-    if (selected.ids.empty()) return {};
-    text += " AND s.context_id IN (" + selected.id_list() + ")";
-  }
+  auto places = contexts_matching(query.where_ran);
+  if (!places) return places.error();
+  if (places->none()) return {};
+  text += places->condition("s.context_id");
   if (!query.step.empty()) {
     text += " AND s.step = $" + std::to_string(++n);
     params.add(query.step);

@@ -101,14 +101,9 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
                                       bool with_context, const RunFilter& where_ran,
                                       const std::function<void(const StepSample&)>& visit) {
   pq::Connection& c = *connection_;
-  std::string places;  // the condition on where the runs ran
-  if (!where_ran.empty()) {
-    auto stored = stored_contexts();
-    if (!stored) return stored.error();
-    const ContextSelection selected = select_contexts(where_ran, *stored);
-    if (selected.ids.empty()) return {};
-    places = " AND context_id IN (" + selected.id_list() + ")";
-  }
+  auto places = contexts_matching(where_ran);
+  if (!places) return places.error();
+  if (places->none()) return {};
   // One statement, so one snapshot. Contexts are only ever added, and before the steps that
   // name them: read once before, not joined to every step.
   std::unordered_map<std::int64_t, std::pair<std::string, std::string>> contexts;
@@ -128,7 +123,7 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
       kReadWhat,
       "SELECT step, started_us, duration_us, status, context_id FROM step_rows"
       " WHERE step = ANY($2::text[]) AND started_us >= $1" +
-          places + " ORDER BY id",
+          places->condition("context_id") + " ORDER BY id",
       pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
         for (int i = 0; i < r.size(); ++i) {
           if (std::string_view name = r.text(i, 0); name != sample.step) sample.step = name;

@@ -137,7 +137,8 @@ Status read_steps(sqlite3* db, const std::filesystem::path& path, const std::str
 
 }  // namespace
 
-Result<std::vector<std::pair<std::int64_t, RunContext>>> SqliteStore::stored_contexts() {
+Result<ContextSelection> SqliteStore::contexts_matching(const RunFilter& filter) {
+  if (filter.empty()) return ContextSelection{};
   sqlite3* db = db_;
   const std::filesystem::path& path = path_;
   std::string text = "SELECT id";
@@ -158,19 +159,16 @@ Result<std::vector<std::pair<std::int64_t, RunContext>>> SqliteStore::stored_con
     out.emplace_back(sqlite3_column_int64(read.get(), 0), std::move(context));
   }
   if (rc != SQLITE_DONE) return sql::error(db, path, "cannot read the recorded steps");
-  return out;
+  return select_contexts(filter, out);
 }
 
 Status SqliteStore::for_each_step(const StepQuery& query,
                                   const std::function<Status(StepRecord&)>& visit) {
   std::string where = "1";
-  if (!query.where_ran.empty()) {
-    auto contexts = stored_contexts();
-    if (!contexts) return contexts.error();
-    const ContextSelection selected = select_contexts(query.where_ran, *contexts);
-    if (selected.ids.empty()) return {};
-    where += " AND s.context_id IN (" + selected.id_list() + ")";
-  }
+  auto places = contexts_matching(query.where_ran);
+  if (!places) return places.error();
+  if (places->none()) return {};
+  where += places->condition("s.context_id");
   if (!query.step.empty()) where += " AND s.step = ?1";
   if (query.since_us) where += " AND s.started_us >= ?2";
   if (query.before_us) where += " AND s.started_us < ?3";

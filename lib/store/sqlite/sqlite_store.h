@@ -99,8 +99,8 @@ class SqliteStore final : public StoreEngine {
   void fold_log(bool bulk);
   static constexpr std::int64_t kBulkRecords = 1000;
 
-  // The contexts the store holds, each with its id (read_steps.cpp).
-  Result<std::vector<std::pair<std::int64_t, RunContext>>> stored_contexts();
+  // The contexts `filter` matches (read_steps.cpp); every one, unread, when it is empty.
+  Result<ContextSelection> contexts_matching(const RunFilter& filter);
 
  private:
   sqlite3* db_;

@@ -137,14 +137,9 @@ Status SqliteStore::for_each_sample(const std::string& step, std::int64_t since_
   StepRead read(*this);
   if (Status begun = read.begin(step); !begun) return begun.error();
   if (read.nothing()) return {};
-  std::string places;  // the condition on where the runs ran
-  if (!where_ran.empty()) {
-    auto stored = stored_contexts();
-    if (!stored) return stored.error();
-    const ContextSelection selected = select_contexts(where_ran, *stored);
-    if (selected.ids.empty()) return {};
-    places = " AND context_id IN (" + selected.id_list() + ")";
-  }
+  auto places = contexts_matching(where_ran);
+  if (!places) return places.error();
+  if (places->none()) return {};
   auto ranges = read.ranges(since_us);
   if (!ranges) return ranges.error();
   // Contexts are few: read once, not joined to every step.
@@ -163,7 +158,7 @@ Status SqliteStore::for_each_sample(const std::string& step, std::int64_t since_
                              "SELECT name_id, started_us, duration_us, status, context_id"
                              " FROM step_rows WHERE id BETWEEN ?1 AND ?2"
                              " AND started_us >= ?3 AND (?4 IS NULL OR name_id = ?4)" +
-                                 places);
+                                 places->condition("context_id"));
   if (!s) return read.failed();
   // One sample, its texts assigned only when its name or context changes.
   StepSample sample;
