@@ -55,17 +55,10 @@ export LC_ALL=C GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$dir/gitconfig" XDG_CON
 mkdir -p "$XDG_CONFIG_HOME"
 for var in $(env | sed -n 's/^\(PERFGUARD_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$var"; done
 
-state=$dir/cluster.env
-sh "$here/../tests/postgres/cluster" start "$state"
-trap 'sh "$here/../tests/postgres/cluster" stop "$state"' EXIT INT TERM
-# shellcheck disable=SC1090
-. "$state"
-# The password from a password file, as a team would keep it, so that every command below
-# runs the same way; the invoking user logs in by peer authentication as well.
-printf '*:*:*:%s:%s\n' "$PGUSER" "$PGPASSWORD" >"$dir/pgpass"
-chmod 600 "$dir/pgpass"
-export PGPASSFILE="$dir/pgpass"
-unset PGPASSWORD
+# shellcheck source=bench/cluster.sh
+. "$here/cluster.sh"
+bench_cluster "$dir"
+# The invoking user logs in by peer authentication as well.
 sh "$here/../tests/postgres/cluster" peer "$state"
 
 n=$(sqlite3 "$source_db" "select count(*) from step_rows")

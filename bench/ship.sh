@@ -56,15 +56,9 @@ for var in $(env | sed -n 's/^\(PERFGUARD_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$
 
 # The server that is up.
 if [ -z "$shared" ]; then
-  state=$dir/cluster.env
-  sh "$here/../tests/postgres/cluster" start "$state"
-  trap 'sh "$here/../tests/postgres/cluster" stop "$state"' EXIT INT TERM
-  # shellcheck disable=SC1090
-  . "$state"
-  printf '*:*:*:%s:%s\n' "$PGUSER" "$PGPASSWORD" >"$dir/pgpass"
-  chmod 600 "$dir/pgpass"
-  export PGPASSFILE="$dir/pgpass"
-  unset PGPASSWORD
+  # shellcheck source=bench/cluster.sh
+  . "$here/cluster.sh"
+  bench_cluster "$dir"
   psql -q -c "CREATE DATABASE bench" >/dev/null
   shared="postgresql:///bench?host=$PGHOST&user=$PGUSER"
 fi
