@@ -274,6 +274,8 @@ test_perf_alerts_answers_for_the_whole_fleet_from_the_shared_store() {
   # The local store knows nothing of the fleet's scan.
   run perf-alerts -C a list --format json
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" "$local_alerts" "alerts in a's local store"
+}
+
 test_a_repository_path_that_is_not_utf8_ships_and_reads_back_byte_for_byte() {
   fresh_database
   export PERFGUARD_SHARED=$SHARED
