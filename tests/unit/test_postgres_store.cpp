@@ -662,6 +662,48 @@ TEST_CASE("recent runs are a place's newest, the same from both engines, recorde
   }
 }
 
+TEST_CASE("the slowest runs come in one order from both engines, runs as slow included") {
+  FleetStores fleet;
+  // As slow, the later first; as slow and started together, by trace id, then step; a limit
+  // that falls between two of them keeps the same one everywhere, filtered or not.
+  for (int limit : {1, 2, 3, 4, 5, 40}) {
+    CAPTURE(limit);
+    std::vector<SlowStep> want;
+    for (const StepRecord& r : fleet.records) {
+      if (r.root.start_us < fleet.since) continue;
+      SlowStep slow;
+      slow.trace_id = r.trace_id;
+      slow.step = r.step;
+      slow.started_us = r.root.start_us;
+      slow.duration = r.root.duration;
+      want.push_back(slow);
+    }
+    std::sort(want.begin(), want.end(), slower);
+    want.resize(static_cast<std::size_t>(limit));
+    for (FreshStore* fresh : {&fleet.file, &fleet.shared}) {
+      CAPTURE(fresh->engine());
+      SlowestQuery filtered;
+      filtered.since_us = fleet.since;
+      filtered.limit = limit;
+      filtered.spans = 0;
+      filtered.filter.host = "host";  // every run: the filtered read, in the same order
+      auto got = fresh->store().slowest_steps(fleet.since, limit, "", 0);
+      auto same = slowest_steps(fresh->store(), filtered);
+      REQUIRE(got.ok());
+      REQUIRE(same.ok());
+      REQUIRE(got->size() == want.size());
+      REQUIRE(same->size() == want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        CAPTURE(i);
+        CHECK((*got)[i].trace_id == want[i].trace_id);
+        CHECK((*got)[i].step == want[i].step);
+        CHECK((*same)[i].trace_id == want[i].trace_id);
+        CHECK((*same)[i].step == want[i].step);
+      }
+    }
+  }
+}
+
 TEST_CASE("steps changed with plain SQL in the shared store are read right and rolled up again") {
   FreshStore fresh(Engine::postgresql);
   auto records = varied_records(200, now_us(), 3);
