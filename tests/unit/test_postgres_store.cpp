@@ -704,6 +704,41 @@ TEST_CASE("the slowest runs come in one order from both engines, runs as slow in
   }
 }
 
+TEST_CASE("the steps are read in one order from both engines, those started together too") {
+  FleetStores fleet;
+  // In the order they started; those started together by trace id (unsigned), then step.
+  auto in_order = fleet.records;
+  std::sort(in_order.begin(), in_order.end(), [](const StepRecord& a, const StepRecord& b) {
+    return std::tie(a.root.start_us, a.trace_id, a.step) <
+           std::tie(b.root.start_us, b.trace_id, b.step);
+  });
+  for (FreshStore* fresh : {&fleet.file, &fleet.shared}) {
+    CAPTURE(fresh->engine());
+    std::vector<StepRecord> got;
+    REQUIRE(fresh->store()
+                .for_each_step({},
+                               [&](StepRecord& r) -> Status {
+                                 got.push_back(r);
+                                 return {};
+                               })
+                .ok());
+    REQUIRE(got.size() == in_order.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].trace_id == in_order[i].trace_id);
+      CHECK(got[i].step == in_order[i].step);
+    }
+    // Newest first, the other way round.
+    auto newest = fresh->store().recent_steps(4);
+    REQUIRE(newest.ok());
+    REQUIRE(newest->size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CHECK((*newest)[i].trace_id == in_order[in_order.size() - 1 - i].trace_id);
+      CHECK((*newest)[i].step == in_order[in_order.size() - 1 - i].step);
+    }
+  }
+}
+
 TEST_CASE("steps changed with plain SQL in the shared store are read right and rolled up again") {
   FreshStore fresh(Engine::postgresql);
   auto records = varied_records(200, now_us(), 3);
