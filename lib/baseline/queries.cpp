@@ -83,14 +83,10 @@ SlowStep slow_step(const StepRecord& run, int spans) {
 
 Result<std::vector<SlowStep>> filtered_slowest_steps(Store& store, const SlowestQuery& query) {
   const auto limit = static_cast<std::size_t>(std::max(0, query.limit));
-  // The store's order: slowest first, the later of two as slow first.
-  auto slower = [](const SlowStep& a, const SlowStep& b) {
-    return a.duration != b.duration ? a.duration > b.duration : a.started_us > b.started_us;
-  };
   std::vector<SlowStep> slowest;
   bool full = false;  // slowest holds the `limit` slowest so far, in order
   auto keep_slowest = [&] {
-    std::stable_sort(slowest.begin(), slowest.end(), slower);
+    std::sort(slowest.begin(), slowest.end(), slower);
     if (slowest.size() > limit) slowest.resize(limit);
     full = slowest.size() == limit;
   };
@@ -100,8 +96,8 @@ Result<std::vector<SlowStep>> filtered_slowest_steps(Store& store, const Slowest
         if (full && slowest.size() == limit) {
           const SlowStep& last = slowest.back();
           if (run.root.duration != last.duration ? run.root.duration < last.duration
-                                                 : run.root.start_us <= last.started_us) {
-            return;  // not among the slowest so far
+                                                 : run.root.start_us < last.started_us) {
+            return;  // not among the slowest so far (as slow and as late: the order decides)
           }
         }
         slowest.push_back(slow_step(run, query.spans));

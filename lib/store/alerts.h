@@ -96,10 +96,18 @@ struct RecentRun {
   std::optional<std::int64_t> threshold_us;
 };
 
+// The order of recent runs, the same from every engine and every copy of the records: the
+// later start first; of two started at the same instant, the greater trace id (unsigned; in
+// SQL `(trace_id < 0) DESC, trace_id DESC`), not whichever a store happened to number last.
+inline bool newer(const RecentRun& a, const RecentRun& b) {
+  if (a.started_us != b.started_us) return a.started_us > b.started_us;
+  return a.trace_id > b.trace_id;
+}
+
 // Which runs: of one step, in one repository (and branch, unless any), started at or after
-// `since_us`, newest first, at most `limit`; found among the step's last 2,000 runs in the
-// store, whatever their place, so that a branch with a short history costs no more to read
-// than one with a long history.
+// `since_us`, newest first (`newer`), at most `limit`; found among the step's newest 2,000 runs
+// in the store, whatever their place, so that a branch with a short history costs no more to
+// read than one with a long history.
 struct RunQuery {
   std::string step;
   std::string repo;

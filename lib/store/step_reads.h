@@ -96,6 +96,18 @@ struct SlowStep {
   std::vector<Span> children;  // name, start, duration, exit code, usage (no grandchildren)
 };
 
+// The order of the slowest steps, the same from every engine and every copy of the records:
+// slowest first; of two as slow, the later first; of two that also started at the same
+// instant, by trace id, then step (what identifies a record wherever it is stored; a store's
+// row ids differ from one store to the next). SQL orders trace ids as this does, unsigned,
+// with `(trace_id < 0), trace_id`.
+inline bool slower(const SlowStep& a, const SlowStep& b) {
+  if (a.duration != b.duration) return a.duration > b.duration;
+  if (a.started_us != b.started_us) return a.started_us > b.started_us;
+  if (a.trace_id != b.trace_id) return a.trace_id < b.trace_id;
+  return a.step < b.step;
+}
+
 // What a repository's recorded steps say about one commit: the steps that left HEAD there
 // (a commit, a rollback or recovery to it, a validation at it), among the store's newest
 // kHeadVerdictsExamined steps (perf-recover's last known good commit).

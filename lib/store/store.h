@@ -62,7 +62,9 @@ struct StoredSnapshot {
   std::int64_t labelled_steps = 0;  // steps whose "snapshot" label names it
 };
 
-// Which recorded steps to read (Store::for_each_step).
+// Which recorded steps to read (Store::for_each_step): in the order they started; of steps
+// started at the same instant, by trace id (unsigned), then step, so that every engine and
+// every store holding the same records reads them in one order, whatever their row ids.
 struct StepQuery {
   std::string step;                       // empty: every step
   std::optional<std::int64_t> since_us;   // started at or after (Unix µs)

@@ -3,20 +3,8 @@
 # fleet's answers equal to one local store holding every clone's records, the roles README
 # documents, and a server that goes away in the middle of a ship.
 
-# A fresh database of the fixture's cluster; sets SHARED (its URI, no password: libpq takes
-# PGPASSWORD from the environment) and DBNAME.
-fresh_database() {
-  [[ -n ${PERFGUARD_TEST_POSTGRES:-} && -f $PERFGUARD_TEST_POSTGRES ]] ||
-    fail "no PostgreSQL server (ctest's cli.shared starts one: tests/postgres/cluster)"
-  # shellcheck disable=SC1090
-  source "$PERFGUARD_TEST_POSTGRES"
-  DBNAME="fleet_$RANDOM$RANDOM"
-  psql -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DBNAME" >/dev/null || fail "create database"
-  SHARED="postgresql:///$DBNAME?host=$PGHOST&user=$PGUSER"
-}
-
-# pg QUERY: one value from the case's database.
-pg() { psql -X -qAt -d "$DBNAME" -c "$1"; }
+# shellcheck source=shared-lib.bash
+source "$SOURCE_ROOT/tests/cli/shared-lib.bash"
 
 # same_numbers: the rows on stdin with every decimal number written to 6 places, so that
 # sqlite3's 15 significant digits and psql's shortest round trip of the same double compare.
@@ -274,6 +262,8 @@ test_perf_alerts_answers_for_the_whole_fleet_from_the_shared_store() {
   # The local store knows nothing of the fleet's scan.
   run perf-alerts -C a list --format json
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" "$local_alerts" "alerts in a's local store"
+}
+
 test_a_repository_path_that_is_not_utf8_ships_and_reads_back_byte_for_byte() {
   fresh_database
   export PERFGUARD_SHARED=$SHARED

@@ -5,12 +5,14 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "baseline/baseline.h"
@@ -571,6 +573,170 @@ TEST_CASE("the engines' reads agree for the same records") {
     CHECK((*ha)[i].histogram == (*hb)[i].histogram);
   }
   CHECK(shared.one("SELECT count(*) FROM span_rows") == file.one("SELECT count(*) FROM spans"));
+}
+
+// Records as a fleet's stores hold them: recorded out of time order (imported, shipped from
+// several clones), each store numbering its rows its own way; with runs that started at the
+// same instant and took as long (two hosts, or two steps of one trace), one of them with a
+// trace id above 2^63.
+std::vector<StepRecord> fleet_records(std::int64_t end_us) {
+  auto records = varied_records(2000, end_us, 11);
+  const std::int64_t at = end_us - 600'000'000;
+  auto tie = [&](std::uint64_t trace, const char* step, const char* repo) {
+    StepRecord r = records[1999];
+    r.trace_id = trace;
+    r.step = step;
+    r.root.name = step;
+    r.root.start_us = at;
+    r.root.duration = Duration::seconds(5);
+    r.status = StepStatus::breach;
+    r.context.repo = repo;
+    r.context.branch = "main";
+    records.push_back(r);
+  };
+  tie(0x8000000000000005ULL, "commit", "/src/app");
+  tie(7, "commit", "/src/app");
+  tie(9, "commit", "/src/other");
+  tie(42, "rollback", "/src/app");
+  tie(42, "validate", "/src/app");
+  return records;
+}
+
+// The records in an order of their own (a store's recording order).
+std::vector<StepRecord> shuffled(std::vector<StepRecord> records, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::shuffle(records.begin(), records.end(), rng);
+  return records;
+}
+
+// A SQLite file and a PostgreSQL database holding the fleet's records, each recorded in an
+// order of its own.
+struct FleetStores {
+  std::vector<StepRecord> records = fleet_records(now_us());
+  FreshStore file{Engine::sqlite};
+  FreshStore shared{Engine::postgresql};
+  std::int64_t since = records[600].root.start_us;
+
+  FleetStores() {
+    record_all(file.store(), shuffled(records, 1));
+    record_all(shared.store(), shuffled(records, 2));
+  }
+};
+
+TEST_CASE("recent runs are a place's newest, the same from both engines, recorded in any order") {
+  FleetStores fleet;
+  // A place's newest runs of a step, the later first, those started together by trace id,
+  // greatest first; each once.
+  for (std::optional<std::string> branch :
+       {std::optional<std::string>(), std::optional<std::string>("main")}) {
+    for (const std::string repo : {"/src/app", "/src/other"}) {
+      RunQuery q;
+      q.step = "commit";
+      q.repo = repo;
+      q.branch = branch;
+      q.since_us = fleet.since;
+      q.limit = 60;
+      std::vector<RecentRun> want;
+      for (const StepRecord& r : fleet.records) {
+        if (r.step != q.step || r.context.repo != repo || r.root.start_us < fleet.since) continue;
+        if (branch && r.context.branch != *branch) continue;
+        want.push_back({r.trace_id, r.root.start_us, r.root.duration.us, r.status, {}});
+      }
+      std::sort(want.begin(), want.end(), newer);
+      REQUIRE(want.size() > 60);
+      want.resize(60);
+      for (FreshStore* fresh : {&fleet.file, &fleet.shared}) {
+        CAPTURE(fresh->engine());
+        CAPTURE(repo);
+        auto got = fresh->store().recent_runs(q);
+        REQUIRE(got.ok());
+        REQUIRE(got->size() == want.size());
+        for (std::size_t i = 0; i < want.size(); ++i) {
+          CAPTURE(i);
+          CHECK((*got)[i].trace_id == want[i].trace_id);
+          CHECK((*got)[i].started_us == want[i].started_us);
+          CHECK((*got)[i].duration_us == want[i].duration_us);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the slowest runs come in one order from both engines, runs as slow included") {
+  FleetStores fleet;
+  // As slow, the later first; as slow and started together, by trace id, then step; a limit
+  // that falls between two of them keeps the same one everywhere, filtered or not.
+  for (int limit : {1, 2, 3, 4, 5, 40}) {
+    CAPTURE(limit);
+    std::vector<SlowStep> want;
+    for (const StepRecord& r : fleet.records) {
+      if (r.root.start_us < fleet.since) continue;
+      SlowStep slow;
+      slow.trace_id = r.trace_id;
+      slow.step = r.step;
+      slow.started_us = r.root.start_us;
+      slow.duration = r.root.duration;
+      want.push_back(slow);
+    }
+    std::sort(want.begin(), want.end(), slower);
+    want.resize(static_cast<std::size_t>(limit));
+    for (FreshStore* fresh : {&fleet.file, &fleet.shared}) {
+      CAPTURE(fresh->engine());
+      SlowestQuery filtered;
+      filtered.since_us = fleet.since;
+      filtered.limit = limit;
+      filtered.spans = 0;
+      filtered.filter.host = "host";  // every run: the filtered read, in the same order
+      auto got = fresh->store().slowest_steps(fleet.since, limit, "", 0);
+      auto same = slowest_steps(fresh->store(), filtered);
+      REQUIRE(got.ok());
+      REQUIRE(same.ok());
+      REQUIRE(got->size() == want.size());
+      REQUIRE(same->size() == want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        CAPTURE(i);
+        CHECK((*got)[i].trace_id == want[i].trace_id);
+        CHECK((*got)[i].step == want[i].step);
+        CHECK((*same)[i].trace_id == want[i].trace_id);
+        CHECK((*same)[i].step == want[i].step);
+      }
+    }
+  }
+}
+
+TEST_CASE("the steps are read in one order from both engines, those started together too") {
+  FleetStores fleet;
+  // In the order they started; those started together by trace id (unsigned), then step.
+  auto in_order = fleet.records;
+  std::sort(in_order.begin(), in_order.end(), [](const StepRecord& a, const StepRecord& b) {
+    return std::tie(a.root.start_us, a.trace_id, a.step) <
+           std::tie(b.root.start_us, b.trace_id, b.step);
+  });
+  for (FreshStore* fresh : {&fleet.file, &fleet.shared}) {
+    CAPTURE(fresh->engine());
+    std::vector<StepRecord> got;
+    REQUIRE(fresh->store()
+                .for_each_step({},
+                               [&](StepRecord& r) -> Status {
+                                 got.push_back(r);
+                                 return {};
+                               })
+                .ok());
+    REQUIRE(got.size() == in_order.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].trace_id == in_order[i].trace_id);
+      CHECK(got[i].step == in_order[i].step);
+    }
+    // Newest first, the other way round.
+    auto newest = fresh->store().recent_steps(4);
+    REQUIRE(newest.ok());
+    REQUIRE(newest->size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CHECK((*newest)[i].trace_id == in_order[in_order.size() - 1 - i].trace_id);
+      CHECK((*newest)[i].step == in_order[in_order.size() - 1 - i].step);
+    }
+  }
 }
 
 TEST_CASE("steps changed with plain SQL in the shared store are read right and rolled up again") {

@@ -105,8 +105,9 @@ Status PostgresStore::for_each_step(const StepQuery& query,
     text += " AND s.started_us < $" + std::to_string(++n);
     params.add(*query.before_us);
   }
-  text += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
-                             : " ORDER BY s.started_us, s.id";
+  text += query.newest_first
+              ? " ORDER BY s.started_us DESC, (s.trace_id < 0) DESC, s.trace_id DESC, s.step DESC"
+              : " ORDER BY s.started_us, (s.trace_id < 0), s.trace_id, s.step";
   if (query.limit > 0) {
     text += " LIMIT $" + std::to_string(++n);
     params.add(query.limit);

@@ -32,13 +32,14 @@ Result<std::vector<RecentRun>> PostgresStore::recent_runs(const RunQuery& q) {
     branch = " AND c.branch = $5";
   }
   // The step's newest runs, then those of the place asked for among them.
-  auto rows = c.exec(kWhat,
-                     "SELECT r.trace_id, r.started_us, r.duration_us, r.status, r.threshold_us"
-                     " FROM (SELECT * FROM step_rows WHERE step = $1 AND started_us >= $2"
-                     " ORDER BY started_us DESC, id DESC LIMIT $3) AS r"
-                     " JOIN contexts AS c ON c.id = r.context_id WHERE c.repo = $4" +
-                         branch + " ORDER BY r.started_us DESC, r.id DESC",
-                     params);
+  auto rows =
+      c.exec(kWhat,
+             "SELECT r.trace_id, r.started_us, r.duration_us, r.status, r.threshold_us"
+             " FROM (SELECT * FROM step_rows WHERE step = $1 AND started_us >= $2"
+             " ORDER BY started_us DESC, (trace_id < 0) DESC, trace_id DESC LIMIT $3)"
+             " AS r JOIN contexts AS c ON c.id = r.context_id WHERE c.repo = $4" +
+                 branch + " ORDER BY r.started_us DESC, (r.trace_id < 0) DESC, r.trace_id DESC",
+             params);
   if (!rows) return rows.error();
   for (int i = 0; i < rows->size() && static_cast<int>(out.size()) < q.limit; ++i) {
     RecentRun run;

@@ -183,7 +183,8 @@ Result<std::vector<SlowStep>> PostgresStore::slowest_steps(std::int64_t since_us
                      " s.threshold_us, c.repo, c.branch"
                      " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id"
                      " WHERE s.step = ANY($2::text[]) AND s.started_us >= $1"
-                     " ORDER BY s.duration_us DESC, s.started_us DESC LIMIT $3",
+                     " ORDER BY s.duration_us DESC, s.started_us DESC,"
+                     " (s.trace_id < 0), s.trace_id, s.step LIMIT $3",
                      pq::Params().add(since_us).add_array(*steps).add(limit));
   if (!rows) return rows.error();
   for (int i = 0; i < rows->size(); ++i) {

@@ -172,8 +172,9 @@ Status SqliteStore::for_each_step(const StepQuery& query,
   if (!query.step.empty()) where += " AND s.step = ?1";
   if (query.since_us) where += " AND s.started_us >= ?2";
   if (query.before_us) where += " AND s.started_us < ?3";
-  where += query.newest_first ? " ORDER BY s.started_us DESC, s.id DESC"
-                              : " ORDER BY s.started_us, s.id";
+  where += query.newest_first
+               ? " ORDER BY s.started_us DESC, (s.trace_id < 0) DESC, s.trace_id DESC, s.step DESC"
+               : " ORDER BY s.started_us, (s.trace_id < 0), s.trace_id, s.step";
   where += " LIMIT ?4";
   return read_steps(
       db_, path_, where,

@@ -52,14 +52,9 @@ bool decode_ids(const unsigned char* p, std::size_t size, Visit&& visit) {
   return true;
 }
 
-// Ids less than this far apart are read as one range: reading a few rows more costs less
-// than another search.
-constexpr std::int64_t kGap = 1024;
+}  // namespace
 
-// Appends to `ranges` the ids of one step_hours row (columns first_id, last_id, stale, ids
-// from `col` on) as runs. A stale row's list may miss steps changed since: its bounds, which
-// hold them all, are used instead. False when the list is damaged.
-bool row_ranges(sqlite3_stmt* r, int col, IdRanges& ranges) {
+bool row_ranges(sqlite3_stmt* r, int col, IdRanges& ranges, std::int64_t gap) {
   if (sqlite3_column_int(r, col + 2) != 0 || sql::column_is_null(r, col + 3)) {
     ranges.emplace_back(sqlite3_column_int64(r, col), sqlite3_column_int64(r, col + 1));
     return true;
@@ -67,7 +62,7 @@ bool row_ranges(sqlite3_stmt* r, int col, IdRanges& ranges) {
   const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(r, col + 3));
   return decode_ids(
       blob, static_cast<std::size_t>(sqlite3_column_bytes(r, col + 3)), [&](std::int64_t id) {
-        if (!ranges.empty() && id >= ranges.back().first && id <= ranges.back().second + kGap) {
+        if (!ranges.empty() && id >= ranges.back().first && id <= ranges.back().second + gap) {
           ranges.back().second = std::max(ranges.back().second, id);
         } else {
           ranges.emplace_back(id, id);
@@ -75,12 +70,14 @@ bool row_ranges(sqlite3_stmt* r, int col, IdRanges& ranges) {
       });
 }
 
+namespace {
+
 // Sorts and merges overlapping or close ranges.
 IdRanges merge_ranges(IdRanges ranges) {
   std::sort(ranges.begin(), ranges.end());
   IdRanges merged;
   for (const auto& r : ranges) {
-    if (!merged.empty() && r.first <= merged.back().second + kGap) {
+    if (!merged.empty() && r.first <= merged.back().second + kIdGap) {
       merged.back().second = std::max(merged.back().second, r.second);
     } else {
       merged.push_back(r);

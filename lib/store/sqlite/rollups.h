@@ -80,6 +80,17 @@ class HourRollups {
   std::int64_t scan_limit_ = std::numeric_limits<std::int64_t>::max();
 };
 
+// Ids less than this far apart are read as one range: reading a few rows more costs less
+// than another search.
+inline constexpr std::int64_t kIdGap = 1024;
+
+// Appends to `ranges` the ids of one step_hours row (columns first_id, last_id, stale, ids
+// from `col` on) as runs, ids less than `gap` apart in one. A range may hold steps of other
+// hours (those between, and steps recorded out of time order interleave): a read of one hour
+// bounds the start times too. A stale row's list may miss steps changed since: its bounds,
+// which hold them all, are used instead. False when the list is damaged.
+bool row_ranges(sqlite3_stmt* row, int col, IdRanges& ranges, std::int64_t gap = kIdGap);
+
 // The ranges that hold the steps of the hours from `from_hour` on, of one name (of all when
 // none), merged.
 Result<IdRanges> id_ranges(SqliteStore& store, std::optional<std::int64_t> name_id,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/sql.h"
@@ -276,14 +277,21 @@ Result<std::vector<SlowStep>> SqliteStore::slowest_steps(std::int64_t since_us, 
   auto ranges = read.ranges(since_us);
   if (!ranges) return ranges.error();
 
-  // The slowest `limit` of each id range, then the slowest `limit` of those.
-  Statement s = sql::prepare(db_,
-                             "SELECT s.id, s.trace_id, s.name_id, s.started_us, s.duration_us,"
-                             " s.status, s.threshold_us, c.repo, c.branch"
-                             " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id"
-                             " WHERE s.id BETWEEN ?1 AND ?2 AND s.started_us >= ?3"
-                             " AND (?4 IS NULL OR s.name_id = ?4)"
-                             " ORDER BY s.duration_us DESC, s.started_us DESC LIMIT ?5");
+  // The slowest `limit` of each id range, then the slowest `limit` of those (`slower`). SQL
+  // orders by duration, start and trace id but not by step (a name id here): where a range's
+  // last row ties on all three with the last one kept, the rest of the tie in that range (steps
+  // of one trace, started together and as slow) is read too, so that the steps kept are those
+  // every engine keeps.
+  const std::string columns =
+      "SELECT s.id, s.trace_id, s.name_id, s.started_us, s.duration_us, s.status,"
+      " s.threshold_us, c.repo, c.branch"
+      " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id"
+      " WHERE s.id BETWEEN ?1 AND ?2 AND s.started_us >= ?3 AND (?4 IS NULL OR s.name_id = ?4)";
+  Statement s = sql::prepare(db_, columns +
+                                      " ORDER BY s.duration_us DESC, s.started_us DESC,"
+                                      " (s.trace_id < 0), s.trace_id LIMIT ?5");
+  Statement tie = sql::prepare(
+      db_, columns + " AND s.duration_us = ?5 AND s.started_us = ?6 AND s.trace_id = ?7");
   // By key range, and the rest of a step with more spans (schema::kSpansPerStepKey).
   Statement children = sql::prepare(db_,
                                     "SELECT name_id, offset_us, duration_us, exit_code,"
@@ -294,13 +302,14 @@ Result<std::vector<SlowStep>> SqliteStore::slowest_steps(std::int64_t since_us, 
                                     " cpu_user_us, cpu_sys_us, max_rss_kb, seq FROM span_rows_more"
                                     " WHERE step_id = ?1 AND parent_seq IS NULL"
                                     " ORDER BY 3 DESC, 8 LIMIT ?2");
-  if (!s || !children) return read.failed();
-  int rc = SQLITE_DONE;
-  for (const auto& range : *ranges) {
-    sqlite3_stmt* r = s.get();
-    bind_range(r, range, since_us, read.only());
-    sqlite3_bind_int(r, 5, limit);
+  if (!s || !tie || !children) return read.failed();
+  std::unordered_set<std::int64_t> ids;
+  // Appends the rows of `r` not taken yet; the number of rows read.
+  auto take = [&](sqlite3_stmt* r, int& rc) {
+    int rows = 0;
     while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+      ++rows;
+      if (!ids.insert(sqlite3_column_int64(r, 0)).second) continue;
       SlowStep slow;
       slow.id = sqlite3_column_int64(r, 0);
       slow.trace_id = static_cast<std::uint64_t>(sqlite3_column_int64(r, 1));
@@ -314,14 +323,40 @@ Result<std::vector<SlowStep>> SqliteStore::slowest_steps(std::int64_t since_us, 
       slow.branch = sql::column_text(r, 8);
       slowest.push_back(std::move(slow));
     }
+    return rows;
+  };
+  auto same_key = [](const SlowStep& a, const SlowStep& b) {
+    return a.duration == b.duration && a.started_us == b.started_us && a.trace_id == b.trace_id;
+  };
+  std::vector<std::pair<std::pair<std::int64_t, std::int64_t>, SlowStep>> full;  // range, last
+  int rc = SQLITE_DONE;
+  for (const auto& range : *ranges) {
+    sqlite3_stmt* r = s.get();
+    bind_range(r, range, since_us, read.only());
+    sqlite3_bind_int(r, 5, limit);
+    if (take(r, rc) == limit) full.emplace_back(range, slowest.back());
     if (rc != SQLITE_DONE) return read.failed();
   }
-  auto slower = [](const SlowStep& a, const SlowStep& b) {
-    return a.duration != b.duration ? a.duration > b.duration : a.started_us > b.started_us;
+  auto keep_slowest = [&] {
+    std::sort(slowest.begin(), slowest.end(), slower);
+    if (slowest.size() > static_cast<std::size_t>(limit)) {
+      slowest.resize(static_cast<std::size_t>(limit));
+    }
   };
-  std::sort(slowest.begin(), slowest.end(), slower);
-  if (slowest.size() > static_cast<std::size_t>(limit)) {
-    slowest.resize(static_cast<std::size_t>(limit));
+  keep_slowest();
+  if (slowest.size() == static_cast<std::size_t>(limit)) {
+    const SlowStep last = slowest.back();
+    for (const auto& [range, range_last] : full) {
+      if (!same_key(range_last, last)) continue;
+      sqlite3_stmt* r = tie.get();
+      bind_range(r, range, since_us, read.only());
+      sqlite3_bind_int64(r, 5, last.duration.us);
+      sqlite3_bind_int64(r, 6, last.started_us);
+      sqlite3_bind_int64(r, 7, static_cast<std::int64_t>(last.trace_id));
+      take(r, rc);
+      if (rc != SQLITE_DONE) return read.failed();
+    }
+    keep_slowest();
   }
   for (SlowStep& slow : slowest) {
     sqlite3_stmt* c = children.get();
