@@ -307,6 +307,8 @@ TEST_CASE("the public views' rows are the SQLite file's for the same records") {
   auto records = varied_records(400, now_us());
   FreshStore file(Engine::sqlite);
   FreshStore shared(Engine::postgresql);
+  // One instant for both stores: read twice, the clock may cross a second between them.
+  const std::int64_t snoozed_until = now_us() + 86400LL * 1000000;
   for (FreshStore* fresh : {&file, &shared}) {
     record_all(fresh->store(), records);
     // A baseline, as perf-baseline compute stores one.
@@ -353,7 +355,7 @@ TEST_CASE("the public views' rows are the SQLite file's for the same records") {
     AlertTransition snooze;
     snooze.to = AlertState::snoozed;
     snooze.by = "bob";
-    snooze.until_us = now_us() + 86400LL * 1000000;
+    snooze.until_us = snoozed_until;
     snooze.now_us = 1795447912123457;
     REQUIRE(fresh->store().transition({2}, snooze).ok());
     REQUIRE(
