@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <random>
 #include <string>
 
 #include "core/sha1.h"
@@ -45,4 +47,44 @@ TEST_CASE("blob ids agree with git hash-object") {
     expected.pop_back();
     CHECK(hex(git_blob_id(content)) == expected);
   }
+}
+
+TEST_CASE("the processor's SHA instructions give the portable code's digests") {
+  std::mt19937 random(7);
+  std::string bytes(1 << 20, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  auto both = [&](std::string_view data, size_t piece) {
+    Sha1 fastest, portable(Sha1::Engine::portable);
+    for (size_t i = 0; i < data.size(); i += piece) {
+      fastest.update(data.substr(i, piece));
+      portable.update(data.substr(i, piece));
+    }
+    return std::pair(hex(fastest.finish()), hex(portable.finish()));
+  };
+  for (size_t n = 0; n <= 300; ++n) {
+    CAPTURE(n);
+    auto [fastest, portable] = both(std::string_view(bytes).substr(0, n), 1000);
+    CHECK(fastest == portable);
+  }
+  for (size_t piece : {size_t(1), size_t(63), size_t(64), size_t(4096), bytes.size()}) {
+    CAPTURE(piece);
+    auto [fastest, portable] = both(bytes, piece);
+    CHECK(fastest == portable);
+  }
+  Sha1 portable(Sha1::Engine::portable);
+  portable.update(std::string(1000000, 'a'));
+  CHECK(hex(portable.finish()) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+#if defined(__x86_64__) && defined(__linux__)
+  // Used exactly where the processor says it has them.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  bool sha_ni = false;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      sha_ni = (line + " ").find(" sha_ni ") != std::string::npos;
+      break;
+    }
+  }
+  CHECK(Sha1::accelerated() == sha_ni);
+#endif
 }
