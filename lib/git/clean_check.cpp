@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <thread>
 
@@ -68,7 +70,8 @@ bool entry_unchanged(const IndexEntry& e, int root_fd, const std::string& path,
 
 }  // namespace
 
-TrackedScan scan_tracked_files(const Repository& repo) {
+TrackedScan scan_tracked_files(const Repository& repo,
+                               const std::function<void(const IndexFile&)>& alongside) {
   TrackedScan scan;
   if (!repo.work_tree()) return scan;
   scan.index = read_index_file(repo.index_file());
@@ -80,23 +83,33 @@ TrackedScan scan_tracked_files(const Repository& repo) {
   const int opened = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   const int root_fd = opened >= 0 ? opened : AT_FDCWD;
   std::vector<char> proven(entries.size(), 0);
-  auto check = [&](size_t begin, size_t end) {
+  // lstat() is most of the cost: both threads take runs of entries until none is left.
+  constexpr size_t kRun = 128;
+  std::atomic<size_t> next{0};
+  auto check = [&] {
     std::string path = root;
-    for (size_t i = begin; i < end; ++i) {
-      if (entries[i].gitlink()) {
-        proven[i] = 1;  // a rollback moves the gitlink, never the submodule's files
-        continue;
+    for (size_t begin; (begin = next.fetch_add(kRun)) < entries.size();) {
+      const size_t end = std::min(entries.size(), begin + kRun);
+      for (size_t i = begin; i < end; ++i) {
+        if (entries[i].gitlink()) {
+          proven[i] = 1;  // a rollback moves the gitlink, never the submodule's files
+          continue;
+        }
+        path.resize(root.size());
+        path += entries[i].path;
+        proven[i] = entry_unchanged(entries[i], root_fd, path, index.st);
       }
-      path.resize(root.size());
-      path += entries[i].path;
-      proven[i] = entry_unchanged(entries[i], root_fd, path, index.st);
     }
   };
-  // lstat() is most of the cost: split it over two threads when there is enough of it.
-  const size_t half = entries.size() > 512 ? entries.size() / 2 : entries.size();
   std::thread helper;
-  if (half < entries.size()) helper = std::thread([&] { check(half, entries.size()); });
-  check(0, half);
+  if (entries.size() > 4 * kRun) helper = std::thread(check);
+  try {
+    if (alongside) alongside(index);
+  } catch (...) {
+    if (helper.joinable()) helper.join();
+    throw;
+  }
+  check();
   if (helper.joinable()) helper.join();
   if (opened >= 0) ::close(opened);
   for (size_t i = 0; i < entries.size(); ++i) {

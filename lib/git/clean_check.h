@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct TrackedScan {
 // (on two threads), so that the snapshot before a rollback needs no `git status`. Racily
 // clean entries are proven by hashing the file, as git does. Untracked files are not
 // looked at. When the index cannot be read, `index.problem` says why and nothing is proven.
-TrackedScan scan_tracked_files(const Repository& repo);
+// `alongside`, when given, is work of the caller's that needs the index: it runs on this
+// thread while the other starts on the lstat()s, and this thread takes its share of them
+// once it returns, so that neither core waits for the other.
+TrackedScan scan_tracked_files(const Repository& repo,
+                               const std::function<void(const IndexFile&)>& alongside = {});
 
 }  // namespace perfguard

@@ -90,11 +90,10 @@ std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, con
   Resolution r;
   r.target_oid = *commit;
   r.scope.head_tree = *head_tree;
-  r.scope.scan = scan_tracked_files(repo);
   std::optional<std::vector<std::string>> changed;
-  if (const auto& index = r.scope.scan.index.index) {
-    changed = diff_index_to_tree(*index, *target_tree, *objects);
-  }
+  r.scope.scan = scan_tracked_files(repo, [&](const IndexFile& index) {
+    changed = diff_index_to_tree(index, *target_tree, *objects);
+  });
   if (!changed) {
     auto listed = git_output(
         repo, {"diff-index", "--cached", "-z", "--name-only", "--no-renames", *commit, "--"});
