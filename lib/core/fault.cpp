@@ -13,6 +13,7 @@ void crash_point(const char* point) {
   if (std::strncmp(fault, point, n) != 0) return;
   if (fault[n] == '\0') std::raise(SIGKILL);
   if (std::strcmp(fault + n, ":INT") == 0) std::raise(SIGINT);
+  if (std::strcmp(fault + n, ":STOP") == 0) std::raise(SIGSTOP);
 }
 
 }  // namespace perfguard

@@ -54,6 +54,22 @@ std::string snapshot_message(const Snapshot& s, size_t held) {
   return m.str();
 }
 
+// Snapshot::untracked_in_the_way, from what was captured.
+bool untracked_in_the_way(const std::vector<CapturedPath>& captured, const IndexFile* index) {
+  using Kind = CapturedPath::Kind;
+  auto tracked = [&](const std::string& path) {
+    if (!index) return false;
+    auto e = std::lower_bound(index->entries.begin(), index->entries.end(), path,
+                              [](const IndexEntry& a, const std::string& b) { return a.path < b; });
+    return e != index->entries.end() && e->path == path;
+  };
+  return std::any_of(captured.begin(), captured.end(), [&](const CapturedPath& c) {
+    if (c.kind == Kind::git_file) return true;
+    return (c.kind == Kind::file || c.kind == Kind::symlink || c.kind == Kind::directory) &&
+           !tracked(c.path);
+  });
+}
+
 // Reads the metadata back from a snapshot commit's message.
 std::optional<Snapshot> parse_snapshot(const std::string& id, const std::string& commit,
                                        const std::string& message) {
@@ -242,6 +258,7 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   auto git_files = capture_git_files(repo, *objects);
   if (!git_files) return git_files.error();
   captured->insert(captured->end(), git_files->begin(), git_files->end());
+  s.untracked_in_the_way = untracked_in_the_way(*captured, index);
   if (auto ok = interrupted_check(); !ok) return ok.error();
 
   std::vector<TreeEntry> root;

@@ -38,6 +38,10 @@ struct Snapshot {
   std::string reason;
   int format = 2;            // 1: the work tree as a commit (older versions)
   std::string index_commit;  // format 1 only: the commit of the index, when dirty
+  // Found while taking it, not stored: at the paths the step may touch (or on the way to
+  // them) stood something the index does not track (an untracked or ignored file, a
+  // directory where a file will go), or a merge's or cherry-pick's state files.
+  bool untracked_in_the_way = false;
 
   std::string ref() const { return kSnapshotRefPrefix + id; }
 };

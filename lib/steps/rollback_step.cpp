@@ -1,6 +1,7 @@
 #include "steps/rollback_step.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -281,6 +282,54 @@ RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& pla
 
 namespace {
 
+// After a snapshot of a clean tree, a reset need not prove the tree clean again. `git reset
+// --keep` (a two-way merge from HEAD) writes the same files as `--hard` when every tracked
+// file is unchanged and nothing untracked stands where the target puts a file, but it trusts
+// the index for the files the target leaves alone where `--hard` lstat()s each of them once
+// more: in git's own repository 17.0 ms instead of 21.6, in the generated one 26.5 instead
+// of 35.3 (medians of 25, interleaved). And a file changed after the snapshot's proof is
+// never overwritten, where `--hard` would overwrite it: git keeps the change where the target
+// leaves the file alone, and refuses, changing nothing, where it does not.
+bool two_way_reset_holds(const RollbackPlan& plan, const RollbackOptions& options,
+                         const Snapshot& snapshot) {
+  return plan.paths.empty() && !options.keep && !snapshot.dirty && !snapshot.untracked_in_the_way;
+}
+
+std::vector<std::string> two_way_reset_args(std::vector<std::string> git_args) {
+  std::replace(git_args.begin(), git_args.end(), std::string("--hard"), std::string("--keep"));
+  return git_args;
+}
+
+// Writes what a child said, once it has ended, where `mode` would have sent it as it ran.
+void replay(const ChildOutcome& outcome, StreamMode mode) {
+  if (mode == StreamMode::inherit) {
+    std::fputs(outcome.out.c_str(), stdout);
+    std::fputs(outcome.err.c_str(), stderr);
+  } else if (mode == StreamMode::tee || mode == StreamMode::to_stderr) {
+    std::fputs((outcome.out + outcome.err).c_str(), stderr);
+  }
+}
+
+// The git command of the plan, as one part of the step; false when it failed. A two-way reset
+// is an attempt: when git refuses it, nothing has changed and the caller takes another way.
+Result<bool> move_tree(const Repository& repo, const RollbackPlan& plan,
+                       const RollbackOptions& options, bool two_way, StepTimer& timer,
+                       RollbackRun& run) {
+  ChildCommand cmd = git_command(repo, two_way ? two_way_reset_args(plan.git_args) : plan.git_args);
+  // An attempt's refusal is not the user's to read; what it says when it succeeds is.
+  cmd.out = cmd.err = two_way ? StreamMode::capture : options.git_output;
+  auto child = timer.start(cmd);
+  if (!child) return child.error();
+  if (options.on_git_started) options.on_git_started();
+  crash_point("during-reset");
+  const std::string part = plan.paths.empty() ? "reset" : "restore";
+  ChildOutcome outcome =
+      two_way ? timer.finish_attempt(part, *child) : timer.finish_part(part, *child);
+  if (two_way && outcome.success()) replay(outcome, options.git_output);
+  if (!outcome.success() && (!two_way || timer.stopped())) run.git_error = git_message(outcome.err);
+  return outcome.success();
+}
+
 // run_rollback, with the plan made by `make_plan` (in the snapshot's part: finding what the
 // reset may touch is most of the snapshot's work).
 Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions& options,
@@ -289,38 +338,52 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
   // The snapshot's ref is written only once the plan stands, so a refusal changes nothing.
   std::optional<RollbackPlan> planned;
-  auto snapshot = timer.time("snapshot", [&]() -> Result<Snapshot> {
-    auto plan = make_plan();
-    if (!plan) return plan.error();
-    planned = std::move(*plan);
-    crash_point("during-snapshot");
-    std::string reason = options.snapshot_reason.empty() ? "before rollback to " + options.target
-                                                         : options.snapshot_reason;
-    return take_snapshot(repo, planned->head, {options.tool, reason}, planned->scope);
-  });
+  auto snapshot_of = [&](const std::function<Result<RollbackPlan>()>& plan_now) {
+    return timer.time("snapshot", [&]() -> Result<Snapshot> {
+      auto plan = plan_now();
+      if (!plan) return plan.error();
+      planned = std::move(*plan);
+      crash_point("during-snapshot");
+      std::string reason = options.snapshot_reason.empty() ? "before rollback to " + options.target
+                                                           : options.snapshot_reason;
+      return take_snapshot(repo, planned->head, {options.tool, reason}, planned->scope);
+    });
+  };
+  auto snapshot = snapshot_of(make_plan);
   if (!snapshot) return snapshot.error();  // nothing was changed
-  const RollbackPlan& plan = *planned;
   run.snapshot = *snapshot;
   crash_point("after-snapshot");
 
-  if (has_assume_unchanged(plan.scope.scan)) {
+  if (has_assume_unchanged(planned->scope.scan)) {
     auto cleared = timer.time("clear-flags", [&] { return release_assume_unchanged(repo); });
     if (!cleared) {
       timer.fail();
       run.git_error = cleared.error().message;
     }
   }
-  if (!timer.stopped()) {
-    ChildCommand cmd = git_command(repo, plan.git_args);
-    cmd.out = cmd.err = options.git_output;
-    auto child = timer.start(cmd);
-    if (!child) return child.error();
-    if (options.on_git_started) options.on_git_started();
-    crash_point("during-reset");
-    ChildOutcome outcome = timer.finish_part(plan.paths.empty() ? "reset" : "restore", *child);
-    if (!outcome.success()) run.git_error = git_message(outcome.err);
+  if (!timer.stopped() && two_way_reset_holds(*planned, options, *snapshot)) {
+    auto moved = move_tree(repo, *planned, options, true, timer, run);
+    if (!moved) return moved.error();
+    if (!*moved && !timer.stopped()) {
+      // Something changed after the proof: snapshot it, from a new plan, and reset as planned.
+      RollbackOptions again = options;
+      again.target = planned->target_oid;
+      const std::string as_written = planned->target;
+      auto retaken = snapshot_of([&] { return plan_rollback(repo, again); });
+      if (!retaken) return retaken.error();  // nothing was changed
+      planned->target = as_written;
+      run.snapshot = *retaken;
+      if (auto moved_again = move_tree(repo, *planned, options, false, timer, run); !moved_again) {
+        return moved_again.error();
+      }
+    }
+  } else if (!timer.stopped()) {
+    if (auto moved = move_tree(repo, *planned, options, false, timer, run); !moved) {
+      return moved.error();
+    }
   }
 
+  const RollbackPlan& plan = *planned;
   StepRecord record = timer.finish(options.rollback_threshold, options.warn_only);
   record.head_before = plan.head.oid;
   if (auto after = repo.head()) record.head_after = after->oid;

@@ -44,6 +44,15 @@ Result<RunningChild> StepTimer::start(ChildCommand command) {
 }
 
 ChildOutcome StepTimer::finish_part(const std::string& part, RunningChild& child) {
+  return close_part(part, child, true);
+}
+
+ChildOutcome StepTimer::finish_attempt(const std::string& part, RunningChild& child) {
+  return close_part(part, child, false);
+}
+
+ChildOutcome StepTimer::close_part(const std::string& part, RunningChild& child,
+                                   bool failure_stops) {
   ChildOutcome outcome = child.wait();
   Span span;
   span.name = part;
@@ -56,7 +65,7 @@ ChildOutcome StepTimer::finish_part(const std::string& part, RunningChild& child
     status_ = StepStatus::timeout;
   } else if (outcome.interrupted) {
     status_ = StepStatus::interrupted;
-  } else if (outcome.exit_code != 0) {
+  } else if (outcome.exit_code != 0 && failure_stops) {
     status_ = StepStatus::failed;
   }
   return outcome;

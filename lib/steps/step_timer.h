@@ -23,6 +23,9 @@ class StepTimer {
   // The same in two halves, for a caller that works while the part runs.
   Result<RunningChild> start(ChildCommand command);
   ChildOutcome finish_part(const std::string& part, RunningChild& child);
+  // A part the caller has another way to do when it fails: timed like the others, and a
+  // timeout or interrupt stops the step, but a nonzero exit does not.
+  ChildOutcome finish_attempt(const std::string& part, RunningChild& child);
 
   // Times an in-process part (for example the safety snapshot, which runs its own children).
   template <class F>
@@ -51,6 +54,7 @@ class StepTimer {
  private:
   static std::int64_t now_us();
   static Duration since(std::chrono::steady_clock::time_point t);
+  ChildOutcome close_part(const std::string& part, RunningChild& child, bool failure_stops);
 
   Span root_;
   std::chrono::steady_clock::time_point start_;

@@ -458,6 +458,108 @@ test_untracked_files_elsewhere_survive_a_clean_rollback() {
   expect_eq "$(git -C r rev-list --count HEAD)" 3 "HEAD back"
 }
 
+# A repository whose last commit adds, deletes, changes, makes executable and replaces with
+# a symlink, so that a rollback to HEAD~1 undoes each kind of change.
+make_varied_history() {
+  make_repo "$1" 1
+  (
+    cd "$1" || exit 1
+    printf 'stays\n' >keep.txt && printf 'goes\n' >gone.txt && printf 'plain\n' >run.sh
+    printf 'a file\n' >pointer && mkdir -p deep/er && printf 'deep\n' >deep/er/x.txt
+    git add -A && git commit -qm base
+    printf 'new\n' >added.txt && git rm -q gone.txt && printf 'changed\n' >deep/er/x.txt
+    chmod +x run.sh && rm pointer && ln -s keep.txt pointer
+    git add -A && git commit -qm changes
+  ) || fail "history"
+}
+
+# After the snapshot has proven the tree clean, the reset does not prove it again: it runs as
+# `git reset --keep`, and ends exactly as `git reset --hard` ends.
+test_clean_rollback_ends_as_git_reset_hard_ends() {
+  make_varied_history r
+  echo mine >r/notes.txt
+  cp -a r twin
+  target=$(git -C r rev-parse HEAD~1)
+  GIT_TRACE=$TEST_DIR/trace run perf-rollback -C r --no-validate
+  expect_status 0
+  grep -q "built-in: git reset --keep --no-recurse-submodules $target" trace ||
+    fail "not a two-way reset: $(grep built-in trace)"
+  git -C twin reset -q --hard --no-recurse-submodules "$target" || fail "git reset --hard"
+  expect_eq "$(state_of r)" "$(state_of twin)" "HEAD, index, status and files"
+  for repo in r twin; do
+    (
+      cd $repo || exit 1
+      echo "ORIG_HEAD $(git rev-parse ORIG_HEAD)"
+      git reflog -1 --format='HEAD %H %gs' HEAD
+      git reflog -1 --format='branch %H %gs' refs/heads/main
+      find . -path ./.git -prune -o -printf '%p %y %m %l\n' | sort
+    ) >"$repo.facts"
+  done
+  expect_eq "$(cat r.facts)" "$(cat twin.facts)" "ORIG_HEAD, reflogs, kinds, modes and links"
+  expect_eq "$(cat r/deep/er/x.txt)" deep "the target's content"
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C twin rev-parse ORIG_HEAD)" "undone"
+}
+
+# stopped_after_snapshot DIR ARGS…: starts perf-rollback in DIR with ARGS, stopped just after
+# its snapshot (as a change made at that instant finds it); its pid in $pid.
+stopped_after_snapshot() {
+  local dir=$1 i
+  shift
+  PERFGUARD_TEST_FAULT=after-snapshot:STOP perf-rollback -C "$dir" "$@" >"$TEST_DIR/out" 2>"$TEST_DIR/err" &
+  pid=$!
+  for i in $(seq 1 2400); do  # a bound only for a hung process, not a timing guess
+    [[ $(ps -o stat= -p $pid) == T* ]] && return 0
+    sleep 0.05
+  done
+  fail "perf-rollback never reached its snapshot"
+}
+
+test_a_change_made_after_the_snapshot_to_a_file_the_target_leaves_alone_is_kept() {
+  make_varied_history r
+  stopped_after_snapshot r --no-validate
+  echo "written during the rollback" >r/keep.txt
+  kill -CONT $pid
+  wait $pid
+  expect_eq "$?" 0 "exit"
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse ORIG_HEAD~1)" "HEAD moved"
+  expect_eq "$(cat r/keep.txt)" "written during the rollback" "the change is kept"
+  expect_eq "$(cat r/gone.txt)" goes "the target's files are out"
+}
+
+test_a_change_made_after_the_snapshot_to_a_file_the_target_changes_is_snapshotted() {
+  make_varied_history r
+  head=$(git -C r rev-parse HEAD)
+  stopped_after_snapshot r --no-validate
+  echo "written during the rollback" >r/deep/er/x.txt
+  kill -CONT $pid
+  wait $pid
+  expect_eq "$?" 0 "exit"
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse "$head~1")" "HEAD moved"
+  expect_eq "$(cat r/deep/er/x.txt)" deep "reset as --hard resets"
+  expect_eq "$(snapshot_count r)" 2 "a second snapshot, taken after git refused"
+  expect_sql "$(store_of r)" "select group_concat(name, ',') from (select name from child_spans where step = 'rollback' order by offset_ms)" "snapshot,reset,snapshot,reset"
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$head" "HEAD back"
+  expect_eq "$(cat r/deep/er/x.txt)" "written during the rollback" "the change is back"
+}
+
+test_kill_9_during_a_clean_rollback_loses_nothing() {
+  make_varied_history r
+  before=$(state_of r)
+  PERFGUARD_TEST_FAULT=during-reset setsid perf-rollback -C r >/dev/null 2>&1 &
+  pid=$!
+  wait $pid
+  expect_eq "$?" 137 "killed"
+  wait_for_session $pid
+  rm -f r/.git/index.lock
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(state_of r)" "$before" "restored exactly"
+}
+
 test_head_lock_held_by_a_running_process_refuses_rollback_saying_so_exit_5() {
   expect_rollback_refused_by_lock HEAD.lock held
 }
