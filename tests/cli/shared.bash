@@ -89,12 +89,12 @@ test_the_fleet_answers_as_one_local_store_holding_every_clone() {
   # The union, in one local store of a third repository, by import.
   make_repo union 1
   cat a.jsonl b.jsonl >union.jsonl
-  PERFGUARD_SHARED= perf-baseline -C union -q import --format jsonl "$TEST_DIR/union.jsonl" ||
+  PERFGUARD_SHARED='' perf-baseline -C union -q import --format jsonl "$TEST_DIR/union.jsonl" ||
     fail "import the union"
   local read
   for read in "${READS[@]}"; do
     # shellcheck disable=SC2086
-    PERFGUARD_SHARED= perf-baseline -C union $read >local.out 2>local.err || fail "local $read: $(cat local.err)"
+    PERFGUARD_SHARED='' perf-baseline -C union $read >local.out 2>local.err || fail "local $read: $(cat local.err)"
     # shellcheck disable=SC2086
     perf-baseline -C a --shared $read >shared.out 2>shared.err || fail "shared $read: $(cat shared.err)"
     cmp -s local.out shared.out || fail "perf-baseline $read differs: $(diff local.out shared.out | head -5)"
@@ -102,7 +102,7 @@ test_the_fleet_answers_as_one_local_store_holding_every_clone() {
   # Baselines computed over the fleet, then the same views through psql and sqlite3.
   run perf-baseline -C a --shared compute --force
   expect_status 0
-  PERFGUARD_SHARED= perf-baseline -C union -q compute --force || fail "local compute"
+  PERFGUARD_SHARED='' perf-baseline -C union -q compute --force || fail "local compute"
   local view local_rows shared_rows
   for view in step_summary daily_trend; do
     local_rows=$(sql "$(store_of union)" "select * from $view" | same_numbers)
@@ -176,7 +176,7 @@ test_a_server_that_stops_mid_ship_loses_nothing_and_stores_nothing_twice() {
   export PERFGUARD_SHARED="postgresql:///own?host=$PGHOST&user=$PGUSER"
   make_repo big 1
   records big.jsonl 60000 9
-  PERFGUARD_SHARED= perf-baseline -C big -q import --format jsonl "$TEST_DIR/big.jsonl" || fail "import"
+  PERFGUARD_SHARED='' perf-baseline -C big -q import --format jsonl "$TEST_DIR/big.jsonl" || fail "import"
   perf-baseline -C big sync >sync1.out 2>sync1.err &
   local sync=$! i n=0
   # Stop the server once the first batches are committed, while the rest are on their way.
@@ -280,7 +280,7 @@ test_a_repository_path_that_is_not_utf8_ships_and_reads_back_byte_for_byte() {
   expect_eq "$(pg 'select count(*) from step_rows')" 2 "records shipped"
   # The views show the path as the machine formats write it.
   expect_eq "$(pg 'select distinct repo from step_results')" "$TEST_DIR/r%FF%2541" "the repo column"
-  PERFGUARD_SHARED= perf-baseline -C "$repo" export --format jsonl >local.jsonl || fail "local export"
+  PERFGUARD_SHARED='' perf-baseline -C "$repo" export --format jsonl >local.jsonl || fail "local export"
   perf-baseline -C "$repo" --shared export --format jsonl >shared.jsonl || fail "shared export"
   expect_eq "$(wc -l <local.jsonl)" 2 "records exported"
   cmp -s local.jsonl shared.jsonl || fail "the exports differ: $(diff local.jsonl shared.jsonl | head -5)"
@@ -298,7 +298,7 @@ test_a_filter_on_the_shared_store_answers_as_one_clones_local_store() {
   local read
   for read in "stats --since all" "slowest --since all --limit 9" "export --format jsonl"; do
     # shellcheck disable=SC2086
-    PERFGUARD_SHARED= perf-baseline -C a $read >local.out || fail "local $read"
+    PERFGUARD_SHARED='' perf-baseline -C a $read >local.out || fail "local $read"
     # shellcheck disable=SC2086
     perf-baseline -C b --shared $read --repo /srv/clone-1 >shared.out || fail "shared $read --repo"
     cmp -s local.out shared.out || fail "$read --repo differs: $(diff local.out shared.out | head -5)"
