@@ -502,6 +502,35 @@ test_clean_rollback_ends_as_git_reset_hard_ends() {
   expect_eq "$(git -C r rev-parse HEAD)" "$(git -C twin rev-parse ORIG_HEAD)" "undone"
 }
 
+# Whatever untracked stands where the target puts a file (a file, an ignored file, a
+# directory, a file on the way to the path) makes the snapshot hold it and the reset --hard
+# at once: no two-way attempt that git would refuse.
+test_something_untracked_in_the_way_resets_hard_at_once() {
+  for kind in file ignored directory on-the-way; do
+    rm -rf r trace
+    make_varied_history r
+    { git -C r rm -q -r deep && git -C r commit -qm "rm deep"; } || fail "rm deep"
+    case $kind in
+      file) echo mine >r/gone.txt ;;
+      ignored) echo 'gone.txt' >r/.git/info/exclude && echo mine >r/gone.txt ;;
+      directory) mkdir r/gone.txt && echo mine >r/gone.txt/inside ;;
+      on-the-way) echo mine >r/deep ;;
+    esac
+    GIT_TRACE=$TEST_DIR/trace run perf-rollback -C r --no-validate HEAD~2
+    expect_status 0
+    grep -q "built-in: git reset --hard" trace || fail "$kind: not reset --hard: $(grep built-in trace)"
+    ! grep -q "reset --keep" trace || fail "$kind: a two-way attempt"
+    expect_eq "$(snapshot_count r)" 1 "$kind: one snapshot"
+    run perf-rollback -C r --undo --no-validate
+    expect_status 0
+    case $kind in
+      directory) expect_eq "$(cat r/gone.txt/inside)" mine "$kind: back" ;;
+      on-the-way) expect_eq "$(cat r/deep)" mine "$kind: back" ;;
+      *) expect_eq "$(cat r/gone.txt)" mine "$kind: back" ;;
+    esac
+  done
+}
+
 # stopped_after_snapshot DIR ARGS…: starts perf-rollback in DIR with ARGS, stopped just after
 # its snapshot (as a change made at that instant finds it); its pid in $pid.
 stopped_after_snapshot() {
