@@ -219,4 +219,13 @@ IndexRead read_index_file(const std::filesystem::path& path) {
   return read;
 }
 
+std::pair<std::vector<IndexEntry>::const_iterator, std::vector<IndexEntry>::const_iterator>
+IndexFile::entries_at(const std::string& path) const {
+  struct ByPath {
+    bool operator()(const IndexEntry& e, const std::string& p) const { return e.path < p; }
+    bool operator()(const std::string& p, const IndexEntry& e) const { return p < e.path; }
+  };
+  return std::equal_range(entries.begin(), entries.end(), path, ByPath{});
+}
+
 }  // namespace perfguard

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace perfguard {
@@ -41,6 +42,11 @@ struct IndexFile {
   // Every valid cache-tree entry: a directory ("" for the top, else "a/b/") and the id of the
   // tree its index entries make. Empty when the extension is missing or cannot be read.
   std::map<std::string, std::string> cache_tree;
+
+  // The entries at `path` (more than one only for a conflict, stages in order): a range of
+  // `entries`, empty when the path is not tracked.
+  std::pair<std::vector<IndexEntry>::const_iterator, std::vector<IndexEntry>::const_iterator>
+  entries_at(const std::string& path) const;
 };
 
 // What stops the index being read exactly.

@@ -278,10 +278,8 @@ Result<std::map<std::string, std::string>> read_blobs(const Repository& repo,
 
 std::string KnownBlobs::find(const std::string& path) const {
   if (!index_) return "";
-  const auto& entries = index_->entries;
-  auto at = std::lower_bound(entries.begin(), entries.end(), path,
-                             [](const IndexEntry& e, const std::string& p) { return e.path < p; });
-  for (; at != entries.end() && at->path == path; ++at) {
+  auto [at, end] = index_->entries_at(path);
+  for (; at != end; ++at) {
     if (at->stage == 0 && !at->intent_to_add && !at->gitlink()) return to_hex(at->oid);
   }
   return "";

@@ -59,9 +59,8 @@ bool untracked_in_the_way(const std::vector<CapturedPath>& captured, const Index
   using Kind = CapturedPath::Kind;
   auto tracked = [&](const std::string& path) {
     if (!index) return false;
-    auto e = std::lower_bound(index->entries.begin(), index->entries.end(), path,
-                              [](const IndexEntry& a, const std::string& b) { return a.path < b; });
-    return e != index->entries.end() && e->path == path;
+    auto [first, last] = index->entries_at(path);
+    return first != last;
   };
   return std::any_of(captured.begin(), captured.end(), [&](const CapturedPath& c) {
     if (c.kind == Kind::git_file) return true;
