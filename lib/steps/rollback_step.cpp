@@ -200,6 +200,12 @@ void add_validation(const Repository& repo, const RollbackOptions& options, Roll
 
 namespace {
 
+// `git reset MODE` to the target. Submodules are other repositories: their work trees are
+// never the rollback's to move.
+std::vector<std::string> reset_args(const char* mode, const std::string& target_oid) {
+  return {"reset", mode, "--no-recurse-submodules", target_oid};
+}
+
 // Every precondition of a rollback, checked from git's files before anything runs.
 Result<Head> check_rollback(const Repository& repo, const RollbackOptions& options) {
   if (auto ok = require_work_tree(repo); !ok) return ok.error();
@@ -233,10 +239,8 @@ Result<RollbackPlan> resolve_plan(const Repository& repo, const RollbackOptions&
   plan.target_oid = resolved->target_oid;
   plan.scope = std::move(resolved->scope);
   plan.paths = options.paths;
-  // Submodules are other repositories: their work trees are never the rollback's to move.
   if (options.paths.empty()) {
-    plan.git_args = {"reset", options.keep ? "--keep" : "--hard", "--no-recurse-submodules",
-                     plan.target_oid};
+    plan.git_args = reset_args(options.keep ? "--keep" : "--hard", plan.target_oid);
   } else {
     plan.git_args = {"restore",
                      "--no-recurse-submodules",
@@ -295,11 +299,6 @@ bool two_way_reset_holds(const RollbackPlan& plan, const RollbackOptions& option
   return plan.paths.empty() && !options.keep && !snapshot.dirty && !snapshot.untracked_in_the_way;
 }
 
-std::vector<std::string> two_way_reset_args(std::vector<std::string> git_args) {
-  std::replace(git_args.begin(), git_args.end(), std::string("--hard"), std::string("--keep"));
-  return git_args;
-}
-
 // Writes what a child said, once it has ended, where `mode` would have sent it as it ran.
 void replay(const ChildOutcome& outcome, StreamMode mode) {
   if (mode == StreamMode::inherit) {
@@ -315,7 +314,8 @@ void replay(const ChildOutcome& outcome, StreamMode mode) {
 Result<bool> move_tree(const Repository& repo, const RollbackPlan& plan,
                        const RollbackOptions& options, bool two_way, StepTimer& timer,
                        RollbackRun& run) {
-  ChildCommand cmd = git_command(repo, two_way ? two_way_reset_args(plan.git_args) : plan.git_args);
+  ChildCommand cmd =
+      git_command(repo, two_way ? reset_args("--keep", plan.target_oid) : plan.git_args);
   // An attempt's refusal is not the user's to read; what it says when it succeeds is.
   cmd.out = cmd.err = two_way ? StreamMode::capture : options.git_output;
   auto child = timer.start(cmd);
@@ -361,10 +361,12 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
       run.git_error = cleared.error().message;
     }
   }
+  bool moved = false;
   if (!timer.stopped() && two_way_reset_holds(*planned, options, *snapshot)) {
-    auto moved = move_tree(repo, *planned, options, true, timer, run);
-    if (!moved) return moved.error();
-    if (!*moved && !timer.stopped()) {
+    auto two_way = move_tree(repo, *planned, options, true, timer, run);
+    if (!two_way) return two_way.error();
+    moved = *two_way;
+    if (!moved && !timer.stopped()) {
       // Something changed after the proof: snapshot it, from a new plan, and reset as planned.
       RollbackOptions again = options;
       again.target = planned->target_oid;
@@ -373,13 +375,12 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
       if (!retaken) return retaken.error();  // nothing was changed
       planned->target = as_written;
       run.snapshot = *retaken;
-      if (auto moved_again = move_tree(repo, *planned, options, false, timer, run); !moved_again) {
-        return moved_again.error();
-      }
     }
-  } else if (!timer.stopped()) {
-    if (auto moved = move_tree(repo, *planned, options, false, timer, run); !moved) {
-      return moved.error();
+  }
+  if (!moved && !timer.stopped()) {
+    if (auto planned_reset = move_tree(repo, *planned, options, false, timer, run);
+        !planned_reset) {
+      return planned_reset.error();
     }
   }
 
