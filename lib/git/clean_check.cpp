@@ -70,12 +70,12 @@ bool entry_unchanged(const IndexEntry& e, int root_fd, const std::string& path,
 
 }  // namespace
 
-TrackedScan scan_tracked_files(const Repository& repo,
-                               const std::function<void(const IndexFile&)>& alongside) {
-  TrackedScan scan;
-  if (!repo.work_tree()) return scan;
-  scan.index = read_index_file(repo.index_file());
-  if (!scan.index.index) return scan;
+namespace {
+
+void scan_entries(const Repository& repo, TrackedScan& scan,
+                  const std::function<void(const IndexFile&)>& alongside,
+                  const std::vector<std::string>& left_out) {
+  if (!repo.work_tree() || !scan.index.index) return;
   const IndexFile& index = *scan.index.index;
   const std::vector<IndexEntry>& entries = index.entries;
   const std::string root = repo.work_tree()->string() + "/";
@@ -83,6 +83,9 @@ TrackedScan scan_tracked_files(const Repository& repo,
   const int opened = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   const int root_fd = opened >= 0 ? opened : AT_FDCWD;
   std::vector<char> proven(entries.size(), 0);
+  auto left_out_at = [&](const std::string& path) {
+    return !left_out.empty() && std::binary_search(left_out.begin(), left_out.end(), path);
+  };
   // lstat() is most of the cost: both threads take runs of entries until none is left.
   constexpr size_t kRun = 128;
   std::atomic<size_t> next{0};
@@ -91,8 +94,9 @@ TrackedScan scan_tracked_files(const Repository& repo,
     for (size_t begin; (begin = next.fetch_add(kRun)) < entries.size();) {
       const size_t end = std::min(entries.size(), begin + kRun);
       for (size_t i = begin; i < end; ++i) {
-        if (entries[i].gitlink()) {
-          proven[i] = 1;  // a rollback moves the gitlink, never the submodule's files
+        // A rollback moves a gitlink, never the submodule's files.
+        if (entries[i].gitlink() || left_out_at(entries[i].path)) {
+          proven[i] = 1;
           continue;
         }
         path.resize(root.size());
@@ -119,7 +123,22 @@ TrackedScan scan_tracked_files(const Repository& repo,
   }
   scan.unchanged = scan.unproven.empty();
   scan.index_tree = index.cache_tree_root;
+}
+
+}  // namespace
+
+TrackedScan scan_tracked_files(const Repository& repo,
+                               const std::function<void(const IndexFile&)>& alongside) {
+  TrackedScan scan;
+  if (!repo.work_tree()) return scan;
+  scan.index = read_index_file(repo.index_file());
+  scan_entries(repo, scan, alongside, {});
   return scan;
+}
+
+void scan_index_entries(const Repository& repo, TrackedScan& scan,
+                        const std::vector<std::string>& left_out) {
+  scan_entries(repo, scan, {}, left_out);
 }
 
 }  // namespace perfguard

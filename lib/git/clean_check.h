@@ -35,4 +35,10 @@ struct TrackedScan {
 TrackedScan scan_tracked_files(const Repository& repo,
                                const std::function<void(const IndexFile&)>& alongside = {});
 
+// The same scan of an index read before (`scan.index`), filling in the rest of `scan`. The
+// entries at `left_out` (sorted) are not looked at, nor listed: they are another's to prove
+// (git's own check, before a two-way reset writes them), and may be changing meanwhile.
+void scan_index_entries(const Repository& repo, TrackedScan& scan,
+                        const std::vector<std::string>& left_out);
+
 }  // namespace perfguard

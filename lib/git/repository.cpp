@@ -285,17 +285,31 @@ bool Repository::uses_files_ref_storage() const {
 Status Repository::create_ref(const std::string& refname, const std::string& oid,
                               const std::string& identity, std::int64_t time_s,
                               const std::string& message) const {
+  return write_ref(refname, oid, "", identity, time_s, message);
+}
+
+Status Repository::update_ref(const std::string& refname, const std::string& oid,
+                              const std::string& old_oid, const std::string& identity,
+                              std::int64_t time_s, const std::string& message) const {
+  return write_ref(refname, oid, old_oid, identity, time_s, message);
+}
+
+Status Repository::write_ref(const std::string& refname, const std::string& oid,
+                             const std::string& old_oid, const std::string& identity,
+                             std::int64_t time_s, const std::string& message) const {
+  const bool create = old_oid.empty();
+  const std::string verb = create ? "cannot create " : "cannot update ";
   const std::string log_message = reflog_message(message);
   if (!uses_files_ref_storage()) {
     ChildCommand cmd;
-    cmd.argv = {"git", "update-ref", "--create-reflog", "-m", log_message, refname, oid, ""};
+    cmd.argv = {"git", "update-ref", "--create-reflog", "-m", log_message, refname, oid, old_oid};
     cmd.cwd = git_dir_;
     cmd.out = StreamMode::capture;
     cmd.err = StreamMode::capture;
     auto run = run_child(cmd);
     if (!run) return run.error();
     if (!run->success()) {
-      return make_error(ExitCode::step_failed, "cannot create " + refname + ": " + trim(run->err));
+      return make_error(ExitCode::step_failed, verb + refname + ": " + trim(run->err));
     }
     return {};
   }
@@ -306,18 +320,22 @@ Status Repository::create_ref(const std::string& refname, const std::string& oid
   int fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
     return make_error(ExitCode::step_failed,
-                      "cannot create " + refname + ": " + lock + ": " + std::strerror(errno));
+                      verb + refname + ": " + lock + ": " + std::strerror(errno));
   }
+  // Under the lock, the ref is what the caller says it is (or, created, absent).
+  const bool as_expected =
+      create ? !path_exists(path) : resolve_ref(refname).value_or("") == old_oid;
   const std::string line = oid + "\n";
-  bool written = write_all(fd, line);
+  bool written = as_expected && write_all(fd, line);
   written = ::close(fd) == 0 && written;
   // git appends to the reflog while it holds the ref's lock, then renames the lock.
   int err = written ? 0 : errno;
-  if (written && !path_exists(path)) {
+  if (written) {
     const fs::path log = (is_per_worktree_ref(refname) ? git_dir_ : common_dir_) / "logs" / refname;
     fs::create_directories(log.parent_path(), ec);
-    const std::string entry = std::string(40, '0') + " " + oid + " " + identity + " " +
-                              std::to_string(time_s) + " +0000\t" + log_message + "\n";
+    const std::string entry = (create ? std::string(40, '0') : old_oid) + " " + oid + " " +
+                              identity + " " + std::to_string(time_s) + " +0000\t" + log_message +
+                              "\n";
     int log_fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     written = log_fd >= 0 && write_all(log_fd, entry);
     if (!written) err = errno;
@@ -326,12 +344,14 @@ Status Repository::create_ref(const std::string& refname, const std::string& oid
       err = errno;
     }
   }
-  if (!written || path_exists(path) || ::rename(lock.c_str(), path.c_str()) != 0) {
+  if (!written || ::rename(lock.c_str(), path.c_str()) != 0) {
     if (written) err = errno;
     ::unlink(lock.c_str());
-    return make_error(
-        ExitCode::step_failed,
-        "cannot create " + refname + ": " + (path_exists(path) ? "it exists" : std::strerror(err)));
+    if (!as_expected) {
+      return make_error(ExitCode::step_failed,
+                        verb + refname + ": " + (create ? "it exists" : "it has moved"));
+    }
+    return make_error(ExitCode::step_failed, verb + refname + ": " + std::strerror(err));
   }
   return {};
 }

@@ -60,6 +60,11 @@ class Repository {
   // go through `git update-ref`.
   Status create_ref(const std::string& refname, const std::string& oid, const std::string& identity,
                     std::int64_t time_s, const std::string& message) const;
+  // Moves a loose ref from `old_oid` to `oid` the same way (`git update-ref -m MESSAGE REF
+  // OID OLD_OID`): refused, changing nothing, when the ref no longer points at `old_oid`.
+  Status update_ref(const std::string& refname, const std::string& oid, const std::string& old_oid,
+                    const std::string& identity, std::int64_t time_s,
+                    const std::string& message) const;
 
   // The directory a repository's own perfguard files live in: <common dir>/perfguard.
   std::filesystem::path perfguard_dir() const { return common_dir_ / "perfguard"; }
@@ -67,6 +72,10 @@ class Repository {
  private:
   std::filesystem::path ref_path(const std::string& refname) const;
   bool uses_files_ref_storage() const;
+  // create_ref (old_oid empty) and update_ref.
+  Status write_ref(const std::string& refname, const std::string& oid, const std::string& old_oid,
+                   const std::string& identity, std::int64_t time_s,
+                   const std::string& message) const;
 
   std::filesystem::path git_dir_;
   std::filesystem::path common_dir_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -29,6 +30,17 @@ using Kind = CapturedPath::Kind;
 const char* const kGitStateFiles[] = {"MERGE_HEAD",       "MERGE_MSG",   "MERGE_MODE",
                                       "MERGE_RR",         "AUTO_MERGE",  "SQUASH_MSG",
                                       "CHERRY_PICK_HEAD", "REVERT_HEAD", "MERGE_AUTOSTASH"};
+
+// The mode of an index entry as a manifest writes it: git's file, symlink or gitlink mode,
+// or 0 for no entry.
+std::optional<std::uint32_t> parse_entry_mode(const std::string& text) {
+  for (std::uint32_t mode : {0u, 0100644u, 0100755u, 0120000u, 0160000u}) {
+    char written[16];
+    std::snprintf(written, sizeof written, "%o", mode);
+    if (text == written) return mode;
+  }
+  return {};
+}
 
 // A path a manifest may name: relative, below the top, never into the repository itself.
 bool is_work_tree_path(const std::string& path) {
@@ -315,7 +327,7 @@ Result<std::vector<CapturedPath>> capture_git_files(const Repository& repo,
 Status restore_captured(const Repository& repo, const std::vector<CapturedPath>& captured) {
   std::set<std::string> oids;
   for (const auto& c : captured) {
-    if (!c.oid.empty()) oids.insert(c.oid);
+    if (!c.oid.empty() && c.kind != Kind::index_entry) oids.insert(c.oid);
   }
   auto blobs = read_blobs(repo, oids);
   if (!blobs) return blobs.error();
@@ -338,6 +350,7 @@ Status restore_captured(const Repository& repo, const std::vector<CapturedPath>&
       ::unlink(repo.index_file().c_str());
       continue;
     }
+    if (c.kind == Kind::index_entry) continue;
     const std::string full = root + c.path;
     struct stat st {};
     const bool is_dir = ::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -373,6 +386,32 @@ Status restore_captured(const Repository& repo, const std::vector<CapturedPath>&
   // made read-only.
   for (auto it = directories.rbegin(); it != directories.rend(); ++it) {
     ::chmod((root + (*it)->path).c_str(), (*it)->mode);
+  }
+  return {};
+}
+
+Status restore_index_entries(const Repository& repo, const std::vector<CapturedPath>& captured) {
+  // Each path first loses every entry it has now (mode 0, any stage), then gets its own.
+  std::string info;
+  const std::string none = "0 " + std::string(40, '0') + "\t";
+  for (const auto& c : captured) {
+    if (c.kind != Kind::index_entry) continue;
+    info += none + c.path + '\0';
+    if (c.mode == 0) continue;
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%o", static_cast<unsigned>(c.mode));
+    info += std::string(mode) + " " + c.oid + "\t" + c.path + '\0';
+  }
+  if (info.empty()) return {};
+  ChildCommand update = git_command(repo, {"update-index", "-z", "--index-info"});
+  update.stdin_data = info;
+  update.out = StreamMode::capture;
+  update.err = StreamMode::capture;
+  auto updated = run_child(update);
+  if (!updated) return updated.error();
+  if (!updated->success()) {
+    return make_error(ExitCode::step_failed,
+                      "cannot put the index entries back: " + git_message(updated->err));
   }
   return {};
 }
@@ -413,15 +452,17 @@ Result<std::vector<CapturedPath>> decode_manifest(const std::string& text) {
       return damaged("bad record '" + record + "'");
     }
     const char kind = record[0];
-    if (std::string("fldagin").find(kind) == std::string::npos) {
+    if (std::string("fldagine").find(kind) == std::string::npos) {
       return damaged("unknown kind '" + std::string(1, kind) + "'");
     }
     CapturedPath c;
     c.kind = static_cast<Kind>(kind);
-    const auto mode = parse_mode(record.substr(2, s2 - 2));
+    const std::string mode_text = record.substr(2, s2 - 2);
+    const auto mode = kind == 'e' ? parse_entry_mode(mode_text) : parse_mode(mode_text);
     c.oid = record.substr(s2 + 1, s3 - s2 - 1);
     c.path = record.substr(s3 + 1);
-    const bool needs_oid = kind == 'f' || kind == 'l' || kind == 'g' || kind == 'i';
+    const bool needs_oid =
+        kind == 'f' || kind == 'l' || kind == 'g' || kind == 'i' || (kind == 'e' && mode != 0u);
     const bool in_git_dir = kind == 'g' || kind == 'i' || kind == 'n';
     if (!mode || (needs_oid ? !is_hex_oid(c.oid) : c.oid != "-") ||
         !(in_git_dir ? is_git_file_name(c.path) : is_work_tree_path(c.path))) {

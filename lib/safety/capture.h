@@ -24,9 +24,11 @@ struct CapturedPath {
     git_file = 'g',  // a file in the git dir (MERGE_HEAD, MERGE_MSG, …), path relative to it
     index = 'i',     // the index file itself
     no_index = 'n',  // there was no index file
+    // The index's entry at a work-tree path: its git mode and object, or (mode 0) none.
+    index_entry = 'e',
   };
   Kind kind = Kind::absent;
-  std::uint32_t mode = 0;  // permission bits (07777) of files and directories
+  std::uint32_t mode = 0;  // permission bits (07777) of files and directories; an entry's mode
   std::string oid;         // the blob of the bytes (the link target for a symlink)
   std::string path;        // relative to the top of the work tree (or the git dir)
 };
@@ -61,8 +63,13 @@ Result<std::vector<CapturedPath>> capture_git_files(const Repository& repo,
 
 // Writes everything captured back exactly: bytes, modes, symlinks, directories, the state
 // files and the index file, and removes what was absent. Whatever stands at those paths now
-// is replaced. Blobs are read with one `git cat-file --batch`.
+// is replaced. Blobs are read with one `git cat-file --batch`. Index entries are not
+// written here (restore_index_entries does).
 Status restore_captured(const Repository& repo, const std::vector<CapturedPath>& captured);
+
+// Puts the captured index entries back into the index (`git update-index --index-info`):
+// each path's entry as it was, or none; every other entry is left as it is.
+Status restore_index_entries(const Repository& repo, const std::vector<CapturedPath>& captured);
 
 // The manifest: NUL-terminated records "<kind> <octal mode> <oid or -> <path>".
 std::string encode_manifest(const std::vector<CapturedPath>& captured);

@@ -47,7 +47,11 @@ std::string snapshot_message(const Snapshot& s, size_t held) {
     << "Perfguard-Head: " << s.head << "\n"
     << "Perfguard-Branch: " << (s.branch.empty() ? "(detached)" : s.branch) << "\n"
     << "Perfguard-Worktree: " << (s.worktree.empty() ? "(main)" : s.worktree) << "\n"
-    << "Perfguard-Dirty: " << (s.dirty ? "yes" : "no") << "\n"
+    << "Perfguard-Dirty: "
+    << (s.partial() ? "unknown"
+        : s.dirty   ? "yes"
+                    : "no")
+    << "\n"
     << "Perfguard-Paths: " << held << "\n"
     << "Perfguard-Created: " << s.created_us << "\n"
     << "Perfguard-Tool: " << s.tool << "\n";
@@ -227,6 +231,76 @@ std::string worktree_name(const Repository& repo) {
   return relative.empty() ? repo.git_dir().string() : relative.string();
 }
 
+namespace {
+
+// The index's entry at each path, for a partial snapshot's undo.
+void hold_index_entries(std::vector<CapturedPath>& captured, const std::vector<std::string>& paths,
+                        const IndexFile* index) {
+  for (const auto& path : paths) {
+    CapturedPath entry{CapturedPath::Kind::index_entry, 0, "", path};
+    if (index) {
+      auto [at, end] = index->entries_at(path);
+      if (at != end) {
+        entry.mode = at->mode;
+        entry.oid = to_hex(at->oid);
+      }
+    }
+    captured.push_back(std::move(entry));
+  }
+}
+
+// Writes the snapshot's objects (the manifest, files/, and for a dirty snapshot the index
+// file and staged/) and its commit, then points its ref at the commit: a new ref, or one
+// moved from `replaces` (its reflog entry saying `why`).
+Status write_snapshot(const Repository& repo, const ObjectWriter& objects, Snapshot& s,
+                      std::vector<CapturedPath> captured, const IndexFile* index,
+                      const std::string& replaces, const char* why = "") {
+  std::vector<TreeEntry> root;
+  if (s.dirty && index) {
+    auto raw = objects.write_blob(index->bytes);
+    if (!raw) return raw.error();
+    captured.push_back({CapturedPath::Kind::index,
+                        static_cast<std::uint32_t>(index->st.st_mode & 07777), *raw, "index"});
+    std::set<std::string> staged;
+    for (const auto& e : index->entries) {
+      if (!e.gitlink() && !e.intent_to_add) staged.insert(to_hex(e.oid));
+    }
+    auto staged_tree = blob_tree(objects, staged);
+    if (!staged_tree) return staged_tree.error();
+    root.push_back({"40000", "staged", *staged_tree});
+  } else if (s.dirty) {
+    captured.push_back({CapturedPath::Kind::no_index, 0, "", "index"});
+  }
+  std::set<std::string> held;
+  for (const auto& c : captured) {
+    if (!c.oid.empty() && c.kind != CapturedPath::Kind::index_entry) held.insert(c.oid);
+  }
+  auto files_tree = blob_tree(objects, held);
+  if (!files_tree) return files_tree.error();
+  root.push_back({"40000", "files", *files_tree});
+  auto manifest = objects.write_blob(encode_manifest(captured));
+  if (!manifest) return manifest.error();
+  root.push_back({"100644", "manifest", *manifest});
+  auto tree = objects.write_tree(std::move(root));
+  if (!tree) return tree.error();
+  auto commit = objects.write_commit(*tree, {s.head}, kSnapshotIdentity, s.created_us / 1000000,
+                                     snapshot_message(s, captured.size()));
+  if (!commit) return commit.error();
+  if (auto ok = interrupted_check(); !ok) return ok.error();
+  const std::int64_t time_s = s.created_us / 1000000;
+  Status saved = replaces.empty()
+                     ? repo.create_ref(s.ref(), *commit, kSnapshotIdentity, time_s,
+                                       "perfguard: snapshot " + s.reason)
+                     : repo.update_ref(s.ref(), *commit, replaces, kSnapshotIdentity, time_s,
+                                       "perfguard: snapshot " + s.reason + " (" + why + ")");
+  if (!saved) return saved.error();
+  s.commit = *commit;
+  s.held = std::move(captured);
+  return {};
+}
+
+}  // namespace
+
 Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
                                const SnapshotRequest& request, const SnapshotScope& scope) {
   if (head.unborn()) {
@@ -238,67 +312,77 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   if (auto ok = interrupted_check(); !ok) return ok.error();
 
   Snapshot s;
-  s.created_us = now_unix_us();
-  s.id = new_snapshot_id(s.created_us);
+  s.created_us = request.retakes ? request.retakes->created_us : now_unix_us();
+  s.id = request.retakes ? request.retakes->id : new_snapshot_id(s.created_us);
   s.head = head.oid;
   s.branch = head.ref;
   s.worktree = worktree_name(repo);
   s.tool = request.tool;
   s.reason = request.reason;
   const IndexFile* index = scope.scan.index.index ? &*scope.scan.index.index : nullptr;
-  s.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
+  if (scope.before_scan) {
+    s.format = 3;
+  } else {
+    s.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
+  }
 
   std::vector<std::string> paths = scope.paths;
   paths.insert(paths.end(), scope.scan.unproven.begin(), scope.scan.unproven.end());
   widen_for_attributes(paths, index);
-  auto captured = capture_work_tree(repo, *objects, std::move(paths),
-                                    index ? KnownBlobs(*index) : KnownBlobs{});
+  auto captured =
+      capture_work_tree(repo, *objects, paths, index ? KnownBlobs(*index) : KnownBlobs{});
   if (!captured) return captured.error();
   auto git_files = capture_git_files(repo, *objects);
   if (!git_files) return git_files.error();
   captured->insert(captured->end(), git_files->begin(), git_files->end());
   s.untracked_in_the_way = untracked_in_the_way(*captured, index);
+  if (scope.before_scan) hold_index_entries(*captured, paths, index);
   if (auto ok = interrupted_check(); !ok) return ok.error();
-
-  std::vector<TreeEntry> root;
-  if (s.dirty && index) {
-    auto raw = objects->write_blob(index->bytes);
-    if (!raw) return raw.error();
-    captured->push_back({CapturedPath::Kind::index,
-                         static_cast<std::uint32_t>(index->st.st_mode & 07777), *raw, "index"});
-    std::set<std::string> staged;
-    for (const auto& e : index->entries) {
-      if (!e.gitlink() && !e.intent_to_add) staged.insert(to_hex(e.oid));
-    }
-    auto staged_tree = blob_tree(*objects, staged);
-    if (!staged_tree) return staged_tree.error();
-    root.push_back({"40000", "staged", *staged_tree});
-  } else if (s.dirty) {
-    captured->push_back({CapturedPath::Kind::no_index, 0, "", "index"});
-  }
-  std::set<std::string> held;
-  for (const auto& c : *captured) {
-    if (!c.oid.empty()) held.insert(c.oid);
-  }
-  auto files_tree = blob_tree(*objects, held);
-  if (!files_tree) return files_tree.error();
-  root.push_back({"40000", "files", *files_tree});
-  auto manifest = objects->write_blob(encode_manifest(*captured));
-  if (!manifest) return manifest.error();
-  root.push_back({"100644", "manifest", *manifest});
-  auto tree = objects->write_tree(std::move(root));
-  if (!tree) return tree.error();
-  auto commit = objects->write_commit(*tree, {s.head}, kSnapshotIdentity, s.created_us / 1000000,
-                                      snapshot_message(s, captured->size()));
-  if (!commit) return commit.error();
-  s.commit = *commit;
-  if (auto ok = interrupted_check(); !ok) return ok.error();
-  if (auto saved = repo.create_ref(s.ref(), s.commit, kSnapshotIdentity, s.created_us / 1000000,
-                                   "perfguard: snapshot " + request.reason);
-      !saved) {
-    return saved.error();
+  const std::string replaces = request.retakes ? request.retakes->commit : "";
+  if (auto ok = write_snapshot(repo, *objects, s, std::move(*captured), index, replaces, "again");
+      !ok) {
+    return ok.error();
   }
   return s;
+}
+
+Status complete_snapshot(const Repository& repo, Snapshot& s, const SnapshotScope& scope) {
+  auto objects = ObjectWriter::open(repo);
+  if (!objects) return objects.error();
+  const IndexFile* index = scope.scan.index.index ? &*scope.scan.index.index : nullptr;
+  using Kind = CapturedPath::Kind;
+  std::set<std::string> held;
+  for (const auto& c : s.held) {
+    if (c.kind != Kind::git_file && c.kind != Kind::index && c.kind != Kind::no_index) {
+      held.insert(c.path);
+    }
+  }
+  std::vector<std::string> paths;
+  for (const auto* from : {&scope.paths, &scope.scan.unproven}) {
+    for (const auto& path : *from) {
+      if (!held.count(path)) paths.push_back(path);
+    }
+  }
+  widen_for_attributes(paths, index);
+  auto more = capture_work_tree(repo, *objects, paths, index ? KnownBlobs(*index) : KnownBlobs{});
+  if (!more) return more.error();
+  std::vector<CapturedPath> captured = s.held;
+  for (auto& c : *more) {
+    if (!held.count(c.path)) captured.push_back(std::move(c));  // each path once
+  }
+  std::stable_sort(captured.begin(), captured.end(),
+                   [](const CapturedPath& a, const CapturedPath& b) { return a.path < b.path; });
+  if (auto ok = interrupted_check(); !ok) return ok.error();
+  Snapshot whole = s;
+  whole.format = 2;
+  whole.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
+  if (auto ok =
+          write_snapshot(repo, *objects, whole, std::move(captured), index, s.commit, "completed");
+      !ok) {
+    return ok;
+  }
+  s = std::move(whole);
+  return {};
 }
 
 Result<std::vector<Snapshot>> list_snapshots(const Repository& repo) {
@@ -382,6 +466,18 @@ Status restore_snapshot(const Repository& repo, const Snapshot& s) {
   if (s.format == 1) return restore_format_1(repo, s);
   auto manifest = read_manifest(repo, s);
   if (!manifest) return manifest.error();
+  if (s.partial()) {
+    // Only the held paths can have changed: HEAD moves back without touching the index or
+    // the work tree, then the held entries and files are put back.
+    if (auto r = run_git(
+            repo, {"update-ref", "-m", "perfguard: undo to snapshot " + s.id, "HEAD", s.head});
+        !r) {
+      return r;
+    }
+    if (auto r = restore_index_entries(repo, *manifest); !r) return r;
+    if (auto r = restore_captured(repo, *manifest); !r) return r;
+    return refresh_index(repo);
+  }
   if (auto r = release_assume_unchanged(repo); !r) return r;
   if (auto r = run_git(repo, {"reset", "--hard", "-q", "--no-recurse-submodules", s.head}); !r) {
     return r;

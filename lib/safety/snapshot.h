@@ -26,6 +26,15 @@ inline constexpr const char* kSnapshotRefPrefix = "refs/perfguard/snapshots/";
 // Tree layout: `manifest` (NUL-terminated records, see capture.h), `files/` (every blob
 // the manifest names, by id), `index` (the raw index file) and `staged/` (every blob the
 // index names, so that gc keeps them).
+//
+// A partial snapshot (format 3) is taken before the tree is scanned, so that a two-way reset
+// (`git reset --keep`, which writes only where HEAD and the target differ, and refuses where
+// a local change stands) can start at once: it holds the paths where the index and the
+// target differ, what stands at each and the index's entry there, and the state files.
+// Nothing else can be touched by that reset, so its undo puts exactly those back, with HEAD,
+// and leaves every other file and index entry as it is. Once the scan has proven the tree
+// clean, or has found what else a `reset --hard` would touch and that is held too, the
+// same snapshot is completed: its ref moves to a commit of format 2.
 struct Snapshot {
   std::string id;        // 20261123-153012-123456-af: UTC time to the µs, sorts by time
   std::string commit;    // the snapshot commit
@@ -36,19 +45,24 @@ struct Snapshot {
   std::int64_t created_us = 0;
   std::string tool;
   std::string reason;
-  int format = 2;            // 1: the work tree as a commit (older versions)
+  int format = 2;            // 1: the work tree as a commit (older versions); 3: partial
   std::string index_commit;  // format 1 only: the commit of the index, when dirty
   // Found while taking it, not stored: at the paths the step may touch (or on the way to
   // them) stood something the index does not track (an untracked or ignored file, a
   // directory where a file will go), or a merge's or cherry-pick's state files.
   bool untracked_in_the_way = false;
+  // Found while taking it, not stored: what it holds (the manifest's records).
+  std::vector<CapturedPath> held;
 
   std::string ref() const { return kSnapshotRefPrefix + id; }
+  bool partial() const { return format == 3; }
 };
 
 struct SnapshotRequest {
   std::string tool;    // perf-rollback
   std::string reason;  // "before rollback to HEAD~1 (1a2b3c4)"
+  // Taken again, whole, when what it held may be out of date: the same id, its ref moved.
+  const Snapshot* retakes = nullptr;
 };
 
 // What the step after the snapshot may touch, so that the snapshot holds exactly that.
@@ -62,6 +76,9 @@ struct SnapshotScope {
   // HEAD's tree: when the index's tree is this and every entry is unchanged, a reset to HEAD
   // rebuilds the index and it need not be stored.
   std::string head_tree;
+  // The tree has not been scanned yet (`scan` holds the index only): the snapshot is partial,
+  // `paths` are where the index and the target differ, each held with its index entry.
+  bool before_scan = false;
 };
 
 // Makes the snapshot's objects in-process without touching the user's index or work tree,
@@ -69,6 +86,13 @@ struct SnapshotScope {
 // exactly, and with ExitCode::interrupted after Ctrl-C; either way nothing has changed.
 Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
                                const SnapshotRequest& request, const SnapshotScope& scope);
+
+// Completes a partial snapshot once `scope.scan` is done: what the scan found changed (and
+// `scope.paths`, when given) is captured from disk as it is now, the index file is stored
+// when it says more than HEAD's tree, and the ref moves to a snapshot of format 2 with the
+// same id. Only what the two-way reset cannot have written may be added: call it once that
+// reset has ended, or before it starts.
+Status complete_snapshot(const Repository& repo, Snapshot& snapshot, const SnapshotScope& scope);
 
 // Snapshots of every work tree, newest first.
 Result<std::vector<Snapshot>> list_snapshots(const Repository& repo);
@@ -86,7 +110,8 @@ Result<std::vector<std::string>> restored_paths(const Repository& repo, const Sn
 
 // Puts HEAD, the index, the work tree and the state files back exactly as they were when
 // the snapshot was taken. Refuses (ExitCode::refused) when HEAD is on another branch than
-// the snapshot's. Files the snapshot does not hold are left as a reset leaves them.
+// the snapshot's. Files the snapshot does not hold are left as a reset leaves them (as they
+// are, for a partial snapshot).
 Status restore_snapshot(const Repository& repo, const Snapshot& snapshot);
 
 // git refuses to reset over an assume-unchanged entry. Once a snapshot holds the entry, its

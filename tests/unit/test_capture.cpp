@@ -28,6 +28,9 @@ TEST_CASE("the manifest round-trips every kind, mode and odd name") {
       {Kind::absent, 0, "", "gone"},
       {Kind::git_file, 0644, std::string(40, 'c'), "MERGE_HEAD"},
       {Kind::index, 0600, std::string(40, 'd'), "index"},
+      {Kind::index_entry, 0100755, std::string(40, 'e'), "dir/x.sh"},
+      {Kind::index_entry, 0160000, std::string(40, 'f'), "module"},
+      {Kind::index_entry, 0, "", "gone"},
   };
   auto decoded = decode_manifest(encode_manifest(captured));
   REQUIRE(decoded.ok());
@@ -59,7 +62,9 @@ TEST_CASE("a manifest record not in the encoder's own form is refused as damaged
   for (const std::string& record :
        {"i 64.4 " + oid + " index", "f 0644 " + oid + " a", "f -1 " + oid + " a",
         "f 17777 " + oid + " a", "f  " + oid + " a", "f 8 " + oid + " a", std::string("a 0  gone"),
-        "d 755 " + oid + " dir", std::string("f 644 - a")}) {
+        "d 755 " + oid + " dir", std::string("f 644 - a"), "e 644 " + oid + " a",
+        "e 0 " + oid + " a", std::string("e 100644 - a"), "e 0100644 " + oid + " a",
+        "e 100644 " + oid + " .git/config"}) {
     CAPTURE(record);
     CHECK_FALSE(decode_manifest(header + record + '\0').ok());
   }
