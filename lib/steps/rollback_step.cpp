@@ -79,8 +79,15 @@ struct Resolution {
 // index is compared with the target's tree where its cache-tree does not already prove them
 // equal. Nothing when any of it needs git; `git diff-index` alone is asked when only the
 // comparison does.
-std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, const Head& head,
-                                                     const std::string& target) {
+struct Trees {
+  ObjectReader objects;
+  std::string target_oid, head_tree, target_tree;
+};
+
+// The target's commit, and HEAD's and the target's trees, read in-process; nothing when any
+// of it needs git.
+std::optional<Trees> read_trees(const Repository& repo, const Head& head,
+                                const std::string& target) {
   auto objects = ObjectReader::open(repo);
   if (!objects) return std::nullopt;
   auto commit = resolve_commit(repo, head, target, *objects);
@@ -88,16 +95,23 @@ std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, con
   auto head_tree = commit_tree(*objects, head.oid);
   auto target_tree = commit_tree(*objects, *commit);
   if (!head_tree || !target_tree) return std::nullopt;
+  return Trees{std::move(*objects), *commit, *head_tree, *target_tree};
+}
+
+std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, const Head& head,
+                                                     const std::string& target) {
+  auto trees = read_trees(repo, head, target);
+  if (!trees) return std::nullopt;
   Resolution r;
-  r.target_oid = *commit;
-  r.scope.head_tree = *head_tree;
+  r.target_oid = trees->target_oid;
+  r.scope.head_tree = trees->head_tree;
   std::optional<std::vector<std::string>> changed;
   r.scope.scan = scan_tracked_files(repo, [&](const IndexFile& index) {
-    changed = diff_index_to_tree(index, *target_tree, *objects);
+    changed = diff_index_to_tree(index, trees->target_tree, trees->objects);
   });
   if (!changed) {
-    auto listed = git_output(
-        repo, {"diff-index", "--cached", "-z", "--name-only", "--no-renames", *commit, "--"});
+    auto listed = git_output(repo, {"diff-index", "--cached", "-z", "--name-only", "--no-renames",
+                                    trees->target_oid, "--"});
     if (!listed) return Result<Resolution>(listed.error());
     changed = split_nul(*listed);
   }
@@ -253,11 +267,55 @@ Result<RollbackPlan> resolve_plan(const Repository& repo, const RollbackOptions&
   return plan;
 }
 
+// Every entry merged, and none that git would not look at or would not commit: git's own
+// check before a two-way reset writes a file then proves what a scan would.
+bool plain_index(const IndexFile& index) {
+  return std::none_of(index.entries.begin(), index.entries.end(), [](const IndexEntry& e) {
+    return e.stage != 0 || e.assume_unchanged || e.skip_worktree || e.intent_to_add;
+  });
+}
+
+// The plan of a whole-tree `reset --hard` that can start with a two-way reset before the tree
+// is scanned (see Snapshot, format 3): its scope holds the index and the paths where it and
+// the target differ, nothing scanned yet. Nothing when the index is not plain, or the
+// target, its trees or the comparison need git: the plan with the scan is made then.
+std::optional<RollbackPlan> plan_before_scan(const Repository& repo, const RollbackOptions& options,
+                                             const Head& head) {
+  if (!options.paths.empty() || options.keep || !repo.work_tree()) return std::nullopt;
+  const std::string& target = options.target;
+  if (target.empty() || target[0] == '-' || target.rfind(":/", 0) == 0) return std::nullopt;
+  auto trees = read_trees(repo, head, target);
+  if (!trees) return std::nullopt;
+  RollbackPlan plan;
+  plan.scope.scan.index = read_index_file(repo.index_file());
+  const auto& index = plan.scope.scan.index.index;
+  // Nothing staged, as the index's own cache-tree proves: a two-way reset then leaves the
+  // index as `reset --hard` does, and writes only where HEAD and the target differ.
+  if (!index || !plain_index(*index) || index->cache_tree_root != trees->head_tree) {
+    return std::nullopt;
+  }
+  auto changed = diff_index_to_tree(*index, trees->target_tree, trees->objects);
+  if (!changed) return std::nullopt;
+  std::sort(changed->begin(), changed->end());
+  plan.head = head;
+  plan.target = target;
+  plan.target_oid = trees->target_oid;
+  plan.scope.paths = std::move(*changed);
+  plan.scope.head_tree = trees->head_tree;
+  plan.scope.before_scan = true;
+  plan.git_args = reset_args("--hard", plan.target_oid);
+  return plan;
+}
+
 }  // namespace
 
-Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options) {
+Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options,
+                                   TreeScan scan) {
   auto head = check_rollback(repo, options);
   if (!head) return head.error();
+  if (scan == TreeScan::alongside_reset) {
+    if (auto plan = plan_before_scan(repo, options, *head)) return std::move(*plan);
+  }
   return resolve_plan(repo, options, *head);
 }
 
@@ -309,25 +367,97 @@ void replay(const ChildOutcome& outcome, StreamMode mode) {
   }
 }
 
-// The git command of the plan, as one part of the step; false when it failed. A two-way reset
-// is an attempt: when git refuses it, nothing has changed and the caller takes another way.
-Result<bool> move_tree(const Repository& repo, const RollbackPlan& plan,
-                       const RollbackOptions& options, bool two_way, StepTimer& timer,
-                       RollbackRun& run) {
-  ChildCommand cmd =
-      git_command(repo, two_way ? reset_args("--keep", plan.target_oid) : plan.git_args);
+// A git command that moves the tree, as the part `part` of the step; false when it failed.
+// An attempt (a two-way reset) is not the user's to read while it runs: when git refuses it,
+// nothing has changed and the caller takes another way.
+Result<bool> move_tree(const Repository& repo, const std::vector<std::string>& args,
+                       const std::string& part, const RollbackOptions& options, bool attempt,
+                       StepTimer& timer, RollbackRun& run) {
+  ChildCommand cmd = git_command(repo, args);
   // An attempt's refusal is not the user's to read; what it says when it succeeds is.
-  cmd.out = cmd.err = two_way ? StreamMode::capture : options.git_output;
+  cmd.out = cmd.err = attempt ? StreamMode::capture : options.git_output;
   auto child = timer.start(cmd);
   if (!child) return child.error();
   if (options.on_git_started) options.on_git_started();
   crash_point("during-reset");
-  const std::string part = plan.paths.empty() ? "reset" : "restore";
   ChildOutcome outcome =
-      two_way ? timer.finish_attempt(part, *child) : timer.finish_part(part, *child);
-  if (two_way && outcome.success()) replay(outcome, options.git_output);
-  if (!outcome.success() && (!two_way || timer.stopped())) run.git_error = git_message(outcome.err);
+      attempt ? timer.finish_attempt(part, *child) : timer.finish_part(part, *child);
+  if (attempt && outcome.success()) replay(outcome, options.git_output);
+  if (!outcome.success() && (!attempt || timer.stopped())) run.git_error = git_message(outcome.err);
   return outcome.success();
+}
+
+std::string part_of(const RollbackPlan& plan) {
+  return plan.paths.empty() ? "reset" : "restore";
+}
+
+// What a first attempt at moving the tree left to do.
+enum class Attempt {
+  done,       // the tree is moved, or the step stopped (killed, interrupted, failed)
+  refused,    // git changed nothing: something changed after the snapshot's proof
+  hard_next,  // the snapshot holds everything `reset --hard` touches: run it
+};
+
+// A plan made before the scan (see Snapshot, format 3): `git reset --keep` starts as soon as
+// the partial snapshot is written, and the tracked files the reset cannot write are scanned
+// while it runs. A clean tree (the scan proves every other file unchanged and nothing
+// staged; git proves the files it writes unchanged before writing them) is then moved
+// exactly as `reset --hard` moves it, and the snapshot is completed. Local changes the
+// two-way reset kept are held in the snapshot before `reset --hard` discards them, as it
+// would have without the attempt.
+Result<Attempt> reset_before_scan(const Repository& repo, RollbackPlan& plan,
+                                  const RollbackOptions& options, Snapshot& snapshot,
+                                  StepTimer& timer, RollbackRun& run) {
+  SnapshotScope& scope = plan.scope;
+  if (snapshot.untracked_in_the_way) {  // git would refuse: hold the rest, then reset --hard
+    auto completed = timer.time("snapshot", [&] {
+      scan_index_entries(repo, scope.scan, {});
+      return complete_snapshot(repo, snapshot, scope);
+    });
+    if (!completed) return completed.error();  // nothing was changed
+    return Attempt::hard_next;
+  }
+  ChildCommand cmd = git_command(repo, reset_args("--keep", plan.target_oid));
+  cmd.out = cmd.err = StreamMode::capture;  // an attempt's refusal is not the user's to read
+  auto child = timer.start(cmd);
+  if (!child) return child.error();
+  if (options.on_git_started) options.on_git_started();
+  crash_point("during-reset");
+  scan_index_entries(repo, scope.scan, scope.paths);
+  const bool clean = scope.scan.unchanged && scope.scan.index_tree == scope.head_tree;
+  // Completed or not (interrupted, disk full), the snapshot holds what this reset touches.
+  if (clean) (void)complete_snapshot(repo, snapshot, scope);
+  ChildOutcome outcome = timer.finish_attempt("reset", *child);
+  if (timer.stopped()) {
+    run.git_error = git_message(outcome.err);
+    return Attempt::done;
+  }
+  if (!outcome.success()) return Attempt::refused;
+  if (clean) {
+    replay(outcome, options.git_output);
+    return Attempt::done;
+  }
+  crash_point("after-two-way-reset");
+  // Local changes the two-way reset kept, found again against the index git wrote (HEAD's
+  // entries but where it moved them), are held with the index as it was; then they are
+  // discarded as `reset --hard` discards them. A one-way `read-tree` does that from here,
+  // leaving ORIG_HEAD and the reflog as the one reset made them.
+  auto completed = timer.time("snapshot", [&] {
+    SnapshotScope whole = scope;
+    whole.scan.unproven = scan_tracked_files(repo).unproven;
+    whole.scan.unchanged = false;
+    return complete_snapshot(repo, snapshot, whole);
+  });
+  if (!completed) {
+    timer.fail();
+    run.git_error = "the local changes were kept: " + completed.error().message;
+    return Attempt::done;
+  }
+  auto discarded =
+      move_tree(repo, {"read-tree", "--reset", "-u", "--no-recurse-submodules", plan.target_oid},
+                "reset", options, false, timer, run);
+  if (!discarded) return discarded.error();
+  return Attempt::done;
 }
 
 // run_rollback, with the plan made by `make_plan` (in the snapshot's part: finding what the
@@ -338,7 +468,8 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
   StepTimer timer("rollback", options.rollback_timeout, options.kill_grace);
   // The snapshot's ref is written only once the plan stands, so a refusal changes nothing.
   std::optional<RollbackPlan> planned;
-  auto snapshot_of = [&](const std::function<Result<RollbackPlan>()>& plan_now) {
+  auto snapshot_of = [&](const std::function<Result<RollbackPlan>()>& plan_now,
+                         const Snapshot* retakes) {
     return timer.time("snapshot", [&]() -> Result<Snapshot> {
       auto plan = plan_now();
       if (!plan) return plan.error();
@@ -346,39 +477,50 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
       crash_point("during-snapshot");
       std::string reason = options.snapshot_reason.empty() ? "before rollback to " + options.target
                                                            : options.snapshot_reason;
-      return take_snapshot(repo, planned->head, {options.tool, reason}, planned->scope);
+      return take_snapshot(repo, planned->head, {options.tool, reason, retakes}, planned->scope);
     });
   };
-  auto snapshot = snapshot_of(make_plan);
+  auto snapshot = snapshot_of(make_plan, nullptr);
   if (!snapshot) return snapshot.error();  // nothing was changed
   run.snapshot = *snapshot;
   crash_point("after-snapshot");
 
-  if (has_assume_unchanged(planned->scope.scan)) {
-    auto cleared = timer.time("clear-flags", [&] { return release_assume_unchanged(repo); });
-    if (!cleared) {
-      timer.fail();
-      run.git_error = cleared.error().message;
+  Attempt attempt = Attempt::hard_next;
+  if (planned->scope.before_scan) {
+    auto early = reset_before_scan(repo, *planned, options, *run.snapshot, timer, run);
+    if (!early) return early.error();
+    attempt = *early;
+  } else {
+    if (has_assume_unchanged(planned->scope.scan)) {
+      auto cleared = timer.time("clear-flags", [&] { return release_assume_unchanged(repo); });
+      if (!cleared) {
+        timer.fail();
+        run.git_error = cleared.error().message;
+      }
+    }
+    if (!timer.stopped() && two_way_reset_holds(*planned, options, *snapshot)) {
+      auto two_way = move_tree(repo, reset_args("--keep", planned->target_oid), part_of(*planned),
+                               options, true, timer, run);
+      if (!two_way) return two_way.error();
+      attempt = *two_way ? Attempt::done : Attempt::refused;
     }
   }
-  bool moved = false;
-  if (!timer.stopped() && two_way_reset_holds(*planned, options, *snapshot)) {
-    auto two_way = move_tree(repo, *planned, options, true, timer, run);
-    if (!two_way) return two_way.error();
-    moved = *two_way;
-    if (!moved && !timer.stopped()) {
-      // Something changed after the proof: snapshot it, from a new plan, and reset as planned.
-      RollbackOptions again = options;
-      again.target = planned->target_oid;
-      const std::string as_written = planned->target;
-      auto retaken = snapshot_of([&] { return plan_rollback(repo, again); });
-      if (!retaken) return retaken.error();  // nothing was changed
-      planned->target = as_written;
-      run.snapshot = *retaken;
-    }
+  if (attempt == Attempt::refused && !timer.stopped()) {
+    // Something changed after the proof: the snapshot is taken again, whole, from a new plan,
+    // and the reset runs as planned.
+    RollbackOptions again = options;
+    again.target = planned->target_oid;
+    const std::string as_written = planned->target;
+    const Snapshot first = *run.snapshot;
+    auto retaken = snapshot_of([&] { return plan_rollback(repo, again); }, &first);
+    if (!retaken) return retaken.error();  // nothing was changed
+    planned->target = as_written;
+    run.snapshot = *retaken;
+    attempt = Attempt::hard_next;
   }
-  if (!moved && !timer.stopped()) {
-    if (auto planned_reset = move_tree(repo, *planned, options, false, timer, run);
+  if (attempt == Attempt::hard_next && !timer.stopped()) {
+    if (auto planned_reset =
+            move_tree(repo, planned->git_args, part_of(*planned), options, false, timer, run);
         !planned_reset) {
       return planned_reset.error();
     }
@@ -402,9 +544,8 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
 }  // namespace
 
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options) {
-  auto head = check_rollback(repo, options);
-  if (!head) return head.error();
-  return rollback_with(repo, options, [&] { return resolve_plan(repo, options, *head); });
+  return rollback_with(repo, options,
+                       [&] { return plan_rollback(repo, options, TreeScan::alongside_reset); });
 }
 
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,

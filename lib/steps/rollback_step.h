@@ -51,9 +51,15 @@ struct RollbackRun {
   std::string git_error;             // git's message when a part failed
 };
 
+// When a plan scans the tracked files: at once, or (where the rollback can start its
+// two-way reset before the scan: a whole-tree reset, nothing staged, a plain index) while
+// the reset runs, in which case the plan's scope says `before_scan`.
+enum class TreeScan { now, alongside_reset };
+
 // Checks every precondition and resolves the target; changes nothing. Refusals are
 // ExitCode::refused; a target that names no commit is ExitCode::usage.
-Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options);
+Result<RollbackPlan> plan_rollback(const Repository& repo, const RollbackOptions& options,
+                                   TreeScan scan = TreeScan::now);
 
 // What a rollback or an undo would do, for --dry-run; nothing has changed.
 struct RollbackPreview {

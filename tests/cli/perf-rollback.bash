@@ -545,16 +545,31 @@ stopped_after_snapshot() {
   fail "perf-rollback never reached its snapshot"
 }
 
-test_a_change_made_after_the_snapshot_to_a_file_the_target_leaves_alone_is_kept() {
+# The snapshot is taken before the tree is scanned: a change made at that instant, to a file
+# the target leaves alone, is found by the scan as any local change is, held, and discarded
+# as `reset --hard` discards it; HEAD, ORIG_HEAD and the reflog are the one reset's.
+test_a_change_made_after_the_snapshot_to_a_file_the_target_leaves_alone_is_held() {
   make_varied_history r
+  head=$(git -C r rev-parse HEAD)
+  kept=$(cat r/keep.txt)
   stopped_after_snapshot r --no-validate
   echo "written during the rollback" >r/keep.txt
   kill -CONT $pid
   wait $pid
   expect_eq "$?" 0 "exit"
-  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse ORIG_HEAD~1)" "HEAD moved"
-  expect_eq "$(cat r/keep.txt)" "written during the rollback" "the change is kept"
+  expect_eq "$(git -C r rev-parse HEAD ORIG_HEAD)" "$(git -C r rev-parse "$head~1" "$head")" \
+    "HEAD and ORIG_HEAD"
+  expect_eq "$(git -C r reflog -1 --format=%gs)" "reset: moving to $(git -C r rev-parse HEAD)" \
+    "one reset in the reflog"
+  expect_eq "$(git -C r reflog --format=%gs | grep -c '^reset')" 1 "only one"
+  expect_eq "$(cat r/keep.txt)" "$kept" "reset as --hard resets"
   expect_eq "$(cat r/gone.txt)" goes "the target's files are out"
+  expect_eq "$(git -C r status --porcelain)" "" "clean"
+  expect_eq "$(snapshot_count r)" 1 "one snapshot"
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(git -C r rev-parse HEAD)" "$head" "HEAD back"
+  expect_eq "$(cat r/keep.txt)" "written during the rollback" "the change is back"
 }
 
 test_a_change_made_after_the_snapshot_to_a_file_the_target_changes_is_snapshotted() {
@@ -567,7 +582,9 @@ test_a_change_made_after_the_snapshot_to_a_file_the_target_changes_is_snapshotte
   expect_eq "$?" 0 "exit"
   expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse "$head~1")" "HEAD moved"
   expect_eq "$(cat r/deep/er/x.txt)" deep "reset as --hard resets"
-  expect_eq "$(snapshot_count r)" 2 "a second snapshot, taken after git refused"
+  expect_eq "$(snapshot_count r)" 1 "one snapshot, taken again after git refused"
+  expect_eq "$(git -C r reflog show --format=%gs "$(git -C r for-each-ref --format='%(refname)' refs/perfguard/snapshots/)" | head -1)" \
+    "perfguard: snapshot before rollback to HEAD~1 (again)" "the snapshot's ref moved to the whole one"
   expect_sql "$(store_of r)" "select group_concat(name, ',') from (select name from child_spans where step = 'rollback' order by offset_ms)" "snapshot,reset,snapshot,reset"
   run perf-rollback -C r --undo --no-validate
   expect_status 0
@@ -584,6 +601,28 @@ test_kill_9_during_a_clean_rollback_loses_nothing() {
   expect_eq "$?" 137 "killed"
   wait_for_session $pid
   rm -f r/.git/index.lock
+  run perf-rollback -C r --undo --no-validate
+  expect_status 0
+  expect_eq "$(state_of r)" "$before" "restored exactly"
+}
+
+# Killed between the two-way reset and the scan's snapshot of the edits it kept: the
+# partial snapshot puts HEAD, the reset's paths and their index entries back, and the edits
+# never left.
+test_kill_9_after_the_two_way_reset_of_a_dirty_tree_loses_nothing() {
+  make_varied_history r
+  echo "an edit" >>r/keep.txt
+  chmod 600 r/file.txt
+  before=$(state_of r)
+  PERFGUARD_TEST_FAULT=after-two-way-reset setsid perf-rollback -C r >/dev/null 2>&1 &
+  pid=$!
+  wait $pid
+  expect_eq "$?" 137 "killed"
+  wait_for_session $pid
+  expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse ORIG_HEAD~1)" "HEAD had moved"
+  expect_eq "$(tail -1 r/keep.txt)" "an edit" "the edit kept by the two-way reset"
+  expect_eq "$(git -C r for-each-ref --format='%(contents)' refs/perfguard/snapshots/ | grep Dirty)" \
+    "Perfguard-Dirty: unknown" "a partial snapshot"
   run perf-rollback -C r --undo --no-validate
   expect_status 0
   expect_eq "$(state_of r)" "$before" "restored exactly"
@@ -639,13 +678,17 @@ test_snapshot_ref_and_reflog_are_what_git_reads_and_fsck_accepts() {
   ref=refs/perfguard/snapshots/$id
   expect_eq "$(git -C r for-each-ref --format='%(objectname) %(refname)' refs/perfguard/)" \
     "$commit $ref" "for-each-ref"
-  expect_eq "$(git -C r reflog show --format='%H %gs' "$ref")" \
-    "$commit perfguard: snapshot before rollback to HEAD~1" "the reflog entry"
-  expect_eq "$(git -C r reflog show --format='%gn <%ge>' "$ref")" \
-    "perfguard <perfguard@localhost>" "the reflog entry's identity"
+  # The snapshot was taken before the tree was scanned, holding what a two-way reset writes;
+  # git refused over the local change, and it was taken again, whole, under the same name.
+  expect_eq "$(git -C r reflog show --format='%H %gs' "$ref" | head -1)" \
+    "$commit perfguard: snapshot before rollback to HEAD~1 (again)" "the newest reflog entry"
+  expect_eq "$(git -C r reflog show --format='%gs' "$ref" | tail -1)" \
+    "perfguard: snapshot before rollback to HEAD~1" "the first reflog entry"
+  expect_eq "$(git -C r reflog show --format='%gn <%ge>' "$ref" | sort -u)" \
+    "perfguard <perfguard@localhost>" "the reflog entries' identity"
   expect_eq "$(git -C r log -1 --format=%ct "$commit")" \
-    "$(git -C r reflog show --format=%gd --date=unix "$ref" | sed 's/.*@{\(.*\)}/\1/')" \
-    "the reflog entry's time"
+    "$(git -C r reflog show --format=%gd --date=unix "$ref" | sed 's/.*@{\(.*\)}/\1/' | sort -u)" \
+    "the reflog entries' time"
   [[ ! -e r/.git/$ref.lock ]] || fail "the ref's lock was left behind"
   git -C r fsck --strict --no-dangling >fsck.out 2>&1 || { cat fsck.out >&2; fail "git fsck"; }
   [[ ! -s fsck.out ]] || { cat fsck.out >&2; fail "git fsck said something"; }
