@@ -42,6 +42,8 @@ test_a_healthy_recovery_rolls_back_restarts_and_checks_health_inside_its_thresho
   run perf-recover -C r --yes --restart "$SERVICE_START" --health "$SERVICE_PROBE"
   expect_status 0
   expect_stdout_contains "recovery plan"
+  # Nobody was asked: the tree is scanned while the reset runs, so the plan cannot count.
+  expect_stdout_contains "with any local changes, kept under refs/perfguard/snapshots/"
   expect_stdout_contains "recover "
   expect_stdout_contains "restart"
   expect_stdout_contains "health"

@@ -39,7 +39,8 @@ std::string count_text(std::size_t n, const char* one, const char* many) {
 
 // The plan for people, printed before anything changes. `changes` says what the snapshot
 // holds besides HEAD: the local changes `git status` counts for --dry-run, else (no git
-// process before the recovery) the tracked files the rollback's own scan found changed.
+// process before the recovery) the tracked files the rollback's own scan found changed, or,
+// when that scan runs alongside the reset, that it holds whatever local changes it finds.
 std::string plan_text(const RecoveryOptions& o, const RollbackPlan& p, const std::string& changes,
                       bool emergency) {
   std::ostringstream out;
@@ -325,7 +326,9 @@ Result<RollbackPlan> Recover::plan(const ToolSession& session, RecoveryOptions& 
   options.target = *target;
   options.rollback.target = target->oid;
   options.rollback.snapshot_reason = "before recovery to " + target->ref;
-  return plan_rollback(session.repository, options.rollback);
+  // Nobody to ask: the tracked files are scanned while the reset runs, where they can be.
+  return plan_rollback(session.repository, options.rollback,
+                       yes && !dry_run ? TreeScan::alongside_reset : TreeScan::now);
 }
 
 Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
@@ -365,7 +368,9 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   if (session.format == Format::text && !session.options.quiet) {
     const std::size_t n = plan->scope.scan.unproven.size();
     const std::string changes =
-        n ? " with " + count_text(n, "changed tracked file", "changed tracked files") : "";
+        plan->scope.before_scan ? " with any local changes"
+        : n ? " with " + count_text(n, "changed tracked file", "changed tracked files")
+            : "";
     std::fputs(plan_text(*options, *plan, changes, emergency).c_str(), stdout);
     std::fflush(stdout);
   }
