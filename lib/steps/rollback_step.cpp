@@ -372,8 +372,10 @@ void replay(const ChildOutcome& outcome, StreamMode mode) {
 // nothing has changed and the caller takes another way.
 Result<bool> move_tree(const Repository& repo, const std::vector<std::string>& args,
                        const std::string& part, const RollbackOptions& options, bool attempt,
-                       StepTimer& timer, RollbackRun& run) {
+                       StepTimer& timer, RollbackRun& run,
+                       std::optional<std::string> input = std::nullopt) {
   ChildCommand cmd = git_command(repo, args);
+  cmd.stdin_data = std::move(input);
   // An attempt's refusal is not the user's to read; what it says when it succeeds is.
   cmd.out = cmd.err = attempt ? StreamMode::capture : options.git_output;
   auto child = timer.start(cmd);
@@ -438,13 +440,14 @@ Result<Attempt> reset_before_scan(const Repository& repo, RollbackPlan& plan,
     return Attempt::done;
   }
   crash_point("after-two-way-reset");
-  // Local changes the two-way reset kept, found again against the index git wrote (HEAD's
-  // entries but where it moved them), are held with the index as it was; then they are
-  // discarded as `reset --hard` discards them. A one-way `read-tree` does that from here,
-  // leaving ORIG_HEAD and the reflog as the one reset made them.
+  // Local changes the two-way reset kept, found again against the index git wrote (the
+  // target's tree: nothing was staged), are held with the index as it was; then exactly those
+  // files are written from that index, as `reset --hard` would have written them, and
+  // ORIG_HEAD and the reflog stay as the one reset made them.
+  std::vector<std::string> changed;
   auto completed = timer.time("snapshot", [&] {
     SnapshotScope whole = scope;
-    whole.scan.unproven = scan_tracked_files(repo).unproven;
+    whole.scan.unproven = changed = scan_tracked_files(repo).unproven;
     whole.scan.unchanged = false;
     return complete_snapshot(repo, snapshot, whole);
   });
@@ -453,9 +456,10 @@ Result<Attempt> reset_before_scan(const Repository& repo, RollbackPlan& plan,
     run.git_error = "the local changes were kept: " + completed.error().message;
     return Attempt::done;
   }
-  auto discarded =
-      move_tree(repo, {"read-tree", "--reset", "-u", "--no-recurse-submodules", plan.target_oid},
-                "reset", options, false, timer, run);
+  std::string listed;
+  for (const auto& path : changed) listed += path + '\0';
+  auto discarded = move_tree(repo, {"checkout-index", "-f", "-u", "-z", "--stdin"}, "reset",
+                             options, false, timer, run, std::move(listed));
   if (!discarded) return discarded.error();
   return Attempt::done;
 }
