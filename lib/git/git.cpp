@@ -20,12 +20,11 @@ ChildCommand git_command(const Repository& repo, std::vector<std::string> args) 
   return cmd;
 }
 
-Result<std::string> git_output(const Repository& repo, std::vector<std::string> args,
-                               const std::map<std::string, std::string>& env) {
-  ChildCommand cmd = git_command(repo, std::move(args));
+namespace {
+
+Result<std::string> captured_git(ChildCommand cmd) {
   cmd.out = StreamMode::capture;
   cmd.err = StreamMode::capture;
-  cmd.env_set = env;
   auto run = run_child(cmd);
   if (!run) return run.error();
   if (!run->success()) {
@@ -33,6 +32,22 @@ Result<std::string> git_output(const Repository& repo, std::vector<std::string> 
     return make_error(ExitCode::step_failed, what + " failed: " + git_message(run->err));
   }
   return std::move(run->out);
+}
+
+}  // namespace
+
+Result<std::string> git_output(const Repository& repo, std::vector<std::string> args,
+                               const std::map<std::string, std::string>& env) {
+  ChildCommand cmd = git_command(repo, std::move(args));
+  cmd.env_set = env;
+  return captured_git(std::move(cmd));
+}
+
+Result<std::string> git_output_of(const Repository& repo, std::vector<std::string> args,
+                                  std::string input) {
+  ChildCommand cmd = git_command(repo, std::move(args));
+  cmd.stdin_data = std::move(input);
+  return captured_git(std::move(cmd));
 }
 
 std::optional<std::string> rev_parse_commit(const Repository& repo, const std::string& rev) {

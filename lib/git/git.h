@@ -20,6 +20,10 @@ ChildCommand git_command(const Repository& repo, std::vector<std::string> args);
 Result<std::string> git_output(const Repository& repo, std::vector<std::string> args,
                                const std::map<std::string, std::string>& env = {});
 
+// The same, with `input` on git's standard input (paths for `--stdin`, `--index-info`).
+Result<std::string> git_output_of(const Repository& repo, std::vector<std::string> args,
+                                  std::string input);
+
 // The commit `rev` names, or nothing when it names none.
 std::optional<std::string> rev_parse_commit(const Repository& repo, const std::string& rev);
 

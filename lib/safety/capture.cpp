@@ -403,15 +403,10 @@ Status restore_index_entries(const Repository& repo, const std::vector<CapturedP
     info += std::string(mode) + " " + c.oid + "\t" + c.path + '\0';
   }
   if (info.empty()) return {};
-  ChildCommand update = git_command(repo, {"update-index", "-z", "--index-info"});
-  update.stdin_data = info;
-  update.out = StreamMode::capture;
-  update.err = StreamMode::capture;
-  auto updated = run_child(update);
-  if (!updated) return updated.error();
-  if (!updated->success()) {
+  auto updated = git_output_of(repo, {"update-index", "-z", "--index-info"}, std::move(info));
+  if (!updated) {
     return make_error(ExitCode::step_failed,
-                      "cannot put the index entries back: " + git_message(updated->err));
+                      "cannot put the index entries back: " + updated.error().message);
   }
   return {};
 }

@@ -211,16 +211,11 @@ Status release_assume_unchanged(const Repository& repo) {
     if (e.assume_unchanged) flagged += e.path + '\0';
   }
   if (flagged.empty()) return {};
-  ChildCommand clear =
-      git_command(repo, {"update-index", "--no-assume-unchanged", "-z", "--stdin"});
-  clear.stdin_data = flagged;
-  clear.out = StreamMode::capture;
-  clear.err = StreamMode::capture;
-  auto cleared = run_child(clear);
-  if (!cleared) return cleared.error();
-  if (!cleared->success()) {
+  auto cleared = git_output_of(repo, {"update-index", "--no-assume-unchanged", "-z", "--stdin"},
+                               std::move(flagged));
+  if (!cleared) {
     return make_error(ExitCode::step_failed,
-                      "cannot clear the assume-unchanged flags: " + git_message(cleared->err));
+                      "cannot clear the assume-unchanged flags: " + cleared.error().message);
   }
   return {};
 }
