@@ -229,8 +229,10 @@ std::string worktree_name(const Repository& repo) {
 namespace {
 
 // The index's entry at each path, for a partial snapshot's undo.
-void hold_index_entries(std::vector<CapturedPath>& captured, const std::vector<std::string>& paths,
+void hold_index_entries(std::vector<CapturedPath>& captured, std::vector<std::string> paths,
                         const IndexFile* index) {
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   for (const auto& path : paths) {
     CapturedPath entry{CapturedPath::Kind::index_entry, 0, "", path};
     if (index) {
