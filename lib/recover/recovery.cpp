@@ -78,7 +78,7 @@ const char* to_string(RecoveryOutcome outcome) {
   return "healthy";
 }
 
-Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& options,
+Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options,
                                  Clock::time_point started, std::int64_t started_us) {
   RecoveryRun run;
   Span root;
@@ -101,8 +101,8 @@ Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& 
   rollback.validate = true;
   rollback.rollback_timeout = within(rollback.rollback_timeout);
   rollback.validate_timeout = within(rollback.validate_timeout);
-  auto rolled =
-      options.plan ? run_rollback(repo, *options.plan, rollback) : run_rollback(repo, rollback);
+  auto rolled = options.plan ? run_rollback(repo, std::move(*options.plan), rollback)
+                             : run_rollback(repo, rollback);
   if (!rolled) return rolled.error();  // refused or failed before anything changed
   run.snapshot = rolled->snapshot;
   root.children.push_back(preflight);

@@ -55,7 +55,7 @@ struct RecoveryRun {
 // time runs out). `started` is when the preflight began: it is the root span's start. A
 // refusal or a bad target is an error, and nothing has changed; anything that goes wrong
 // after the snapshot is in the run's outcome and status.
-Result<RecoveryRun> run_recovery(const Repository& repo, const RecoveryOptions& options,
+Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options,
                                  std::chrono::steady_clock::time_point started,
                                  std::int64_t started_us);
 

@@ -552,9 +552,10 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
                        [&] { return plan_rollback(repo, options, TreeScan::alongside_reset); });
 }
 
-Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
+Result<RollbackRun> run_rollback(const Repository& repo, RollbackPlan plan,
                                  const RollbackOptions& options) {
-  return rollback_with(repo, options, [&]() -> Result<RollbackPlan> { return plan; });
+  // Taken once: the plan holds the index read (its bytes and entries), not copied again.
+  return rollback_with(repo, options, [&]() -> Result<RollbackPlan> { return std::move(plan); });
 }
 
 namespace {

@@ -83,7 +83,7 @@ Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& 
 // The same with the plan plan_rollback made with these options a moment ago, so the tree is
 // scanned once. Only when nothing can have changed since (no question asked in between):
 // the snapshot holds what the plan found.
-Result<RollbackRun> run_rollback(const Repository& repo, const RollbackPlan& plan,
+Result<RollbackRun> run_rollback(const Repository& repo, RollbackPlan plan,
                                  const RollbackOptions& options);
 
 // What --undo would do, for --dry-run; checks the same preconditions, changes nothing.

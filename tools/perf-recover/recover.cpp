@@ -383,7 +383,7 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   }
 
   options->rollback.on_git_started = [&] { session.open_store_early(); };
-  auto run = run_recovery(session.repository, *options, started, started_us);
+  auto run = run_recovery(session.repository, std::move(*options), started, started_us);
   if (!run) return run.error();
   std::vector<StepRecord> records = {run->record};
   const ExitCode code =
