@@ -77,8 +77,10 @@ RollbackPreview preview_rollback(const Repository& repo, const RollbackPlan& pla
 
 // Checks, resolves and snapshots (span "snapshot"), then `git reset --hard TARGET` (or
 // `--keep`, or a restore of PATHs; span "reset" or "restore"), timed as the step
-// "rollback"; then `git status` and `git log --oneline -5` as "validate". Refusals and a
-// bad target are errors, as from plan_rollback, and change nothing.
+// "rollback"; then `git status` and `git log --oneline -5` as "validate". Where it can
+// (TreeScan::alongside_reset), the reset starts as a two-way `reset --keep` right after a
+// partial snapshot and the tree is scanned while it runs; it ends as `reset --hard` ends.
+// Refusals and a bad target are errors, as from plan_rollback, and change nothing.
 Result<RollbackRun> run_rollback(const Repository& repo, const RollbackOptions& options);
 // The same with the plan plan_rollback made with these options a moment ago, so the tree is
 // scanned once. Only when nothing can have changed since (no question asked in between):
