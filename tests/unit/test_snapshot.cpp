@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <optional>
+
 #include "git/repository.h"
 #include "safety/snapshot.h"
 #include "support.h"
@@ -182,105 +184,91 @@ TEST_CASE("snapshots work without a user identity") {
 
 namespace {
 
-// A repository whose last commit changes a.txt and adds c.txt, with b.txt edited and
-// d.txt made executable since: local changes where the last commit changed nothing.
-std::filesystem::path make_two_way_repo(TempDir& tmp) {
-  auto dir = make_repo(tmp, 1);
-  sh(dir,
-     "echo a > a.txt && echo b > b.txt && echo d > d.txt && git add -A && git commit -qm base && "
-     "echo changed > a.txt && echo c > c.txt && git add -A && git commit -qm change && "
-     "echo edited >> b.txt && chmod +x d.txt");
-  return dir;
-}
+// A repository whose last commit changes a.txt and adds c.txt, with b.txt edited and d.txt
+// made executable since (local changes where the last commit changed nothing), its state,
+// and the partial snapshot a rollback to HEAD~1 takes before the tree is scanned.
+struct PartialSnapshot {
+  TempDir tmp;
+  std::filesystem::path dir = make_repo(tmp, 1);
+  std::string before;
+  std::optional<Repository> repo;
+  SnapshotScope scope;
+  Snapshot snapshot;
 
-// The partial snapshot a rollback to HEAD~1 takes before the tree is scanned.
-Result<Snapshot> partial_snapshot(const Repository& repo, const std::filesystem::path& dir,
-                                  SnapshotScope& scope) {
-  scope.scan.index = read_index_file(repo.index_file());
-  scope.head_tree = line(sh(dir, "git rev-parse HEAD^{tree}"));
-  scope.paths = {"a.txt", "c.txt"};
-  scope.before_scan = true;
-  return take_snapshot(repo, *repo.head(), {"test", "partial"}, scope);
-}
+  PartialSnapshot() {
+    sh(dir,
+       "echo a > a.txt && echo b > b.txt && echo d > d.txt && git add -A && "
+       "git commit -qm base && echo changed > a.txt && echo c > c.txt && git add -A && "
+       "git commit -qm change && echo edited >> b.txt && chmod +x d.txt");
+    before = state(dir);
+    repo = open(dir);
+    scope.scan.index = read_index_file(repo->index_file());
+    scope.head_tree = line(sh(dir, "git rev-parse HEAD^{tree}"));
+    scope.paths = {"a.txt", "c.txt"};
+    scope.before_scan = true;
+    auto taken = take_snapshot(*repo, *repo->head(), {"test", "partial"}, scope);
+    REQUIRE(taken.ok());
+    snapshot = *taken;
+  }
+};
 
 }  // namespace
 
-TEST_CASE("a partial snapshot holds the reset's paths with their index entries") {
-  TempDir tmp;
-  auto dir = make_two_way_repo(tmp);
-  Repository repo = open(dir);
-  SnapshotScope scope;
-  auto s = partial_snapshot(repo, dir, scope);
-  REQUIRE(s.ok());
-  CHECK(s->partial());
-  CHECK(sh(dir, "git log -1 --format=%B " + s->commit).find("Perfguard-Dirty: unknown") !=
+TEST_CASE_FIXTURE(PartialSnapshot,
+                  "a partial snapshot holds the reset's paths with their index entries") {
+  CHECK(snapshot.partial());
+  CHECK(sh(dir, "git log -1 --format=%B " + snapshot.commit).find("Perfguard-Dirty: unknown") !=
         std::string::npos);
   const std::string manifest =
-      sh(dir, "git cat-file blob " + s->commit + ":manifest | tr '\\0' '\\n'");
+      sh(dir, "git cat-file blob " + snapshot.commit + ":manifest | tr '\\0' '\\n'");
   CHECK(manifest.find("e 100644 " + line(sh(dir, "git rev-parse :a.txt")) + " a.txt\n") !=
         std::string::npos);
   CHECK(manifest.find("f 644 " + line(sh(dir, "git rev-parse :c.txt")) + " c.txt\n") !=
         std::string::npos);
   CHECK(manifest.find(" b.txt") == std::string::npos);  // not scanned, not held
-  auto found = find_snapshot(repo, s->id);
+  auto found = find_snapshot(*repo, snapshot.id);
   REQUIRE(found.ok());
   CHECK(found->partial());
 }
 
-TEST_CASE("a partial snapshot's undo puts back HEAD and the held paths, and leaves the rest") {
-  TempDir tmp;
-  auto dir = make_two_way_repo(tmp);
-  const auto before = state(dir);
-  Repository repo = open(dir);
-  SnapshotScope scope;
-  auto s = partial_snapshot(repo, dir, scope);
-  REQUIRE(s.ok());
+TEST_CASE_FIXTURE(PartialSnapshot,
+                  "a partial snapshot's undo puts back HEAD and the held paths, and leaves the "
+                  "rest") {
   sh(dir, "git reset -q --keep HEAD~1");
   CHECK(state(dir) != before);
   CHECK(read_file(dir / "b.txt") == "b\nedited\n");  // kept by the two-way reset
-  REQUIRE(restore_snapshot(repo, *s).ok());
+  REQUIRE(restore_snapshot(*repo, snapshot).ok());
   CHECK(state(dir) == before);
   CHECK(sh(dir, "stat -c %A d.txt") == "-rwxr-xr-x\n");
 }
 
-TEST_CASE("completing a partial snapshot holds what the scan found, under the same name") {
-  TempDir tmp;
-  auto dir = make_two_way_repo(tmp);
-  const auto before = state(dir);
-  Repository repo = open(dir);
-  SnapshotScope scope;
-  auto s = partial_snapshot(repo, dir, scope);
-  REQUIRE(s.ok());
-  const std::string id = s->id, partial_commit = s->commit;
-  scan_index_entries(repo, scope.scan, scope.paths);
+TEST_CASE_FIXTURE(PartialSnapshot,
+                  "completing a partial snapshot holds what the scan found, under the same "
+                  "name") {
+  const std::string id = snapshot.id, partial_commit = snapshot.commit;
+  scan_index_entries(*repo, scope.scan, scope.paths);
   CHECK(scope.scan.unproven == std::vector<std::string>{"b.txt", "d.txt"});
-  REQUIRE(complete_snapshot(repo, *s, scope).ok());
-  CHECK_FALSE(s->partial());
-  CHECK(s->dirty);
-  CHECK(s->id == id);
-  CHECK(s->commit != partial_commit);
-  CHECK(sh(dir, "git rev-parse " + s->ref()) == s->commit + "\n");
-  CHECK(sh(dir, "git reflog show --format=%H " + s->ref()) ==
-        s->commit + "\n" + partial_commit + "\n");
+  REQUIRE(complete_snapshot(*repo, snapshot, scope).ok());
+  CHECK_FALSE(snapshot.partial());
+  CHECK(snapshot.dirty);
+  CHECK(snapshot.id == id);
+  CHECK(snapshot.commit != partial_commit);
+  CHECK(sh(dir, "git rev-parse " + snapshot.ref()) == snapshot.commit + "\n");
+  CHECK(sh(dir, "git reflog show --format=%H " + snapshot.ref()) ==
+        snapshot.commit + "\n" + partial_commit + "\n");
   CHECK(sh(dir, "git fsck --strict --no-dangling 2>&1").empty());
   sh(dir, "git reset -q --hard HEAD~1");
-  REQUIRE(restore_snapshot(repo, *find_snapshot(repo, id)).ok());
+  REQUIRE(restore_snapshot(*repo, *find_snapshot(*repo, id)).ok());
   CHECK(state(dir) == before);
 }
 
-TEST_CASE("a snapshot's ref moves only from the commit it was at") {
-  TempDir tmp;
-  auto dir = make_two_way_repo(tmp);
-  Repository repo = open(dir);
-  SnapshotScope scope;
-  auto s = partial_snapshot(repo, dir, scope);
-  REQUIRE(s.ok());
-  Snapshot stale = *s;
+TEST_CASE_FIXTURE(PartialSnapshot, "a snapshot's ref moves only from the commit it was at") {
+  Snapshot stale = snapshot;
   stale.commit = line(sh(dir, "git rev-parse HEAD"));
-  scan_index_entries(repo, scope.scan, scope.paths);
-  auto completed = complete_snapshot(repo, stale, scope);
+  scan_index_entries(*repo, scope.scan, scope.paths);
+  auto completed = complete_snapshot(*repo, stale, scope);
   REQUIRE_FALSE(completed.ok());
   CHECK(completed.error().message.find("it has moved") != std::string::npos);
-  CHECK(sh(dir, "git rev-parse " + s->ref()) == s->commit + "\n");
-  CHECK_FALSE(std::filesystem::exists(dir / ".git" / (s->ref() + ".lock")));
+  CHECK(sh(dir, "git rev-parse " + snapshot.ref()) == snapshot.commit + "\n");
+  CHECK_FALSE(std::filesystem::exists(dir / ".git" / (snapshot.ref() + ".lock")));
 }
