@@ -320,7 +320,7 @@ Result<Snapshot> take_snapshot(const Repository& repo, const Head& head,
   if (scope.before_scan) {
     s.format = 3;
   } else {
-    s.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
+    s.dirty = !scope.proven_clean();
   }
 
   std::vector<std::string> paths = scope.paths;
@@ -372,7 +372,7 @@ Status complete_snapshot(const Repository& repo, Snapshot& s, const SnapshotScop
   if (auto ok = interrupted_check(); !ok) return ok.error();
   Snapshot whole = s;
   whole.format = 2;
-  whole.dirty = !(index && scope.scan.unchanged && scope.scan.index_tree == scope.head_tree);
+  whole.dirty = !scope.proven_clean();
   if (auto ok =
           write_snapshot(repo, *objects, whole, std::move(captured), index, s.commit, "completed");
       !ok) {

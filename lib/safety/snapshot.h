@@ -79,6 +79,12 @@ struct SnapshotScope {
   // The tree has not been scanned yet (`scan` holds the index only): the snapshot is partial,
   // `paths` are where the index and the target differ, each held with its index entry.
   bool before_scan = false;
+
+  // The scan proved every tracked file unchanged and the index is HEAD's tree: nothing but
+  // HEAD's tree need be held to put the index and those files back.
+  bool proven_clean() const {
+    return scan.index.index && scan.unchanged && scan.index_tree == head_tree;
+  }
 };
 
 // Makes the snapshot's objects in-process without touching the user's index or work tree,
