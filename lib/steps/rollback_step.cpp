@@ -74,11 +74,6 @@ struct Resolution {
   SnapshotScope scope;
 };
 
-// The same, without starting git, for a whole-tree rollback to HEAD~N, HEAD^N or a full
-// commit id (nearly every rollback): the commits and trees are read in-process, and the
-// index is compared with the target's tree where its cache-tree does not already prove them
-// equal. Nothing when any of it needs git; `git diff-index` alone is asked when only the
-// comparison does.
 struct Trees {
   ObjectReader objects;
   std::string target_oid, head_tree, target_tree;
@@ -98,6 +93,11 @@ std::optional<Trees> read_trees(const Repository& repo, const Head& head,
   return Trees{std::move(*objects), *commit, *head_tree, *target_tree};
 }
 
+// A Resolution without starting git, for a whole-tree rollback to HEAD~N, HEAD^N or a full
+// commit id (nearly every rollback): the commits and trees are read in-process, and the
+// index is compared with the target's tree where its cache-tree does not already prove them
+// equal. Nothing when any of it needs git; `git diff-index` alone is asked when only the
+// comparison does.
 std::optional<Result<Resolution>> resolve_in_process(const Repository& repo, const Head& head,
                                                      const std::string& target) {
   auto trees = read_trees(repo, head, target);
@@ -367,23 +367,32 @@ void replay(const ChildOutcome& outcome, StreamMode mode) {
   }
 }
 
-// A git command that moves the tree, as the part `part` of the step; false when it failed.
-// An attempt (a two-way reset) is not the user's to read while it runs: when git refuses it,
-// nothing has changed and the caller takes another way.
-Result<bool> move_tree(const Repository& repo, const std::vector<std::string>& args,
-                       const std::string& part, const RollbackOptions& options, bool attempt,
-                       StepTimer& timer, RollbackRun& run,
-                       std::optional<std::string> input = std::nullopt) {
-  ChildCommand cmd = git_command(repo, args);
-  cmd.stdin_data = std::move(input);
+// A git command that moves the tree, run as one part of the step.
+struct TreeMove {
+  std::vector<std::string> args;
+  std::string part = "reset";
+  // An attempt (a two-way reset): when git refuses it, nothing has changed and the caller
+  // takes another way, so its refusal is not the user's to read.
+  bool attempt = false;
+  std::optional<std::string> input;  // git's stdin
+  std::function<void()> meanwhile;   // work of the caller's while git runs
+};
+
+// Runs `move`; false when git failed (or refused the attempt).
+Result<bool> move_tree(const Repository& repo, TreeMove move, const RollbackOptions& options,
+                       StepTimer& timer, RollbackRun& run) {
+  ChildCommand cmd = git_command(repo, std::move(move.args));
+  cmd.stdin_data = std::move(move.input);
   // An attempt's refusal is not the user's to read; what it says when it succeeds is.
+  const bool attempt = move.attempt;
   cmd.out = cmd.err = attempt ? StreamMode::capture : options.git_output;
   auto child = timer.start(cmd);
   if (!child) return child.error();
   if (options.on_git_started) options.on_git_started();
   crash_point("during-reset");
+  if (move.meanwhile) move.meanwhile();
   ChildOutcome outcome =
-      attempt ? timer.finish_attempt(part, *child) : timer.finish_part(part, *child);
+      attempt ? timer.finish_attempt(move.part, *child) : timer.finish_part(move.part, *child);
   if (attempt && outcome.success()) replay(outcome, options.git_output);
   if (!outcome.success() && (!attempt || timer.stopped())) run.git_error = git_message(outcome.err);
   return outcome.success();
@@ -419,26 +428,21 @@ Result<Attempt> reset_before_scan(const Repository& repo, RollbackPlan& plan,
     if (!completed) return completed.error();  // nothing was changed
     return Attempt::hard_next;
   }
-  ChildCommand cmd = git_command(repo, reset_args("--keep", plan.target_oid));
-  cmd.out = cmd.err = StreamMode::capture;  // an attempt's refusal is not the user's to read
-  auto child = timer.start(cmd);
-  if (!child) return child.error();
-  if (options.on_git_started) options.on_git_started();
-  crash_point("during-reset");
-  scan_index_entries(repo, scope.scan, scope.paths);
-  const bool clean = scope.scan.unchanged && scope.scan.index_tree == scope.head_tree;
-  // Completed or not (interrupted, disk full), the snapshot holds what this reset touches.
-  if (clean) (void)complete_snapshot(repo, snapshot, scope);
-  ChildOutcome outcome = timer.finish_attempt("reset", *child);
-  if (timer.stopped()) {
-    run.git_error = git_message(outcome.err);
-    return Attempt::done;
-  }
-  if (!outcome.success()) return Attempt::refused;
-  if (clean) {
-    replay(outcome, options.git_output);
-    return Attempt::done;
-  }
+  // While git resets: the scan, and the snapshot completed once it proves the tree clean
+  // (completed or not, interrupted or out of disk, it holds what this reset touches).
+  bool clean = false;
+  auto scan_alongside = [&] {
+    scan_index_entries(repo, scope.scan, scope.paths);
+    clean = scope.proven_clean();
+    if (clean) (void)complete_snapshot(repo, snapshot, scope);
+  };
+  auto moved = move_tree(
+      repo, {reset_args("--keep", plan.target_oid), "reset", true, std::nullopt, scan_alongside},
+      options, timer, run);
+  if (!moved) return moved.error();
+  if (timer.stopped()) return Attempt::done;
+  if (!*moved) return Attempt::refused;
+  if (clean) return Attempt::done;
   crash_point("after-two-way-reset");
   // Local changes the two-way reset kept, found again against the index git wrote (the
   // target's tree: nothing was staged), are held with the index as it was; then exactly those
@@ -458,8 +462,9 @@ Result<Attempt> reset_before_scan(const Repository& repo, RollbackPlan& plan,
   }
   std::string listed;
   for (const auto& path : changed) listed += path + '\0';
-  auto discarded = move_tree(repo, {"checkout-index", "-f", "-u", "-z", "--stdin"}, "reset",
-                             options, false, timer, run, std::move(listed));
+  auto discarded = move_tree(
+      repo, {{"checkout-index", "-f", "-u", "-z", "--stdin"}, "reset", false, std::move(listed)},
+      options, timer, run);
   if (!discarded) return discarded.error();
   return Attempt::done;
 }
@@ -503,8 +508,9 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
       }
     }
     if (!timer.stopped() && two_way_reset_holds(*planned, options, *snapshot)) {
-      auto two_way = move_tree(repo, reset_args("--keep", planned->target_oid), part_of(*planned),
-                               options, true, timer, run);
+      auto two_way =
+          move_tree(repo, {reset_args("--keep", planned->target_oid), part_of(*planned), true},
+                    options, timer, run);
       if (!two_way) return two_way.error();
       attempt = *two_way ? Attempt::done : Attempt::refused;
     }
@@ -524,7 +530,7 @@ Result<RollbackRun> rollback_with(const Repository& repo, const RollbackOptions&
   }
   if (attempt == Attempt::hard_next && !timer.stopped()) {
     if (auto planned_reset =
-            move_tree(repo, planned->git_args, part_of(*planned), options, false, timer, run);
+            move_tree(repo, {planned->git_args, part_of(*planned)}, options, timer, run);
         !planned_reset) {
       return planned_reset.error();
     }
