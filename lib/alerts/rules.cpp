@@ -358,14 +358,11 @@ Result<std::vector<AlertFinding>> evaluate_records(Store& store, const Config& c
 
 Result<std::vector<JudgedRun>> runs_to_scan(Store& store, std::int64_t since_us) {
   // The newest run per step, repository and branch, read whole (its trace id and threshold
-  // with it) in one pass over the window.
+  // with it), in that order.
   std::map<std::tuple<std::string, std::string, std::string>, JudgedRun> newest;
-  StepQuery query;
-  query.since_us = since_us;
-  auto status = store.for_each_step(query, [&](StepRecord& r) -> Status {
+  auto status = store.for_each_newest_step(since_us, [&](StepRecord& r) -> Status {
     JudgedRun run = judged_run(r);
-    auto [it, added] = newest.try_emplace({run.step, run.repo, run.branch}, run);
-    if (!added && run.run.started_us >= it->second.run.started_us) it->second = std::move(run);
+    newest.insert_or_assign({run.step, run.repo, run.branch}, std::move(run));
     return {};
   });
   if (!status) return status.error();

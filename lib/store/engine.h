@@ -82,6 +82,9 @@ class StoreEngine {
   // Reading recorded steps.
   virtual Status for_each_step(const StepQuery& query,
                                const std::function<Status(StepRecord&)>& visit) = 0;
+  // Store::for_each_newest_step.
+  virtual Status for_each_newest_step(std::int64_t since_us,
+                                      const std::function<Status(StepRecord&)>& visit) = 0;
   virtual Result<std::vector<StepHour>> step_hours(const std::string& step,
                                                    std::int64_t since_us) = 0;
   // One sample at a time from one read transaction, in the order they were recorded (for

@@ -118,6 +118,11 @@ Status Store::for_each_step(const StepQuery& query,
   return engine_->for_each_step(query, visit);
 }
 
+Status Store::for_each_newest_step(std::int64_t since_us,
+                                   const std::function<Status(StepRecord&)>& visit) {
+  return engine_->for_each_newest_step(since_us, visit);
+}
+
 Result<StepImport> Store::begin_import() {
   auto writer = engine_->begin_import();
   if (!writer) return writer.error();

@@ -157,6 +157,11 @@ class Store {
   // one at a time from one read transaction, so any number of steps can be streamed.
   // Stops at the first error `visit` returns and returns it.
   Status for_each_step(const StepQuery& query, const std::function<Status(StepRecord&)>& visit);
+  // The newest step (`newer`: the later start, then the greater trace id) of each name in
+  // each repository and branch, of those started at or after `since_us`, whole, in no set
+  // order: what an alert scan judges. Reads a few of the newest hours' rows, not the window.
+  Status for_each_newest_step(std::int64_t since_us,
+                              const std::function<Status(StepRecord&)>& visit);
 
   // Starts a bulk append; see StepImport.
   Result<StepImport> begin_import();

@@ -2,6 +2,7 @@
 // judged once, escalation, self-resolution, people's transitions, the outbox, and alerts
 // raised in the same transaction as the record.
 #include <doctest/doctest.h>
+#include <map>
 
 #include "store/store.h"
 #include "store_engines.h"
@@ -251,6 +252,71 @@ TEST_CASE("recent runs are the newest of one step in one repository and branch")
   auto since = store.recent_runs({"commit", "/r", std::nullopt, kT0 + 3 * 3'600'000'000LL, 10});
   CHECK(since->size() == 2);
   CHECK(store.recent_runs({"validate", "/r", std::nullopt, 0, 10})->empty());
+}
+
+TEST_CASE("the newest steps are one per step, repository and branch, read whole") {
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
+  constexpr std::int64_t kHour = 3'600'000'000LL;
+  auto run = [](std::uint64_t trace, const char* step, const char* repo, const char* branch,
+                std::int64_t start_us) {
+    StepRecord r;
+    r.trace_id = trace;
+    r.step = step;
+    r.root.name = step;
+    r.root.start_us = start_us;
+    r.root.duration = Duration::millis(10);
+    r.root.children.push_back({"git", start_us + 1, Duration::millis(9), 0, {}, {}});
+    r.context.repo = repo;
+    r.context.branch = branch;
+    r.context.host = std::to_string(trace);  // a context of its own
+    r.labels.emplace_back("run", std::to_string(trace));
+    return r;
+  };
+  std::vector<StepRecord> records = {
+      run(1, "commit", "/r", "main", kT0 - 30 * kHour),  // before the window
+      run(2, "commit", "/r", "main", kT0 + 1 * kHour),
+      run(3, "commit", "/r", "dev", kT0 + 2 * kHour),    // dev's only: hours before main's
+      run(4, "commit", "/r", "main", kT0 + 20 * kHour),  // main's newest
+      run(5, "rollback", "/r", "main", kT0 + 5 * kHour),
+      run(6, "commit", "/other", "main", kT0 + 3 * kHour),
+      run(7, "rollback", "/r", "main", kT0 + 5 * kHour),  // same instant: the greater trace
+      run(8, "validate", "/r", "main", kT0 - 2 * kHour),  // only before the window
+  };
+  // Recorded out of time order, as imports and several clones are.
+  std::swap(records[1], records[3]);
+  REQUIRE(store.record(records).ok());
+  std::map<std::string, StepRecord> newest;
+  REQUIRE(store
+              .for_each_newest_step(
+                  kT0,
+                  [&](StepRecord& r) -> Status {
+                    newest.emplace(r.step + " " + r.context.repo + " " + r.context.branch, r);
+                    return {};
+                  })
+              .ok());
+  REQUIRE(newest.size() == 4);
+  CHECK(newest["commit /r main"].trace_id == 4);
+  CHECK(newest["commit /r dev"].trace_id == 3);
+  CHECK(newest["commit /other main"].trace_id == 6);
+  CHECK(newest["rollback /r main"].trace_id == 7);
+  // Whole: children, labels and context.
+  const StepRecord& whole = newest["commit /r main"];
+  REQUIRE(whole.root.children.size() == 1);
+  CHECK(whole.root.children[0].name == "git");
+  CHECK(whole.labels == Labels{{"run", "4"}});
+  CHECK(whole.context.host == "4");
+  // Nothing in the window, nothing read.
+  int none = 0;
+  REQUIRE(store
+              .for_each_newest_step(kT0 + 21 * kHour,
+                                    [&](StepRecord&) -> Status {
+                                      ++none;
+                                      return {};
+                                    })
+              .ok());
+  CHECK(none == 0);
 }
 
 namespace {

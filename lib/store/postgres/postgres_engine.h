@@ -36,6 +36,8 @@ class PostgresStore final : public StoreEngine {
 
   Status for_each_step(const StepQuery& query,
                        const std::function<Status(StepRecord&)>& visit) override;
+  Status for_each_newest_step(std::int64_t since_us,
+                              const std::function<Status(StepRecord&)>& visit) override;
   Result<std::vector<StepHour>> step_hours(const std::string& step, std::int64_t since_us) override;
   Status for_each_sample(const std::string& step, std::int64_t since_us, bool with_context,
                          const RunFilter& where_ran,

@@ -46,37 +46,8 @@ void read_labels(std::string_view json, Labels& labels) {
   }
 }
 
-}  // namespace
-
-Result<ContextSelection> PostgresStore::contexts_matching(const RunFilter& filter) {
-  if (filter.empty()) return ContextSelection{};
-  pq::Connection& c = *connection_;
-  std::string text = "SELECT id";
-  for (const ContextField& field : kContextFields) {
-    text += ", \"";
-    text += field.name;
-    text += "\"";
-  }
-  text += " FROM contexts";
-  auto rows = c.exec(kWhat, text);
-  if (!rows) return rows.error();
-  std::vector<std::pair<std::int64_t, RunContext>> out;
-  for (int i = 0; i < rows->size(); ++i) {
-    RunContext context;
-    for (std::size_t f = 0; f < kContextFields.size(); ++f) {
-      context.*kContextFields[f].member = rows->text(i, 1 + static_cast<int>(f));
-    }
-    out.emplace_back(rows->int64(i, 0), std::move(context));
-  }
-  return select_contexts(filter, out);
-}
-
-Status PostgresStore::for_each_step(const StepQuery& query,
-                                    const std::function<Status(StepRecord&)>& visit) {
-  pq::Connection& c = *connection_;
-  // One snapshot for the contexts, the steps and their spans.
-  pq::Transaction tx(c);
-  if (Status s = tx.begin(kWhat, "ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
+// The columns of a whole step, from step_rows AS s JOIN contexts AS c.
+std::string select_steps() {
   std::string text =
       "SELECT s.id, s.trace_id, s.step, s.started_us, s.duration_us, s.status, s.threshold_us,"
       " s.exit_code, s.head_before, s.head_after, s.cpu_user_us, s.cpu_sys_us, s.max_rss_kb,"
@@ -86,38 +57,16 @@ Status PostgresStore::for_each_step(const StepQuery& query,
     text += field.name;
     text += "\"";
   }
-  text += " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id WHERE true";
-  pq::Params params;
-  int n = 0;
-  auto places = contexts_matching(query.where_ran);
-  if (!places) return places.error();
-  if (places->none()) return {};
-  text += places->condition("s.context_id");
-  if (!query.step.empty()) {
-    text += " AND s.step = $" + std::to_string(++n);
-    params.add(query.step);
-  }
-  if (query.since_us) {
-    text += " AND s.started_us >= $" + std::to_string(++n);
-    params.add(*query.since_us);
-  }
-  if (query.before_us) {
-    text += " AND s.started_us < $" + std::to_string(++n);
-    params.add(*query.before_us);
-  }
-  text += query.newest_first
-              ? " ORDER BY s.started_us DESC, (s.trace_id < 0) DESC, s.trace_id DESC, s.step DESC"
-              : " ORDER BY s.started_us, (s.trace_id < 0), s.trace_id, s.step";
-  if (query.limit > 0) {
-    text += " LIMIT $" + std::to_string(++n);
-    params.add(query.limit);
-  }
+  return text + " FROM step_rows AS s JOIN contexts AS c ON c.id = s.context_id";
+}
 
+// The steps `text` (select_steps() and its conditions) selects, whole, a batch at a time.
+Status read_steps(pq::Connection& c, const std::string& text, const pq::Params& params,
+                  const std::function<Status(StepRecord&)>& visit) {
   std::vector<StepRecord> records;
   std::vector<std::int64_t> ids;
-  std::vector<std::optional<std::int64_t>> usage;
   std::unordered_map<std::int64_t, std::vector<SpanRow>> spans;
-  Status read = c.for_each_batch(
+  return c.for_each_batch(
       kWhat, text, params,
       [&](const pq::Rows& r) -> Status {
         records.clear();
@@ -171,7 +120,83 @@ Status PostgresStore::for_each_step(const StepQuery& query,
         return {};
       },
       kStepsPerBatch);
-  if (!read) return read;
+}
+
+}  // namespace
+
+Result<ContextSelection> PostgresStore::contexts_matching(const RunFilter& filter) {
+  if (filter.empty()) return ContextSelection{};
+  pq::Connection& c = *connection_;
+  std::string text = "SELECT id";
+  for (const ContextField& field : kContextFields) {
+    text += ", \"";
+    text += field.name;
+    text += "\"";
+  }
+  text += " FROM contexts";
+  auto rows = c.exec(kWhat, text);
+  if (!rows) return rows.error();
+  std::vector<std::pair<std::int64_t, RunContext>> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    RunContext context;
+    for (std::size_t f = 0; f < kContextFields.size(); ++f) {
+      context.*kContextFields[f].member = rows->text(i, 1 + static_cast<int>(f));
+    }
+    out.emplace_back(rows->int64(i, 0), std::move(context));
+  }
+  return select_contexts(filter, out);
+}
+
+Status PostgresStore::for_each_step(const StepQuery& query,
+                                    const std::function<Status(StepRecord&)>& visit) {
+  pq::Connection& c = *connection_;
+  // One snapshot for the contexts, the steps and their spans.
+  pq::Transaction tx(c);
+  if (Status s = tx.begin(kWhat, "ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
+  std::string text = select_steps() + " WHERE true";
+  pq::Params params;
+  int n = 0;
+  auto places = contexts_matching(query.where_ran);
+  if (!places) return places.error();
+  if (places->none()) return {};
+  text += places->condition("s.context_id");
+  if (!query.step.empty()) {
+    text += " AND s.step = $" + std::to_string(++n);
+    params.add(query.step);
+  }
+  if (query.since_us) {
+    text += " AND s.started_us >= $" + std::to_string(++n);
+    params.add(*query.since_us);
+  }
+  if (query.before_us) {
+    text += " AND s.started_us < $" + std::to_string(++n);
+    params.add(*query.before_us);
+  }
+  text += query.newest_first
+              ? " ORDER BY s.started_us DESC, (s.trace_id < 0) DESC, s.trace_id DESC, s.step DESC"
+              : " ORDER BY s.started_us, (s.trace_id < 0), s.trace_id, s.step";
+  if (query.limit > 0) {
+    text += " LIMIT $" + std::to_string(++n);
+    params.add(query.limit);
+  }
+
+  if (Status read = read_steps(c, text, params, visit); !read) return read;
+  return tx.commit(kWhat);
+}
+
+Status PostgresStore::for_each_newest_step(std::int64_t since_us,
+                                           const std::function<Status(StepRecord&)>& visit) {
+  pq::Connection& c = *connection_;
+  pq::Transaction tx(c);
+  if (Status s = tx.begin(kWhat, "ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
+  // In the order of alerts.h's `newer`.
+  const std::string text =
+      select_steps() +
+      " WHERE s.id IN (SELECT DISTINCT ON (n.step, nc.repo, nc.branch) n.id"
+      " FROM step_rows AS n JOIN contexts AS nc ON nc.id = n.context_id WHERE n.started_us >= $1"
+      " ORDER BY n.step, nc.repo, nc.branch, n.started_us DESC, (n.trace_id < 0) DESC,"
+      " n.trace_id DESC) ORDER BY s.id";
+  if (Status read = read_steps(c, text, pq::Params().add(since_us), visit); !read) return read;
   return tx.commit(kWhat);
 }
 

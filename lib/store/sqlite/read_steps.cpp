@@ -1,10 +1,13 @@
 // Reading recorded steps back whole: root span, child spans, labels and context.
 
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "store/alerts.h"
 #include "store/sqlite/heads.h"
+#include "store/sqlite/rollups.h"
 #include "store/sqlite/sql.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -197,6 +200,102 @@ Status SqliteStore::for_each_step_after(
         sqlite3_bind_int(steps, 2, limit > 0 ? limit : -1);
       },
       visit);
+}
+
+Status SqliteStore::for_each_newest_step(std::int64_t since_us,
+                                         const std::function<Status(StepRecord&)>& visit) {
+  constexpr std::string_view kWhat = "cannot read the newest steps";
+  sql::ReadTransaction tx(db_);
+  // The places, as (repository, branch): a handful.
+  Statement contexts = prepare(db_, "SELECT id, repo, branch FROM contexts");
+  Statement names =
+      prepare(db_, "SELECT DISTINCT name_id FROM step_hours WHERE hour >= ?1 ORDER BY name_id");
+  Statement hours = prepare(db_,
+                            "SELECT hour, first_id, last_id, stale, ids FROM step_hours"
+                            " WHERE name_id = ?1 AND hour >= ?2 ORDER BY hour DESC");
+  // The hour's steps only: its id ranges may hold other hours' (rollups.h).
+  Statement rows = prepare(db_,
+                           "SELECT id, started_us, trace_id, context_id FROM step_rows"
+                           " WHERE id BETWEEN ?1 AND ?2 AND name_id = ?3 AND started_us >= ?4"
+                           " AND started_us / 3600000000 = ?5");
+  if (!tx.ok() || !contexts || !names || !hours || !rows) return sql::error(db_, path_, kWhat);
+  std::map<std::int64_t, std::size_t> place_of;  // context id -> place
+  std::size_t place_count = 0;
+  {
+    std::map<std::pair<std::string, std::string>, std::size_t> places;
+    int rc;
+    while ((rc = sqlite3_step(contexts.get())) == SQLITE_ROW) {
+      auto [it, added] = places.try_emplace(
+          {column_text(contexts.get(), 1), column_text(contexts.get(), 2)}, places.size());
+      place_of[sqlite3_column_int64(contexts.get(), 0)] = it->second;
+    }
+    if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    place_count = places.size();
+  }
+
+  // Name by name, hour by hour, newest first, until every place has its newest run of the
+  // name or the hours run out: usually one hour.
+  const std::int64_t from_hour = hour_of(std::max<std::int64_t>(since_us, 0));
+  sqlite3_bind_int64(names.get(), 1, from_hour);
+  sqlite3_bind_int64(rows.get(), 4, since_us);
+  std::vector<std::int64_t> ids;
+  int rc;
+  while ((rc = sqlite3_step(names.get())) == SQLITE_ROW) {
+    const std::int64_t name_id = sqlite3_column_int64(names.get(), 0);
+    struct Newest {
+      RecentRun run;
+      std::int64_t id = 0;
+    };
+    std::vector<std::optional<Newest>> newest(place_count);
+    std::size_t found = 0;
+    sqlite3_reset(hours.get());
+    sqlite3_bind_int64(hours.get(), 1, name_id);
+    sqlite3_bind_int64(hours.get(), 2, from_hour);
+    int h = SQLITE_DONE;
+    while (found < place_count && (h = sqlite3_step(hours.get())) == SQLITE_ROW) {
+      IdRanges ranges;
+      if (!row_ranges(hours.get(), 1, ranges)) {
+        return sql::error(path_, kWhat, "a damaged rollup row");
+      }
+      const std::int64_t hour = sqlite3_column_int64(hours.get(), 0);
+      for (const auto& [first, last] : ranges) {
+        sqlite3_reset(rows.get());
+        sqlite3_bind_int64(rows.get(), 1, first);
+        sqlite3_bind_int64(rows.get(), 2, last);
+        sqlite3_bind_int64(rows.get(), 3, name_id);
+        sqlite3_bind_int64(rows.get(), 5, hour);
+        int r;
+        while ((r = sqlite3_step(rows.get())) == SQLITE_ROW) {
+          auto place = place_of.find(sqlite3_column_int64(rows.get(), 3));
+          if (place == place_of.end()) continue;
+          Newest candidate;
+          candidate.id = sqlite3_column_int64(rows.get(), 0);
+          candidate.run.started_us = sqlite3_column_int64(rows.get(), 1);
+          candidate.run.trace_id = static_cast<std::uint64_t>(sqlite3_column_int64(rows.get(), 2));
+          std::optional<Newest>& slot = newest[place->second];
+          if (!slot) ++found;
+          if (!slot || newer(candidate.run, slot->run)) slot = candidate;
+        }
+        if (r != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+      }
+    }
+    if (found < place_count && h != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+    for (const auto& slot : newest) {
+      if (slot) ids.push_back(slot->id);
+    }
+  }
+  if (rc != SQLITE_DONE) return sql::error(db_, path_, kWhat);
+  if (ids.empty()) return {};
+
+  std::string where = "s.id IN (";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) where += ',';
+    where += std::to_string(ids[i]);
+  }
+  where += ") ORDER BY s.id";
+  return read_steps(
+      db_, path_, where, [](sqlite3_stmt*) {},
+      [&](std::int64_t, StepRecord& r) { return visit(r); });
 }
 
 }  // namespace perfguard
