@@ -326,14 +326,16 @@ test_emergency_does_not_wait_for_a_locked_store() {
   local db
   db=$(store_of r)
   # Another writer holds the store's write lock for the whole test.
-  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
-    sleep 60) | sqlite3 "$db" >locked &
-  kill_at_end $!
-  local i
+  (echo "$BASHPID" >feeder.pid
+    printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
+    exec sleep 60) | sqlite3 "$db" >locked &
+  local writer=$! i
   for i in $(seq 1 2400); do
     grep -q locked locked 2>/dev/null && break
     sleep 0.05
   done
+  # Its input first: waiting for sqlite3 waits for the whole pipeline, a minute's sleep.
+  kill_at_end "$(cat feeder.pid)" "$writer"
   grep -q locked locked || fail "the other writer never took the lock"
   run perf-recover -C r --yes --emergency
   expect_status 4
