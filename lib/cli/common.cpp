@@ -341,7 +341,7 @@ bool not_a_failed_recovery(const AlertFinding& f) {
 }  // namespace
 
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
-                      const std::optional<Snapshot>& snapshot) {
+                      const std::optional<Snapshot>& snapshot, const std::function<void()>& ready) {
   const std::uint64_t trace = new_trace_id();
   for (auto& r : records) {
     r.trace_id = trace;
@@ -355,6 +355,11 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
                                            : open_store(path, session.config.busy_timeout);
   session.early_store.reset();
   auto& store = opened.store;
+  bool readied = false;
+  auto ready_once = [&] {
+    if (ready && !readied) ready();
+    readied = true;
+  };
   Status written = store ? Status{} : Status{store.error()};
   if (store) {
     std::optional<std::string> version = opened.git_version;
@@ -375,12 +380,14 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
         if (findings && session.paused) std::erase_if(*findings, not_a_failed_recovery);
         return findings;
       };
-      auto changes = store->record(records, row, evaluate,
-                                   apply_options(session.config, session.context.host, now));
+      auto changes =
+          store->record(records, row, evaluate,
+                        apply_options(session.config, session.context.host, now), ready_once);
       if (changes) session.alert_changes = std::move(*changes);
       written = changes ? Status{} : Status{changes.error()};
     } else {
-      written = store->record(records, row);
+      auto recorded = store->record(records, row, nullptr, {}, ready_once);
+      written = recorded ? Status{} : Status{recorded.error()};
     }
   }
   if (written) {
@@ -401,6 +408,7 @@ ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, Ex
   }
   std::optional<SnapshotRow> snapshot_in_journal;
   if (snapshot) snapshot_in_journal = snapshot_row(*snapshot);
+  ready_once();
   auto journal = append_to_journal(path, records, snapshot_in_journal);
   if (journal) {
     // Names the store, so that the command takes back this store's records from wherever it

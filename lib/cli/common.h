@@ -105,9 +105,12 @@ Result<ToolSession> open_session(const std::string& tool, const CommonOptions& o
 
 // Appends the records (and a snapshot's row) to the store, or to the journal beside it
 // when the store cannot be written. Returns the code to exit with: `step_code`, or
-// ExitCode::store when that is all that went wrong.
+// ExitCode::store when that is all that went wrong. `ready`, if any, is called once, just
+// before the records are written (to the store, its write lock held, or to the journal):
+// the caller may still change them there.
 ExitCode record_steps(ToolSession& session, std::vector<StepRecord>& records, ExitCode step_code,
-                      const std::optional<Snapshot>& snapshot = {});
+                      const std::optional<Snapshot>& snapshot = {},
+                      const std::function<void()>& ready = {});
 
 // When `changes` queued notifications in the outbox, starts `perf-alerts notify` detached to
 // send them (perf-alerts-notify beside this tool, else on PATH): the step neither waits for the

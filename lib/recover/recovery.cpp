@@ -235,7 +235,25 @@ Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options
   if (run.health_tries > 0)
     record.labels.emplace_back("health_tries", std::to_string(run.health_tries));
   if (!run.service_output.empty()) record.labels.emplace_back("service_output", run.service_output);
+  run.started = started;
+  run.warn_only = options.warn_only;
   return run;
+}
+
+void close_record_span(RecoveryRun& run, StepRecord& record) {
+  Span& root = record.root;
+  const Duration total = elapsed_since(run.started);
+  Span span;
+  span.name = "record";
+  span.start_us = root.start_us + root.duration.us;
+  span.duration = Duration::micros(std::max<std::int64_t>(total.us - root.duration.us, 0));
+  root.children.push_back(std::move(span));
+  root.duration = std::max(root.duration, total);
+  if (record.status == StepStatus::ok && record.threshold &&
+      root.duration.us > record.threshold->us) {
+    record.status = StepStatus::breach;
+    record.exit_code = to_int(exit_code_for(record.status, run.warn_only));
+  }
 }
 
 }  // namespace perfguard

@@ -1,6 +1,6 @@
 #pragma once
 // The recovery: one trace whose root is the step `recover`, its parts child spans: preflight,
-// snapshot, rollback, validate, restart, health. perf-recover runs it; the snapshot and the
+// snapshot, rollback, validate, restart, health, record. perf-recover runs it; the snapshot and the
 // rollback are perf-rollback's own (steps/rollback_step.h), so an undo is the same too.
 
 #include <chrono>
@@ -48,6 +48,8 @@ struct RecoveryRun {
   std::string failure;         // which part went wrong and why, one line; empty when healthy
   std::string service_output;  // the restart's output and the last health check's, trimmed
   int health_tries = 0;
+  std::chrono::steady_clock::time_point started;  // the root span's start
+  bool warn_only = false;
 };
 
 // Snapshots, rolls back to the target and validates (perf-rollback's parts), then runs the
@@ -58,5 +60,11 @@ struct RecoveryRun {
 Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options,
                                  std::chrono::steady_clock::time_point started,
                                  std::int64_t started_us);
+
+// The last part, `record`: from the end of the others until now, when the store is open and
+// its write lock held (or the journal is to be written). The write itself, well under a
+// millisecond, cannot be timed in the record it writes. The root then ends now, and a
+// recovery that the wait took past its threshold is a breach.
+void close_record_span(RecoveryRun& run, StepRecord& record);
 
 }  // namespace perfguard

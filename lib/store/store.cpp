@@ -52,11 +52,12 @@ Status Store::record(const std::vector<StepRecord>& records,
 Result<std::vector<AlertChange>> Store::record(
     const std::vector<StepRecord>& records, const std::optional<SnapshotRow>& snapshot,
     const std::function<Result<std::vector<AlertFinding>>()>& evaluate,
-    const AlertApplyOptions& options) {
+    const AlertApplyOptions& options, const std::function<void()>& ready) {
   std::vector<AlertChange> changes;
   if (records.empty() && !snapshot) return changes;
   auto import = begin_import();
   if (!import) return import.error();
+  if (ready) ready();
   for (const StepRecord& r : records) {
     if (auto added = import->add(r); !added) return added.error();
   }

@@ -131,11 +131,13 @@ class Store {
 
   // The same, and in the same transaction, once the records are readable: `evaluate` (which
   // may read the store), if any, and the findings it returns applied to the alerts. An alert
-  // exists the moment the record does, or neither does.
+  // exists the moment the record does, or neither does. `ready`, if any, is called once the
+  // write lock is held, before `records` are read: what is left is the write itself, and the
+  // caller may still change them (perf-recover ends its `record` span there).
   Result<std::vector<AlertChange>> record(
       const std::vector<StepRecord>& records, const std::optional<SnapshotRow>& snapshot,
       const std::function<Result<std::vector<AlertFinding>>()>& evaluate,
-      const AlertApplyOptions& options);
+      const AlertApplyOptions& options, const std::function<void()>& ready = {});
 
   Status record_snapshot(const SnapshotRow& row);
   // Snapshots deleted on purpose (perf-recover prune): their rows go, and the store no longer

@@ -54,7 +54,7 @@ test_a_healthy_recovery_rolls_back_restarts_and_checks_health_inside_its_thresho
   expect_sql "$(store_of r)" "select step, status from step_results" "recover|ok"
   expect_sql "$(store_of r)" \
     "select group_concat(name, ',') from (select name from child_spans where parent_seq is null order by seq)" \
-    "preflight,snapshot,rollback,validate,restart,health"
+    "preflight,snapshot,rollback,validate,restart,health,record"
   expect_sql "$(store_of r)" "select json_extract(labels, '\$.outcome') from step_results" healthy
   expect_sql "$(store_of r)" "select json_extract(labels, '\$.service_output') from step_results" \
     "starting"
@@ -341,6 +341,35 @@ test_emergency_does_not_wait_for_a_locked_store() {
   expect_status 4
   expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse HEAD@{1}~1)" "HEAD"
   expect_file_exists "$db.journal.jsonl"
+}
+
+test_the_record_span_holds_the_wait_for_a_busy_store() {
+  make_repo r 3
+  echo recorded >>r/file.txt
+  run perf-commit -C r -m recorded
+  local db
+  db=$(store_of r)
+  # Another writer holds the store's write lock for 4 seconds, less than the busy timeout.
+  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
+    sleep 4
+    printf 'COMMIT;\n') | sqlite3 "$db" >locked &
+  kill_at_end $!
+  local i
+  for i in $(seq 1 2400); do
+    grep -q locked locked 2>/dev/null && break
+    sleep 0.05
+  done
+  grep -q locked locked || fail "the other writer never took the lock"
+  run perf-recover -C r --yes --threshold 1s
+  expect_status 3
+  expect_sql "$db" "select status from step_results where step = 'recover'" breach
+  # The record part waited for the lock; the recovery's time includes it.
+  expect_sql "$db" \
+    "select name, duration_ms >= 1000 from child_spans where step = 'recover' order by seq desc limit 1" \
+    "record|1"
+  expect_sql "$db" \
+    "select r.duration_ms + 0.001 >= sum(c.duration_ms) from step_results r join child_spans c on c.step_id = r.id where r.step = 'recover' and c.parent_seq is null" \
+    1
 }
 
 test_list_shows_each_snapshot_with_its_recovery() {

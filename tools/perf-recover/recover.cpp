@@ -386,8 +386,10 @@ Result<ExitCode> Recover::run(ToolSession& session, const CLI::App& app,
   auto run = run_recovery(session.repository, std::move(*options), started, started_us);
   if (!run) return run.error();
   std::vector<StepRecord> records = {run->record};
-  const ExitCode code =
-      record_steps(session, records, ExitCode{run->record.exit_code}, run->snapshot);
+  ExitCode code = record_steps(session, records, ExitCode{run->record.exit_code}, run->snapshot,
+                               [&] { close_record_span(*run, records.front()); });
+  // The wait for the store may have taken the recovery past its threshold.
+  code = most_severe(code, ExitCode{records.front().exit_code});
   print_result(session, *run, records, code);
   ship_later(session);
   return code;
