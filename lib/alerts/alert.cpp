@@ -17,9 +17,9 @@ std::optional<E> parse_name(const std::array<const char*, N>& names, std::string
 
 constexpr std::array<const char*, 3> kSeverities = {"info", "warning", "critical"};
 constexpr std::array<const char*, 4> kStates = {"open", "acknowledged", "snoozed", "resolved"};
-constexpr std::array<const char*, 9> kRules = {
+constexpr std::array<const char*, 10> kRules = {
     "threshold",   "baseline",      "anomaly", "degradation", "prediction",
-    "consecutive", "rollback_rate", "failure", "health",
+    "consecutive", "rollback_rate", "failure", "health",      "manual_recovery",
 };
 
 }  // namespace

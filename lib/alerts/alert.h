@@ -31,6 +31,7 @@ enum class AlertRuleKind {
   rollback_rate,
   failure,
   health,
+  manual_recovery,  // perf-recover --auto: a recovery waits for a person
 };
 const char* to_string(AlertRuleKind rule);
 std::optional<AlertRuleKind> parse_alert_rule(std::string_view text);

@@ -43,7 +43,7 @@ std::string notification_headline(NotifyEvent event, const Alert& alert);
 //   alert       the alert as it is after the event:
 //     id          the alert's number in the store (0 for a test message)
 //     rule        threshold, baseline, anomaly, degradation, prediction, consecutive,
-//                 rollback_rate, failure or health
+//                 rollback_rate, failure, health or manual_recovery
 //     severity    "info", "warning" or "critical" (after an escalation: the new one)
 //     state       "open", "acknowledged", "snoozed" or "resolved"
 //     step        the step it concerns (commit, rollback, validate, recover, …); for health,

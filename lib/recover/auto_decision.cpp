@@ -215,9 +215,25 @@ bool rollback_can_fix(AlertRuleKind rule) {
     case AlertRuleKind::prediction:
     case AlertRuleKind::rollback_rate:
     case AlertRuleKind::health:
+    case AlertRuleKind::manual_recovery:
       return false;
   }
   return false;
+}
+
+std::optional<AlertFinding> manual_recovery_finding(const AutoDecision& decision,
+                                                    const RunContext& context,
+                                                    std::int64_t now_us) {
+  if (decision.held_back) return std::nullopt;
+  AlertFinding f;
+  f.key = AlertKey{AlertRuleKind::manual_recovery, kRecoveryStep, context.repo, ""};
+  f.firing = decision.action == RecoverAction::manual;
+  if (f.firing && !decision.triggers.empty()) f.severity = decision.triggers.front().severity;
+  f.summary = f.firing ? "a recovery waits for a person (perf-recover --yes): " + decision.reason
+                       : "no recovery waits for a person";
+  // Each decision is a run of its own, judged once.
+  f.runs.push_back(RunRef{0, kRecoveryStep, now_us, 0, StepStatus::ok});
+  return f;
 }
 
 Result<AutoDecision> decide_auto(Store& store, const RecoverConfig& config,

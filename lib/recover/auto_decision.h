@@ -44,6 +44,14 @@ struct AutoDecision {
 // prediction), the rate of rollbacks itself, or the repository's size (health).
 bool rollback_can_fix(AlertRuleKind rule);
 
+// What a decision tells the alerts (rule manual_recovery, on the step `recover`, about the
+// whole repository): a manual one fires, as severe as the trigger that asked for it, so that
+// the alert's channels tell people that a recovery waits for one of them; a decision that
+// needs nobody (no trigger, nothing to do, or a recovery starting) counts towards resolving
+// it; one held back by the cooldown or the hourly limit says nothing.
+std::optional<AlertFinding> manual_recovery_finding(const AutoDecision& decision,
+                                                    const RunContext& context, std::int64_t now_us);
+
 // Decides from the store, as of `now_us`: the open alerts of `context.repo`, the newest runs
 // of the recorded steps (commit, rollback, validate, recover) there for a run of breaches,
 // and the `recover` steps recorded there for the cooldown and the hourly limit. An error

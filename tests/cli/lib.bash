@@ -202,6 +202,17 @@ with_trace2() {
   GIT_TRACE2_EVENT=$dir GIT_TRACE2_EVENT_NESTING=5 "$@"
 }
 
+# wait_for_lines FILE N: until FILE has at least N lines (at most 90 s: a detached sender,
+# on a loaded machine).
+wait_for_lines() {
+  local i
+  for ((i = 0; i < 900; i++)); do
+    [[ -f $1 && $(wc -l <"$1") -ge $2 ]] && return 0
+    sleep 0.1
+  done
+  fail "$1 did not reach $2 lines"
+}
+
 # wait_for_file PATH: until PATH exists (made by a process the test started); the bound is
 # only for one that hangs.
 wait_for_file() {

@@ -526,17 +526,6 @@ test_list_and_check_in_a_repository_show_its_own_alerts() {
   expect_eq "$(jq '.alerts | length' "$TEST_DIR/out")" 1 "outside a repository: every repository"
 }
 
-# wait_for_lines FILE N: until FILE has at least N lines (at most 90 s: a detached sender,
-# on a loaded machine).
-wait_for_lines() {
-  local i
-  for ((i = 0; i < 900; i++)); do
-    [[ -f $1 && $(wc -l <"$1") -ge $2 ]] && return 0
-    sleep 0.1
-  done
-  fail "$1 did not reach $2 lines"
-}
-
 # start_receiver [ARGS…]: the test webhook receiver; its URL in $RECEIVER.
 start_receiver() {
   python3 "$here/http-receiver.py" "$TEST_DIR/port" "$TEST_DIR/requests.jsonl" "$@" &

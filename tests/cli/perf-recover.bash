@@ -563,16 +563,35 @@ test_auto_follows_the_decision_matrix() {
   breach_commits 1
   local state
   state=$(state_of r)
-  printf '[recover.auto]\ncritical = "manual"\n' >auto.toml
+  # A person to decide: told through the alerts' channels, once however often cron asks.
+  local notify
+  notify=$(printf '[alerts]\nnotify = ["sh", "-c", "cat >>%s/notified.jsonl; echo >>%s/notified.jsonl"]' \
+    "$TEST_DIR" "$TEST_DIR")
+  printf '%s\n[recover.auto]\ncritical = "manual"\n' "$notify" >auto.toml
   run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
   expect_status 0
   expect_stdout_contains "not recovering, a person decides: critical alert #1"
-  expect_stdout_contains "to recover: perf-recover --yes"
-  printf '[recover.auto]\ncritical = "none"\n' >auto.toml
+  expect_stdout_contains "to recover: perf-recover --yes (alert #2 tells the alerts' channels)"
+  wait_for_lines notified.jsonl 1
+  expect_eq "$(jq -r '"\(.event) \(.alert.id) \(.alert.rule) \(.alert.severity) \(.alert.step)"' notified.jsonl)" \
+    "opened 2 manual_recovery critical recover" "the notification"
+  jq -r .alert.summary notified.jsonl | grep -q "a recovery waits for a person (perf-recover --yes): critical alert #1" ||
+    fail "the summary: $(jq -r .alert.summary notified.jsonl)"
+  run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
+  expect_status 0
+  expect_stdout_contains "(alert #2 tells the alerts' channels)"
+  run perf-alerts -C r list --json
+  expect_eq "$(jq -r '[.alerts[] | select(.rule == "manual_recovery") | "\(.id) \(.state) \(.count)"] | join(",")' "$TEST_DIR/out")" \
+    "2 open 2" "the alert, bumped"
+  # Nothing for a person to do: the alert resolves (here after one such decision).
+  printf '%s\nresolve_after = 1\n[recover.auto]\ncritical = "none"\n' "$notify" >auto.toml
   run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
   expect_status 0
   expect_stdout_contains '[recover.auto] critical is "none": nothing to do'
   expect_eq "$(state_of r)" "$state" "state"
+  wait_for_lines notified.jsonl 2
+  expect_eq "$(jq -r '"\(.event) \(.alert.id)"' notified.jsonl | tr '\n' ' ')" "opened 2 resolved 2 " \
+    "notifications"
   printf '[recover.auto]\ncritical = "auto"\n' >auto.toml
   run perf-recover -C r --auto --config "$TEST_DIR/auto.toml"
   expect_status 0

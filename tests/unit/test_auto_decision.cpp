@@ -398,6 +398,37 @@ TEST_CASE("alerts a rollback cannot fix are not triggers") {
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::prediction));
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::rollback_rate));
   CHECK_FALSE(rollback_can_fix(AlertRuleKind::degradation));
+  CHECK_FALSE(rollback_can_fix(AlertRuleKind::manual_recovery));
+}
+
+TEST_CASE("a person to decide fires the alert manual_recovery; nobody needed clears it") {
+  TempDir tmp;
+  Store store = open_store(tmp / "perf.db");
+  open_alert(store, AlertRuleKind::threshold, Severity::warning);
+  auto manual = decide(store);
+  REQUIRE(manual.action == RecoverAction::manual);
+  auto fires = manual_recovery_finding(manual, here(), kNow);
+  REQUIRE(fires);
+  CHECK(fires->firing);
+  CHECK(fires->key == AlertKey{AlertRuleKind::manual_recovery, "recover", here().repo, ""});
+  CHECK(fires->severity == Severity::warning);  // the trigger's
+  CHECK(fires->summary.find(
+            "a recovery waits for a person (perf-recover --yes): warning alert #1") == 0);
+  REQUIRE(fires->runs.size() == 1);
+  CHECK(fires->runs[0].started_us == kNow);  // each decision a run of its own
+
+  AutoDecision nothing;
+  nothing.reason = "no trigger";
+  auto clears = manual_recovery_finding(nothing, here(), kNow);
+  REQUIRE(clears);
+  CHECK_FALSE(clears->firing);
+  AutoDecision automatic = manual;
+  automatic.action = RecoverAction::automatic;
+  CHECK_FALSE(manual_recovery_finding(automatic, here(), kNow)->firing);
+  // Held back by the cooldown or the limit: neither.
+  AutoDecision held = nothing;
+  held.held_back = true;
+  CHECK_FALSE(manual_recovery_finding(held, here(), kNow));
 }
 
 TEST_CASE("what the last recovery answered is no trigger again") {

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "alerts/channels.h"
 #include "alerts/pause_mark.h"
 #include "core/clock.h"
 #include "core/file_lock.h"
@@ -126,16 +127,37 @@ Result<std::vector<HeadVerdict>> read_verdicts(const ToolSession& session, bool 
 
 // --auto: whether to act, from the store's alerts and runs ([recover.auto]). Nothing to do,
 // a person to decide, or a hold: said on one line, and no recovery (nothing is recorded, so
-// asking again costs the cooldown nothing).
-Result<AutoDecision> decide(const ToolSession& session) {
+// asking again costs the cooldown nothing). The decision goes to the alerts too
+// (manual_recovery_finding): a person to decide is told through the alerts' channels. Which
+// alert that is, when one is open.
+struct Decided {
+  AutoDecision decision;
+  std::optional<std::int64_t> waiting_alert;
+};
+
+Result<Decided> decide(const ToolSession& session) {
+  Decided out;
   if (!std::filesystem::exists(session.store_path())) {
-    AutoDecision none;
-    none.reason = "no trigger: nothing has been recorded in this repository";
-    return none;
+    out.decision.reason = "no trigger: nothing has been recorded in this repository";
+    return out;
   }
   auto store = Store::open({session.store_path(), session.config.busy_timeout, false});
   if (!store) return store.error();
-  return decide_auto(*store, session.config.recover, session.context, now_unix_us());
+  const std::int64_t now = now_unix_us();
+  auto decision = decide_auto(*store, session.config.recover, session.context, now);
+  if (!decision) return decision.error();
+  out.decision = std::move(*decision);
+  if (session.paused || !session.config.alerts.enabled) return out;
+  auto finding = manual_recovery_finding(out.decision, session.context, now);
+  if (!finding) return out;
+  auto changes =
+      store->apply_findings({*finding}, apply_options(session.config, session.context.host, now));
+  if (!changes) return changes.error();
+  for (const AlertChange& c : *changes) {
+    if (c.kind != AlertChange::Kind::resolved) out.waiting_alert = c.alert.id;
+  }
+  send_notifications_later(session, *changes);
+  return out;
 }
 
 // --emergency: the pause mark, before anything else, so that from here on nothing blocks
@@ -153,8 +175,9 @@ void pause_monitoring(ToolSession& session, std::int64_t now_us) {
 
 // --auto: whether to recover now; says why not when not.
 Result<bool> decide_to_act(const ToolSession& session) {
-  auto decision = decide(session);
-  if (!decision) return decision.error();
+  auto decided = decide(session);
+  if (!decided) return decided.error();
+  const AutoDecision* decision = &decided->decision;
   const bool manual = decision->action == RecoverAction::manual;
   if (decision->action == RecoverAction::automatic) {
     std::printf("recovering: %s\n", printable(decision->reason).c_str());
@@ -167,8 +190,11 @@ Result<bool> decide_to_act(const ToolSession& session) {
                                       : "not recovering",
                 printable(decision->reason).c_str());
   }
-  if (manual) {
-    std::printf("to recover: perf-recover --yes (the alert's channels were told when it opened)\n");
+  if (manual && decided->waiting_alert) {
+    std::printf("to recover: perf-recover --yes (alert #%lld tells the alerts' channels)\n",
+                static_cast<long long>(*decided->waiting_alert));
+  } else if (manual) {
+    std::printf("to recover: perf-recover --yes\n");
   }
   return false;
 }
