@@ -275,6 +275,7 @@ StoreOptions ToolSession::store_options(bool create) const {
   StoreOptions o;
   o.busy_timeout = config.busy_timeout;
   o.create = create;
+  o.mapped = true;
   if (names_shared_store(options.db)) {
     o.shared = options.db;
   } else if (options.shared) {

@@ -67,7 +67,7 @@ struct ToolSession {
   // instead of the local file.
   bool store_is_shared() const;
   // How to open the store the commands work on: the local file (created when missing, with
-  // `create`) or the shared store.
+  // `create`) or the shared store; a file read through a memory map (StoreOptions::mapped).
   StoreOptions store_options(bool create) const;
   // Whether there is a store to open: the shared store always is (opening says if it cannot
   // be reached); the local file when it exists.

@@ -31,6 +31,11 @@ struct StoreOptions {
   std::filesystem::path path;
   Duration busy_timeout = Duration::seconds(5);
   bool create = true;  // create the file (0600) and its directory (0700) when missing
+  // Read the file through a memory map (SQLite's mmap_size) rather than a system call a page:
+  // for the commands that read many pages (statistics over a week of a step with thousands
+  // of runs an hour read each hour's rollup from two pages). The recording tools leave it
+  // off: mapping costs a little on a short write, and they read few pages.
+  bool mapped = false;
   // When set, the shared store instead of the file: a libpq connection string (a URI
   // `postgresql://…` or `postgres://…`, `key=value` pairs, or `service=NAME`). Opened only by
   // programs that enabled it (store/postgres/postgres_store.h); `create` makes the schema in

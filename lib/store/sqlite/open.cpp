@@ -300,7 +300,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
   if (!is_wal_file(raw) && !set_wal_mode(raw, options.busy_timeout)) {
     return sql::error(raw, path, "cannot switch the store to WAL mode");
   }
-  if (!exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")) {
+  if (!exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON") ||
+      (options.mapped && !exec(raw, "PRAGMA mmap_size=1073741824"))) {
     return sql::error(raw, path, "cannot configure the store");
   }
   if (version < kSchemaVersion) {
