@@ -639,6 +639,28 @@ test_emergency_recovers_with_a_read_only_store() {
   expect_stderr_contains "the record was written to"
 }
 
+test_auto_decides_on_a_store_it_cannot_write() {
+  make_repo r 3
+  breach_commits 1
+  local db state
+  db=$(store_of r)
+  state=$(state_of r)
+  printf '[recover.auto]\ncritical = "manual"\n' >auto.toml
+  share_with_other_user
+  chmod a-w "$db" "$(dirname "$db")"
+  as_other_user perf-recover -C "$TEST_DIR/r" --auto --config "$TEST_DIR/auto.toml" \
+    >"$TEST_DIR/out" 2>"$TEST_DIR/err"
+  status=$?
+  cat "$TEST_DIR/out" "$TEST_DIR/err" >&2
+  chmod u+w "$db" "$(dirname "$db")"
+  expect_status 0
+  expect_stdout_contains "not recovering, a person decides: critical alert #1"
+  expect_stderr_contains "the decision was not told to the alerts"
+  expect_stderr_contains "cannot open the lock file"  # the directory is read-only too
+  expect_stderr_lines 2
+  expect_eq "$(state_of r)" "$state" "state"
+}
+
 test_verify_agrees_with_the_store_after_prune() {
   make_repo r 4
   run perf-recover -C r --yes

@@ -152,7 +152,11 @@ Result<Decided> decide(const ToolSession& session) {
   if (!finding) return out;
   auto changes =
       store->apply_findings({*finding}, apply_options(session.config, session.context.host, now));
-  if (!changes) return changes.error();
+  if (!changes) {
+    // A store that can be read but not written still decides.
+    session.warn(changes.error().message + "; the decision was not told to the alerts");
+    return out;
+  }
   for (const AlertChange& c : *changes) {
     if (c.kind != AlertChange::Kind::resolved) out.waiting_alert = c.alert.id;
   }
@@ -177,18 +181,18 @@ void pause_monitoring(ToolSession& session, std::int64_t now_us) {
 Result<bool> decide_to_act(const ToolSession& session) {
   auto decided = decide(session);
   if (!decided) return decided.error();
-  const AutoDecision* decision = &decided->decision;
-  const bool manual = decision->action == RecoverAction::manual;
-  if (decision->action == RecoverAction::automatic) {
-    std::printf("recovering: %s\n", printable(decision->reason).c_str());
+  const AutoDecision& decision = decided->decision;
+  const bool manual = decision.action == RecoverAction::manual;
+  if (decision.action == RecoverAction::automatic) {
+    std::printf("recovering: %s\n", printable(decision.reason).c_str());
     return true;
   }
   if (!session.options.quiet || manual) {
     std::printf("%s: %s\n",
-                manual                ? "not recovering, a person decides"
-                : decision->held_back ? "not recovering now"
-                                      : "not recovering",
-                printable(decision->reason).c_str());
+                manual               ? "not recovering, a person decides"
+                : decision.held_back ? "not recovering now"
+                                     : "not recovering",
+                printable(decision.reason).c_str());
   }
   if (manual && decided->waiting_alert) {
     std::printf("to recover: perf-recover --yes (alert #%lld tells the alerts' channels)\n",
