@@ -21,13 +21,11 @@ Result<CommitRun> run_commit_step(const Repository& repo, const CommitOptions& o
   ChildOutcome last;
   KilledChildren children;
   children.started_us = time_before_files();
-  bool git_started = false;
   auto run_part = [&](const char* part, ChildCommand cmd) -> Result<ChildOutcome> {
     auto child = timer.start(std::move(cmd));
     if (!child) return child.error();
     children.process_groups.push_back(child->pid());  // each child leads its own group
-    if (options.on_git_started && !git_started) options.on_git_started();
-    git_started = true;
+    if (options.on_git_started && std::string_view(part) == "commit") options.on_git_started();
     return timer.finish_part(part, *child);
   };
   if (options.stage) {

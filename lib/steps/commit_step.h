@@ -23,8 +23,9 @@ struct CommitOptions {
   std::optional<Duration> timeout;
   Duration kill_grace = Duration::seconds(2);
   StreamMode git_output = StreamMode::tee;
-  // Called once, when the first git has started: every precondition has passed and the
-  // step runs. Work that can overlap git's goes here (the tool opens its store).
+  // Called once, when `git commit` has started: every precondition has passed and the step
+  // runs. Work that can overlap git's goes here (the tool opens its store). Not beside
+  // `git add -A`, whose index preload lstat()s the files on every core.
   std::function<void()> on_git_started;
 };
 
