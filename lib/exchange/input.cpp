@@ -219,33 +219,35 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 
 namespace {
 
-std::optional<std::string> outside(std::string_view field, std::int64_t v, std::int64_t low,
-                                   std::int64_t high, std::string_view meaning) {
+// The message when `v` is outside [low, high]; nothing is built when it is inside (this
+// runs for every number of every record an import reads).
+std::optional<std::string> outside(std::string_view prefix, std::string_view field, std::int64_t v,
+                                   std::int64_t low, std::int64_t high, std::string_view meaning) {
   if (v >= low && v <= high) return std::nullopt;
-  std::string message = "\"" + std::string(field) + "\" must be between " + std::to_string(low) +
-                        " and " + std::to_string(high);
+  std::string message = "\"" + std::string(prefix) + std::string(field) + "\" must be between " +
+                        std::to_string(low) + " and " + std::to_string(high);
   if (!meaning.empty()) message += " (" + std::string(meaning) + ")";
   return message + ", found " + std::to_string(v);
 }
 
-std::optional<std::string> usage_out_of_bounds(const std::string& prefix, const ResourceUsage& u) {
-  if (auto m = outside(prefix + "cpu_user_us", u.cpu_user_us, 0, kMaxCpuUs, "")) return m;
-  if (auto m = outside(prefix + "cpu_sys_us", u.cpu_sys_us, 0, kMaxCpuUs, "")) return m;
-  return outside(prefix + "max_rss_kb", u.max_rss_kb, 0, kMaxRssKb, "1 PiB");
+std::optional<std::string> usage_out_of_bounds(std::string_view prefix, const ResourceUsage& u) {
+  if (auto m = outside(prefix, "cpu_user_us", u.cpu_user_us, 0, kMaxCpuUs, "")) return m;
+  if (auto m = outside(prefix, "cpu_sys_us", u.cpu_sys_us, 0, kMaxCpuUs, "")) return m;
+  return outside(prefix, "max_rss_kb", u.max_rss_kb, 0, kMaxRssKb, "1 PiB");
 }
 
 std::optional<std::string> span_out_of_bounds(const Span& span, std::int64_t root_start_us,
                                               const std::string& prefix) {
   // A child's offset from its step: within the step's own bounds either way.
-  if (auto m = outside(prefix + "offset_us", span.start_us - root_start_us, -kMaxDurationUs,
+  if (auto m = outside(prefix, "offset_us", span.start_us - root_start_us, -kMaxDurationUs,
                        kMaxDurationUs, "7 days either way")) {
     return m;
   }
-  if (auto m = outside(prefix + "duration_us", span.duration.us, 0, kMaxDurationUs, "7 days")) {
+  if (auto m = outside(prefix, "duration_us", span.duration.us, 0, kMaxDurationUs, "7 days")) {
     return m;
   }
   if (span.exit_code) {
-    if (auto m = outside(prefix + "exit_code", *span.exit_code, -kMaxExitCode, kMaxExitCode, "")) {
+    if (auto m = outside(prefix, "exit_code", *span.exit_code, -kMaxExitCode, kMaxExitCode, "")) {
       return m;
     }
   }
@@ -262,12 +264,18 @@ std::optional<std::string> span_out_of_bounds(const Span& span, std::int64_t roo
 }  // namespace
 
 std::optional<std::string> out_of_bounds(const StepRecord& r) {
-  if (auto m = outside("started_us", r.root.start_us, 0, kMaxStartUs, "1970 to 9999")) return m;
-  if (auto m = outside("duration_us", r.root.duration.us, 0, kMaxDurationUs, "7 days")) return m;
-  if (r.threshold) {
-    if (auto m = outside("threshold_us", r.threshold->us, 0, kMaxDurationUs, "7 days")) return m;
+  if (auto m = outside("", "started_us", r.root.start_us, 0, kMaxStartUs, "1970 to 9999")) {
+    return m;
   }
-  if (auto m = outside("exit_code", r.exit_code, -kMaxExitCode, kMaxExitCode, "")) return m;
+  if (auto m = outside("", "duration_us", r.root.duration.us, 0, kMaxDurationUs, "7 days")) {
+    return m;
+  }
+  if (r.threshold) {
+    if (auto m = outside("", "threshold_us", r.threshold->us, 0, kMaxDurationUs, "7 days")) {
+      return m;
+    }
+  }
+  if (auto m = outside("", "exit_code", r.exit_code, -kMaxExitCode, kMaxExitCode, "")) return m;
   if (auto m = usage_out_of_bounds("", r.root.usage)) return m;
   for (std::size_t i = 0; i < r.root.children.size(); ++i) {
     if (auto m = span_out_of_bounds(r.root.children[i], r.root.start_us,
