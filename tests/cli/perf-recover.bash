@@ -319,24 +319,31 @@ test_emergency_recovers_with_a_missing_store() {
   expect_eq "$(snapshot_count r)" 1 "snapshots"
 }
 
+# hold_write_lock DB SECONDS: another writer takes DB's write lock (returning once it holds
+# it) and commits after SECONDS or a little more, unless the test has ended first. It waits
+# in short sleeps: killed, it leaves none running that would hold the test open.
+hold_write_lock() {
+  (echo "$BASHPID" >feeder.pid
+    printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
+    for ((i = 0; i < $2 * 20; i++)); do sleep 0.05; done
+    printf 'COMMIT;\n') | sqlite3 "$1" >locked &
+  local writer=$! i
+  for i in $(seq 1 2400); do
+    grep -q locked locked 2>/dev/null && break
+    sleep 0.05
+  done
+  # Its input first: waiting for sqlite3 waits for the whole pipeline.
+  kill_at_end "$(cat feeder.pid)" "$writer"
+  grep -q locked locked || fail "the other writer never took the lock"
+}
+
 test_emergency_does_not_wait_for_a_locked_store() {
   make_repo r 3
   echo recorded >>r/file.txt
   run perf-commit -C r -m recorded
   local db
   db=$(store_of r)
-  # Another writer holds the store's write lock for the whole test.
-  (echo "$BASHPID" >feeder.pid
-    printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
-    exec sleep 60) | sqlite3 "$db" >locked &
-  local writer=$! i
-  for i in $(seq 1 2400); do
-    grep -q locked locked 2>/dev/null && break
-    sleep 0.05
-  done
-  # Its input first: waiting for sqlite3 waits for the whole pipeline, a minute's sleep.
-  kill_at_end "$(cat feeder.pid)" "$writer"
-  grep -q locked locked || fail "the other writer never took the lock"
+  hold_write_lock "$db" 60  # for the whole test
   run perf-recover -C r --yes --emergency
   expect_status 4
   expect_eq "$(git -C r rev-parse HEAD)" "$(git -C r rev-parse HEAD@{1}~1)" "HEAD"
@@ -349,17 +356,7 @@ test_the_record_span_holds_the_wait_for_a_busy_store() {
   run perf-commit -C r -m recorded
   local db
   db=$(store_of r)
-  # Another writer holds the store's write lock for 4 seconds, less than the busy timeout.
-  (printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
-    sleep 4
-    printf 'COMMIT;\n') | sqlite3 "$db" >locked &
-  kill_at_end $!
-  local i
-  for i in $(seq 1 2400); do
-    grep -q locked locked 2>/dev/null && break
-    sleep 0.05
-  done
-  grep -q locked locked || fail "the other writer never took the lock"
+  hold_write_lock "$db" 3  # less than the busy timeout
   run perf-recover -C r --yes --threshold 1s
   expect_status 3
   expect_sql "$db" "select status from step_results where step = 'recover'" breach
