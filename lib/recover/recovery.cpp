@@ -240,7 +240,7 @@ Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options
   return run;
 }
 
-void close_record_span(RecoveryRun& run, StepRecord& record) {
+void close_record_span(const RecoveryRun& run, StepRecord& record) {
   Span& root = record.root;
   const Duration total = elapsed_since(run.started);
   Span span;

@@ -65,6 +65,6 @@ Result<RecoveryRun> run_recovery(const Repository& repo, RecoveryOptions options
 // its write lock held (or the journal is to be written). The write itself, well under a
 // millisecond, cannot be timed in the record it writes. The root then ends now, and a
 // recovery that the wait took past its threshold is a breach.
-void close_record_span(RecoveryRun& run, StepRecord& record);
+void close_record_span(const RecoveryRun& run, StepRecord& record);
 
 }  // namespace perfguard
