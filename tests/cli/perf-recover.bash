@@ -295,10 +295,16 @@ test_a_failed_emergency_recovery_still_tells_people() {
     "opened failure recover" "what the notify command was told"
 }
 
-test_emergency_recovers_with_a_corrupt_store_and_journals_the_record() {
+# make_recorded_repo: r, three commits, then a fourth by perf-commit, so that its store
+# exists and holds a record.
+make_recorded_repo() {
   make_repo r 3
   echo recorded >>r/file.txt
   run perf-commit -C r -m recorded
+}
+
+test_emergency_recovers_with_a_corrupt_store_and_journals_the_record() {
+  make_recorded_repo
   local db target
   db=$(store_of r)
   printf 'this is not a database at all, not even close to one.....' >"$db"
@@ -338,9 +344,7 @@ hold_write_lock() {
 }
 
 test_emergency_does_not_wait_for_a_locked_store() {
-  make_repo r 3
-  echo recorded >>r/file.txt
-  run perf-commit -C r -m recorded
+  make_recorded_repo
   local db
   db=$(store_of r)
   hold_write_lock "$db" 60  # for the whole test
@@ -351,9 +355,7 @@ test_emergency_does_not_wait_for_a_locked_store() {
 }
 
 test_the_record_span_holds_the_wait_for_a_busy_store() {
-  make_repo r 3
-  echo recorded >>r/file.txt
-  run perf-commit -C r -m recorded
+  make_recorded_repo
   local db
   db=$(store_of r)
   hold_write_lock "$db" 5
@@ -619,9 +621,7 @@ test_kill_9_at_each_part_of_the_rollback_leaves_every_change_reachable() {
 }
 
 test_emergency_recovers_with_a_read_only_store() {
-  make_repo r 3
-  echo recorded >>r/file.txt
-  run perf-commit -C r -m recorded
+  make_recorded_repo
   local db target
   db=$(store_of r)
   target=$(git -C r rev-parse HEAD~1)
