@@ -316,6 +316,9 @@ test_emergency_recovers_with_a_corrupt_store_and_journals_the_record() {
   expect_stdout_contains "the store could not be read"
   expect_file_exists "$db.journal.jsonl"
   grep -q '"step":"recover"' "$db.journal.jsonl" || fail "no recover record in the journal"
+  # The record part ends where the journal is written, as it ends where a store would be.
+  expect_eq "$(jq -r 'select(.step == "recover") | [.spans[].name] | join(",")' "$db.journal.jsonl")" \
+    "preflight,snapshot,rollback,validate,record" "the journalled recovery's parts"
 }
 
 test_emergency_recovers_with_a_missing_store() {
