@@ -23,6 +23,7 @@ namespace perfguard::pq {
   X(PQerrorMessage) \
   X(PQexec) \
   X(PQexecParams) \
+  X(PQfformat) \
   X(PQfinish) \
   X(PQfreemem) \
   X(PQgetResult) \

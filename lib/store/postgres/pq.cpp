@@ -1,5 +1,6 @@
 #include "store/postgres/pq.h"
 
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -134,8 +135,25 @@ std::string_view Rows::text(int row, int col) const {
   return bytes;
 }
 
+bool Rows::binary(int col) const {
+  return libpq().PQfformat(result_.get(), col) == 1;
+}
+
+namespace {
+
+// A big-endian number of 8 bytes: a bigint or a double precision sent in binary.
+std::uint64_t big_endian8(std::string_view b) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < b.size(); ++i)
+    v = (v << 8) | static_cast<unsigned char>(b[i]);
+  return v;
+}
+
+}  // namespace
+
 std::int64_t Rows::int64(int row, int col) const {
   std::string_view t = raw(row, col);
+  if (binary(col)) return static_cast<std::int64_t>(big_endian8(t));
   std::int64_t v = 0;
   std::from_chars(t.data(), t.data() + t.size(), v);
   return v;
@@ -148,16 +166,19 @@ std::optional<std::int64_t> Rows::optional_int64(int row, int col) const {
 
 double Rows::real(int row, int col) const {
   if (null(row, col)) return std::numeric_limits<double>::quiet_NaN();
+  if (binary(col)) return std::bit_cast<double>(big_endian8(raw(row, col)));
   return std::strtod(libpq().PQgetvalue(result_.get(), row, col), nullptr);
 }
 
 bool Rows::boolean(int row, int col) const {
   std::string_view t = raw(row, col);
+  if (binary(col)) return !t.empty() && t[0] != 0;
   return !t.empty() && t[0] == 't';
 }
 
 std::string Rows::bytes(int row, int col) const {
   if (null(row, col)) return {};
+  if (binary(col)) return std::string(raw(row, col));
   std::size_t size = 0;
   unsigned char* raw = libpq().PQunescapeBytea(
       reinterpret_cast<const unsigned char*>(libpq().PQgetvalue(result_.get(), row, col)), &size);
@@ -294,9 +315,10 @@ Error Connection::error(std::string_view what, const PGresult* result) {
   return error(what, cause);
 }
 
-Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params) {
+Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params,
+                              Results results) {
   ResultPtr r(libpq().PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
-                                   nullptr, nullptr, 0));
+                                   nullptr, nullptr, results == Results::binary ? 1 : 0));
   const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
   return Rows(std::move(r));

@@ -1,8 +1,9 @@
 #pragma once
 // Internal to the PostgreSQL engine: the one wrapper over libpq that its modules share. A
 // connection that names its store in every error, statements run with PQexecParams (values
-// always travel as parameters, never inside SQL text), results read as text, cursors for
-// reads of any size, COPY for bulk writes, and transactions.
+// always travel as parameters, never inside SQL text), results read as text (the hourly
+// rollups in binary: half the bytes of a histogram's hex, and no number parsed from text),
+// cursors for reads of any size, COPY for bulk writes, and transactions.
 //
 // Strings are bytes (a repository path, a branch, a label may hold bytes that are not UTF-8,
 // or a NUL), but the database's TEXT takes only UTF-8 without NUL. So every string value
@@ -65,7 +66,11 @@ class Params {
   mutable std::vector<const char*> pointers_;
 };
 
-// A statement's result rows, read as text.
+// How a statement's results travel. Binary results are only for statements whose columns are
+// all text, bytea, boolean, bigint or double precision: what Rows reads in binary.
+enum class Results { text, binary };
+
+// A statement's result rows, read as text or binary: the accessors read either.
 class Rows {
  public:
   Rows() = default;
@@ -85,6 +90,7 @@ class Rows {
 
  private:
   std::string_view raw(int row, int col) const;  // as the server sent it
+  bool binary(int col) const;
 
   ResultPtr result_;
   // The texts that decoding changed, kept for the views text() returns (rarely any; a list,
@@ -106,7 +112,8 @@ class Connection {
   const std::string& name() const { return name_; }
   PGconn* get() const { return conn_; }
 
-  Result<Rows> exec(std::string_view what, const std::string& sql, const Params& params = {});
+  Result<Rows> exec(std::string_view what, const std::string& sql, const Params& params = {},
+                    Results results = Results::text);
   // Runs statements without parameters (schema, transaction control).
   Status run(std::string_view what, const std::string& sql);
   // Streams the rows of a query through a cursor, `batch` rows at a time, inside the current

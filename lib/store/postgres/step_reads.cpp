@@ -55,7 +55,7 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
                      " WHERE hour >= $1 AND (step = $2 OR $2 = '')"
                      " UNION ALL SELECT step, hour, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, true"
                      " FROM stale_hours WHERE hour >= $1 AND (step = $2 OR $2 = '')",
-                     params);
+                     params, pq::Results::binary);
   if (!rows) return rows.error();
   for (int i = 0; i < rows->size(); ++i) {
     HourKey key{std::string(rows->text(i, 0)), rows->int64(i, 1)};
