@@ -17,10 +17,11 @@ namespace {
 //  - span_rows holds child spans keyed (step_id, seq); deleting steps deletes their spans.
 //  - step_hours holds the per-step, per-hour rollups (the SQLite file's, without the id
 //    lists): counts by status and, of the completed steps, the sum, m2, min, max and the
-//    histogram (stats/histogram.h). Writers rebuild the hours they add to before they commit,
-//    under an advisory lock per hour. Steps inserted, changed or deleted by other means mark
-//    their hours in stale_hours (the triggers below); readers read those hours from the steps
-//    until a writer or catch_up rebuilds them.
+//    histogram (stats/histogram.h). The hours of a window, every step's, are read through
+//    the index on hour. Writers rebuild the hours they add to before they commit, under an
+//    advisory lock per hour. Steps inserted, changed or deleted by other means mark their
+//    hours in stale_hours (the triggers below); readers read those hours from the steps until
+//    a writer or catch_up rebuilds them.
 //  - The alerts, their events and runs, the outbox and the health figures are the SQLite
 //    file's tables; changes to them are ordered by an advisory lock (postgres/alert_rows.h)
 //    as the file's write lock orders them.
@@ -92,6 +93,8 @@ CREATE TABLE step_hours (
   histogram BYTEA,
   PRIMARY KEY (step, hour)
 );
+
+CREATE INDEX step_hours_by_hour ON step_hours (hour);
 
 CREATE TABLE stale_hours (
   step TEXT COLLATE "C" NOT NULL,
