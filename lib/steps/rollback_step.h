@@ -19,9 +19,8 @@ struct RollbackOptions {
   std::vector<std::string> paths;  // restore only these paths from the target
   bool keep = false;               // `reset --keep`: refuse to touch local changes
   bool validate = true;
-  bool force = false;
-  bool warn_only = false;  // a breach is recorded but exits 0  // run over a merge, rebase,
-                           // cherry-pick, revert or bisect
+  bool force = false;      // run over a merge, rebase, cherry-pick, revert or bisect
+  bool warn_only = false;  // a breach is recorded but exits 0
   Duration rollback_threshold = Duration::seconds(2);
   Duration validate_threshold = Duration::seconds(5);
   std::optional<Duration> rollback_timeout, validate_timeout;
