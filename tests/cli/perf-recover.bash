@@ -328,12 +328,19 @@ test_emergency_recovers_with_a_missing_store() {
   expect_eq "$(snapshot_count r)" 1 "snapshots"
 }
 
-# hold_write_lock DB SECONDS: another writer takes DB's write lock (returning once it holds
-# it) and commits after SECONDS or a little more, unless the test has ended first. It waits
+# hold_write_lock DB SECONDS [AFTER]: another writer takes DB's write lock (returning once it
+# holds it) and commits SECONDS or a little more after it took it, or when AFTER is given,
+# after the file AFTER appears (at most 2 minutes), unless the test has ended first. It waits
 # in short sleeps: killed, it leaves none running that would hold the test open.
 hold_write_lock() {
   (echo "$BASHPID" >feeder.pid
     printf 'BEGIN IMMEDIATE;\nINSERT INTO meta VALUES ("held", "1");\n.print locked\n'
+    if [[ -n ${3:-} ]]; then
+      for ((i = 0; i < 2400; i++)); do
+        [[ -e $3 ]] && break
+        sleep 0.05
+      done
+    fi
     for ((i = 0; i < $2 * 20; i++)); do sleep 0.05; done
     printf 'COMMIT;\n') | sqlite3 "$1" >locked &
   local writer=$! i
@@ -361,9 +368,12 @@ test_the_record_span_holds_the_wait_for_a_busy_store() {
   make_recorded_repo
   local db
   db=$(store_of r)
-  hold_write_lock "$db" 5
+  # Held until 3 s after the health check, the last part before the record, has run: the
+  # record waits that long however long the parts before it took on a loaded machine.
+  hold_write_lock "$db" 3 "$TEST_DIR/health-ran"
   # A busy timeout far longer than the lock is held, however loaded the machine.
-  PERFGUARD_STORE_BUSY_TIMEOUT=2m run perf-recover -C r --yes --threshold 1s
+  PERFGUARD_STORE_BUSY_TIMEOUT=2m run perf-recover -C r --yes --threshold 1s \
+    --health "touch '$TEST_DIR/health-ran'"
   expect_status 3
   expect_sql "$db" "select status from step_results where step = 'recover'" breach
   # The record part waited for the lock; the recovery's time includes it.
