@@ -56,7 +56,7 @@ bool entry_unchanged(const IndexEntry& e, int root_fd, const std::string& path,
                      const struct stat& index_st) {
   if (e.stage != 0 || e.assume_unchanged || e.skip_worktree || e.intent_to_add) return false;
   struct stat st {};
-  const char* name = root_fd == AT_FDCWD ? path.c_str() : e.path.c_str();
+  const char* name = root_fd == AT_FDCWD ? path.c_str() : e.path.data();  // NUL-terminated
   if (::fstatat(root_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !same_kind(e, st)) {
     return false;
   }
@@ -83,7 +83,7 @@ void scan_entries(const Repository& repo, TrackedScan& scan,
   const int opened = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   const int root_fd = opened >= 0 ? opened : AT_FDCWD;
   std::vector<char> proven(entries.size(), 0);
-  auto left_out_at = [&](const std::string& path) {
+  auto left_out_at = [&](std::string_view path) {
     return !left_out.empty() && std::binary_search(left_out.begin(), left_out.end(), path);
   };
   // lstat() is most of the cost: both threads take runs of entries until none is left.
@@ -118,7 +118,7 @@ void scan_entries(const Repository& repo, TrackedScan& scan,
   if (opened >= 0) ::close(opened);
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!proven[i] && (scan.unproven.empty() || scan.unproven.back() != entries[i].path)) {
-      scan.unproven.push_back(entries[i].path);
+      scan.unproven.emplace_back(entries[i].path);
     }
   }
   scan.unchanged = scan.unproven.empty();

@@ -90,16 +90,16 @@ class IndexTreeDiff {
   bool directory(const std::string& prefix, const std::string& tree, size_t begin, size_t end,
                  int depth) {
     if (depth > kMaxTreeDepth) return false;
-    auto cached = cache_tree_.find(prefix);
-    if (cached != cache_tree_.end() && cached->second == tree) return true;  // the same tree
+    const ObjectId* cached = cache_tree_.find(prefix);
+    if (cached && to_hex(*cached) == tree) return true;  // the same tree
     auto listed = read_tree(tree);
     if (!listed) return false;
     std::map<std::string_view, const TreeEntry*> in_tree;
     for (const auto& e : *listed) in_tree.emplace(e.name, &e);
     std::set<std::string_view> seen;
     for (size_t i = begin; i < end;) {
-      const std::string& path = entries_[i].path;
-      const std::string_view rest = std::string_view(path).substr(prefix.size());
+      const std::string_view path = entries_[i].path;
+      const std::string_view rest = path.substr(prefix.size());
       const size_t slash = rest.find('/');
       const std::string_view name = rest.substr(0, slash);
       size_t next = i + 1;
@@ -117,7 +117,7 @@ class IndexTreeDiff {
         const IndexEntry& e = entries_[i];
         if (!other || other_dir || other->oid != to_hex(e.oid) ||
             canonical_mode(*other_mode) != canonical_mode(e.mode)) {
-          paths_.push_back(path);
+          paths_.emplace_back(path);
         }
         if (other_dir && !all_files(prefix + std::string(name) + "/", other->oid, depth + 1)) {
           return false;
@@ -127,7 +127,7 @@ class IndexTreeDiff {
           return false;
         }
       } else {  // a directory in the index, a file or nothing in the tree
-        for (size_t j = i; j < next; ++j) paths_.push_back(entries_[j].path);
+        for (size_t j = i; j < next; ++j) paths_.emplace_back(entries_[j].path);
         if (other) paths_.push_back(prefix + std::string(name));
       }
       i = next;
@@ -172,7 +172,7 @@ class IndexTreeDiff {
   }
 
   const std::vector<IndexEntry>& entries_;
-  const std::map<std::string, std::string>& cache_tree_;
+  const CacheTree& cache_tree_;
   const ObjectReader& objects_;
   std::vector<std::string> paths_;
 };

@@ -194,7 +194,7 @@ void widen_for_attributes(std::vector<std::string>& paths, const IndexFile* inde
     if (e.gitlink()) continue;
     for (const auto& dir : dirs) {
       if (e.path.compare(0, dir.size(), dir) == 0) {
-        paths.push_back(e.path);
+        paths.emplace_back(e.path);
         break;
       }
     }
@@ -208,7 +208,7 @@ Status release_assume_unchanged(const Repository& repo) {
   if (!read.index) return {};
   std::string flagged;
   for (const auto& e : read.index->entries) {
-    if (e.assume_unchanged) flagged += e.path + '\0';
+    if (e.assume_unchanged) (flagged += e.path) += '\0';
   }
   if (flagged.empty()) return {};
   auto cleared = git_output_of(repo, {"update-index", "--no-assume-unchanged", "-z", "--stdin"},

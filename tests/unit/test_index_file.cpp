@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "git/index_file.h"
 #include "support.h"
@@ -36,4 +38,90 @@ TEST_CASE("an index without entries is read, and a missing one is missing") {
   REQUIRE(read.index.has_value());
   CHECK(read.index->entries.empty());
   CHECK(read_index_file(tmp / "absent").problem == IndexProblem::missing);
+}
+
+namespace {
+
+// A repository whose names share prefixes (what version 4 compresses), committed.
+std::filesystem::path nested_repo(const TempDir& tmp) {
+  auto dir = make_repo(tmp, 1);
+  sh(dir,
+     "mkdir -p 'a/b c' a/bb d && echo 1 > 'a/b c/x' && echo 2 > 'a/b c/xy' && echo 3 > a/bb/z"
+     " && echo 4 > a/top && echo 5 > d/e && git add -A && git commit -qm nested");
+  return dir;
+}
+
+std::vector<std::string> paths_of(const IndexFile& index) {
+  std::vector<std::string> paths;
+  for (const IndexEntry& e : index.entries) paths.emplace_back(e.path);
+  return paths;
+}
+
+}  // namespace
+
+TEST_CASE("every index version gives the same entries, each path a C string") {
+  TempDir tmp;
+  auto dir = nested_repo(tmp);
+  const std::vector<std::string> listed = {"a/b c/x", "a/b c/xy", "a/bb/z",
+                                           "a/top",   "d/e",      "file.txt"};
+  for (const char* version : {"2", "3", "4", "2"}) {
+    CAPTURE(version);
+    sh(dir, std::string("git update-index --index-version ") + version);
+    IndexRead read = read_index_file(dir / ".git" / "index");
+    REQUIRE(read.index.has_value());
+    CHECK(paths_of(*read.index) == listed);
+    for (const IndexEntry& e : read.index->entries) {
+      CHECK(e.path.data()[e.path.size()] == '\0');
+      CHECK(read.index->entries_at(e.path).first->path == e.path);
+    }
+    CHECK(read.index->bytes == read_file(dir / ".git" / "index"));
+  }
+}
+
+TEST_CASE("a copy of an index keeps its paths and bytes when the read it came from is gone") {
+  TempDir tmp;
+  auto dir = nested_repo(tmp);
+  sh(dir, "git update-index --index-version 4");
+  std::optional<IndexFile> copy;
+  {
+    IndexRead read = read_index_file(dir / ".git" / "index");
+    REQUIRE(read.index.has_value());
+    copy = *read.index;
+  }
+  CHECK(paths_of(*copy).back() == "file.txt");
+  CHECK(copy->bytes == read_file(dir / ".git" / "index"));
+}
+
+TEST_CASE("the cache-tree gives the tree of each directory it holds, and none it invalidated") {
+  TempDir tmp;
+  auto dir = nested_repo(tmp);
+  auto tree_of = [&](const std::string& dir_in_head) {
+    ObjectId oid{};
+    const std::string hex = git_says(dir, "rev-parse 'HEAD:" + dir_in_head + "'");
+    for (size_t i = 0; i < oid.size(); ++i) {
+      oid[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+    }
+    return oid;
+  };
+  IndexRead read = read_index_file(dir / ".git" / "index");
+  REQUIRE(read.index.has_value());
+  const CacheTree& trees = read.index->cache_tree;
+  CHECK(trees.size() == 5);  // the top, a, a/b c, a/bb, d
+  for (const char* d : {"", "a/", "a/b c/", "a/bb/", "d/"}) {
+    CAPTURE(d);
+    const ObjectId* found = trees.find(d);
+    REQUIRE(found != nullptr);
+    CHECK(*found == tree_of(d));
+  }
+  CHECK(trees.find("a") == nullptr);
+  CHECK(trees.find("a/b/") == nullptr);
+
+  // Staging a change invalidates its directory and every one above it, nothing else.
+  sh(dir, "echo changed > 'a/b c/x' && git add 'a/b c/x'");
+  read = read_index_file(dir / ".git" / "index");
+  REQUIRE(read.index.has_value());
+  for (const char* gone : {"", "a/", "a/b c/"}) CHECK(read.index->cache_tree.find(gone) == nullptr);
+  for (const char* kept : {"a/bb/", "d/"})
+    CHECK(*read.index->cache_tree.find(kept) == tree_of(kept));
+  CHECK(read.index->cache_tree_root.empty());
 }
