@@ -254,6 +254,36 @@ TEST_CASE("recent runs are the newest of one step in one repository and branch")
   CHECK(store.recent_runs({"validate", "/r", std::nullopt, 0, 10})->empty());
 }
 
+TEST_CASE("recent runs read again see what another connection recorded in between") {
+  // The reads' statements are kept for the next call: stopped early (the limit reached with
+  // rows left), they must still end their read, or the next call would see the old store.
+  PERFGUARD_EACH_ENGINE(engine);
+  FreshStore fresh(engine);
+  Store& store = fresh.store();
+  auto commit_at = [](int i) {
+    StepRecord r;
+    r.trace_id = static_cast<std::uint64_t>(i + 1);
+    r.step = "commit";
+    r.root.name = r.step;
+    r.root.start_us = kT0 + i * 1'000'000LL;  // one hour
+    r.root.duration = Duration::millis(10);
+    r.context.repo = "/r";
+    r.context.branch = "main";
+    return r;
+  };
+  REQUIRE(store.record({commit_at(0), commit_at(1), commit_at(2)}).ok());
+  auto first = store.recent_runs({"commit", "/r", std::string("main"), 0, 1});
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 1);
+  CHECK((*first)[0].trace_id == 3);
+  Store other = fresh.open();
+  REQUIRE(other.record({commit_at(3)}).ok());
+  auto again = store.recent_runs({"commit", "/r", std::string("main"), 0, 1});
+  REQUIRE(again.ok());
+  REQUIRE(again->size() == 1);
+  CHECK((*again)[0].trace_id == 4);
+}
+
 TEST_CASE("the newest steps are one per step, repository and branch, read whole") {
   PERFGUARD_EACH_ENGINE(engine);
   FreshStore fresh(engine);

@@ -53,11 +53,10 @@ class AlertWriter {
   }
 
   Result<std::int64_t> insert(const Alert& a, std::int64_t evaluated_to_us) {
-    Statement s = sql::prepare(
-        db_,
-        "INSERT INTO alerts (rule, step, repo, branch, severity, state, summary, value,"
-        " limit_value, first_seen_us, last_seen_us, count, host, evaluated_to_us)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11)");
+    sql::Reused s(db_, insert_,
+                  "INSERT INTO alerts (rule, step, repo, branch, severity, state, summary, value,"
+                  " limit_value, first_seen_us, last_seen_us, count, host, evaluated_to_us)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11)");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     sql::bind_text(s.get(), 1, to_string(a.key.rule));
     sql::bind_text(s.get(), 2, a.key.step);
@@ -77,11 +76,11 @@ class AlertWriter {
   // The newest run judged for `key` by any of its alerts, resolved ones included; and that
   // of the unresolved one.
   Result<std::int64_t> judged_to(const AlertKey& key, bool unresolved_only) {
-    Statement s = sql::prepare(
-        db_, unresolved_only ? "SELECT evaluated_to_us FROM alerts WHERE rule = ?1 AND"
-                               " step = ?2 AND repo = ?3 AND branch = ?4 AND state < 3"
-                             : "SELECT max(evaluated_to_us) FROM alerts WHERE rule = ?1 AND"
-                               " step = ?2 AND repo = ?3 AND branch = ?4");
+    sql::Reused s(db_, judged_to_[unresolved_only],
+                  unresolved_only ? "SELECT evaluated_to_us FROM alerts WHERE rule = ?1 AND"
+                                    " step = ?2 AND repo = ?3 AND branch = ?4 AND state < 3"
+                                  : "SELECT max(evaluated_to_us) FROM alerts WHERE rule = ?1 AND"
+                                    " step = ?2 AND repo = ?3 AND branch = ?4");
     if (!s) return sql::error(db_, path_, kReadWhat);
     sql::bind_text(s.get(), 1, to_string(key.rule));
     sql::bind_text(s.get(), 2, key.step);
@@ -94,7 +93,7 @@ class AlertWriter {
   }
 
   Status judged(std::int64_t id, std::int64_t evaluated_to_us) {
-    Statement s = sql::prepare(db_, "UPDATE alerts SET evaluated_to_us = ?2 WHERE id = ?1");
+    sql::Reused s(db_, judged_, "UPDATE alerts SET evaluated_to_us = ?2 WHERE id = ?1");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     sqlite3_bind_int64(s.get(), 1, id);
     sqlite3_bind_int64(s.get(), 2, evaluated_to_us);
@@ -105,10 +104,10 @@ class AlertWriter {
   // A firing finding on an unresolved alert: counted, last seen now, severity raised (never
   // lowered), summary and figures the newest; its clear runs start again.
   Status bump(const Alert& a) {
-    Statement s = sql::prepare(db_,
-                               "UPDATE alerts SET count = count + 1, last_seen_us = ?2,"
-                               " severity = ?3, summary = ?4, value = ?5, limit_value = ?6,"
-                               " clear_runs = 0 WHERE id = ?1");
+    sql::Reused s(db_, bump_,
+                  "UPDATE alerts SET count = count + 1, last_seen_us = ?2,"
+                  " severity = ?3, summary = ?4, value = ?5, limit_value = ?6,"
+                  " clear_runs = 0 WHERE id = ?1");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     sqlite3_bind_int64(s.get(), 1, a.id);
     sqlite3_bind_int64(s.get(), 2, a.last_seen_us);
@@ -122,8 +121,9 @@ class AlertWriter {
 
   // A clear finding on an unresolved alert: the number of clear findings in a row.
   Result<std::int64_t> count_clear(std::int64_t id) {
-    Statement s = sql::prepare(
-        db_, "UPDATE alerts SET clear_runs = clear_runs + 1 WHERE id = ?1 RETURNING clear_runs");
+    sql::Reused s(
+        db_, count_clear_,
+        "UPDATE alerts SET clear_runs = clear_runs + 1 WHERE id = ?1 RETURNING clear_runs");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     sqlite3_bind_int64(s.get(), 1, id);
     if (sqlite3_step(s.get()) != SQLITE_ROW) return sql::error(db_, path_, kWriteWhat);
@@ -131,9 +131,9 @@ class AlertWriter {
   }
 
   Status set_state(const Alert& a) {
-    Statement s = sql::prepare(db_,
-                               "UPDATE alerts SET state = ?2, snoozed_until_us = ?3,"
-                               " acknowledged_by = ?4, resolved_us = ?5 WHERE id = ?1");
+    sql::Reused s(db_, set_state_,
+                  "UPDATE alerts SET state = ?2, snoozed_until_us = ?3,"
+                  " acknowledged_by = ?4, resolved_us = ?5 WHERE id = ?1");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     sqlite3_bind_int64(s.get(), 1, a.id);
     sqlite3_bind_int(s.get(), 2, static_cast<int>(a.state));
@@ -172,10 +172,10 @@ class AlertWriter {
 
   Status runs(std::int64_t alert_id, const std::vector<RunRef>& runs, std::int64_t now_us) {
     if (runs.empty()) return {};
-    Statement s = sql::prepare(db_,
-                               "INSERT OR IGNORE INTO alert_runs (alert_id, trace_id, step,"
-                               " started_us, duration_us, status, seen_us)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    sql::Reused s(db_, insert_runs_,
+                  "INSERT OR IGNORE INTO alert_runs (alert_id, trace_id, step,"
+                  " started_us, duration_us, status, seen_us)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!s) return sql::error(db_, path_, kWriteWhat);
     for (const RunRef& run : runs) {
       sqlite3_reset(s.get());
@@ -188,10 +188,10 @@ class AlertWriter {
       sqlite3_bind_int64(s.get(), 7, now_us);
       if (sqlite3_step(s.get()) != SQLITE_DONE) return sql::error(db_, path_, kWriteWhat);
     }
-    Statement trim = sql::prepare(db_,
-                                  "DELETE FROM alert_runs WHERE alert_id = ?1 AND seen_us <"
-                                  " (SELECT seen_us FROM alert_runs WHERE alert_id = ?1"
-                                  " ORDER BY seen_us DESC LIMIT 1 OFFSET ?2)");
+    sql::Reused trim(db_, trim_runs_,
+                     "DELETE FROM alert_runs WHERE alert_id = ?1 AND seen_us <"
+                     " (SELECT seen_us FROM alert_runs WHERE alert_id = ?1"
+                     " ORDER BY seen_us DESC LIMIT 1 OFFSET ?2)");
     if (!trim) return sql::error(db_, path_, kWriteWhat);
     sqlite3_bind_int64(trim.get(), 1, alert_id);
     sqlite3_bind_int(trim.get(), 2, kRunsKept - 1);
@@ -203,9 +203,9 @@ class AlertWriter {
   Status notify(const Alert& a, std::string_view event, const AlertApplyOptions& options) {
     for (const NotifyChannel& channel : options.channels) {
       if (a.severity < channel.min_severity) continue;
-      Statement s = sql::prepare(db_,
-                                 "INSERT INTO notifications (alert_id, event, channel, created_us,"
-                                 " next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?4)");
+      sql::Reused s(db_, notify_,
+                    "INSERT INTO notifications (alert_id, event, channel, created_us,"
+                    " next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?4)");
       if (!s) return sql::error(db_, path_, kWriteWhat);
       sqlite3_bind_int64(s.get(), 1, a.id);
       sql::bind_text(s.get(), 2, event);
@@ -221,6 +221,9 @@ class AlertWriter {
   const std::filesystem::path& path_;
   Statement find_;
   Statement insert_event_;
+  // Kept for the next finding of the batch (sql::Reused).
+  Statement insert_, judged_to_[2], judged_, bump_, count_clear_, set_state_, insert_runs_,
+      trim_runs_, notify_;
 };
 
 }  // namespace

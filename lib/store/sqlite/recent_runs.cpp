@@ -13,8 +13,6 @@ namespace perfguard {
 
 namespace {
 
-using sql::Statement;
-
 constexpr std::string_view kWhat = "cannot read the recent runs";
 
 // The most runs of the step one read looks at, whatever their place: a branch with a short
@@ -32,18 +30,19 @@ Result<std::vector<RecentRun>> SqliteStore::recent_runs(const RunQuery& q) {
   std::vector<RecentRun> out;
   if (q.limit <= 0) return out;
   sql::ReadTransaction tx(db_);
-  Statement name = sql::prepare(db_, "SELECT id FROM names WHERE name = ?1");
-  Statement contexts =
-      sql::prepare(db_, "SELECT id FROM contexts WHERE repo = ?1 AND (?2 IS NULL OR branch = ?2)");
-  Statement hours = sql::prepare(db_,
-                                 "SELECT hour, first_id, last_id, stale, ids FROM step_hours"
-                                 " WHERE name_id = ?1 AND hour >= ?2 ORDER BY hour DESC");
+  RecentRunStatements& kept = recent_run_statements_;
+  sql::Reused name(db_, kept.name, "SELECT id FROM names WHERE name = ?1");
+  sql::Reused contexts(db_, kept.contexts,
+                       "SELECT id FROM contexts WHERE repo = ?1 AND (?2 IS NULL OR branch = ?2)");
+  sql::Reused hours(db_, kept.hours,
+                    "SELECT hour, first_id, last_id, stale, ids FROM step_hours"
+                    " WHERE name_id = ?1 AND hour >= ?2 ORDER BY hour DESC");
   // The hour's steps only: its id ranges may hold other hours' (rollups.h).
-  Statement rows = sql::prepare(db_,
-                                "SELECT trace_id, started_us, duration_us, status, threshold_us,"
-                                " context_id FROM step_rows WHERE id BETWEEN ?1 AND ?2"
-                                " AND name_id = ?3 AND started_us >= ?4"
-                                " AND started_us / 3600000000 = ?5");
+  sql::Reused rows(db_, kept.rows,
+                   "SELECT trace_id, started_us, duration_us, status, threshold_us,"
+                   " context_id FROM step_rows WHERE id BETWEEN ?1 AND ?2"
+                   " AND name_id = ?3 AND started_us >= ?4"
+                   " AND started_us / 3600000000 = ?5");
   if (!tx.ok() || !name || !contexts || !hours || !rows) return sql::error(db_, path_, kWhat);
   sql::bind_text(name.get(), 1, q.step);
   int rc = sqlite3_step(name.get());

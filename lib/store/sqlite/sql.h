@@ -40,6 +40,31 @@ inline Statement prepare(sqlite3* db, std::string_view text) {
   return Statement(stmt);
 }
 
+// A statement kept in `slot` for its next use: prepared the first time, reset with its
+// bindings cleared when this goes out of scope. For a statement run many times in one process
+// (the alert rules' reads and writes, for every record): preparing one costs about as much as
+// running it.
+class Reused {
+ public:
+  Reused(sqlite3* db, Statement& slot, std::string_view text) {
+    if (!slot) slot = prepare(db, text);
+    stmt_ = slot.get();
+  }
+  ~Reused() {
+    if (stmt_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+  Reused(const Reused&) = delete;
+  Reused& operator=(const Reused&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+  explicit operator bool() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
 inline bool exec(sqlite3* db, const char* text) {
   return sqlite3_exec(db, text, nullptr, nullptr, nullptr) == SQLITE_OK;
 }

@@ -49,6 +49,7 @@ SqliteStore::SqliteStore(sqlite3* db, std::filesystem::path path)
 }
 
 SqliteStore::~SqliteStore() {
+  recent_run_statements_ = {};  // finalized before the connection closes
   if (db_) sqlite3_close_v2(db_);
 }
 

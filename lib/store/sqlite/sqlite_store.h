@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "store/engine.h"
+#include "store/sqlite/sql.h"
 
 namespace perfguard {
 
@@ -105,10 +106,17 @@ class SqliteStore final : public StoreEngine {
   Result<ContextSelection> contexts_matching(const RunFilter& filter);
 
  private:
+  // What recent_runs runs, kept for the next call (sql::Reused): the alert rules read the
+  // recent runs of a step or two for every record.
+  struct RecentRunStatements {
+    sql::Statement name, contexts, hours, rows;
+  };
+
   sqlite3* db_;
   std::filesystem::path path_;
   WalState wal_;
   std::function<void()> tick_;  // while_working's
+  RecentRunStatements recent_run_statements_;
 };
 
 }  // namespace perfguard
