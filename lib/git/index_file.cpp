@@ -195,8 +195,14 @@ CacheTree CacheTree::parse(std::string_view data) {
   for (const auto& o : open) {
     if (o.children_left != 0) return {};
   }
-  auto by_dir = [&](const Tree& a, const Tree& b) { return valid.dir(a) < valid.dir(b); };
-  std::sort(valid.trees_.begin(), valid.trees_.end(), by_dir);
+  // Git writes the directories in the order find() searches: sorted already, unless another
+  // writer chose another order.
+  auto before = [&](const Tree& a, const Tree& b) {
+    return tree_order(valid.dir(a), valid.dir(b));
+  };
+  if (!std::is_sorted(valid.trees_.begin(), valid.trees_.end(), before)) {
+    std::sort(valid.trees_.begin(), valid.trees_.end(), before);
+  }
   auto same_dir = [&](const Tree& a, const Tree& b) { return valid.dir(a) == valid.dir(b); };
   if (std::adjacent_find(valid.trees_.begin(), valid.trees_.end(), same_dir) !=
       valid.trees_.end()) {
@@ -205,9 +211,25 @@ CacheTree CacheTree::parse(std::string_view data) {
   return valid;
 }
 
+// Git's own order of a cache-tree: a directory before those below it, and the directories of
+// one parent by the length of their names first, then their bytes (cache-tree.c,
+// subtree_name_cmp).
+bool CacheTree::tree_order(std::string_view a, std::string_view b) {
+  while (!a.empty() && !b.empty()) {
+    const size_t a_end = a.find('/'), b_end = b.find('/');
+    const std::string_view x = a.substr(0, a_end), y = b.substr(0, b_end);
+    if (x.size() != y.size()) return x.size() < y.size();
+    if (int c = x.compare(y); c != 0) return c < 0;
+    a.remove_prefix(a_end == std::string_view::npos ? a.size() : a_end + 1);
+    b.remove_prefix(b_end == std::string_view::npos ? b.size() : b_end + 1);
+  }
+  return a.empty() && !b.empty();
+}
+
 const ObjectId* CacheTree::find(std::string_view dir) const {
-  auto at = std::lower_bound(trees_.begin(), trees_.end(), dir,
-                             [&](const Tree& t, std::string_view d) { return this->dir(t) < d; });
+  auto at = std::lower_bound(
+      trees_.begin(), trees_.end(), dir,
+      [&](const Tree& t, std::string_view d) { return tree_order(this->dir(t), d); });
   return at != trees_.end() && this->dir(*at) == dir ? &at->oid : nullptr;
 }
 

@@ -52,10 +52,13 @@ class CacheTree {
     std::size_t at = 0, size = 0;  // its directory in dirs_
     ObjectId oid{};
   };
-  std::string_view dir(const Tree& t) const { return std::string_view(dirs_).substr(t.at, t.size); }
+  std::string_view dir(const Tree& t) const {
+    return std::string_view(dirs_.data() + t.at, t.size);
+  }
+  static bool tree_order(std::string_view a, std::string_view b);
 
   std::string dirs_;         // the directories, one after another
-  std::vector<Tree> trees_;  // by directory
+  std::vector<Tree> trees_;  // by directory, in tree_order
 };
 
 // The index file read in-process: its bytes (kept, so a snapshot can store them whole), its

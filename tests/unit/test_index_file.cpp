@@ -125,3 +125,23 @@ TEST_CASE("the cache-tree gives the tree of each directory it holds, and none it
     CHECK(*read.index->cache_tree.find(kept) == tree_of(kept));
   CHECK(read.index->cache_tree_root.empty());
 }
+
+TEST_CASE("a cache-tree written in another order than git's is still searched right") {
+  auto entry = [](const std::string& name, const std::string& counts, char id) {
+    return name + std::string(1, '\0') + counts + "\n" + std::string(20, id);
+  };
+  // The top (invalid: no id), then its two directories, "b" before "a".
+  const std::string data =
+      std::string("\0-1 2\n", 6) + entry("b", "1 0", 'b') + entry("a", "1 0", 'a');
+  CacheTree trees = CacheTree::parse(data);
+  REQUIRE(trees.size() == 2);
+  CHECK(trees.find("") == nullptr);
+  REQUIRE(trees.find("a/") != nullptr);
+  CHECK((*trees.find("a/"))[0] == 'a');
+  REQUIRE(trees.find("b/") != nullptr);
+  CHECK((*trees.find("b/"))[0] == 'b');
+  // The same directory twice is a malformed extension: nothing is trusted.
+  CHECK(
+      CacheTree::parse(std::string("\0-1 2\n", 6) + entry("a", "1 0", 'x') + entry("a", "1 0", 'y'))
+          .empty());
+}
