@@ -277,7 +277,7 @@ Result<Delivery> run_notify_command(const CommandSpec& command, const std::strin
     return make_error(ExitCode::usage, "the notify command's timeout must be longer than 0");
   }
   ChildCommand child;
-  child.argv = command.argv;
+  child.argv = without_needless_shell(command.argv);
   child.stdin_data = json;
   child.out = StreamMode::discard;  // the library prints nothing; stderr says what failed
   child.err = StreamMode::capture;

@@ -787,6 +787,30 @@ std::optional<std::filesystem::path> find_program(const std::string& name) {
   return std::nullopt;
 }
 
+std::vector<std::string> without_needless_shell(std::vector<std::string> argv) {
+  if (argv.size() != 3 || argv[0] != "/bin/sh" || argv[1] != "-c") return argv;
+  const std::string& word = argv[2];
+  if (word.empty() || word.find_first_of("|&;<>()$`\\\"' \t\n*?[#~=%") != std::string::npos) {
+    return argv;
+  }
+  if (word.front() == '/') {
+    if (!is_executable_file(word)) return argv;
+    return {word};
+  }
+  if (word.find('/') != std::string::npos) return argv;  // relative to the child's directory
+  const char* path_env = std::getenv("PATH");
+  if (path_env == nullptr) return argv;
+  for (std::string_view rest = path_env;;) {  // a relative entry: the child's directory again
+    const std::string_view dir = rest.substr(0, rest.find(':'));
+    if (dir.empty() || dir.front() != '/') return argv;
+    if (dir.size() == rest.size()) break;
+    rest.remove_prefix(dir.size() + 1);
+  }
+  auto found = find_program(word);
+  if (!found) return argv;
+  return {found->string()};
+}
+
 Status start_detached(const std::vector<std::string>& argv) {
   if (argv.empty()) return make_error(ExitCode::step_failed, "nothing to start");
   // Everything the children need is made before fork: after it, only async-signal-safe calls.

@@ -102,4 +102,10 @@ Status start_detached(const std::vector<std::string>& argv);
 // The full path of a program on PATH, or nothing.
 std::optional<std::filesystem::path> find_program(const std::string& name);
 
+// `/bin/sh -c TEXT` as the program TEXT names, when TEXT is one word with nothing in it a shell
+// would read (git's own rule: run-command.c) and names a program by an absolute path or on a
+// PATH of absolute directories: the same command without the shell's start. Anything else,
+// `argv` as it is (a builtin, a relative path, whatever the shell must do).
+std::vector<std::string> without_needless_shell(std::vector<std::string> argv);
+
 }  // namespace perfguard

@@ -49,7 +49,7 @@ std::string exit_text(const ChildOutcome& outcome, Duration timeout) {
 ChildCommand service_command(const Repository& repo, const CommandSpec& spec,
                              const RecoveryOptions& options, Duration timeout) {
   ChildCommand cmd;
-  cmd.argv = spec.argv;
+  cmd.argv = without_needless_shell(spec.argv);
   cmd.cwd = repo.work_tree() ? *repo.work_tree() : repo.git_dir();
   cmd.out = cmd.err = options.service_output;
   cmd.timeout = timeout;

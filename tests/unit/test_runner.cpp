@@ -216,6 +216,44 @@ TEST_CASE("find_program returns an absolute executable path") {
   CHECK(::access(sh_path->c_str(), X_OK) == 0);
 }
 
+TEST_CASE("a shell command of one plain word is run without the shell, anything else with it") {
+  using Argv = std::vector<std::string>;
+  auto shell = [](const std::string& text) { return Argv{"/bin/sh", "-c", text}; };
+  const std::string true_path = find_program("true")->string();
+  CHECK(without_needless_shell(shell("true")) == Argv{true_path});
+  CHECK(without_needless_shell(shell(true_path)) == Argv{true_path});
+  for (const char* kept :
+       {"true 1",  // arguments: the shell splits them
+        "true;", "true|cat", "$X", "~", "a=b", "*", "'true'", "tru\\e",  // the shell reads them
+        ":",                                                             // a builtin only
+        "perfguard-no-such-program",  // the shell says it is not found
+        "./run.sh", "bin/run",        // relative to the child's directory
+        "/no/such/program", ""}) {
+    CAPTURE(kept);
+    CHECK(without_needless_shell(shell(kept)) == shell(kept));
+  }
+  CHECK(without_needless_shell({"true"}) == Argv{"true"});  // an array is run as it is
+  CHECK(without_needless_shell({"/bin/bash", "-c", "true"}) == Argv{"/bin/bash", "-c", "true"});
+
+  // A relative PATH entry would be the child's directory, not ours: the shell finds it there.
+  const std::string path = std::getenv("PATH");
+  ::setenv("PATH", (path + ":bin").c_str(), 1);
+  CHECK(without_needless_shell(shell("true")) == shell("true"));
+  ::setenv("PATH", ("::" + path).c_str(), 1);
+  CHECK(without_needless_shell(shell("true")) == shell("true"));
+  ::setenv("PATH", path.c_str(), 1);
+
+  // Run either way, the same outcome.
+  for (const char* text : {"false", "exit 3", ":"}) {
+    CAPTURE(text);
+    auto direct = run_child(cmd(without_needless_shell(shell(text))));
+    auto through_shell = run_child(cmd(shell(text)));
+    REQUIRE(direct.ok());
+    REQUIRE(through_shell.ok());
+    CHECK(direct->exit_code == through_shell->exit_code);
+  }
+}
+
 TEST_CASE("git --version runs through PATH lookup") {
   auto c = cmd({"git", "--version"});
   c.out = StreamMode::capture;
