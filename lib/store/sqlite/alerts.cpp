@@ -34,14 +34,12 @@ class AlertWriter {
   AlertWriter(sqlite3* db, const std::filesystem::path& path) : db_(db), path_(path) {}
 
   Result<std::optional<Alert>> unresolved(const AlertKey& key) {
-    if (!find_) {
-      find_ = sql::prepare(db_, "SELECT " + std::string(kAlertColumns) +
-                                    " FROM alerts WHERE rule = ?1 AND step = ?2 AND repo = ?3"
-                                    " AND branch = ?4 AND state < 3");
-      if (!find_) return sql::error(db_, path_, kReadWhat);
-    }
-    sqlite3_stmt* s = find_.get();
-    sqlite3_reset(s);
+    sql::Reused find(db_, find_,
+                     "SELECT " + std::string(kAlertColumns) +
+                         " FROM alerts WHERE rule = ?1 AND step = ?2 AND repo = ?3"
+                         " AND branch = ?4 AND state < 3");
+    if (!find) return sql::error(db_, path_, kReadWhat);
+    sqlite3_stmt* s = find.get();
     sql::bind_text(s, 1, to_string(key.rule));
     sql::bind_text(s, 2, key.step);
     sql::bind_text(s, 3, key.repo);
@@ -146,15 +144,11 @@ class AlertWriter {
 
   Status event(const Alert& a, std::optional<AlertState> from, std::string_view by,
                std::string_view note, std::int64_t at_us) {
-    if (!insert_event_) {
-      insert_event_ =
-          sql::prepare(db_,
+    sql::Reused insert(db_, insert_event_,
                        "INSERT INTO alert_events (alert_id, at_us, by, from_state,"
                        " to_state, severity, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      if (!insert_event_) return sql::error(db_, path_, kWriteWhat);
-    }
-    sqlite3_stmt* s = insert_event_.get();
-    sqlite3_reset(s);
+    if (!insert) return sql::error(db_, path_, kWriteWhat);
+    sqlite3_stmt* s = insert.get();
     sqlite3_bind_int64(s, 1, a.id);
     sqlite3_bind_int64(s, 2, at_us);
     sql::bind_text(s, 3, by);
@@ -219,11 +213,9 @@ class AlertWriter {
  private:
   sqlite3* db_;
   const std::filesystem::path& path_;
-  Statement find_;
-  Statement insert_event_;
   // Kept for the next finding of the batch (sql::Reused).
-  Statement insert_, judged_to_[2], judged_, bump_, count_clear_, set_state_, insert_runs_,
-      trim_runs_, notify_;
+  Statement find_, insert_, judged_to_[2], judged_, bump_, count_clear_, set_state_, insert_event_,
+      insert_runs_, trim_runs_, notify_;
 };
 
 }  // namespace
