@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -216,9 +217,39 @@ TEST_CASE("find_program returns an absolute executable path") {
   CHECK(::access(sh_path->c_str(), X_OK) == 0);
 }
 
+namespace {
+
+// PATH set for a test, and given back when it ends, however it ends.
+class PathForTest {
+ public:
+  explicit PathForTest(const std::string& path) {
+    if (const char* was = std::getenv("PATH")) saved_ = was;
+    set(path);
+  }
+  ~PathForTest() {
+    if (saved_) {
+      ::setenv("PATH", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("PATH");
+    }
+  }
+  PathForTest(const PathForTest&) = delete;
+  PathForTest& operator=(const PathForTest&) = delete;
+  void set(const std::string& path) { ::setenv("PATH", path.c_str(), 1); }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+}  // namespace
+
 TEST_CASE("a shell command of one plain word is run without the shell, anything else with it") {
   using Argv = std::vector<std::string>;
   auto shell = [](const std::string& text) { return Argv{"/bin/sh", "-c", text}; };
+  // A PATH of absolute directories, whatever PATH the tests were started with (one with a
+  // relative entry keeps the shell for every word).
+  const std::string path = "/usr/bin:/bin";
+  PathForTest path_for_test(path);
   const std::string true_path = find_program("true")->string();
   CHECK(without_needless_shell(shell("true")) == Argv{true_path});
   CHECK(without_needless_shell(shell(true_path)) == Argv{true_path});
@@ -236,12 +267,11 @@ TEST_CASE("a shell command of one plain word is run without the shell, anything 
   CHECK(without_needless_shell({"/bin/bash", "-c", "true"}) == Argv{"/bin/bash", "-c", "true"});
 
   // A relative PATH entry would be the child's directory, not ours: the shell finds it there.
-  const std::string path = std::getenv("PATH");
-  ::setenv("PATH", (path + ":bin").c_str(), 1);
+  path_for_test.set(path + ":bin");
   CHECK(without_needless_shell(shell("true")) == shell("true"));
-  ::setenv("PATH", ("::" + path).c_str(), 1);
+  path_for_test.set("::" + path);
   CHECK(without_needless_shell(shell("true")) == shell("true"));
-  ::setenv("PATH", path.c_str(), 1);
+  path_for_test.set(path);
 
   // Run either way, the same outcome.
   for (const char* text : {"false", "exit 3", ":"}) {
