@@ -64,12 +64,26 @@ TEST_CASE("every index version gives the same entries, each path a C string") {
   auto dir = nested_repo(tmp);
   const std::vector<std::string> listed = {"a/b c/x", "a/b c/xy", "a/bb/z",
                                            "a/top",   "d/e",      "file.txt"};
-  for (const char* version : {"2", "3", "4", "2"}) {
-    CAPTURE(version);
-    sh(dir, std::string("git update-index --index-version ") + version);
+  // Git writes version 3 only for an index with extended flags: a skip-worktree entry.
+  struct Step {
+    const char* before;
+    int version;
+    bool skip_worktree;  // d/e's flag, which only versions 3 and 4 can hold
+  };
+  const Step steps[] = {{"", 2, false},
+                        {"", 4, false},
+                        {"git update-index --skip-worktree d/e && ", 3, true},
+                        {"", 4, true},
+                        {"git update-index --no-skip-worktree d/e && ", 2, false}};
+  for (const Step& step : steps) {
+    CAPTURE(step.version);
+    sh(dir, step.before + std::string("git update-index --index-version ") +
+                std::to_string(step.version));
     IndexRead read = read_index_file(dir / ".git" / "index");
     REQUIRE(read.index.has_value());
-    CHECK(paths_of(*read.index) == listed);
+    CHECK(static_cast<int>(read.index->bytes[7]) == step.version);  // as git wrote it
+    REQUIRE(paths_of(*read.index) == listed);
+    CHECK(read.index->entries[4].skip_worktree == step.skip_worktree);
     for (const IndexEntry& e : read.index->entries) {
       CHECK(e.path.data()[e.path.size()] == '\0');
       CHECK(read.index->entries_at(e.path).first->path == e.path);
