@@ -876,6 +876,22 @@ TEST_CASE("a step with more child spans than a span key holds keeps every one of
     CHECK(root.children[i].usage.max_rss_kb == big.root.children[i].usage.max_rss_kb);
   }
   CHECK(back->front().root.usage.cpu_user_us == big.root.usage.cpu_user_us);
+  // Read whole, as exports and the shipper read steps: every span, in order.
+  std::vector<std::string> names;
+  REQUIRE(store
+              .for_each_step_after(0, 0,
+                                   [&](std::int64_t, StepRecord& r) {
+                                     if (r.step != "recover") return Status{};
+                                     for (const Span& child : r.root.children) {
+                                       names.push_back(child.name + "/" +
+                                                       std::to_string(child.children.size()));
+                                     }
+                                     return Status{};
+                                   })
+              .ok());
+  REQUIRE(names.size() == 300);
+  CHECK(names[0] == "part0/20");
+  CHECK(names[299] == big.root.children[299].name + "/0");
   // The view derives the step's usage from every direct child, in both tables.
   CHECK(query_int(store,
                   "SELECT CAST(cpu_user_ms * 1000 AS INTEGER) FROM step_results"

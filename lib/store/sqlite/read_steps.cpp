@@ -8,6 +8,7 @@
 #include "store/alerts.h"
 #include "store/sqlite/heads.h"
 #include "store/sqlite/rollups.h"
+#include "store/sqlite/schema.h"
 #include "store/sqlite/sql.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -59,19 +60,21 @@ Status read_steps(sqlite3* db, const std::filesystem::path& path, const std::str
   if (!read.ok()) return sql::error(db, path, kWhat);
 
   Statement steps = prepare(db, text);
-  // By key range, and the rest of a step with more spans (schema::kSpansPerStepKey).
+  // A step's spans by their key range, in key order (which is seq order), and the rest of a
+  // step with more (schema::kSpansPerStepKey), read only when the range is full.
   Statement spans = prepare(db,
                             "SELECT p.id & 255, p.parent_seq, n.name, p.offset_us, p.duration_us,"
                             " p.exit_code, p.cpu_user_us, p.cpu_sys_us, p.max_rss_kb"
                             " FROM span_rows AS p JOIN names AS n ON n.id = p.name_id"
-                            " WHERE p.id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
-                            " UNION ALL SELECT p.seq, p.parent_seq, n.name, p.offset_us,"
-                            " p.duration_us, p.exit_code, p.cpu_user_us, p.cpu_sys_us,"
-                            " p.max_rss_kb FROM span_rows_more AS p"
-                            " JOIN names AS n ON n.id = p.name_id WHERE p.step_id = ?1"
-                            " ORDER BY 1");
+                            " WHERE p.id BETWEEN ?1 * 256 AND ?1 * 256 + 255 ORDER BY p.id");
+  Statement more_spans = prepare(db,
+                                 "SELECT p.seq, p.parent_seq, n.name, p.offset_us,"
+                                 " p.duration_us, p.exit_code, p.cpu_user_us, p.cpu_sys_us,"
+                                 " p.max_rss_kb FROM span_rows_more AS p"
+                                 " JOIN names AS n ON n.id = p.name_id WHERE p.step_id = ?1"
+                                 " ORDER BY p.seq");
   Statement labels = prepare(db, "SELECT key, value FROM json_each(?1)");
-  if (!steps || !spans || !labels) return sql::error(db, path, kWhat);
+  if (!steps || !spans || !more_spans || !labels) return sql::error(db, path, kWhat);
   bind(steps.get());
 
   sqlite3_stmt* s = steps.get();
@@ -111,23 +114,28 @@ Status read_steps(sqlite3* db, const std::filesystem::path& path, const std::str
       if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
     }
 
-    sqlite3_stmt* p = spans.get();
-    sqlite3_reset(p);
-    sqlite3_bind_int64(p, 1, id);
     rows.clear();
-    while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-      SpanRow row;
-      row.seq = sqlite3_column_int(p, 0);
-      if (sqlite3_column_type(p, 1) != SQLITE_NULL) row.parent_seq = sqlite3_column_int(p, 1);
-      row.span.name = column_text(p, 2);
-      row.span.start_us = r.root.start_us + sqlite3_column_int64(p, 3);
-      row.span.duration = Duration::micros(sqlite3_column_int64(p, 4));
-      if (sqlite3_column_type(p, 5) != SQLITE_NULL) row.span.exit_code = sqlite3_column_int(p, 5);
-      row.span.usage = {sqlite3_column_int64(p, 6), sqlite3_column_int64(p, 7),
-                        sqlite3_column_int64(p, 8)};
-      rows.push_back(std::move(row));
+    for (sqlite3_stmt* p : {spans.get(), more_spans.get()}) {
+      if (p == more_spans.get() &&
+          (rows.empty() || rows.back().seq != schema::kSpansPerStepKey - 1)) {
+        break;  // the range is not full: there are no more
+      }
+      sqlite3_reset(p);
+      sqlite3_bind_int64(p, 1, id);
+      while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+        SpanRow row;
+        row.seq = sqlite3_column_int(p, 0);
+        if (sqlite3_column_type(p, 1) != SQLITE_NULL) row.parent_seq = sqlite3_column_int(p, 1);
+        row.span.name = column_text(p, 2);
+        row.span.start_us = r.root.start_us + sqlite3_column_int64(p, 3);
+        row.span.duration = Duration::micros(sqlite3_column_int64(p, 4));
+        if (sqlite3_column_type(p, 5) != SQLITE_NULL) row.span.exit_code = sqlite3_column_int(p, 5);
+        row.span.usage = {sqlite3_column_int64(p, 6), sqlite3_column_int64(p, 7),
+                          sqlite3_column_int64(p, 8)};
+        rows.push_back(std::move(row));
+      }
+      if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
     }
-    if (rc != SQLITE_DONE) return sql::error(db, path, kWhat);
     attach_children(r.root, std::nullopt, rows);
     ResourceUsage derived = children_usage(r.root).value_or(ResourceUsage{});
     r.root.usage = {usage[0].value_or(derived.cpu_user_us), usage[1].value_or(derived.cpu_sys_us),
