@@ -68,7 +68,8 @@ class StoreEngine {
   virtual ~StoreEngine() = default;
 
   // Writing.
-  virtual Result<std::unique_ptr<RecordWriter>> begin_import() = 0;
+  // `expected`: how many records the caller means to add, when it knows (0 when not).
+  virtual Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected) = 0;
   virtual Status record_snapshot(const SnapshotRow& row) = 0;
   virtual Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) = 0;
   // Ordered by id.

@@ -55,7 +55,7 @@ Result<std::vector<AlertChange>> Store::record(
     const AlertApplyOptions& options, const std::function<void()>& ready) {
   std::vector<AlertChange> changes;
   if (records.empty() && !snapshot) return changes;
-  auto import = begin_import();
+  auto import = begin_import(records.size());
   if (!import) return import.error();
   if (ready) ready();
   for (const StepRecord& r : records) {
@@ -124,8 +124,8 @@ Status Store::for_each_newest_step(std::int64_t since_us,
   return engine_->for_each_newest_step(since_us, visit);
 }
 
-Result<StepImport> Store::begin_import() {
-  auto writer = engine_->begin_import();
+Result<StepImport> Store::begin_import(std::size_t expected) {
+  auto writer = engine_->begin_import(expected);
   if (!writer) return writer.error();
   return StepImport(std::move(*writer));
 }

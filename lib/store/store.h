@@ -170,8 +170,9 @@ class Store {
   Status for_each_newest_step(std::int64_t since_us,
                               const std::function<Status(StepRecord&)>& visit);
 
-  // Starts a bulk append; see StepImport.
-  Result<StepImport> begin_import();
+  // Starts a bulk append; see StepImport. `expected`: how many records will be added, when
+  // the caller knows (0 when not): an engine that writes in bulk prepares for that many.
+  Result<StepImport> begin_import(std::size_t expected = 0);
 
   // The hours of `step` (of every step when empty), ordered by step then hour, holding
   // exactly the steps started at or after `since_us`.

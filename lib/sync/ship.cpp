@@ -31,7 +31,7 @@ Result<Batch> read_batch(Store& local, std::int64_t after, int size) {
 
 // Sends a batch in one transaction; returns how many of its records were new there.
 Result<std::int64_t> send_batch(Store& shared, const Batch& records) {
-  auto import = shared.begin_import();
+  auto import = shared.begin_import(records.size());
   if (!import) return import.error();
   for (const auto& [id, r] : records) {
     if (auto added = import->add(r); !added) return added.error();

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -94,6 +95,36 @@ bool same_cell(const std::string& a, const std::string& b) {
   double y = std::strtod(b.c_str(), &end_b);
   if (a.empty() || b.empty() || *end_a || *end_b) return false;
   return std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+}
+
+// Each span's name, start and duration, depth first.
+std::string span_tree(const Span& span) {
+  std::string out = span.name + "@" + std::to_string(span.start_us) + "+" +
+                    std::to_string(span.duration.us) + "(";
+  for (const Span& child : span.children) out += span_tree(child);
+  return out + ")";
+}
+
+// Every record is read back once, with its own spans and labels.
+void check_read_back(Store& store, const std::vector<StepRecord>& records) {
+  std::map<std::uint64_t, const StepRecord*> by_trace;
+  for (const StepRecord& r : records) by_trace[r.trace_id] = &r;
+  std::size_t read = 0;
+  REQUIRE(store
+              .for_each_step({},
+                             [&](StepRecord& r) -> Status {
+                               ++read;
+                               auto it = by_trace.find(r.trace_id);
+                               REQUIRE(it != by_trace.end());
+                               const StepRecord& want = *it->second;
+                               CHECK(r.step == want.step);
+                               CHECK(span_tree(r.root) == span_tree(want.root));
+                               CHECK(r.labels == want.labels);
+                               CHECK(r.context.repo == want.context.repo);
+                               return {};
+                             })
+              .ok());
+  CHECK(read == records.size());
 }
 
 std::string admin_password() {
@@ -802,7 +833,7 @@ TEST_CASE("the rollups a writer makes are those read back from its steps, new ho
                   " FROM step_hours") == "800");
 }
 
-TEST_CASE("a batch whose ids are not one block of the sequence is stored once all the same") {
+TEST_CASE("a batch's ids are used as the sequence gives them, one block or not") {
   FreshStore fresh(Engine::postgresql);
   // Every other number: the ids a batch draws are never one block.
   psql_rows(fresh.database(), "ALTER SEQUENCE step_rows_id_seq INCREMENT BY 2");
@@ -817,6 +848,75 @@ TEST_CASE("a batch whose ids are not one block of the sequence is stored once al
   CHECK(fresh.one("SELECT count(*) FROM step_rows WHERE id % 2 = 0") == "0");
   CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
                   " FROM step_hours") == "300");
+}
+
+TEST_CASE("a record stored already deep in a batch, after part of it was sent, is skipped") {
+  FreshStore fresh(Engine::postgresql);
+  auto records = varied_records(10000, now_us(), 11);
+  record_all(fresh.store(), {records[7000]});
+  // The batch's steps go to the server as they are made: hundreds of kilobytes of them are
+  // stored before the record at 7000 is refused, and the batch goes again the other way.
+  auto import = fresh.store().begin_import(records.size());
+  REQUIRE(import.ok());
+  for (const StepRecord& r : records) REQUIRE(import->add(r).ok());
+  REQUIRE(import->commit().ok());
+  CHECK(import->stored() == 9999);
+  CHECK(fresh.one("SELECT count(*) FROM step_results") == "10000");
+  CHECK(fresh.one("SELECT count(*) FROM child_spans") == "15000");
+  check_read_back(fresh.store(), records);
+  CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
+                  " FROM step_hours") == "10000");
+}
+
+TEST_CASE("an import stores every record whether it said how many would come or not") {
+  // More records than said, none said, and new contexts and a snapshot between records (each
+  // ends a batch: the connection is needed for them).
+  for (std::size_t expected : {std::size_t{3}, std::size_t{0}, std::size_t{2500}}) {
+    CAPTURE(expected);
+    FreshStore fresh(Engine::postgresql);
+    auto records = varied_records(2500, now_us(), 12);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      records[i].context.host = "host-" + std::to_string(i / 100);
+    }
+    auto import = fresh.store().begin_import(expected);
+    REQUIRE(import.ok());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      REQUIRE(import->add(records[i]).ok());
+      if (i == 1234) {
+        SnapshotRow row{"s-1", std::string(40, 'a'), "HEAD", "main", now_us(), "test", "why"};
+        REQUIRE(import->add_snapshot(row).ok());
+      }
+    }
+    REQUIRE(import->commit().ok());
+    CHECK(import->stored() == 2500);
+    CHECK(fresh.one("SELECT count(*) FROM step_results") == "2500");
+    CHECK(fresh.one("SELECT count(*) FROM snapshots") == "1");
+    check_read_back(fresh.store(), records);
+    // Ids drawn and not used: none when the number was said, else fewer than those used.
+    const long long drawn = std::stoll(fresh.one("SELECT last_value FROM step_rows_id_seq"));
+    if (expected == records.size()) {
+      CHECK(drawn == 2500);
+    } else {
+      CHECK(drawn < 2 * 2500 + 16);
+    }
+  }
+}
+
+TEST_CASE("an import given up in the middle of a batch stores nothing, and the store works on") {
+  FreshStore fresh(Engine::postgresql);
+  auto records = varied_records(3000, now_us(), 13);
+  {
+    auto import = fresh.store().begin_import(records.size());
+    REQUIRE(import.ok());
+    for (std::size_t i = 0; i < 2000; ++i) REQUIRE(import->add(records[i]).ok());
+  }  // not committed: its COPY is ended and its transaction rolled back
+  CHECK(fresh.one("SELECT count(*) FROM step_rows") == "0");
+  auto hours = fresh.store().step_hours("", 0);
+  REQUIRE(hours.ok());
+  CHECK(hours->empty());
+  record_all(fresh.store(), records);
+  CHECK(fresh.one("SELECT count(*) FROM step_results") == "3000");
+  check_read_back(fresh.store(), records);
 }
 
 TEST_CASE("snapshots, the git version cache and baselines work in the shared store") {

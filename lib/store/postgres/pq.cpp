@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #include "core/text_encoding.h"
 #include "store/postgres/libpq.h"
@@ -141,19 +142,33 @@ bool Rows::binary(int col) const {
 
 namespace {
 
-// A big-endian number of 8 bytes: a bigint or a double precision sent in binary.
-std::uint64_t big_endian8(std::string_view b) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < b.size(); ++i)
-    v = (v << 8) | static_cast<unsigned char>(b[i]);
-  return v;
+// Integers in network order (big-endian), as the binary formats have them: read from the
+// first bytes of `bytes` (as many as there are), and appended.
+template <class Int>
+Int read_be(std::string_view bytes) {
+  std::make_unsigned_t<Int> u = 0;
+  for (std::size_t i = 0; i < sizeof(Int) && i < bytes.size(); ++i) {
+    u = static_cast<decltype(u)>(u << 8 | static_cast<unsigned char>(bytes[i]));
+  }
+  return static_cast<Int>(u);
+}
+
+template <class Int>
+void append_be(std::string& out, Int v) {
+  char bytes[sizeof(Int)];
+  auto u = static_cast<std::make_unsigned_t<Int>>(v);
+  for (std::size_t i = sizeof(Int); i-- > 0;) {
+    bytes[i] = static_cast<char>(u & 0xff);
+    u = static_cast<decltype(u)>(u >> 8);
+  }
+  out.append(bytes, sizeof(Int));
 }
 
 }  // namespace
 
 std::int64_t Rows::int64(int row, int col) const {
   std::string_view t = raw(row, col);
-  if (binary(col)) return static_cast<std::int64_t>(big_endian8(t));
+  if (binary(col)) return read_be<std::int64_t>(t);
   std::int64_t v = 0;
   std::from_chars(t.data(), t.data() + t.size(), v);
   return v;
@@ -166,7 +181,7 @@ std::optional<std::int64_t> Rows::optional_int64(int row, int col) const {
 
 double Rows::real(int row, int col) const {
   if (null(row, col)) return std::numeric_limits<double>::quiet_NaN();
-  if (binary(col)) return std::bit_cast<double>(big_endian8(raw(row, col)));
+  if (binary(col)) return std::bit_cast<double>(read_be<std::uint64_t>(raw(row, col)));
   return std::strtod(libpq().PQgetvalue(result_.get(), row, col), nullptr);
 }
 
@@ -373,17 +388,50 @@ Status Connection::stream(std::string_view what, const std::string& sql, const P
   return status;
 }
 
-Status Connection::copy_in(std::string_view what, const std::string& copy_sql,
-                           std::string_view data) {
-  ResultPtr r(libpq().PQexec(conn_, copy_sql.c_str()));
+namespace {
+
+// COPY's binary format: a signature, flags and the length of a header extension (none), and a
+// field count of -1 after the last row.
+constexpr char kCopyHeader[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+constexpr std::string_view kCopyTrailer("\377\377", 2);
+
+}  // namespace
+
+Status Connection::copy_in(std::string_view what, std::string_view target, std::string_view rows) {
+  if (Status s = copy_begin(what, target); !s) return s;
+  if (Status s = copy_send(what, rows); !s) {
+    copy_abort();
+    return s;
+  }
+  return copy_end(what);
+}
+
+Status Connection::copy_begin(std::string_view what, std::string_view target) {
+  std::string sql = "COPY ";
+  sql += target;
+  sql += " FROM STDIN (FORMAT binary)";
+  ResultPtr r(libpq().PQexec(conn_, sql.c_str()));
   if (!r || libpq().PQresultStatus(r.get()) != PGRES_COPY_IN) return error(what, r.get());
-  r.reset();
+  copying_ = true;
+  return copy_send(what, std::string_view(kCopyHeader, sizeof kCopyHeader - 1));
+}
+
+Status Connection::copy_send(std::string_view what, std::string_view rows) {
   constexpr std::size_t kChunk = 1 << 20;
-  for (std::size_t at = 0; at < data.size(); at += kChunk) {
-    const std::size_t n = std::min(kChunk, data.size() - at);
-    if (libpq().PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1)
+  for (std::size_t at = 0; at < rows.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, rows.size() - at);
+    if (libpq().PQputCopyData(conn_, rows.data() + at, static_cast<int>(n)) != 1)
       return error(what);
   }
+  return {};
+}
+
+Status Connection::copy_end(std::string_view what) {
+  if (Status s = copy_send(what, kCopyTrailer); !s) {
+    copy_abort();
+    return s;
+  }
+  copying_ = false;
   if (libpq().PQputCopyEnd(conn_, nullptr) != 1) return error(what);
   Status status;
   while (PGresult* raw = libpq().PQgetResult(conn_)) {
@@ -393,9 +441,17 @@ Status Connection::copy_in(std::string_view what, const std::string& copy_sql,
   return status;
 }
 
+void Connection::copy_abort() {
+  if (!copying_) return;
+  copying_ = false;
+  if (libpq().PQputCopyEnd(conn_, "abandoned") != 1) return;
+  while (PGresult* raw = libpq().PQgetResult(conn_)) ResultPtr result(raw);
+}
+
 // --- Transaction -----------------------------------------------------------------------------
 
 Transaction::~Transaction() {
+  c_.copy_abort();  // a COPY left open by a failure: ended, its rows not stored
   if (open_ && !nested_) (void)c_.run("rollback", "ROLLBACK");
 }
 
@@ -421,60 +477,56 @@ Status Transaction::commit(std::string_view what) {
   return {};
 }
 
-// --- CopyLine --------------------------------------------------------------------------------
+// --- CopyRow ---------------------------------------------------------------------------------
 
-void CopyLine::separate() {
-  if (!first_) out_ += '\t';
-  first_ = false;
+CopyRow::CopyRow(std::string& out, int fields) : out_(out) {
+  append_be(out_, static_cast<std::int16_t>(fields));
 }
 
-CopyLine& CopyLine::text(std::string_view bytes) {
+CopyRow& CopyRow::int16(std::int16_t v) {
+  append_be(out_, std::int32_t{2});
+  append_be(out_, v);
+  return *this;
+}
+
+CopyRow& CopyRow::int32(std::int32_t v) {
+  append_be(out_, std::int32_t{4});
+  append_be(out_, v);
+  return *this;
+}
+
+CopyRow& CopyRow::int64(std::int64_t v) {
+  append_be(out_, std::int32_t{8});
+  append_be(out_, v);
+  return *this;
+}
+
+CopyRow& CopyRow::text(std::string_view bytes) {
   if (!needs_text_encoding(bytes, NulBytes::encoded)) return encoded(bytes);
   encoded_.clear();
   append_encoded_text(encoded_, bytes, NulBytes::encoded);
   return encoded(encoded_);
 }
 
-CopyLine& CopyLine::encoded(std::string_view s) {
-  separate();
-  // The runs between the characters COPY's text format escapes, appended whole.
-  for (;;) {
-    const std::size_t at = s.find_first_of("\\\t\n\r");
-    if (at == std::string_view::npos) break;
-    out_.append(s.substr(0, at));
-    out_ += '\\';
-    switch (s[at]) {
-      case '\t':
-        out_ += 't';
-        break;
-      case '\n':
-        out_ += 'n';
-        break;
-      case '\r':
-        out_ += 'r';
-        break;
-      default:
-        out_ += '\\';
-    }
-    s.remove_prefix(at + 1);
+CopyRow& CopyRow::encoded(std::string_view text) {
+  append_be(out_, static_cast<std::int32_t>(text.size()));
+  out_.append(text);
+  return *this;
+}
+
+CopyRow& CopyRow::null() {
+  append_be(out_, std::int32_t{-1});
+  return *this;
+}
+
+std::size_t copy_row_size(std::string_view rows) {
+  const int fields = read_be<std::int16_t>(rows);
+  std::size_t at = 2;
+  for (int i = 0; i < fields; ++i) {
+    const std::int32_t length = read_be<std::int32_t>(rows.substr(at));
+    at += 4 + static_cast<std::size_t>(std::max(length, 0));
   }
-  out_.append(s);
-  return *this;
-}
-
-CopyLine& CopyLine::int64(std::int64_t v) {
-  separate();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
-  out_.append(buf, end);
-  return *this;
-}
-
-CopyLine& CopyLine::null() {
-  separate();
-  out_ += "\\N";
-  return *this;
+  return at;
 }
 
 }  // namespace perfguard::pq

@@ -3,20 +3,20 @@
 // connection that names its store in every error, statements run with PQexecParams (values
 // always travel as parameters, never inside SQL text), results read as text (the hourly
 // rollups in binary: half the bytes of a histogram's hex, and no number parsed from text),
-// cursors for reads of any size, COPY for bulk writes, and transactions.
+// cursors for reads of any size, COPY in binary for bulk writes, and transactions.
 //
 // Strings are bytes (a repository path, a branch, a label may hold bytes that are not UTF-8,
 // or a NUL), but the database's TEXT takes only UTF-8 without NUL. So every string value
 // goes into a TEXT column through perfguard's one text encoding (core/text_encoding.h,
 // "TEXT ENCODING" in perfguard(7), with a NUL written `%00`), and every text read back comes
 // out decoded: here, in
-// Params::add, Params::add_array, CopyLine::text and Rows::text, and nowhere else. The round
+// Params::add, Params::add_array, CopyRow::text and Rows::text, and nowhere else. The round
 // trip is exact, byte for byte, and the encoded text is what the public views show, as the
 // machine formats write it. A filter value is a parameter like any other, so it is encoded
 // the same way and matches. The encoding leaves valid UTF-8 without `%XX` as it is: SQL text
 // is never touched, and numbers, hex ids, names of tables and the program's own words pass
 // through unchanged. The one column whose text is encoded already is the labels' JSON, as the
-// machine formats write it (each key and value encoded): CopyLine::encoded writes it and
+// machine formats write it (each key and value encoded): CopyRow::encoded writes it and
 // Rows::encoded reads it as they are.
 
 #include <libpq-fe.h>
@@ -79,7 +79,7 @@ class Rows {
   bool null(int row, int col) const;
   // The bytes a text column stands for (decoded), valid while these rows are.
   std::string_view text(int row, int col) const;
-  // A column's text as it is stored, for text encoded already (CopyLine::encoded).
+  // A column's text as it is stored, for text encoded already (CopyRow::encoded).
   std::string_view encoded(int row, int col) const { return raw(row, col); }
   std::int64_t int64(int row, int col) const;  // 0 when NULL
   std::optional<std::int64_t> optional_int64(int row, int col) const;
@@ -126,8 +126,18 @@ class Connection {
   Status stream(std::string_view what, const std::string& sql, const Params& params,
                 const std::function<void(const Rows&)>& visit);
 
-  // COPY table FROM STDIN in text format: `data` holds whole lines.
-  Status copy_in(std::string_view what, const std::string& copy_sql, std::string_view data);
+  // COPY `target` (a table and its columns) FROM STDIN in binary: `rows` holds whole rows
+  // as CopyRow makes them.
+  Status copy_in(std::string_view what, std::string_view target, std::string_view rows);
+  // The same, its rows sent as they are made: copy_begin, copy_send any number of times (whole
+  // rows or not: the server parses the stream), then copy_end for the server's verdict. The
+  // server works on what it has while the rest is made. Nothing else may use the connection
+  // in between; copy_abort ends a COPY that is not to be kept (its rows are not stored).
+  Status copy_begin(std::string_view what, std::string_view target);
+  Status copy_send(std::string_view what, std::string_view rows);
+  Status copy_end(std::string_view what);
+  void copy_abort();
+  bool copying() const { return copying_; }
 
   bool in_transaction() const;
   // The SQLSTATE of the last statement that failed ("23505": a unique key taken).
@@ -144,6 +154,7 @@ class Connection {
   std::string name_;
   std::string secret_;  // the password, kept only to keep it out of every message
   int cursors_ = 0;
+  bool copying_ = false;
   std::string sqlstate_;
 };
 
@@ -167,27 +178,35 @@ class Transaction {
   bool open_ = false;
 };
 
-// A COPY text-format line being built: fields separated by tabs, escaped; strings encoded.
-class CopyLine {
+// A row of COPY's binary format being appended to `out`: the number of fields, then each
+// field's length and bytes, integers in network order. Each field must have its column's type
+// (int16 for SMALLINT, int32 for INTEGER, int64 for BIGINT, text for TEXT); strings are
+// encoded.
+class CopyRow {
  public:
-  explicit CopyLine(std::string& out) : out_(out) {}
-  CopyLine& text(std::string_view bytes);
+  CopyRow(std::string& out, int fields);
+  CopyRow& int16(std::int16_t v);
+  CopyRow& int32(std::int32_t v);
+  CopyRow& int64(std::int64_t v);
+  CopyRow& text(std::string_view bytes);
   // Text encoded already (valid UTF-8 without a NUL: JSON the machine formats' way), as it is.
-  CopyLine& encoded(std::string_view text);
-  CopyLine& int64(std::int64_t v);
-  CopyLine& null();
-  template <class Int>
-  CopyLine& optional(const std::optional<Int>& v) {
-    return v ? int64(static_cast<std::int64_t>(*v)) : null();
+  CopyRow& encoded(std::string_view text);
+  CopyRow& null();
+  // Fields another CopyRow made, as they are.
+  CopyRow& fields(std::string_view made) {
+    out_.append(made);
+    return *this;
   }
-  void end() { out_ += '\n'; }
+  CopyRow& optional32(const std::optional<int>& v) { return v ? int32(*v) : null(); }
+  CopyRow& optional64(const std::optional<std::int64_t>& v) { return v ? int64(*v) : null(); }
 
  private:
-  void separate();
   std::string& out_;
   std::string encoded_;  // scratch
-  bool first_ = true;
 };
+
+// The size of the row of COPY's binary format that `rows` starts with.
+std::size_t copy_row_size(std::string_view rows);
 
 // The display name of a connection string (without the password), or of a failed
 // connection's settings: what every message calls the shared store.

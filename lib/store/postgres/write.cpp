@@ -1,13 +1,14 @@
-// Appending records to the shared store in bulk: records are buffered and written a batch at
-// a time, in one transaction. A batch is copied (COPY) straight into step_rows and span_rows
-// under a savepoint; when one of its records is stored already (a unique key taken, by this
-// or another connection), the batch goes again through a temporary table and
-// INSERT … ON CONFLICT DO NOTHING, which skips those records. The hours the records fall in
-// are rolled up again before the commit (rollups.h).
+// Appending records to the shared store in bulk: records are written a batch at a time, in
+// one transaction. A batch's steps are copied (COPY) straight into step_rows as they are
+// added, with ids drawn from the sequence beforehand, so that the server stores one part of
+// the batch while the next is made; its spans follow in a second COPY, all under a
+// savepoint. When one of the batch's records is stored already (a unique key taken, by this or
+// another connection), the batch goes again through a temporary table and INSERT … ON
+// CONFLICT DO NOTHING, which skips those records, and so does the rest of the import. The
+// hours the records fall in are rolled up again before the commit (rollups.h).
 
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,11 @@ constexpr std::string_view kSnapshotWhat = "cannot record the snapshot";
 // Records written a batch at a time: large enough that each statement's fixed cost vanishes,
 // small enough that a batch's buffers stay a few megabytes.
 constexpr std::size_t kBatchRecords = 10000;
+// A batch's step rows go to the server this many bytes at a time as they are made.
+constexpr std::size_t kSendBytes = 64 * 1024;
+// Ids drawn at once when the caller has not said how many records come: this many first,
+// twice as many each time after, up to a batch (a few records waste few ids).
+constexpr std::size_t kFirstIds = 16;
 
 // A record's identity: the same trace, step and start.
 struct RecordKey {
@@ -43,8 +49,8 @@ struct RecordKeyHash {
 };
 
 // A HEAD as the SQLite engine gives it back: an object id in lower-case hex, anything else
-// as it was recorded.
-std::string stored_head(const std::string& head) {
+// as it was recorded (`scratch` holds the lower-case copy when one is needed).
+std::string_view stored_head(const std::string& head, std::string& scratch) {
   if (head.size() != 40 && head.size() != 64) return head;
   bool lower = true;
   for (char c : head) {
@@ -53,11 +59,11 @@ std::string stored_head(const std::string& head) {
     lower = false;
   }
   if (lower) return head;
-  std::string out = head;
-  for (char& c : out) {
+  scratch = head;
+  for (char& c : scratch) {
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
+  return scratch;
 }
 
 // As the machine formats write labels: each key and value through the text encoding, so the
@@ -69,24 +75,38 @@ std::string labels_json(const Labels& labels) {
   return out.take();
 }
 
-// Appends the COPY lines (without the step id, which is known only once the step is
-// inserted) of `parent`'s descendants, depth first, as the SQLite engine numbers them.
-void span_lines(const Span& root, const Span& parent, std::optional<int> parent_seq, int& seq,
-                std::string& out) {
+// The columns a step's and a span's COPY rows fill, in order; the first of each is the
+// step's id (or what stands for it until it is known).
+constexpr char kStepColumns[] =
+    "(id, trace_id, step, started_us, duration_us, status, threshold_us, exit_code, context_id,"
+    " head_before, head_after, cpu_user_us, cpu_sys_us, max_rss_kb, labels)";
+constexpr int kStepFields = 15;
+constexpr char kSpanColumns[] =
+    "span_rows (step_id, seq, parent_seq, name, offset_us, duration_us, exit_code, cpu_user_us,"
+    " cpu_sys_us, max_rss_kb)";
+constexpr int kSpanFields = 10;
+// The bytes of a row before its second field: the number of fields, and the first (a
+// BIGINT's length and 8 bytes).
+constexpr std::size_t kRowKeyBytes = 2 + 4 + 8;
+
+// Appends the COPY rows of `parent`'s descendants, depth first, as the SQLite engine numbers
+// them, each under `key`.
+void append_span_rows(const Span& root, const Span& parent, std::optional<int> parent_seq, int& seq,
+                      std::int64_t key, std::string& out) {
   for (const Span& child : parent.children) {
     const int my_seq = seq++;
-    pq::CopyLine line(out);
-    line.int64(my_seq)
-        .optional(parent_seq)
+    pq::CopyRow(out, kSpanFields)
+        .int64(key)
+        .int32(my_seq)
+        .optional32(parent_seq)
         .text(child.name)
         .int64(child.start_us - root.start_us)
         .int64(child.duration.us)
-        .optional(child.exit_code)
+        .optional32(child.exit_code)
         .int64(child.usage.cpu_user_us)
         .int64(child.usage.cpu_sys_us)
         .int64(child.usage.max_rss_kb);
-    line.end();
-    span_lines(root, child, my_seq, seq, out);
+    append_span_rows(root, child, my_seq, seq, key, out);
   }
 }
 
@@ -117,8 +137,8 @@ constexpr std::int64_t kRecordsLock = 0x7066676403;
 
 class PostgresRecordWriter final : public RecordWriter {
  public:
-  explicit PostgresRecordWriter(PostgresStore& store)
-      : store_(store), c_(store.connection()), tx_(c_) {}
+  PostgresRecordWriter(PostgresStore& store, std::size_t expected)
+      : store_(store), c_(store.connection()), tx_(c_), expected_(expected) {}
 
   Status begin() {
     if (Status s = tx_.begin(kWhat); !s) return s;
@@ -138,6 +158,7 @@ class PostgresRecordWriter final : public RecordWriter {
   Result<bool> add(const StepRecord& r) override;
 
   Result<bool> add_snapshot(const SnapshotRow& row) override {
+    if (Status s = flush(); !s) return s.error();  // the connection is free again
     return insert_snapshot(c_, row, /*replace=*/false);
   }
 
@@ -160,15 +181,17 @@ class PostgresRecordWriter final : public RecordWriter {
 
  private:
   Result<std::int64_t> context_id(const RunContext& context);
+  // Makes the next record's key: the batch ended when it is full or out of ids, ids drawn,
+  // the batch's COPY begun.
+  Result<std::int64_t> next_key();
+  Status draw_ids();
   Status flush();
   // A batch's two ways into step_rows (flush says when each is taken).
-  Result<bool> copy_new_batch();
+  Result<bool> finish_copy();
   Status insert_batch();
-  // The batch's step lines, each after `prefix(i)` and a tab.
-  template <class Prefix>
-  std::string prefixed_lines(Prefix&& prefix) const;
-  // COPY of the child spans of the batch's steps, by position, whose ids are known.
-  Status copy_spans(const std::vector<std::pair<std::size_t, std::string>>& steps);
+  // COPY of the span rows of the batch's steps, by position, under the ids they were stored
+  // with.
+  Status copy_spans(const std::vector<std::pair<std::size_t, std::int64_t>>& steps);
 
   PostgresStore& store_;
   pq::Connection& c_;
@@ -178,16 +201,34 @@ class PostgresRecordWriter final : public RecordWriter {
   std::unordered_map<std::string, std::int64_t> contexts_;
   RunContext last_context_;
   std::int64_t last_context_id_ = 0;
-  std::unordered_set<RecordKey, RecordKeyHash> seen_;  // every record of this import
-  WrittenHours hours_;  // the records added to each hour, in the order they were added
-  // The batch: COPY lines of its steps, and each step's span lines and key by position.
-  std::string steps_copy_;
-  std::vector<std::size_t> lines_;  // where each step's line starts in steps_copy_
-  std::vector<std::string> spans_;
-  bool duplicates_ = false;    // a batch of this import held records stored already
-  bool import_table_ = false;  // insert_batch's temporary table is made
-  std::unordered_map<RecordKey, std::size_t, RecordKeyHash> batch_;
-  std::string key_;  // scratch
+  // Every record of this import, with the batch it was added to (by number) and its position
+  // there.
+  struct Added {
+    std::size_t batch;
+    std::size_t position;
+  };
+  std::unordered_map<RecordKey, Added, RecordKeyHash> seen_;
+  std::size_t batches_ = 0;  // batches flushed
+  WrittenHours hours_;       // the records added to each hour, in the order they were added
+  // Ids drawn from the sequence for the records to come, in ascending order, and the next
+  // one to use. Drawn as many as the caller said would come, else kFirstIds and more each time.
+  std::size_t expected_;
+  std::size_t added_ = 0;
+  std::size_t draw_ = kFirstIds;
+  pq::Rows ids_;
+  int next_id_ = 0;
+  // The batch. Each step's COPY row starts with its key (the id drawn for it; on the way
+  // through the temporary table, its position), and so does each of its span rows: where
+  // they start, by position, and how much of the steps' rows the server has.
+  std::string step_rows_;
+  std::vector<std::size_t> step_starts_;
+  std::size_t sent_ = 0;  // bytes of step_rows_
+  std::string span_rows_;
+  std::vector<std::size_t> span_starts_;  // where each step's span rows start
+  bool duplicates_ = false;               // a batch of this import held records stored already
+  bool import_table_ = false;             // insert_batch's temporary table is made
+  std::string key_;                       // scratch
+  std::string heads_[2];                  // scratch: HEADs in lower case
   std::int64_t stored_ = 0;
   bool committed_ = false;
 };
@@ -204,6 +245,8 @@ Result<std::int64_t> PostgresRecordWriter::context_id(const RunContext& context)
     return it->second;
   }
   if (auto it = contexts_.find(key_); it != contexts_.end()) return it->second;
+  // A new context ends the batch: its COPY holds the connection.
+  if (Status s = flush(); !s) return s.error();
   pq::Params p;
   for (const ContextField& field : kContextFields) p.add(context.*field.member);
   std::string columns, values, match;
@@ -233,122 +276,130 @@ Result<std::int64_t> PostgresRecordWriter::context_id(const RunContext& context)
   return id;
 }
 
+Status PostgresRecordWriter::draw_ids() {
+  std::size_t n = expected_ > added_ ? std::min(expected_ - added_, kBatchRecords) : 0;
+  if (n == 0) {
+    n = draw_;
+    draw_ = std::min(draw_ * 2, kBatchRecords);
+  }
+  auto drawn = c_.exec(kWhat, "SELECT nextval('step_rows_id_seq') FROM generate_series(1, $1)",
+                       pq::Params().add(static_cast<std::int64_t>(n)));
+  if (!drawn) return drawn.error();
+  if (drawn->size() != static_cast<int>(n)) return c_.error(kWhat, "the sequence gave too few ids");
+  ids_ = std::move(*drawn);
+  next_id_ = 0;
+  return {};
+}
+
+Result<std::int64_t> PostgresRecordWriter::next_key() {
+  if (step_starts_.size() >= kBatchRecords || (!duplicates_ && next_id_ == ids_.size())) {
+    if (Status s = flush(); !s) return s.error();
+  }
+  if (duplicates_) return static_cast<std::int64_t>(step_starts_.size());
+  if (next_id_ == ids_.size()) {
+    if (Status s = draw_ids(); !s) return s.error();
+  }
+  if (!c_.copying()) {
+    if (Status s = c_.run(kWhat, "SAVEPOINT perfguard_batch"); !s) return s.error();
+    if (Status s = c_.copy_begin(kWhat, std::string("step_rows ") + kStepColumns); !s) {
+      return s.error();
+    }
+  }
+  return ids_.int64(next_id_++, 0);
+}
+
 Result<bool> PostgresRecordWriter::add(const StepRecord& r) {
   if (committed_) return c_.error(kWhat, "the import was already committed");
-  RecordKey key{r.trace_id, r.root.start_us, r.step};
-  if (!seen_.insert(key).second) return false;  // twice in this import
+  auto [added, fresh] = seen_.try_emplace(RecordKey{r.trace_id, r.root.start_us, r.step});
+  if (!fresh) return false;  // twice in this import
   if (last_context_id_ == 0 || r.context != last_context_) {
     auto id = context_id(r.context);
     if (!id) return id.error();
     last_context_ = r.context;
     last_context_id_ = *id;
   }
-  lines_.push_back(steps_copy_.size());
-  pq::CopyLine line(steps_copy_);
-  line.int64(static_cast<std::int64_t>(r.trace_id))
+  auto record_key = next_key();
+  if (!record_key) return record_key.error();
+  ++added_;
+  step_starts_.push_back(step_rows_.size());
+  pq::CopyRow row(step_rows_, kStepFields);
+  row.int64(*record_key)
+      .int64(static_cast<std::int64_t>(r.trace_id))
       .text(r.step)
       .int64(r.root.start_us)
       .int64(r.root.duration.us)
-      .int64(static_cast<int>(r.status))
-      .optional(r.threshold ? std::optional<std::int64_t>(r.threshold->us) : std::nullopt)
-      .int64(r.exit_code)
+      .int16(static_cast<std::int16_t>(r.status))
+      .optional64(r.threshold ? std::optional<std::int64_t>(r.threshold->us) : std::nullopt)
+      .int32(r.exit_code)
       .int64(last_context_id_)
-      .text(stored_head(r.head_before))
-      .text(stored_head(r.head_after))
+      .text(stored_head(r.head_before, heads_[0]))
+      .text(stored_head(r.head_after, heads_[1]))
       .int64(r.root.usage.cpu_user_us)
       .int64(r.root.usage.cpu_sys_us)
       .int64(r.root.usage.max_rss_kb);
   if (r.labels.empty()) {
-    line.null();
+    row.null();
   } else {
-    line.encoded(labels_json(r.labels));
+    row.encoded(labels_json(r.labels));
   }
-  line.end();
-  std::string spans;
+  span_starts_.push_back(span_rows_.size());
   int seq = 0;
-  span_lines(r.root, r.root, std::nullopt, seq, spans);
-  spans_.push_back(std::move(spans));
+  append_span_rows(r.root, r.root, std::nullopt, seq, *record_key, span_rows_);
   hours_[{r.step, hour_of(r.root.start_us)}].add(r.status, r.root.duration.us);
-  batch_.emplace(std::move(key), spans_.size() - 1);
-  if (spans_.size() >= kBatchRecords) {
-    if (Status s = flush(); !s) return s.error();
+  added->second = {batches_, step_starts_.size() - 1};
+  if (c_.copying() && step_rows_.size() - sent_ >= kSendBytes) {
+    if (Status s = c_.copy_send(kWhat, std::string_view(step_rows_).substr(sent_)); !s) {
+      return s.error();
+    }
+    sent_ = step_rows_.size();
   }
   return true;
 }
 
-template <class Prefix>
-std::string PostgresRecordWriter::prefixed_lines(Prefix&& prefix) const {
-  std::string out;
-  out.reserve(steps_copy_.size() + lines_.size() * 12);
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    const std::size_t end = i + 1 < lines_.size() ? lines_[i + 1] : steps_copy_.size();
-    out += prefix(i);
-    out += '\t';
-    out.append(steps_copy_, lines_[i], end - lines_[i]);
-  }
-  return out;
-}
-
 Status PostgresRecordWriter::copy_spans(
-    const std::vector<std::pair<std::size_t, std::string>>& steps) {
+    const std::vector<std::pair<std::size_t, std::int64_t>>& steps) {
   std::string copy;
   for (const auto& [position, id] : steps) {
-    const std::string& lines = spans_[position];
-    for (std::size_t at = 0; at < lines.size();) {
-      std::size_t end = lines.find('\n', at);
-      copy += id;
-      copy += '\t';
-      copy.append(lines, at, end + 1 - at);
-      at = end + 1;
+    const std::size_t end =
+        position + 1 < span_starts_.size() ? span_starts_[position + 1] : span_rows_.size();
+    for (std::size_t at = span_starts_[position]; at < end;) {
+      const std::string_view row = std::string_view(span_rows_).substr(at);
+      const std::size_t size = pq::copy_row_size(row);
+      pq::CopyRow(copy, kSpanFields)
+          .int64(id)
+          .fields(row.substr(kRowKeyBytes, size - kRowKeyBytes));
+      at += size;
     }
   }
   if (copy.empty()) return {};
-  return c_.copy_in(kWhat,
-                    "COPY span_rows (step_id, seq, parent_seq, name, offset_us, duration_us,"
-                    " exit_code, cpu_user_us, cpu_sys_us, max_rss_kb) FROM STDIN",
-                    copy);
+  return c_.copy_in(kWhat, kSpanColumns, copy);
 }
 
-// The usual way: none of the batch is stored yet. Its ids are taken from the sequence, in the
-// order the records were added, and the steps and their spans copied straight into their
-// tables. False (with nothing written) when a record turns out to be stored already, or the
-// ids drawn are not one block.
-Result<bool> PostgresRecordWriter::copy_new_batch() {
-  // The batch's ids, drawn from the sequence: one block, as every insert into step_rows is a
-  // writer's, under the records lock. Were they not one block (a row inserted by other
-  // means), the batch goes the other way.
-  const auto n = static_cast<std::int64_t>(lines_.size());
-  auto drawn = c_.exec(kWhat,
-                       "SELECT min(id), max(id) FROM (SELECT nextval('step_rows_id_seq') AS id"
-                       " FROM generate_series(1, $1)) AS drawn",
-                       pq::Params().add(n));
-  if (!drawn) return drawn.error();
-  const std::int64_t first = drawn->int64(0, 0);
-  if (drawn->int64(0, 1) - first + 1 != n) return false;
-  auto id = [&](std::size_t i) { return std::to_string(first + static_cast<std::int64_t>(i)); };
-  if (Status s = c_.run(kWhat, "SAVEPOINT perfguard_batch"); !s) return s.error();
-  Status copied = c_.copy_in(kWhat,
-                             "COPY step_rows (id, trace_id, step, started_us, duration_us, status,"
-                             " threshold_us, exit_code, context_id, head_before, head_after,"
-                             " cpu_user_us, cpu_sys_us, max_rss_kb, labels) FROM STDIN",
-                             prefixed_lines(id));
-  if (!copied) {
+// The usual way: none of the batch was stored before. Its steps are in the COPY begun by
+// next_key(), whose rest goes now, and the spans follow under the same ids. False (with
+// nothing written) when a record turns out to be stored already.
+Result<bool> PostgresRecordWriter::finish_copy() {
+  if (Status s = c_.copy_send(kWhat, std::string_view(step_rows_).substr(sent_)); !s) {
+    return s.error();
+  }
+  sent_ = step_rows_.size();
+  if (Status copied = c_.copy_end(kWhat); !copied) {
     if (c_.last_sqlstate() != "23505") return copied.error();
     if (Status s = c_.run(kWhat, "ROLLBACK TO SAVEPOINT perfguard_batch"); !s) return s.error();
     return false;
   }
-  std::vector<std::pair<std::size_t, std::string>> steps;
-  steps.reserve(lines_.size());
-  for (std::size_t i = 0; i < lines_.size(); ++i) steps.emplace_back(i, id(i));
-  if (Status s = copy_spans(steps); !s) return s.error();
+  if (!span_rows_.empty()) {
+    if (Status s = c_.copy_in(kWhat, kSpanColumns, span_rows_); !s) return s.error();
+  }
   if (Status s = c_.run(kWhat, "RELEASE SAVEPOINT perfguard_batch"); !s) return s.error();
-  stored_ += static_cast<std::int64_t>(lines_.size());
+  stored_ += static_cast<std::int64_t>(step_starts_.size());
   return true;
 }
 
 // The way for a batch that holds records stored already (shipped twice, or by another
 // connection at the same moment): through a temporary table and INSERT … ON CONFLICT DO
-// NOTHING, in the order they were added, then the spans of the steps that were new.
+// NOTHING, in the order they were added (their keys ascend), then the spans of the steps that
+// were new.
 Status PostgresRecordWriter::insert_batch() {
   // The temporary table is made only by an import that meets such a batch: one made and
   // dropped by every import would leave the catalog dead rows each time.
@@ -365,11 +416,7 @@ Status PostgresRecordWriter::insert_batch() {
     }
     import_table_ = true;
   }
-  if (Status s = c_.copy_in(kWhat, "COPY import_steps FROM STDIN",
-                            prefixed_lines([](std::size_t i) { return std::to_string(i); }));
-      !s) {
-    return s;
-  }
+  if (Status s = c_.copy_in(kWhat, "import_steps", step_rows_); !s) return s;
   auto inserted = c_.exec(kWhat,
                           "INSERT INTO step_rows (trace_id, step, started_us, duration_us,"
                           " status, threshold_us, exit_code, context_id, head_before, head_after,"
@@ -379,13 +426,15 @@ Status PostgresRecordWriter::insert_batch() {
                           " cpu_sys_us, max_rss_kb, labels FROM import_steps ORDER BY seq"
                           " ON CONFLICT DO NOTHING RETURNING id, trace_id, started_us, step");
   if (!inserted) return inserted.error();
-  std::vector<std::pair<std::size_t, std::string>> steps;
+  std::vector<std::pair<std::size_t, std::int64_t>> steps;
   for (int i = 0; i < inserted->size(); ++i) {
     RecordKey key{static_cast<std::uint64_t>(inserted->int64(i, 1)), inserted->int64(i, 2),
                   std::string(inserted->text(i, 3))};
-    auto it = batch_.find(key);
-    if (it == batch_.end()) return c_.error(kWhat, "a stored step matches no record added");
-    steps.emplace_back(it->second, std::string(inserted->text(i, 0)));
+    auto it = seen_.find(key);
+    if (it == seen_.end() || it->second.batch != batches_) {
+      return c_.error(kWhat, "a stored step matches no record added");
+    }
+    steps.emplace_back(it->second.position, inserted->int64(i, 0));
   }
   stored_ += inserted->size();
   if (Status s = copy_spans(steps); !s) return s;
@@ -393,10 +442,10 @@ Status PostgresRecordWriter::insert_batch() {
 }
 
 Status PostgresRecordWriter::flush() {
-  if (lines_.empty()) return {};
+  if (step_starts_.empty()) return {};
   bool copied = false;
-  if (!duplicates_) {
-    auto fresh = copy_new_batch();
+  if (c_.copying()) {
+    auto fresh = finish_copy();
     if (!fresh) return fresh.error();
     copied = *fresh;
     duplicates_ = !copied;  // the rest of this import likely holds more
@@ -404,18 +453,20 @@ Status PostgresRecordWriter::flush() {
   if (!copied) {
     if (Status s = insert_batch(); !s) return s;
   }
-  steps_copy_.clear();
-  lines_.clear();
-  spans_.clear();
-  batch_.clear();
+  step_rows_.clear();
+  step_starts_.clear();
+  sent_ = 0;
+  span_rows_.clear();
+  span_starts_.clear();
+  ++batches_;
   store_.tick();
   return {};
 }
 
 }  // namespace
 
-Result<std::unique_ptr<RecordWriter>> PostgresStore::begin_import() {
-  auto writer = std::make_unique<PostgresRecordWriter>(*this);
+Result<std::unique_ptr<RecordWriter>> PostgresStore::begin_import(std::size_t expected) {
+  auto writer = std::make_unique<PostgresRecordWriter>(*this, expected);
   if (Status begun = writer->begin(); !begun) return begun.error();
   return std::unique_ptr<RecordWriter>(std::move(writer));
 }

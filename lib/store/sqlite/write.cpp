@@ -384,7 +384,7 @@ Result<bool> SqliteRecordWriter::add(const StepRecord& r) {
 
 }  // namespace
 
-Result<std::unique_ptr<RecordWriter>> SqliteStore::begin_import() {
+Result<std::unique_ptr<RecordWriter>> SqliteStore::begin_import(std::size_t /*expected*/) {
   auto writer = std::make_unique<SqliteRecordWriter>(*this);
   if (Status begun = writer->begin(); !begun) return begun.error();
   return std::unique_ptr<RecordWriter>(std::move(writer));
