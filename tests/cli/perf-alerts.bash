@@ -450,14 +450,27 @@ test_degradation_fires_when_the_week_median_rises_by_more_than_20_percent() {
 
 test_prediction_says_when_the_p95_will_pass_the_threshold() {
   make_repo r 1
-  # p95 rising 50ms a day from 400ms ten days ago: 900ms today, 1s in about two days.
+  # p95 rising 50ms a day from 400ms ten days ago to 900ms today. The rule draws its line
+  # through each calendar day's p95 (UTC), taken at the middle of the day, so from a moment a
+  # fraction f into today 1s is 2.5 - f days away (and across midnight the same: the day of
+  # the runs becomes yesterday). Each day's runs are a few microseconds before this time of
+  # that day, so none falls into the day before, whenever the test runs.
+  local NOW_US
+  NOW_US=$(date +%s%6N)
   for d in $(seq 0 10); do
-    for i in 1 2 3; do run_record commit ok $(((10 - d) * DAY_US + i * HOUR_US)) $((400000 + d * 50000)); done
+    for i in 1 2 3; do run_record commit ok $(((10 - d) * DAY_US + i)) $((400000 + d * 50000)); done
   done >hist.jsonl
   import_records hist.jsonl
   run perf-alerts -C r scan
+  local value want
+  value=$(sql "$(store_of r)" "select value from open_alerts where rule = 'prediction'")
+  want=$(awk -v now="$NOW_US" -v day="$DAY_US" 'BEGIN { printf "%.4f", 2.5 - (now % day) / day }')
+  awk -v v="$value" -v w="$want" 'BEGIN { exit !(v != "" && v - w < 0.1 && w - v < 0.1) }' ||
+    fail "prediction: expected about $want days, got '$value'"
+  local days
+  days=$(awk -v v="$value" 'BEGIN { n = int(v + 0.5); print (n < 1 ? 1 : n) }')
   expect_sql "$(store_of r)" "select severity || ' ' || summary from open_alerts where rule = 'prediction'" \
-    "info at this rate commit p95 passes 1s in about 2 days"
+    "info at this rate commit p95 passes 1s in about $days $([ "$days" = 1 ] && echo day || echo days)"
 }
 
 test_prediction_stays_quiet_for_a_flat_history() {
