@@ -1,5 +1,8 @@
 #include "sync/ship.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <utility>
@@ -103,11 +106,16 @@ Status ship(Store& local, Store& shared, const ShipOptions& options, ShipSummary
   while (!batch->empty()) {
     // The shared store takes this batch while the next is read from the local one: the two
     // stores are each used by one thread at a time, and the server's work and ours overlap.
-    auto sent = std::async(std::launch::async,
-                           [&shared, &records = *batch] { return send_batch(shared, records); });
+    // The reading thread yields to this one (nice 5), which keeps the server fed: where the
+    // server shares the cores, the reading fills the time the server's backend and the rows
+    // it waits for leave free.
     const ShippedMark last = mark_of(*batch);
-    auto next = read_batch(local, last.id, size);
-    auto stored = sent.get();
+    auto read = std::async(std::launch::async, [&local, after = last.id, size] {
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
+      return read_batch(local, after, size);
+    });
+    auto stored = send_batch(shared, *batch);
+    auto next = read.get();
     if (!stored) return stored.error();
     const auto n = static_cast<std::int64_t>(batch->size());
     summary.read += n;
