@@ -69,7 +69,11 @@ class StoreEngine {
 
   // Writing.
   // `expected`: how many records the caller means to add, when it knows (0 when not).
-  virtual Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected) = 0;
+  virtual Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected,
+                                                             ImportLane lane) = 0;
+  // Store::claim_lanes and release_lanes: an engine with one writer at a time has no lanes.
+  virtual Result<bool> claim_lanes() { return false; }
+  virtual Status release_lanes() { return {}; }
   virtual Status record_snapshot(const SnapshotRow& row) = 0;
   virtual Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) = 0;
   // Ordered by id.

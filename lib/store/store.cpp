@@ -124,10 +124,18 @@ Status Store::for_each_newest_step(std::int64_t since_us,
   return engine_->for_each_newest_step(since_us, visit);
 }
 
-Result<StepImport> Store::begin_import(std::size_t expected) {
-  auto writer = engine_->begin_import(expected);
+Result<StepImport> Store::begin_import(std::size_t expected, ImportLane lane) {
+  auto writer = engine_->begin_import(expected, lane);
   if (!writer) return writer.error();
   return StepImport(std::move(*writer));
+}
+
+Result<bool> Store::claim_lanes() {
+  return engine_->claim_lanes();
+}
+
+Status Store::release_lanes() {
+  return engine_->release_lanes();
 }
 
 Result<std::vector<StepHour>> Store::step_hours(const std::string& step, std::int64_t since_us) {

@@ -87,6 +87,16 @@ struct PruneCounts {
   std::int64_t spans = 0;  // child spans of those steps
 };
 
+// How an import stands with the store's other writers of records.
+enum class ImportLane {
+  // One writer of records at a time, as the store orders them (its write lock).
+  alone,
+  // Beside the other lanes of one ship, whose store claimed them (Store::claim_lanes): the
+  // caller sends each record through one lane only. Writers that are alone wait for the lanes'
+  // open transactions, and the lanes for theirs.
+  beside_others,
+};
+
 // Many records appended in one transaction (perf-baseline import, and Store::record).
 // Nothing is visible to other processes before commit(); destroying it uncommitted rolls
 // everything back. Holds the store's write lock until then.
@@ -172,7 +182,14 @@ class Store {
 
   // Starts a bulk append; see StepImport. `expected`: how many records will be added, when
   // the caller knows (0 when not): an engine that writes in bulk prepares for that many.
-  Result<StepImport> begin_import(std::size_t expected = 0);
+  Result<StepImport> begin_import(std::size_t expected = 0, ImportLane lane = ImportLane::alone);
+  // Claims, for this store's connection, that imports on several connections to the store may
+  // run at once as the lanes of one ship (ImportLane::beside_others). False when the engine
+  // has one writer at a time (SQLite's file), or another ship holds the claim (its records
+  // could be the same as this one's, and two writers adding the same record at once can each
+  // wait for the other). Held until release_lanes() or the store closes.
+  Result<bool> claim_lanes();
+  Status release_lanes();
 
   // The hours of `step` (of every step when empty), ordered by step then hour, holding
   // exactly the steps started at or after `since_us`.

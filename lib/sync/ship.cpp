@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <utility>
 #include <vector>
@@ -33,8 +35,8 @@ Result<Batch> read_batch(Store& local, std::int64_t after, int size) {
 }
 
 // Sends a batch in one transaction; returns how many of its records were new there.
-Result<std::int64_t> send_batch(Store& shared, const Batch& records) {
-  auto import = shared.begin_import(records.size());
+Result<std::int64_t> send_batch(Store& shared, const Batch& records, ImportLane lane) {
+  auto import = shared.begin_import(records.size(), lane);
   if (!import) return import.error();
   for (const auto& [id, r] : records) {
     if (auto added = import->add(r); !added) return added.error();
@@ -47,6 +49,46 @@ ShippedMark mark_of(const Batch& records) {
   const auto& [id, last] = records.back();
   return ShippedMark{id, last.trace_id, last.step, last.root.start_us};
 }
+
+// The next batch, read on a thread of its own that yields to the ones sending (nice 5), which
+// keeps the server fed: where the server shares the cores, the reading fills the time the
+// server's backends and the rows they wait for leave free.
+Result<Batch> read_batch_aside(Store& local, std::int64_t after, int size) {
+  return std::async(std::launch::async,
+                    [&local, after, size] {
+                      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
+                      return read_batch(local, after, size);
+                    })
+      .get();
+}
+
+// The connections a ship sends through besides `shared`: none when one batch is all there is
+// (`more` false), without ShipOptions::open_lane, or when the shared store does not grant the
+// claim (Store::claim_lanes); else as many as open, up to kShipLanes in all (a server at its
+// connection limit leaves fewer).
+Result<std::vector<Store>> open_lanes(Store& shared, const ShipOptions& options, bool more) {
+  std::vector<Store> lanes;
+  if (!more || !options.open_lane) return lanes;
+  auto claimed = shared.claim_lanes();
+  if (!claimed) return claimed.error();
+  if (!*claimed) return lanes;
+  while (lanes.size() + 1 < static_cast<std::size_t>(kShipLanes)) {
+    auto opened = options.open_lane();
+    if (!opened) break;
+    lanes.push_back(std::move(*opened));
+  }
+  if (lanes.empty()) {
+    if (Status released = shared.release_lanes(); !released) return released.error();
+  }
+  return lanes;
+}
+
+// A batch on its way to the shared store, sent on a thread of its own through one lane.
+struct Sending {
+  std::future<Result<std::int64_t>> stored;  // how many of its records were new there
+  ShippedMark last;
+  std::int64_t records = 0;
+};
 
 bool same_baseline(const Baseline& a, const Baseline& b) {
   const Summary& x = a.summary;
@@ -63,6 +105,7 @@ ShipSummary& ShipSummary::operator+=(const ShipSummary& other) {
   stored += other.stored;
   already += other.already;
   batches += other.batches;
+  lanes = std::max(lanes, other.lanes);
   seconds += other.seconds;
   from_start = from_start || other.from_start;
   return *this;
@@ -103,32 +146,66 @@ Status ship(Store& local, Store& shared, const ShipOptions& options, ShipSummary
   const int size = options.batch > 0 ? options.batch : kShipBatch;
   auto batch = read_batch(local, *mark ? (*mark)->id : 0, size);
   if (!batch) return batch.error();
-  while (!batch->empty()) {
-    // The shared store takes this batch while the next is read from the local one: the two
-    // stores are each used by one thread at a time, and the server's work and ours overlap.
-    // The reading thread yields to this one (nice 5), which keeps the server fed: where the
-    // server shares the cores, the reading fills the time the server's backend and the rows
-    // it waits for leave free.
-    const ShippedMark last = mark_of(*batch);
-    auto read = std::async(std::launch::async, [&local, after = last.id, size] {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
-      return read_batch(local, after, size);
-    });
-    auto stored = send_batch(shared, *batch);
-    auto next = read.get();
+
+  auto more_lanes = open_lanes(shared, options, static_cast<int>(batch->size()) == size);
+  if (!more_lanes) return more_lanes.error();
+  std::vector<Store*> lanes{&shared};
+  for (Store& lane : *more_lanes) lanes.push_back(&lane);
+  const ImportLane how = lanes.size() > 1 ? ImportLane::beside_others : ImportLane::alone;
+  // The claim goes when the ship ends, after the last batch sent (declared before `sending`).
+  struct Claim {
+    Store& shared;
+    bool held;
+    ~Claim() {
+      if (held) (void)shared.release_lanes();  // else it goes with the connection
+    }
+  } claim{shared, lanes.size() > 1};
+  summary.lanes = std::max(summary.lanes, static_cast<int>(lanes.size()));
+
+  // The batches on their way, oldest first. The local store is used by one thread at a time:
+  // this one, or the one reading the next batch while this one waits.
+  std::deque<Sending> sending;
+  auto finish_oldest = [&]() -> Status {
+    Sending oldest = std::move(sending.front());
+    sending.pop_front();
+    auto stored = oldest.stored.get();
     if (!stored) return stored.error();
-    const auto n = static_cast<std::int64_t>(batch->size());
-    summary.read += n;
+    summary.read += oldest.records;
     summary.stored += *stored;
-    summary.already += n - *stored;
+    summary.already += oldest.records - *stored;
     summary.batches += 1;
-    // Only now that the shared store has committed the batch.
-    if (Status kept = local.save_shipped(options.target, last); !kept) return kept;
+    // Only now that the shared store has committed this batch and every one before it.
+    if (Status kept = local.save_shipped(options.target, oldest.last); !kept) return kept;
     if (options.after_batch) options.after_batch();
-    if (!next) return next.error();
+    return {};
+  };
+  auto finish_all = [&]() -> Status {
+    while (!sending.empty()) {
+      if (Status finished = finish_oldest(); !finished) return finished;
+    }
+    return {};
+  };
+
+  std::size_t turn = 0;
+  while (!batch->empty()) {
+    if (sending.size() == lanes.size()) {
+      if (Status finished = finish_oldest(); !finished) return finished;
+    }
+    Store& lane = *lanes[turn++ % lanes.size()];
+    const ShippedMark last = mark_of(*batch);
+    const auto records = static_cast<std::int64_t>(batch->size());
+    sending.push_back(
+        {std::async(std::launch::async,
+                    [&lane, sent = std::move(*batch), how] { return send_batch(lane, sent, how); }),
+         last, records});
+    auto next = read_batch_aside(local, last.id, size);
+    if (!next) {
+      (void)finish_all();  // what was sent is kept; the read's failure is the one to say
+      return next.error();
+    }
     batch = std::move(next);
   }
-  return {};
+  return finish_all();
 }
 
 Result<BaselinePull> pull_baselines(Store& shared, Store& local) {

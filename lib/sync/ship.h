@@ -15,15 +15,25 @@ namespace perfguard {
 
 // Records per transaction on the shared store: big enough that a transaction's own cost (its
 // round trips, its rollups' edges) is little per record, small enough that a failure loses
-// little work, a writer's lock is held a fraction of a second and two batches in memory (one
-// sent, the next read meanwhile) take a few tens of megabytes.
+// little work, a writer's lock is held a fraction of a second and the batches in memory (one
+// per lane being sent, the next read meanwhile) take a few tens of megabytes.
 inline constexpr int kShipBatch = 10000;
+
+// Connections a ship of more than one batch sends through at once, each its own batch in its
+// own transaction: the server's work on a batch (parsing the rows, the indexes, the log) is a
+// backend's, one core's, and the shipper's and the backend's turns leave each side idle in
+// part. Two keep a backend busy while the other waits for its rows, and the shipper reading,
+// without more connections than a team's server expects of a clone.
+inline constexpr int kShipLanes = 2;
 
 struct ShipOptions {
   std::string target;  // the shared store's name (shared_store_name): where the local store ships
   int batch = kShipBatch;
   // Called after each batch the shared store committed (a progress line; the tests).
   std::function<void()> after_batch;
+  // Opens another connection to the shared store, for the lanes of a ship of more than one
+  // batch (kShipLanes); none, or a store that has one writer at a time: one lane.
+  std::function<Result<Store>()> open_lane;
 };
 
 struct ShipSummary {
@@ -31,6 +41,7 @@ struct ShipSummary {
   std::int64_t stored = 0;   // of them, new on the shared store
   std::int64_t already = 0;  // of them, there already (sent before, or by another clone)
   std::int64_t batches = 0;  // committed
+  int lanes = 0;             // the most connections it sent through at once
   double seconds = 0;
   bool from_start = false;  // shipped from the first record (see ship)
 
@@ -39,11 +50,13 @@ struct ShipSummary {
 
 // Ships the local records the shared store has not committed, in id order, in batches of
 // options.batch records per transaction on the shared store, each read from the local store
-// while the one before is sent (on a thread of its own). After each batch commits, the
-// local store keeps the mark of its last record (Store::save_shipped): a failure part-way
-// keeps what was committed and leaves the rest for the next ship. A batch committed whose mark
-// was not kept (a crash in between) is sent again, and the shared store, which knows a record
-// by its trace id, step and start time, stores it once: nothing is lost, nothing is stored
+// while the ones before are sent, through as many lanes as the shared store allows
+// (ShipOptions::open_lane, Store::claim_lanes), each batch through one. Once a batch and every
+// batch before it are committed, the local store keeps the mark of its last record
+// (Store::save_shipped): a failure part-way keeps what was committed before it and leaves the
+// rest for the next ship. A batch committed whose mark was not kept (a crash in between, or a
+// batch before it that failed) is sent again, and the shared store, which knows a record by
+// its trace id, step and start time, stores it once: nothing is lost, nothing is stored
 // twice.
 //
 // It starts from the first record when the mark is of another shared store (the

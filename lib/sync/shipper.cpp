@@ -19,7 +19,8 @@ Status ship_round(Store& local, std::optional<Store>& shared, const ShipperReque
   }
   ShipSummary round;
   Status shipped =
-      ship(local, *shared, {request.target, request.batch, request.after_batch}, round);
+      ship(local, *shared,
+           {request.target, request.batch, request.after_batch, request.open_shared}, round);
   result.shipped += round;
   if (!shipped) return shipped;
   auto pulled = pull_baselines(*shared, local);

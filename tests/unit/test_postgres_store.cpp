@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 #include "store/store.h"
 #include "store_engines.h"
 #include "support.h"
+#include "sync/ship.h"
 
 using namespace perfguard;
 using namespace perfguard::test;
@@ -917,6 +919,173 @@ TEST_CASE("an import given up in the middle of a batch stores nothing, and the s
   record_all(fresh.store(), records);
   CHECK(fresh.one("SELECT count(*) FROM step_results") == "3000");
   check_read_back(fresh.store(), records);
+}
+
+// A local store holding `records`, and what a shipper gives ship() for `fresh`: another
+// connection for each lane.
+Store local_store_of(const TempDir& tmp, const std::vector<StepRecord>& records) {
+  auto local = Store::open(StoreOptions{tmp / "local.db"});
+  REQUIRE(local.ok());
+  record_all(*local, records);
+  return std::move(*local);
+}
+
+std::function<Result<Store>()> lane_opener(const FreshStore& fresh, int* opened = nullptr) {
+  return [&fresh, opened]() -> Result<Store> {
+    if (opened) ++*opened;
+    return Store::open(fresh.options());
+  };
+}
+
+std::int64_t pending_of(Store& local) {
+  auto n = pending_records(local, "shared");
+  REQUIRE(n.ok());
+  return *n;
+}
+
+TEST_CASE("a ship of many batches sends through two lanes, marks in order, stores each once") {
+  FreshStore fresh(Engine::postgresql);
+  TempDir tmp;
+  auto records = varied_records(950, now_us(), 21);
+  Store local = local_store_of(tmp, records);
+  std::vector<std::int64_t> marks;  // after each batch, the local store's mark
+  ShipOptions options{"shared", 100,
+                      [&] {
+                        auto state = local.shipping_state();
+                        REQUIRE(state.ok());
+                        REQUIRE(state->shipped.has_value());
+                        marks.push_back(state->shipped->id);
+                      },
+                      lane_opener(fresh)};
+  ShipSummary summary;
+  Status shipped = ship(local, fresh.store(), options, summary);
+  REQUIRE_MESSAGE(shipped.ok(), (shipped.ok() ? "" : shipped.error().message));
+  CHECK(summary.lanes == 2);
+  CHECK(summary.batches == 10);
+  CHECK(summary.read == 950);
+  CHECK(summary.stored == 950);
+  // Each batch's mark once it and every batch before it were committed: in order, none left
+  // out, whichever lane committed first.
+  CHECK(marks == std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 950});
+  CHECK(pending_of(local) == 0);
+  CHECK(fresh.one("SELECT count(*) FROM step_results") == "950");
+  check_read_back(fresh.store(), records);
+  CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
+                  " FROM step_hours") == "950");
+  // The claim went with the ship.
+  auto claimed = fresh.open().claim_lanes();
+  REQUIRE(claimed.ok());
+  CHECK(*claimed);
+
+  // One batch is all there is: one lane, no other connection.
+  auto more = varied_records(40, now_us(), 22);
+  for (StepRecord& r : more) r.trace_id += 100000;
+  record_all(local, more);
+  int opened = 0;
+  ShipSummary one;
+  REQUIRE(ship(local, fresh.store(), {"shared", 100, {}, lane_opener(fresh, &opened)}, one).ok());
+  CHECK(one.lanes == 1);
+  CHECK(opened == 0);
+  CHECK(one.stored == 40);
+}
+
+TEST_CASE(
+    "a ship whose connections are cut part-way keeps what it marked; the next one sends "
+    "the rest, each record once") {
+  FreshStore fresh(Engine::postgresql);
+  TempDir tmp;
+  auto records = varied_records(950, now_us(), 23);
+  Store local = local_store_of(tmp, records);
+  int batches = 0;
+  ShipOptions options{"shared", 100,
+                      [&] {
+                        // After the third batch, while the fourth is on its way through the
+                        // other lane: every connection to the database goes.
+                        if (++batches != 3) return;
+                        psql_rows(
+                            fresh.database(),
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+                      },
+                      lane_opener(fresh)};
+  ShipSummary summary;
+  Status failed = ship(local, fresh.store(), options, summary);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == ExitCode::store);
+  CHECK(summary.lanes == 2);
+  CHECK(summary.batches >= 3);
+  // What is marked is what was committed with every batch before it; a batch committed after
+  // one that failed is not marked, and is sent again.
+  CHECK(pending_of(local) == 950 - 100 * summary.batches);
+
+  Store again = fresh.open();
+  ShipSummary rest;
+  Status shipped = ship(local, again, {"shared", 100, {}, lane_opener(fresh)}, rest);
+  REQUIRE_MESSAGE(shipped.ok(), (shipped.ok() ? "" : shipped.error().message));
+  CHECK(rest.read == 950 - 100 * summary.batches);
+  CHECK(pending_of(local) == 0);
+  CHECK(fresh.one("SELECT count(*) FROM step_rows") == "950");
+  check_read_back(again, records);
+  CHECK(fresh.one("SELECT sum(n_ok + n_breach + n_failed + n_timeout + n_interrupted)"
+                  " FROM step_hours") == "950");
+}
+
+TEST_CASE("one ship at a time claims lanes; lanes write at once, a writer alone waits for them") {
+  FreshStore fresh(Engine::postgresql);
+  Store a = fresh.open();
+  Store b = fresh.open();
+  Store c = fresh.open();
+  auto claimed = a.claim_lanes();
+  REQUIRE(claimed.ok());
+  CHECK(*claimed);
+  auto second = b.claim_lanes();
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
+
+  // Their contexts stored first: on one thread, a lane that waited for the other's new context
+  // (the contexts' lock) would wait for good.
+  auto records = varied_records(207, now_us(), 24);
+  record_all(c, {records.begin(), records.begin() + 6});  // the six contexts
+  auto lane_a = a.begin_import(100, ImportLane::beside_others);
+  REQUIRE(lane_a.ok());
+  for (int i = 6; i < 106; ++i) REQUIRE(lane_a->add(records[i]).ok());
+  // Beside the first, open: a lane that waited for the other would stop here for good.
+  auto lane_b = b.begin_import(100, ImportLane::beside_others);
+  REQUIRE(lane_b.ok());
+  for (int i = 106; i < 206; ++i) REQUIRE(lane_b->add(records[i]).ok());
+
+  std::atomic<bool> begun{false};
+  std::string error;
+  std::thread alone([&] {
+    auto import = c.begin_import();
+    begun = true;
+    if (!import) {
+      error = import.error().message;
+      return;
+    }
+    if (auto added = import->add(records[206]); !added) error = added.error().message;
+    if (Status committed = import->commit(); !committed) error = committed.error().message;
+  });
+  // The writer alone waits for the records' lock, which the lanes hold.
+  std::string waiting;
+  for (int i = 0; i < 2000 && waiting != "1"; ++i) {
+    waiting =
+        fresh.one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (waiting != "1") std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(waiting == "1");
+  CHECK_FALSE(begun.load());
+  REQUIRE(lane_a->commit().ok());
+  REQUIRE(lane_b->commit().ok());
+  alone.join();
+  CHECK(begun.load());
+  CHECK(error == "");
+  CHECK(fresh.one("SELECT count(*) FROM step_results") == "207");
+
+  REQUIRE(a.release_lanes().ok());
+  auto after = b.claim_lanes();
+  REQUIRE(after.ok());
+  CHECK(*after);
 }
 
 TEST_CASE("snapshots, the git version cache and baselines work in the shared store") {

@@ -143,6 +143,24 @@ TEST_CASE("ship copies every record, in batches, and they read back the same") {
   CHECK(state->shipped->started_us == kStart + 24 * 1'000'000LL);
 }
 
+TEST_CASE("a shared store with one writer at a time is shipped to through one lane") {
+  TempDir tmp;
+  Store local = open_store(tmp / "local.db");
+  Store shared = open_store(tmp / "shared.db");
+  record(local, 0, 25);
+  int opened = 0;
+  auto open_lane = [&]() -> Result<Store> {
+    ++opened;
+    return Store::open(StoreOptions{tmp / "shared.db"});
+  };
+  ShipSummary summary;
+  REQUIRE(ship(local, shared, {"shared", 10, {}, open_lane}, summary).ok());
+  CHECK(summary.lanes == 1);
+  CHECK(opened == 0);
+  CHECK(summary.batches == 3);
+  CHECK(lines_of(shared) == lines_of(local));
+}
+
 TEST_CASE("a second ship sends only what is new, and a resent record is stored once") {
   TempDir tmp;
   Store local = open_store(tmp / "local.db");

@@ -25,7 +25,10 @@ class PostgresStore final : public StoreEngine {
   explicit PostgresStore(std::unique_ptr<pq::Connection> connection);
   ~PostgresStore() override;
 
-  Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected) override;
+  Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected,
+                                                     ImportLane lane) override;
+  Result<bool> claim_lanes() override;
+  Status release_lanes() override;
   Status record_snapshot(const SnapshotRow& row) override;
   Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) override;
   Result<std::vector<StoredSnapshot>> stored_snapshots() override;

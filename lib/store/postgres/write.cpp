@@ -132,23 +132,33 @@ Result<bool> insert_snapshot(pq::Connection& c, const SnapshotRow& row, bool rep
 }
 
 // The advisory lock a writer of records holds until it commits ("pfgd" and a number of its
-// own; the schema's and the alerts' locks are 01 and 02).
+// own; the schema's and the alerts' locks are 01 and 02): alone, exclusively; as a lane of a
+// ship, shared with the other lanes.
 constexpr std::int64_t kRecordsLock = 0x7066676403;
+// The advisory lock of a ship's lanes, held by the connection that claims them for the ship's
+// session: a second ship cannot claim lanes meanwhile, so writers that share the records' lock
+// are always one ship's, whose records are disjoint.
+constexpr std::int64_t kLanesLock = 0x7066676404;
+// The advisory lock a writer takes before it inserts a context, held until it commits: two
+// lanes that each inserted a context the other needs would each wait for the other's
+// uncommitted row in the contexts' unique index, for good.
+constexpr std::int64_t kContextsLock = 0x7066676405;
 
 class PostgresRecordWriter final : public RecordWriter {
  public:
   PostgresRecordWriter(PostgresStore& store, std::size_t expected)
       : store_(store), c_(store.connection()), tx_(c_), expected_(expected) {}
 
-  Status begin() {
+  Status begin(ImportLane lane) {
     if (Status s = tx_.begin(kWhat); !s) return s;
-    // One writer of records at a time, as SQLite's write lock orders them. Two writers adding
-    // overlapping records at once each wait for the other's uncommitted entries in the
-    // records' unique index, and PostgreSQL ends such a wait by aborting one ("deadlock
-    // detected"): a ship that fails for no reason of its own.
-    if (auto locked =
-            c_.exec(kWhat, "SELECT pg_advisory_xact_lock($1)", pq::Params().add(kRecordsLock));
-        !locked) {
+    // One writer of records at a time, as SQLite's write lock orders them, or the lanes of one
+    // ship. Two writers adding overlapping records at once each wait for the other's
+    // uncommitted entries in the records' unique index, and PostgreSQL ends such a wait by
+    // aborting one ("deadlock detected"): a ship that fails for no reason of its own. A ship's
+    // lanes send disjoint records.
+    const char* lock = lane == ImportLane::beside_others ? "SELECT pg_advisory_xact_lock_shared($1)"
+                                                         : "SELECT pg_advisory_xact_lock($1)";
+    if (auto locked = c_.exec(kWhat, lock, pq::Params().add(kRecordsLock)); !locked) {
       return locked.error();
     }
     // This writer rolls up the hours it adds to itself (the triggers leave them alone).
@@ -257,21 +267,27 @@ Result<std::int64_t> PostgresRecordWriter::context_id(const RunContext& context)
     values += (i ? ", " : "") + param;
     match += (i ? " AND " : "") + column + " = " + param;
   }
-  // Inserted unless there (another writer may insert it at the same moment: then found).
-  auto inserted = c_.exec(kWhat,
-                          "INSERT INTO contexts (" + columns + ") VALUES (" + values +
-                              ") ON CONFLICT DO NOTHING RETURNING id",
-                          p);
-  if (!inserted) return inserted.error();
-  std::int64_t id = 0;
-  if (inserted->size() == 1) {
-    id = inserted->int64(0, 0);
-  } else {
-    auto found = c_.exec(kWhat, "SELECT id FROM contexts WHERE " + match, p);
+  // Found if another writer committed it; else inserted under the contexts' lock (a writer
+  // that committed it meanwhile: found then).
+  auto found = c_.exec(kWhat, "SELECT id FROM contexts WHERE " + match, p);
+  if (!found) return found.error();
+  if (found->size() != 1) {
+    if (auto locked =
+            c_.exec(kWhat, "SELECT pg_advisory_xact_lock($1)", pq::Params().add(kContextsLock));
+        !locked) {
+      return locked.error();
+    }
+    auto inserted = c_.exec(kWhat,
+                            "INSERT INTO contexts (" + columns + ") VALUES (" + values +
+                                ") ON CONFLICT DO NOTHING RETURNING id",
+                            p);
+    if (!inserted) return inserted.error();
+    found = inserted->size() == 1 ? std::move(inserted)
+                                  : c_.exec(kWhat, "SELECT id FROM contexts WHERE " + match, p);
     if (!found) return found.error();
     if (found->size() != 1) return c_.error(kWhat, "a context row vanished");
-    id = found->int64(0, 0);
   }
+  const std::int64_t id = found->int64(0, 0);
   contexts_.emplace(key_, id);
   return id;
 }
@@ -465,10 +481,25 @@ Status PostgresRecordWriter::flush() {
 
 }  // namespace
 
-Result<std::unique_ptr<RecordWriter>> PostgresStore::begin_import(std::size_t expected) {
+Result<std::unique_ptr<RecordWriter>> PostgresStore::begin_import(std::size_t expected,
+                                                                  ImportLane lane) {
   auto writer = std::make_unique<PostgresRecordWriter>(*this, expected);
-  if (Status begun = writer->begin(); !begun) return begun.error();
+  if (Status begun = writer->begin(lane); !begun) return begun.error();
   return std::unique_ptr<RecordWriter>(std::move(writer));
+}
+
+Result<bool> PostgresStore::claim_lanes() {
+  auto claimed = connection_->exec("cannot claim the lanes of a ship",
+                                   "SELECT pg_try_advisory_lock($1)", pq::Params().add(kLanesLock));
+  if (!claimed) return claimed.error();
+  return claimed->boolean(0, 0);
+}
+
+Status PostgresStore::release_lanes() {
+  auto released = connection_->exec("cannot release the lanes of a ship",
+                                    "SELECT pg_advisory_unlock($1)", pq::Params().add(kLanesLock));
+  if (!released) return released.error();
+  return {};
 }
 
 Status PostgresStore::record_snapshot(const SnapshotRow& row) {

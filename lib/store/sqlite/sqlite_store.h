@@ -34,7 +34,8 @@ class SqliteStore final : public StoreEngine {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected) override;
+  Result<std::unique_ptr<RecordWriter>> begin_import(std::size_t expected,
+                                                     ImportLane lane) override;
   Status record_snapshot(const SnapshotRow& row) override;
   Status forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) override;
   Result<std::vector<StoredSnapshot>> stored_snapshots() override;

@@ -384,7 +384,9 @@ Result<bool> SqliteRecordWriter::add(const StepRecord& r) {
 
 }  // namespace
 
-Result<std::unique_ptr<RecordWriter>> SqliteStore::begin_import(std::size_t /*expected*/) {
+// One writer at a time: the file's write lock orders them, lanes or not.
+Result<std::unique_ptr<RecordWriter>> SqliteStore::begin_import(std::size_t /*expected*/,
+                                                                ImportLane /*lane*/) {
   auto writer = std::make_unique<SqliteRecordWriter>(*this);
   if (Status begun = writer->begin(); !begun) return begun.error();
   return std::unique_ptr<RecordWriter>(std::move(writer));
