@@ -1154,6 +1154,12 @@ TEST_CASE("snapshots, the git version cache and baselines work in the shared sto
                   b.reason = "moved";
                   auto id = update.activate(b);
                   if (!id) return id.error();
+                  // Within the update, the key's active baseline is the one just stored.
+                  auto now_active = update.active(b.key);
+                  if (!now_active) return now_active.error();
+                  REQUIRE(now_active->has_value());
+                  CHECK((*now_active)->id == *id);
+                  CHECK((*now_active)->summary.p50 == 12);
                   return {};
                 })
                 .ok());
@@ -1165,6 +1171,8 @@ TEST_CASE("snapshots, the git version cache and baselines work in the shared sto
     CHECK((*active)[0].replaces_id == first_id);
     CHECK((*active)[0].summary.method == SummaryMethod::histogram);
     CHECK((*active)[0].reason == "moved");
+    CHECK(fresh.one("SELECT count(*) FROM baselines WHERE NOT active AND deactivated_us = 2") ==
+          "1");
   }
 }
 

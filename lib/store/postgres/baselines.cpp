@@ -1,5 +1,9 @@
 // The baselines table of the shared store.
 
+#include <map>
+#include <string>
+#include <tuple>
+
 #include "store/postgres/postgres_engine.h"
 
 namespace perfguard {
@@ -36,29 +40,25 @@ Baseline read_baseline(const pq::Rows& r, int i) {
   return b;
 }
 
+// The baselines of one update: the active ones read once, under the lock, and each
+// activation one statement. Every statement is a round trip, and a computation asks for each
+// key's active baseline before it decides.
 class PostgresBaselineUpdate final : public BaselineUpdate {
  public:
-  explicit PostgresBaselineUpdate(pq::Connection& c) : c_(c) {}
+  PostgresBaselineUpdate(pq::Connection& c, const pq::Rows& active) : c_(c) {
+    for (int i = 0; i < active.size(); ++i) {
+      Baseline b = read_baseline(active, i);
+      active_.insert_or_assign(key_of(b.key), std::move(b));
+    }
+  }
 
   Result<std::optional<Baseline>> active(const BaselineKey& key) override {
-    auto rows =
-        c_.exec(kReadWhat,
-                "SELECT " + std::string(kColumns) +
-                    " FROM baselines WHERE active AND step = $1 AND scope = $2"
-                    " AND repo = $3 AND branch = $4",
-                pq::Params().add(key.step).add(to_string(key.scope)).add(key.repo).add(key.branch));
-    if (!rows) return rows.error();
-    if (rows->size() == 0) return std::optional<Baseline>();
-    return std::optional<Baseline>(read_baseline(*rows, 0));
+    auto it = active_.find(key_of(key));
+    if (it == active_.end()) return std::optional<Baseline>();
+    return std::optional<Baseline>(it->second);
   }
 
   Result<std::int64_t> activate(const Baseline& b) override {
-    if (b.replaces_id) {
-      auto off = c_.exec(kWriteWhat,
-                         "UPDATE baselines SET active = false, deactivated_us = $2 WHERE id = $1",
-                         pq::Params().add(*b.replaces_id).add(b.computed_us));
-      if (!off) return off.error();
-    }
     const Summary& m = b.summary;
     pq::Params p;
     p.add(b.key.step).add(to_string(b.key.scope)).add(b.key.repo).add(b.key.branch);
@@ -68,20 +68,38 @@ class PostgresBaselineUpdate final : public BaselineUpdate {
     }
     p.add(b.multiplier).add(b.min_change).add(b.reason).add(b.replaces_id);
     p.add(to_string(m.method));
+    // The baseline it replaces goes inactive first (the insert reads the update's count), so
+    // that the new one is the key's only active one when the unique index checks it.
     auto id = c_.exec(
         kWriteWhat,
-        "INSERT INTO baselines (step, scope, repo, branch, active, computed_us, window_us, n,"
+        "WITH replaced AS (UPDATE baselines SET active = false, deactivated_us = $5"
+        " WHERE id = $21 RETURNING id)"
+        " INSERT INTO baselines (step, scope, repo, branch, active, computed_us, window_us, n,"
         " min_us, p50_us, p75_us, p90_us, p95_us, p99_us, max_us, mean_us, stddev_us, mad_us,"
-        " multiplier, min_change, reason, replaces_id, method) VALUES ($1, $2, $3, $4, true, $5,"
-        " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        " multiplier, min_change, reason, replaces_id, method)"
+        " SELECT $1::text, $2::text, $3::text, $4::text, true, $5::bigint, $6::bigint,"
+        " $7::bigint, $8::float8, $9::float8, $10::float8, $11::float8, $12::float8,"
+        " $13::float8, $14::float8, $15::float8, $16::float8, $17::float8, $18::float8,"
+        " $19::float8, $20::text, $21::bigint, $22::text FROM (SELECT count(*) FROM replaced) AS r"
         " RETURNING id",
         p);
     if (!id) return id.error();
-    return id->int64(0, 0);
+    if (b.replaces_id) {
+      std::erase_if(active_, [&](const auto& entry) { return entry.second.id == *b.replaces_id; });
+    }
+    Baseline stored = b;
+    stored.id = id->int64(0, 0);
+    stored.active = true;
+    active_.insert_or_assign(key_of(b.key), stored);
+    return stored.id;
   }
 
  private:
+  using Key = std::tuple<std::string, BaselineScope, std::string, std::string>;
+  static Key key_of(const BaselineKey& k) { return {k.step, k.scope, k.repo, k.branch}; }
+
   pq::Connection& c_;
+  std::map<Key, Baseline> active_;
 };
 
 }  // namespace
@@ -91,12 +109,12 @@ Status PostgresStore::update_baselines(const std::function<Status(BaselineUpdate
   pq::Transaction tx(c);
   if (Status s = tx.begin(kWriteWhat); !s) return s;
   // One computation at a time, as the SQLite file's write lock makes them: two cannot both
-  // replace the same baseline.
-  if (auto locked = c.exec(kWriteWhat, "LOCK TABLE baselines IN SHARE ROW EXCLUSIVE MODE");
-      !locked) {
-    return locked.error();
-  }
-  PostgresBaselineUpdate baselines(c);
+  // replace the same baseline. The active baselines are read once the lock is held.
+  auto active =
+      c.run_then_read(kWriteWhat, "LOCK TABLE baselines IN SHARE ROW EXCLUSIVE MODE; SELECT " +
+                                      std::string(kColumns) + " FROM baselines WHERE active");
+  if (!active) return active.error();
+  PostgresBaselineUpdate baselines(c, *active);
   if (Status s = update(baselines); !s) return s;
   return tx.commit(kWriteWhat);
 }

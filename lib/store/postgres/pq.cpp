@@ -340,10 +340,17 @@ Result<Rows> Connection::exec(std::string_view what, const std::string& sql, con
 }
 
 Status Connection::run(std::string_view what, const std::string& sql) {
+  auto rows = run_then_read(what, sql);
+  if (!rows) return rows.error();
+  return {};
+}
+
+Result<Rows> Connection::run_then_read(std::string_view what, const std::string& sql) {
+  // PQexec returns the last statement's result, or the first failure's.
   ResultPtr r(libpq().PQexec(conn_, sql.c_str()));
   const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
-  return {};
+  return Rows(std::move(r));
 }
 
 Status Connection::for_each_batch(std::string_view what, const std::string& sql,

@@ -116,6 +116,9 @@ class Connection {
                     Results results = Results::text);
   // Runs statements without parameters (schema, transaction control).
   Status run(std::string_view what, const std::string& sql);
+  // The same, in one round trip, and returns the last one's rows (as text): a lock and a read
+  // under it, each statement seeing what was committed when it began.
+  Result<Rows> run_then_read(std::string_view what, const std::string& sql);
   // Streams the rows of a query through a cursor, `batch` rows at a time, inside the current
   // transaction (there must be one). `visit` sees each batch.
   Status for_each_batch(std::string_view what, const std::string& sql, const Params& params,
