@@ -12,6 +12,8 @@ namespace perfguard {
 namespace {
 
 constexpr std::string_view kWhat = "cannot roll up the recorded steps";
+// Hours (of a step) read from the steps in one result rather than row by row.
+constexpr std::size_t kHoursInOneResult = 32;
 
 void split(const std::vector<HourKey>& hours, std::vector<std::string>& steps,
            std::vector<std::int64_t>& numbers) {
@@ -93,7 +95,12 @@ Status read_hours_from_steps(pq::Connection& c, const std::vector<HourKey>& hour
     return {};
   };
   Status done;
-  if (streamed) {
+  if (streamed && hours.size() <= kHoursInOneResult) {
+    // A few hours (a read's cut first hour): one result. Row by row, libpq makes a result of
+    // each row, which costs more than the rows of a busy hour take to read.
+    auto whole = c.exec(kWhat, sql, params);
+    done = whole ? rows(*whole) : Status(whole.error());
+  } else if (streamed) {
     Status visited;
     done = c.stream(kWhat, sql, params, [&](const pq::Rows& r) {
       if (visited) visited = rows(r);
