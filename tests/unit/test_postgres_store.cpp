@@ -1399,7 +1399,7 @@ TEST_CASE("strings that are not UTF-8 come back byte for byte from every read") 
 //   second*' --no-skip
 // Imports N records (three steps with two child spans each, over 90 days, eight contexts)
 // into each engine and prints records per second, then the fastest of ten times of stats, a
-// 30-day trend and compute --force on the store of three runs it held first and on the full
+// 30-day trend and compute --force on the store of sixty runs it held first and on the full
 // one, and the difference: what the records add to each read, with the connection open.
 TEST_CASE("records per second and read times of both engines" * doctest::skip()) {
   const char* env = std::getenv("PERFGUARD_BENCH_RECORDS");
@@ -1480,9 +1480,10 @@ TEST_CASE("records per second and read times of both engines" * doctest::skip())
     FreshStore fresh(engine);
     Store& store = fresh.store();
     const std::string name = engine == Engine::sqlite ? "sqlite" : "postgresql";
-    // The same reads of a store that holds one run of each step: what they cost whatever the
-    // data (on the shared store, the round trips), for what the records add.
-    std::vector<StepRecord> few(records.end() - 3, records.end());
+    // The same reads of a store that holds the last sixty runs (twenty of each step, enough
+    // for compute to write a baseline of each, as it does on the full store): what they cost
+    // whatever the data (on the shared store, the round trips), for what the records add.
+    std::vector<StepRecord> few(records.end() - 60, records.end());
     record_all(store, few);
     const ReadTimes small = time_reads(store);
     auto start = std::chrono::steady_clock::now();
@@ -1498,7 +1499,7 @@ TEST_CASE("records per second and read times of both engines" * doctest::skip())
     CHECK(again->stored() == 0);
     MESSAGE(name << ": the same records again (none new) in " << seconds(start) << " s");
     const ReadTimes full = time_reads(store);
-    MESSAGE(name << ", fastest of 10 (ms), the records / three runs / what the records add:"
+    MESSAGE(name << ", fastest of 10 (ms), the records / sixty runs / what the records add:"
                  << " stats " << full.stats << " / " << small.stats << " / "
                  << full.stats - small.stats << "; 30-day trend " << full.trend << " / "
                  << small.trend << " / " << full.trend - small.trend << "; compute --force "
