@@ -1066,11 +1066,13 @@ TEST_CASE("one ship at a time claims lanes; lanes write at once, a writer alone 
     if (auto added = import->add(records[206]); !added) error = added.error().message;
     if (Status committed = import->commit(); !committed) error = committed.error().message;
   });
-  // The writer alone waits for the records' lock, which the lanes hold.
+  // The writer alone waits for the records' lock, which the lanes hold (this database's: other
+  // tests use the server at the same time).
   std::string waiting;
   for (int i = 0; i < 2000 && waiting != "1"; ++i) {
-    waiting =
-        fresh.one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    waiting = fresh.one(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
     if (waiting != "1") std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(waiting == "1");
