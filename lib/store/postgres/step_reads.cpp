@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "store/postgres/postgres_engine.h"
@@ -38,61 +39,119 @@ Result<std::vector<std::string>> steps_to_read(pq::Connection& c, const std::str
 Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
                                                         std::int64_t since_us) {
   pq::Connection& c = *connection_;
-  // Two statements at most and no transaction around them (each costs a round trip): the
-  // rollups and the stale hours, then the steps of the hours to read from the steps (the cut
-  // first hour, stale ones). A step committed in between can only be a real one, counted in
-  // the hours read second.
+  // One statement in the common case (one snapshot, one round trip): the rollups, the stale
+  // hours, and the steps of the first hour when the window's start cuts it (always, but for a
+  // start on the hour). A second only for stale hours after the first, read from their steps;
+  // a step committed in between can only be a real one, counted in the hours read second.
   const std::int64_t first_hour = hour_of(since_us);
   const bool cut = since_us != first_hour * kHourUs;
-  pq::Params params;
-  params.add(first_hour).add(step);
-  // Every hour, by step (byte order) then hour; those to read from the steps marked.
-  std::map<HourKey, std::optional<StepHour>> hours;
-  // The rows and the stale hours in one statement: one snapshot, one round trip.
-  auto rows = c.exec(kReadWhat,
-                     "SELECT step, hour, n_ok, n_breach, n_failed, n_timeout, n_interrupted,"
-                     " sum_us, m2, min_us, max_us, histogram, false FROM step_hours"
-                     " WHERE hour >= $1 AND (step = $2 OR $2 = '')"
-                     " UNION ALL SELECT step, hour, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, true"
-                     " FROM stale_hours WHERE hour >= $1 AND (step = $2 OR $2 = '')",
-                     params, pq::Results::binary);
+  enum Kind : std::int64_t { rollup = 0, stale = 1, first_hour_step = 2 };
+  auto rows = c.exec(
+      kReadWhat,
+      "SELECT 0::bigint, step, hour, n_ok, n_breach, n_failed, n_timeout, n_interrupted,"
+      " sum_us, m2, min_us, max_us, histogram, NULL::bigint, NULL::bigint, NULL::bigint"
+      " FROM step_hours WHERE hour >= $1 AND (step = $2 OR $2 = '') AND NOT ($3 AND hour = $1)"
+      " UNION ALL SELECT 1, step, hour, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL"
+      " FROM stale_hours WHERE hour >= $1 AND (step = $2 OR $2 = '')"
+      // Every committed step's hour has a rollup or a stale mark: the first hour's step names
+      // are those, and each is read through the identity index (step, start).
+      " UNION ALL SELECT 2, t.step, $1, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, s.id, s.status::bigint,"
+      " s.duration_us FROM (SELECT step FROM step_hours WHERE hour = $1 AND (step = $2 OR $2 = '')"
+      " UNION SELECT step FROM stale_hours WHERE hour = $1 AND (step = $2 OR $2 = '')) AS t"
+      " CROSS JOIN LATERAL (SELECT s.id, s.status, s.duration_us FROM step_rows AS s"
+      " WHERE s.step = t.step AND s.started_us >= $4 AND s.started_us < ($1 + 1) * 3600000000"
+      " OFFSET 0) AS s WHERE $3",
+      pq::Params().add(first_hour).add(step).add(cut).add(since_us), pq::Results::binary);
   if (!rows) return rows.error();
+  // Each step's hours, in byte order of the steps; a step's rows come by hour (the index by
+  // hour gives them so) and are put in order at the end whatever the order they came in.
+  std::map<std::string, std::vector<StepHour>, std::less<>> by_step;
+  std::vector<StepHour>* current = nullptr;
+  std::string_view current_step;
+  auto hours_of = [&](std::string_view name) -> std::vector<StepHour>& {
+    if (!current || name != current_step) {
+      auto it = by_step.try_emplace(std::string(name)).first;
+      current = &it->second;
+      current_step = it->first;
+    }
+    return *current;
+  };
+  std::vector<HourKey> from_steps;  // stale hours after the first: read from their steps
+  struct FirstHourStep {
+    std::string_view step;
+    std::int64_t id;
+    StepStatus status;
+    std::int64_t duration_us;
+  };
+  std::vector<FirstHourStep> first_hour_steps;
   for (int i = 0; i < rows->size(); ++i) {
-    HourKey key{std::string(rows->text(i, 0)), rows->int64(i, 1)};
-    if (rows->boolean(i, 12) || (cut && key.hour == first_hour)) {
-      hours[std::move(key)] = std::nullopt;
+    const auto kind = static_cast<Kind>(rows->int64(i, 0));
+    if (kind == first_hour_step) {
+      first_hour_steps.push_back({rows->text(i, 1), rows->int64(i, 13),
+                                  status_from_code(rows->int64(i, 14)), rows->int64(i, 15)});
       continue;
     }
-    if (auto it = hours.find(key); it != hours.end() && !it->second) continue;  // stale
+    const std::int64_t hour = rows->int64(i, 2);
+    if (kind == stale) {
+      // The cut first hour is read from its steps already, in this statement.
+      if (!(cut && hour == first_hour)) from_steps.push_back({std::string(rows->text(i, 1)), hour});
+      continue;
+    }
     StepHour h;
-    h.step = key.step;
-    h.hour = key.hour;
-    h.counts = {rows->int64(i, 2), rows->int64(i, 3), rows->int64(i, 4), rows->int64(i, 5),
-                rows->int64(i, 6)};
+    h.step = rows->text(i, 1);
+    h.hour = hour;
+    h.counts = {rows->int64(i, 3), rows->int64(i, 4), rows->int64(i, 5), rows->int64(i, 6),
+                rows->int64(i, 7)};
     h.timing.n = h.counts.completed();
-    h.timing.sum = static_cast<double>(rows->int64(i, 7));
-    h.timing.m2 = rows->real(i, 8);
-    h.timing.min = rows->int64(i, 9);
-    h.timing.max = rows->int64(i, 10);
-    h.histogram = rows->bytes(i, 11);
+    h.timing.sum = static_cast<double>(rows->int64(i, 8));
+    h.timing.m2 = rows->real(i, 9);
+    h.timing.min = rows->int64(i, 10);
+    h.timing.max = rows->int64(i, 11);
+    h.histogram = rows->bytes(i, 12);
     if (h.timing.n > 0 && h.histogram.empty()) {
       return c.error(kReadWhat, "a damaged rollup row for " + h.step);
     }
-    hours.emplace(std::move(key), std::move(h));
+    hours_of(h.step).push_back(std::move(h));
   }
-  std::vector<HourKey> from_steps;
-  for (const auto& [key, h] : hours) {
-    if (!h) from_steps.push_back(key);
+  // A stale hour's rollup is not read: its steps are.
+  std::sort(from_steps.begin(), from_steps.end());
+  for (const HourKey& key : from_steps) {
+    std::erase_if(hours_of(key.step), [&](const StepHour& h) { return h.hour == key.hour; });
+  }
+  // The first hour of each step rolled up from its steps in the order they were stored, as
+  // every hour is (the moments are summed in that order).
+  std::sort(first_hour_steps.begin(), first_hour_steps.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.step, a.id) < std::tie(b.step, b.id);
+  });
+  for (auto at = first_hour_steps.begin(); at != first_hour_steps.end();) {
+    HourSteps read;
+    auto next = at;
+    for (; next != first_hour_steps.end() && next->step == at->step; ++next) {
+      read.add(next->status, next->duration_us);
+    }
+    StepHour h;
+    h.step = at->step;
+    h.hour = first_hour;
+    read.roll_up(h);
+    hours_of(h.step).push_back(std::move(h));
+    at = next;
   }
   Status read = read_hours_from_steps(c, from_steps, since_us, /*streamed=*/true,
                                       [&](std::size_t, StepHour& h) {
-                                        hours[HourKey{h.step, h.hour}] = std::move(h);
+                                        hours_of(h.step).push_back(std::move(h));
                                         return Status{};
                                       });
   if (!read) return read.error();
   std::vector<StepHour> out;
-  for (auto& [key, h] : hours) {
-    if (h && h->counts.total() > 0) out.push_back(std::move(*h));
+  out.reserve(static_cast<std::size_t>(rows->size()));
+  auto by_hour = [](const StepHour& a, const StepHour& b) { return a.hour < b.hour; };
+  for (auto& [name, hours] : by_step) {
+    if (!std::is_sorted(hours.begin(), hours.end(), by_hour)) {
+      std::sort(hours.begin(), hours.end(), by_hour);
+    }
+    for (StepHour& h : hours) {
+      if (h.counts.total() > 0) out.push_back(std::move(h));
+    }
   }
   return out;
 }
