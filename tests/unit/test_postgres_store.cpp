@@ -816,6 +816,29 @@ TEST_CASE("steps changed with plain SQL in the shared store are read right and r
   check(within);
 }
 
+TEST_CASE("a store opened with stale hours catches up at once, as it learned on opening") {
+  FreshStore fresh(Engine::postgresql);
+  record_all(fresh.store(), varied_records(100, now_us(), 5));
+  psql_rows(fresh.database(),
+            "UPDATE step_rows SET duration_us = duration_us + 1 WHERE id % 4 = 0");
+  const std::string stale = "SELECT count(*) FROM stale_hours";
+  REQUIRE(fresh.one(stale) != "0");
+  {
+    // Opened with hours stale: the first catch-up rolls them up.
+    Store store = fresh.open();
+    REQUIRE(store.catch_up_rollups().ok());
+    CHECK(fresh.one(stale) == "0");
+  }
+  // Opened with none stale, then one made stale: the first catch-up goes by what the store
+  // found on opening (a command catches up right after), the next one asks.
+  Store store = fresh.open();
+  psql_rows(fresh.database(), "UPDATE step_rows SET duration_us = duration_us + 1 WHERE id = 1");
+  REQUIRE(store.catch_up_rollups().ok());
+  CHECK(fresh.one(stale) == "1");
+  REQUIRE(store.catch_up_rollups().ok());
+  CHECK(fresh.one(stale) == "0");
+}
+
 TEST_CASE("the rollups a writer makes are those read back from its steps, new hours or not") {
   FreshStore fresh(Engine::postgresql);
   const std::string rollups =

@@ -48,8 +48,10 @@ inline Alert read_alert(const pq::Rows& r, int row, int first = 0) {
   return a;
 }
 
-inline Status lock_alerts(pq::Connection& c, std::string_view what) {
-  auto locked = c.exec(what, "SELECT pg_advisory_xact_lock($1)", pq::Params().add(kAlertsLock));
+// Begins `tx` holding the alerts' lock, in one round trip.
+inline Status begin_locking_alerts(pq::Transaction& tx, std::string_view what) {
+  auto locked =
+      tx.begin_with(what, "SELECT pg_advisory_xact_lock(" + std::to_string(kAlertsLock) + ")");
   if (!locked) return locked.error();
   return {};
 }

@@ -217,8 +217,7 @@ Result<std::vector<AlertChange>> PostgresStore::apply_findings(
   if (findings.empty()) return changes;
   pq::Connection& c = *connection_;
   pq::Transaction tx(c);
-  if (Status s = tx.begin(kWriteWhat); !s) return s.error();
-  if (Status s = lock_alerts(c, kWriteWhat); !s) return s.error();
+  if (Status s = begin_locking_alerts(tx, kWriteWhat); !s) return s.error();
   AlertWriter w(c);
   for (const AlertFinding& f : findings) {
     // A run is judged once: evaluating the rules again (perf-alerts scan after a record)
@@ -374,8 +373,7 @@ Result<std::vector<AlertChange>> PostgresStore::transition(const std::vector<std
                                                            const AlertTransition& t) {
   pq::Connection& c = *connection_;
   pq::Transaction tx(c);
-  if (Status s = tx.begin(kWriteWhat); !s) return s.error();
-  if (Status s = lock_alerts(c, kWriteWhat); !s) return s.error();
+  if (Status s = begin_locking_alerts(tx, kWriteWhat); !s) return s.error();
   AlertWriter w(c);
   std::vector<AlertChange> changes;
   for (std::int64_t id : ids) {

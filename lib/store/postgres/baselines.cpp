@@ -107,12 +107,12 @@ class PostgresBaselineUpdate final : public BaselineUpdate {
 Status PostgresStore::update_baselines(const std::function<Status(BaselineUpdate&)>& update) {
   pq::Connection& c = *connection_;
   pq::Transaction tx(c);
-  if (Status s = tx.begin(kWriteWhat); !s) return s;
   // One computation at a time, as the SQLite file's write lock makes them: two cannot both
-  // replace the same baseline. The active baselines are read once the lock is held.
+  // replace the same baseline. The active baselines are read once the lock is held; the
+  // transaction, the lock and the read are one round trip.
   auto active =
-      c.run_then_read(kWriteWhat, "LOCK TABLE baselines IN SHARE ROW EXCLUSIVE MODE; SELECT " +
-                                      std::string(kColumns) + " FROM baselines WHERE active");
+      tx.begin_with(kWriteWhat, "LOCK TABLE baselines IN SHARE ROW EXCLUSIVE MODE; SELECT " +
+                                    std::string(kColumns) + " FROM baselines WHERE active");
   if (!active) return active.error();
   PostgresBaselineUpdate baselines(c, *active);
   if (Status s = update(baselines); !s) return s;

@@ -60,10 +60,17 @@ int read_version(pq::Connection& c, std::optional<Error>& error) {
 }
 
 // read_version in one round trip when the meta table is there, as it is on every open but a
-// database's first; outside a transaction, which a missing table's error would end.
-int opening_version(pq::Connection& c, std::optional<Error>& error) {
-  auto version = c.exec(kOpenWhat, std::string(kVersionQuery));
-  if (version) return version_of(c, *version, error);
+// database's first; outside a transaction, which a missing table's error would end. With it,
+// in the same round trip, whether any hour is marked stale (`stale`; left unset when the
+// version comes from read_version).
+int opening_version(pq::Connection& c, std::optional<Error>& error, std::optional<bool>& stale) {
+  auto version = c.exec(kOpenWhat,
+                        "SELECT value, EXISTS (SELECT 1 FROM stale_hours) FROM meta"
+                        " WHERE key = 'schema_version'");
+  if (version) {
+    if (version->size() > 0) stale = version->boolean(0, 1);
+    return version_of(c, *version, error);
+  }
   if (c.last_sqlstate() != "42P01") {  // undefined_table
     error = version.error();
     return -1;
@@ -115,7 +122,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& o
   auto store = std::make_unique<PostgresStore>(std::move(*connection));
   pq::Connection& c = store->connection();
   std::optional<Error> error;
-  const int version = opening_version(c, error);
+  std::optional<bool> stale;
+  const int version = opening_version(c, error, stale);
   if (version < 0) return *error;
   if (version > kSchemaVersion) return newer_schema_error(c.name(), version);
   if (version < kSchemaVersion) {
@@ -123,7 +131,9 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const StoreOptions& o
       return c.error(kOpenWhat, "the database holds no perfguard store");
     }
     if (Status s = migrate(c); !s) return s.error();
+    stale.reset();
   }
+  store->stale_when_opened_ = stale;
   return store;
 }
 

@@ -18,8 +18,7 @@ Result<std::vector<PendingNotification>> PostgresStore::claim_notifications(std:
                                                                             bool ignore_backoff) {
   pq::Connection& c = *connection_;
   pq::Transaction tx(c);
-  if (Status s = tx.begin(kWhat); !s) return s.error();
-  if (Status s = lock_alerts(c, kWhat); !s) return s.error();
+  if (Status s = begin_locking_alerts(tx, kWhat); !s) return s.error();
   auto rows = c.exec(kWhat,
                      "SELECT n.id, n.event, n.channel, n.attempts, a." +
                          std::string(kAlertColumns) +  // "a.id, rule, …": only id is in both

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -92,6 +93,9 @@ class PostgresStore final : public StoreEngine {
   std::unique_ptr<pq::Connection> connection_;
   std::function<void()> tick_;
   std::unordered_map<std::string, std::int64_t> contexts_;
+  // Whether any hour was marked stale, as read with the schema version on opening: the first
+  // catch_up's answer, without a round trip of its own (open.cpp, snapshots.cpp).
+  std::optional<bool> stale_when_opened_;
 };
 
 }  // namespace perfguard

@@ -476,6 +476,14 @@ Status Transaction::begin(std::string_view what, std::string_view mode) {
   return {};
 }
 
+Result<Rows> Transaction::begin_with(std::string_view what, const std::string& sql) {
+  nested_ = c_.in_transaction();
+  // Open from here: if BEGIN went through and a statement after it failed, the destructor
+  // rolls back.
+  open_ = true;
+  return c_.run_then_read(what, nested_ ? sql : "BEGIN; " + sql);
+}
+
 Status Transaction::commit(std::string_view what) {
   if (!nested_) {
     if (Status s = c_.run(what, "COMMIT"); !s) return s;

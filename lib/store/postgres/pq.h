@@ -173,6 +173,10 @@ class Transaction {
   // `mode`: "" (read committed), or "ISOLATION LEVEL REPEATABLE READ READ ONLY" for reads
   // that must see one snapshot.
   Status begin(std::string_view what, std::string_view mode = "");
+  // Begins (read committed) and runs `sql`, statements without parameters, in the same round
+  // trip (Connection::run_then_read): a transaction's locks taken as it begins. Returns the
+  // last statement's rows.
+  Result<Rows> begin_with(std::string_view what, const std::string& sql);
   Status commit(std::string_view what);
 
  private:

@@ -1,6 +1,7 @@
 // Snapshots, the git version cache and pruning old steps in the shared store.
 
 #include <map>
+#include <utility>
 
 #include "core/json_reader.h"
 #include "core/text_encoding.h"
@@ -129,10 +130,15 @@ Result<PruneCounts> PostgresStore::prune_steps(std::int64_t before_us, bool dry_
 Status PostgresStore::catch_up() {
   constexpr std::string_view kWhat = "cannot roll up the recorded steps";
   pq::Connection& c = *connection_;
-  // Most of the time there is nothing to do: found out without a write.
-  auto any = c.exec(kWhat, "SELECT EXISTS (SELECT 1 FROM stale_hours)");
-  if (!any) return any.error();
-  if (!any->boolean(0, 0)) return {};
+  // Most of the time there is nothing to do: found out without a write, the first time from
+  // what the store read as it opened (a command catches up right after), later by asking.
+  if (const std::optional<bool> opened = std::exchange(stale_when_opened_, std::nullopt)) {
+    if (!*opened) return {};
+  } else {
+    auto any = c.exec(kWhat, "SELECT EXISTS (SELECT 1 FROM stale_hours)");
+    if (!any) return any.error();
+    if (!any->boolean(0, 0)) return {};
+  }
   pq::Transaction tx(c);
   if (Status s = tx.begin(kWhat); !s) return s;
   auto stale = stale_hours(c);

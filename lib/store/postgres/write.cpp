@@ -150,19 +150,19 @@ class PostgresRecordWriter final : public RecordWriter {
       : store_(store), c_(store.connection()), tx_(c_), expected_(expected) {}
 
   Status begin(ImportLane lane) {
-    if (Status s = tx_.begin(kWhat); !s) return s;
     // One writer of records at a time, as SQLite's write lock orders them, or the lanes of one
     // ship. Two writers adding overlapping records at once each wait for the other's
     // uncommitted entries in the records' unique index, and PostgreSQL ends such a wait by
     // aborting one ("deadlock detected"): a ship that fails for no reason of its own. A ship's
-    // lanes send disjoint records.
-    const char* lock = lane == ImportLane::beside_others ? "SELECT pg_advisory_xact_lock_shared($1)"
-                                                         : "SELECT pg_advisory_xact_lock($1)";
-    if (auto locked = c_.exec(kWhat, lock, pq::Params().add(kRecordsLock)); !locked) {
-      return locked.error();
-    }
-    // This writer rolls up the hours it adds to itself (the triggers leave them alone).
-    return c_.run(kWhat, "SET LOCAL perfguard.rollups = 'kept'");
+    // lanes send disjoint records. This writer rolls up the hours it adds itself (the triggers
+    // leave them alone). The transaction, the lock and the setting: one round trip (each
+    // batch of a ship begins so).
+    const std::string lock = lane == ImportLane::beside_others ? "pg_advisory_xact_lock_shared"
+                                                               : "pg_advisory_xact_lock";
+    auto begun = tx_.begin_with(kWhat, "SELECT " + lock + "(" + std::to_string(kRecordsLock) +
+                                           "); SET LOCAL perfguard.rollups = 'kept'");
+    if (!begun) return begun.error();
+    return {};
   }
 
   Result<bool> add(const StepRecord& r) override;
