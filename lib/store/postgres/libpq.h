@@ -31,6 +31,7 @@ namespace perfguard::pq {
   X(PQgetlength) \
   X(PQgetvalue) \
   X(PQhost) \
+  X(PQnfields) \
   X(PQntuples) \
   X(PQpass) \
   X(PQport) \

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -137,7 +138,12 @@ std::string_view Rows::text(int row, int col) const {
 }
 
 bool Rows::binary(int col) const {
-  return libpq().PQfformat(result_.get(), col) == 1;
+  if (binary_.empty()) {
+    const int columns = libpq().PQnfields(result_.get());
+    binary_.resize(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) binary_[c] = libpq().PQfformat(result_.get(), c) == 1;
+  }
+  return binary_[static_cast<std::size_t>(col)];
 }
 
 namespace {
@@ -146,6 +152,18 @@ namespace {
 // first bytes of `bytes` (as many as there are), and appended.
 template <class Int>
 Int read_be(std::string_view bytes) {
+  if (bytes.size() == sizeof(Int)) {  // a whole field: one load
+    std::make_unsigned_t<Int> u;
+    std::memcpy(&u, bytes.data(), sizeof u);
+    if constexpr (std::endian::native == std::endian::little && sizeof(Int) == 8) {
+      u = __builtin_bswap64(u);
+    } else if constexpr (std::endian::native == std::endian::little && sizeof(Int) == 4) {
+      u = __builtin_bswap32(u);
+    } else if constexpr (std::endian::native == std::endian::little && sizeof(Int) == 2) {
+      u = __builtin_bswap16(u);
+    }
+    return static_cast<Int>(u);
+  }
   std::make_unsigned_t<Int> u = 0;
   for (std::size_t i = 0; i < sizeof(Int) && i < bytes.size(); ++i) {
     u = static_cast<decltype(u)>(u << 8 | static_cast<unsigned char>(bytes[i]));

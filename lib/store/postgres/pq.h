@@ -93,6 +93,8 @@ class Rows {
   bool binary(int col) const;
 
   ResultPtr result_;
+  // Whether each column came in binary, read from the result once, when first asked.
+  mutable std::vector<bool> binary_;
   // The texts that decoding changed, kept for the views text() returns (rarely any; a list,
   // so that none moves and none costs anything until one is needed).
   mutable std::forward_list<std::string> decoded_;
