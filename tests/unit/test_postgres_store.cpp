@@ -214,6 +214,33 @@ TEST_CASE("a login from a password file (PGPASSFILE) opens the shared store") {
   CHECK(opened->name().find(secret) == std::string::npos);
 }
 
+TEST_CASE(
+    "a service from a service file (PGSERVICEFILE) opens the shared store, its options kept") {
+  FreshStore fresh(Engine::postgresql);
+  TempDir tmp;
+  const std::string application = "perfguard-service-" + std::to_string(now_us());
+  write_file(tmp / "pg_service.conf",
+             "# the team's services\n[perfguard-test]\ndbname=" + fresh.database() +
+                 "\noptions=-c application_name=" + application + "\n");
+  ::setenv("PGSERVICEFILE", (tmp / "pg_service.conf").c_str(), 1);
+  StoreOptions options;
+  options.shared = "service=perfguard-test";
+  auto opened = Store::open(options);
+  StoreOptions unknown;
+  unknown.shared = "service=perfguard-none";
+  auto missing = Store::open(unknown);
+  ::unsetenv("PGSERVICEFILE");
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  CHECK(opened->schema_version() == kSchemaVersion);
+  // The service's own settings reach the server with the store's.
+  CHECK(fresh.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application +
+                  "'") == "1");
+  // A service the file does not define: one line that names it.
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("perfguard-none") != std::string::npos);
+  CHECK(missing.error().message.find('\n') == std::string::npos);
+}
+
 TEST_CASE("sixteen connections opening an empty database at once make one schema") {
   REQUIRE(postgres_environment());
   TestDatabase database;
