@@ -241,6 +241,44 @@ TEST_CASE(
   CHECK(missing.error().message.find('\n') == std::string::npos);
 }
 
+TEST_CASE("a database whose defaults round doubles still gives them back exactly") {
+  FreshStore fresh(Engine::postgresql);
+  // The store's session settings go with its first statement (in its round trip); without
+  // them a double read as text would come back with 15 digits.
+  psql_rows(fresh.database(), "ALTER DATABASE " + fresh.database() +
+                                  " SET extra_float_digits = 0; ALTER DATABASE " +
+                                  fresh.database() + " SET TimeZone = 'Pacific/Chatham'");
+  const double p50 = 0.1 + 0.2;  // 0.30000000000000004
+  const double mean = 1.0 / 3.0;
+  for (int opening = 0; opening < 2; ++opening) {
+    CAPTURE(opening);
+    Store store = fresh.open();
+    if (opening == 0) {
+      REQUIRE(store
+                  .update_baselines([&](BaselineUpdate& update) -> Status {
+                    Baseline b;
+                    b.key = {"commit", BaselineScope::all, "", ""};
+                    b.summary.n = 20;
+                    b.summary.p50 = p50;
+                    b.summary.mean = mean;
+                    b.computed_us = 1;
+                    b.window = Duration::seconds(60);
+                    b.reason = "first";
+                    auto id = update.activate(b);
+                    if (!id) return id.error();
+                    return {};
+                  })
+                  .ok());
+    }
+    // Read back by the connection that wrote it, then by a new one.
+    auto active = store.active_baselines("commit");
+    REQUIRE(active.ok());
+    REQUIRE(active->size() == 1);
+    CHECK((*active)[0].summary.p50 == p50);
+    CHECK((*active)[0].summary.mean == mean);
+  }
+}
+
 TEST_CASE("sixteen connections opening an empty database at once make one schema") {
   REQUIRE(postgres_environment());
   TestDatabase database;

@@ -20,9 +20,11 @@ namespace perfguard::pq {
   X(PQconninfoFree) \
   X(PQconninfoParse) \
   X(PQdb) \
+  X(PQenterPipelineMode) \
   X(PQerrorMessage) \
   X(PQexec) \
   X(PQexecParams) \
+  X(PQexitPipelineMode) \
   X(PQfformat) \
   X(PQfinish) \
   X(PQfreemem) \
@@ -34,6 +36,7 @@ namespace perfguard::pq {
   X(PQnfields) \
   X(PQntuples) \
   X(PQpass) \
+  X(PQpipelineSync) \
   X(PQport) \
   X(PQputCopyData) \
   X(PQputCopyEnd) \

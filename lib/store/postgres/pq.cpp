@@ -295,18 +295,67 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   if (const char* used = libpq().PQpass(conn); used && secret.empty()) secret = used;
   std::unique_ptr<Connection> c(new Connection(conn, display_name(conn), secret));
   if (libpq().PQstatus(conn) != CONNECTION_OK) return c->error(kOpenWhat);
-  // Quiet notices (CREATE … IF NOT EXISTS), UTC and ISO dates whatever the server's defaults,
-  // the shortest exact text for doubles, and cursors planned to read every row (the reads
-  // stream whole results; a plan for the first rows would walk the primary key instead).
+  // Quiet notices (CREATE … IF NOT EXISTS); the session's settings go with the first statement.
   libpq().PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
-  if (Status s = c->run(kOpenWhat,
-                        "SET TIME ZONE 'UTC'; SET datestyle = 'ISO'; SET extra_float_digits = 1;"
-                        " SET client_min_messages = warning; SET cursor_tuple_fraction = 1");
-      !s) {
-    return s.error();
-  }
   return c;
+}
+
+namespace {
+
+// UTC and ISO dates whatever the server's defaults, the shortest exact text for doubles, no
+// notices sent, and cursors planned to read every row (the reads stream whole results; a plan
+// for the first rows would walk the primary key instead). One statement with no parameters,
+// so that it can go in a pipeline ahead of another.
+constexpr const char* kSessionSettings =
+    "SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO', false),"
+    " set_config('extra_float_digits', '1', false),"
+    " set_config('client_min_messages', 'warning', false),"
+    " set_config('cursor_tuple_fraction', '1', false)";
+
+}  // namespace
+
+Status Connection::settle_session(std::string_view what) {
+  if (session_set_) return {};
+  ResultPtr r(libpq().PQexec(conn_, kSessionSettings));
+  if (!r || libpq().PQresultStatus(r.get()) != PGRES_TUPLES_OK) return error(what, r.get());
+  session_set_ = true;
+  return {};
+}
+
+Result<Rows> Connection::exec_with_session(std::string_view what, const std::string& sql,
+                                           const Params& params, Results results) {
+  const Libpq& pq = libpq();
+  // The settings and the statement in one pipeline, each followed by a sync point (so each is
+  // its own transaction: the statement's failure does not undo the settings): one round trip.
+  if (pq.PQenterPipelineMode(conn_) != 1) return error(what);
+  const bool sent =
+      pq.PQsendQueryParams(conn_, kSessionSettings, 0, nullptr, nullptr, nullptr, nullptr, 0) ==
+          1 &&
+      pq.PQpipelineSync(conn_) == 1 &&
+      pq.PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
+                           nullptr, results == Results::binary ? 1 : 0) == 1 &&
+      pq.PQpipelineSync(conn_) == 1;
+  // Each statement's result, then the end of its results, then its sync point's. A connection
+  // that fails on the way ends them early.
+  ResultPtr answers[2];
+  bool complete = sent;
+  for (ResultPtr& answer : answers) {
+    if (!complete) break;
+    while (PGresult* raw = pq.PQgetResult(conn_)) {
+      ResultPtr result(raw);
+      if (!answer) answer = std::move(result);
+    }
+    ResultPtr sync(pq.PQgetResult(conn_));
+    complete = sync && pq.PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+  }
+  pq.PQexitPipelineMode(conn_);  // refused only by a connection left busy: a broken one
+  if (!complete) return error(what, answers[1] ? answers[1].get() : answers[0].get());
+  if (pq.PQresultStatus(answers[0].get()) != PGRES_TUPLES_OK) return error(what, answers[0].get());
+  session_set_ = true;
+  const ExecStatusType status = pq.PQresultStatus(answers[1].get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, answers[1].get());
+  return Rows(std::move(answers[1]));
 }
 
 Connection::Connection(PGconn* conn, std::string name, std::string secret)
@@ -350,6 +399,7 @@ Error Connection::error(std::string_view what, const PGresult* result) {
 
 Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params,
                               Results results) {
+  if (!session_set_) return exec_with_session(what, sql, params, results);
   ResultPtr r(libpq().PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
                                    nullptr, nullptr, results == Results::binary ? 1 : 0));
   const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -364,6 +414,7 @@ Status Connection::run(std::string_view what, const std::string& sql) {
 }
 
 Result<Rows> Connection::run_then_read(std::string_view what, const std::string& sql) {
+  if (Status s = settle_session(what); !s) return s.error();
   // PQexec returns the last statement's result, or the first failure's.
   ResultPtr r(libpq().PQexec(conn_, sql.c_str()));
   const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -394,6 +445,7 @@ Status Connection::for_each_batch(std::string_view what, const std::string& sql,
 
 Status Connection::stream(std::string_view what, const std::string& sql, const Params& params,
                           const std::function<void(const Rows&)>& visit) {
+  if (Status s = settle_session(what); !s) return s;
   if (!libpq().PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
                                  nullptr, nullptr, 0) ||
       !libpq().PQsetSingleRowMode(conn_)) {
@@ -432,6 +484,7 @@ Status Connection::copy_in(std::string_view what, std::string_view target, std::
 }
 
 Status Connection::copy_begin(std::string_view what, std::string_view target) {
+  if (Status s = settle_session(what); !s) return s;
   std::string sql = "COPY ";
   sql += target;
   sql += " FROM STDIN (FORMAT binary)";

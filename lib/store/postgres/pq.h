@@ -154,12 +154,18 @@ class Connection {
  private:
   Connection(PGconn* conn, std::string name, std::string secret);
   Error error(std::string_view what, const PGresult* result);
+  // The session's settings (time zone, date style, …) are sent with the first statement: in
+  // its round trip when it is exec's (a pipeline), else just before it.
+  Status settle_session(std::string_view what);
+  Result<Rows> exec_with_session(std::string_view what, const std::string& sql,
+                                 const Params& params, Results results);
 
   PGconn* conn_;
   std::string name_;
   std::string secret_;  // the password, kept only to keep it out of every message
   int cursors_ = 0;
   bool copying_ = false;
+  bool session_set_ = false;
   std::string sqlstate_;
 };
 
