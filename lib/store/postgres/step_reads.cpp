@@ -70,7 +70,10 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
   std::string_view current_step;
   auto hours_of = [&](std::string_view name) -> std::vector<StepHour>& {
     if (!current || name != current_step) {
-      auto it = by_step.try_emplace(std::string(name)).first;
+      auto [it, added] = by_step.try_emplace(std::string(name));
+      // Room for every row, so that the vector never moves what it holds: untouched room
+      // costs nothing, and a move of a few hundred rollups is most of reading them.
+      if (added) it->second.reserve(static_cast<std::size_t>(rows->size()) + 1);
       current = &it->second;
       current_step = it->first;
     }
