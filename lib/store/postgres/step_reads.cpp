@@ -63,6 +63,22 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
       " OFFSET 0) AS s WHERE $3",
       pq::Params().add(first_hour).add(step).add(cut).add(since_us), pq::Results::binary);
   if (!rows) return rows.error();
+  // How many rollups each step has, so that each step's vector is made once at its size: one
+  // that grew as they came moved every rollup held so far at each growth, which was most of
+  // the time of reading them.
+  std::map<std::string_view, std::size_t> rollups_of;
+  {
+    std::string_view name;
+    std::size_t* count = nullptr;
+    for (int i = 0; i < rows->size(); ++i) {
+      if (rows->int64(i, 0) != rollup) continue;
+      if (std::string_view row_step = rows->text(i, 1); !count || row_step != name) {
+        name = row_step;
+        count = &rollups_of[name];
+      }
+      ++*count;
+    }
+  }
   // Each step's hours, in byte order of the steps; a step's rows come by hour (the index by
   // hour gives them so) and are put in order at the end whatever the order they came in.
   std::map<std::string, std::vector<StepHour>, std::less<>> by_step;
@@ -71,9 +87,11 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
   auto hours_of = [&](std::string_view name) -> std::vector<StepHour>& {
     if (!current || name != current_step) {
       auto [it, added] = by_step.try_emplace(std::string(name));
-      // Room for every row, so that the vector never moves what it holds: untouched room
-      // costs nothing, and a move of a few hundred rollups is most of reading them.
-      if (added) it->second.reserve(static_cast<std::size_t>(rows->size()) + 1);
+      if (added) {
+        auto counted = rollups_of.find(name);
+        // And the first hour, read from its steps.
+        it->second.reserve((counted != rollups_of.end() ? counted->second : 0) + 1);
+      }
       current = &it->second;
       current_step = it->first;
     }
