@@ -20,6 +20,7 @@
 #include "baseline/baseline.h"
 #include "baseline/queries.h"
 #include "core/text_encoding.h"
+#include "store/postgres/pq.h"
 #include "store/step_reads.h"
 #include "store/store.h"
 #include "store_engines.h"
@@ -1284,7 +1285,7 @@ TEST_CASE("strings that are not UTF-8 come back byte for byte from every read") 
   const std::string repo = "/srv/r\xff/%41/\xc3("s + '\0' + "x";
   const std::string branch = "feature/\xfe"s + '\0' + "%41-\xc3\xa9";
   const std::string host = "host-\x80%41"s + '\0';
-  const std::string step = "commit-\xff%41"s + '\0' + "z";
+  const std::string step = "commit-\xff%41'\\"s + '\0' + "z";
   const std::string span = "add-\xc0\xaf%41"s + '\0';
   const std::string grandchild = "hook-\xed\xa0\x80";  // a surrogate: not UTF-8
   const Labels labels = {{"key-\xff%41"s + '\0', "value-\xfe%41"s + '\0' + "!"}, {"plain", "100%"}};
@@ -1384,6 +1385,15 @@ TEST_CASE("strings that are not UTF-8 come back byte for byte from every read") 
       REQUIRE(hours.ok());
       REQUIRE_FALSE(hours->empty());
       for (const StepHour& h : *hours) CHECK(h.step == step);
+      // From inside the first step's hour: that hour read from its steps.
+      auto cut = store.step_hours(which, start + 1);
+      REQUIRE(cut.ok());
+      std::int64_t runs = 0;
+      for (const StepHour& h : *cut) {
+        CHECK(h.step == step);
+        runs += h.counts.total();
+      }
+      CHECK(runs == 1);
     }
 
     // What the alert rules read, filtered by the step, the repository and the branch.
@@ -1501,6 +1511,96 @@ TEST_CASE("strings that are not UTF-8 come back byte for byte from every read") 
 // 30-day trend and compute --force on the store of sixty runs it held first and on the full
 // one once settled, and the difference: what the records add to each read, with the
 // connection open.
+TEST_CASE("a read through COPY gives every row once, in order, and a failure in it is one line") {
+  using namespace std::string_literals;
+  FreshStore fresh(Engine::postgresql);
+  auto opened = pq::Connection::open(fresh.options().shared);
+  REQUIRE(opened.ok());
+  pq::Connection& c = **opened;
+  const std::string_view what = "cannot read";
+
+  // Rows of many messages, every kind of field, NULLs and empty values among them.
+  std::int64_t rows = 0;
+  Status read =
+      c.copy_out(what,
+                 "SELECT g::bigint, 'row ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE -g END,"
+                 " CASE WHEN g % 3 = 0 THEN ''::bytea ELSE '\\x00ff'::bytea END, 0.1::float8 + 0.2,"
+                 " g::smallint, (-g)::integer FROM generate_series(1, 20000) AS g",
+                 [&](const pq::CopiedRow& r) -> Status {
+                   ++rows;
+                   REQUIRE(r.size() == 7);
+                   CHECK(r.int64(0) == rows);
+                   CHECK(r.text(1) == "row " + std::to_string(rows));
+                   CHECK(r.null(2) == (rows % 2 == 0));
+                   if (rows % 2) CHECK(r.int64(2) == -rows);
+                   CHECK_FALSE(r.null(3));
+                   CHECK(r.bytes(3) == (rows % 3 == 0 ? ""s : "\0\xff"s));
+                   CHECK(r.real(4) == 0.1 + 0.2);
+                   CHECK(r.int64(5) == rows);
+                   CHECK(r.int64(6) == -rows);
+                   return {};
+                 });
+  REQUIRE_MESSAGE(read.ok(), (read.ok() ? "" : read.error().message));
+  CHECK(rows == 20000);
+
+  // No rows.
+  rows = 0;
+  CHECK(c.copy_out(what, "SELECT 1 WHERE false", [&](const pq::CopiedRow&) -> Status {
+           ++rows;
+           return {};
+         }).ok());
+  CHECK(rows == 0);
+
+  // A string written into the query as a literal comes back byte for byte: quotes,
+  // backslashes, a NUL, bytes that are not UTF-8, a percent sign.
+  const std::string odd = "it's a \\ back'slash\\'"s + '\0' + "\xff%41\xc3(";
+  auto quoted = c.literal(odd);
+  REQUIRE(quoted.ok());
+  std::string back;
+  REQUIRE(c.copy_out(what, "SELECT " + *quoted + "::text", [&](const pq::CopiedRow& r) -> Status {
+             back = r.text(0);
+             return {};
+           }).ok());
+  CHECK(back == odd);
+
+  // The server fails after sending rows: the rows before came, the error is one line naming
+  // the store and the cause, and the connection works on.
+  rows = 0;
+  read = c.copy_out(what, "SELECT 1 / (15000 - g) FROM generate_series(1, 20000) AS g",
+                    [&](const pq::CopiedRow&) -> Status {
+                      ++rows;
+                      return {};
+                    });
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.error().message.find("division by zero") != std::string::npos);
+  CHECK(read.error().message.find('\n') == std::string::npos);
+  CHECK(read.error().message.starts_with(c.name() + ": cannot read: "));
+  CHECK(rows < 15000);
+  auto after = c.exec(what, "SELECT 41 + 1");
+  REQUIRE(after.ok());
+  CHECK(after->int64(0, 0) == 42);
+
+  // The reader stops: its error is the read's, and the connection works on.
+  rows = 0;
+  read = c.copy_out(what, "SELECT g FROM generate_series(1, 20000) AS g",
+                    [&](const pq::CopiedRow&) -> Status {
+                      if (++rows == 5) return c.error(what, "enough");
+                      return {};
+                    });
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.error().message == c.name() + ": cannot read: enough");
+  CHECK(rows == 5);
+  after = c.exec(what, "SELECT 41 + 1");
+  REQUIRE(after.ok());
+  CHECK(after->int64(0, 0) == 42);
+
+  // A statement the server refuses: one line, nothing read.
+  read = c.copy_out(what, "SELECT nothing FROM nowhere",
+                    [&](const pq::CopiedRow&) -> Status { return c.error(what, "a row"); });
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.error().message.find("nowhere") != std::string::npos);
+}
+
 TEST_CASE("records per second and read times of both engines" * doctest::skip()) {
   const char* env = std::getenv("PERFGUARD_BENCH_RECORDS");
   const int n = env ? std::atoi(env) : 100000;

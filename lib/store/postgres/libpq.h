@@ -22,12 +22,14 @@ namespace perfguard::pq {
   X(PQdb) \
   X(PQenterPipelineMode) \
   X(PQerrorMessage) \
+  X(PQescapeLiteral) \
   X(PQexec) \
   X(PQexecParams) \
   X(PQexitPipelineMode) \
   X(PQfformat) \
   X(PQfinish) \
   X(PQfreemem) \
+  X(PQgetCopyData) \
   X(PQgetResult) \
   X(PQgetisnull) \
   X(PQgetlength) \

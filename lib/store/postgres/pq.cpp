@@ -238,6 +238,60 @@ bool Rows::null(int row, int col) const {
   return libpq().PQgetisnull(result_.get(), row, col) != 0;
 }
 
+// --- CopiedRow -------------------------------------------------------------------------------
+
+std::size_t CopiedRow::read(std::string_view data) {
+  fields_.clear();
+  decoded_.clear();
+  if (data.size() < 2) return 0;
+  const std::int16_t count = read_be<std::int16_t>(data.substr(0, 2));
+  std::size_t at = 2;
+  trailer_ = count == -1;
+  if (trailer_) return at;
+  if (count < 0) return 0;
+  for (int i = 0; i < count; ++i) {
+    if (data.size() - at < 4) return 0;
+    const std::int32_t length = read_be<std::int32_t>(data.substr(at, 4));
+    at += 4;
+    if (length < 0) {
+      fields_.emplace_back();
+      continue;
+    }
+    if (data.size() - at < static_cast<std::size_t>(length)) return 0;
+    // A field of no bytes is not a NULL: its view points into the row all the same.
+    fields_.emplace_back(data.data() + at, static_cast<std::size_t>(length));
+    at += static_cast<std::size_t>(length);
+  }
+  return at;
+}
+
+std::string_view CopiedRow::text(int col) const {
+  std::string_view t = bytes(col);
+  if (t.find('%') == std::string_view::npos) return t;
+  std::string& decoded = decoded_.emplace_front();
+  assign_decoded_text(decoded, t);
+  return decoded;
+}
+
+std::int64_t CopiedRow::int64(int col) const {
+  std::string_view t = bytes(col);
+  switch (t.size()) {
+    case 8:
+      return read_be<std::int64_t>(t);
+    case 4:
+      return read_be<std::int32_t>(t);
+    case 2:
+      return read_be<std::int16_t>(t);
+    default:
+      return 0;
+  }
+}
+
+double CopiedRow::real(int col) const {
+  if (null(col)) return std::numeric_limits<double>::quiet_NaN();
+  return std::bit_cast<double>(read_be<std::uint64_t>(bytes(col)));
+}
+
 bool Connection::in_transaction() const {
   return libpq().PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
@@ -517,6 +571,86 @@ Status Connection::copy_end(std::string_view what) {
     if (libpq().PQresultStatus(raw) != PGRES_COMMAND_OK && status) status = error(what, raw);
   }
   return status;
+}
+
+namespace {
+
+struct CopyDataDeleter {
+  void operator()(char* data) const { libpq().PQfreemem(data); }
+};
+
+}  // namespace
+
+Status Connection::copy_out(std::string_view what, const std::string& query,
+                            const std::function<Status(const CopiedRow&)>& visit) {
+  if (Status s = settle_session(what); !s) return s;
+  const std::string sql = "COPY (" + query + ") TO STDOUT (FORMAT binary)";
+  if (ResultPtr r(libpq().PQexec(conn_, sql.c_str()));
+      !r || libpq().PQresultStatus(r.get()) != PGRES_COPY_OUT) {
+    return error(what, r.get());
+  }
+  // The server sends a row a message, the header with the first and the trailer on its own or
+  // with the last; every message is read, also after a failure, so that the connection is free
+  // again.
+  Status status;
+  bool started = false, ended = false, broken = false;
+  CopiedRow row;
+  for (;;) {
+    char* buffer = nullptr;
+    const int size = libpq().PQgetCopyData(conn_, &buffer, 0);
+    if (size == -1) break;  // the end: the command's result follows
+    if (size < 0) {
+      broken = true;
+      break;
+    }
+    std::unique_ptr<char, CopyDataDeleter> owned(buffer);
+    std::string_view data(buffer, static_cast<std::size_t>(size));
+    if (!status) continue;
+    if (!started) {
+      constexpr std::size_t kHeader = sizeof kCopyHeader - 1;
+      if (data.substr(0, 11) != std::string_view(kCopyHeader, 11) || data.size() < kHeader) {
+        status = error(what, "the server's COPY data has no binary header");
+        continue;
+      }
+      const auto extension = read_be<std::int32_t>(data.substr(15, 4));
+      if (extension < 0 || data.size() - kHeader < static_cast<std::size_t>(extension)) {
+        status = error(what, "the server's COPY data has a damaged header");
+        continue;
+      }
+      data.remove_prefix(kHeader + static_cast<std::size_t>(extension));
+      started = true;
+    }
+    while (status && !data.empty()) {
+      const std::size_t used = ended ? 0 : row.read(data);
+      if (used == 0) {
+        status = error(what, "the server's COPY data holds a damaged row");
+        break;
+      }
+      data.remove_prefix(used);
+      if (row.trailer_) {
+        ended = true;
+      } else {
+        status = visit(row);
+      }
+    }
+  }
+  Status finished;
+  while (PGresult* raw = libpq().PQgetResult(conn_)) {
+    ResultPtr result(raw);
+    if (libpq().PQresultStatus(raw) != PGRES_COMMAND_OK && finished) finished = error(what, raw);
+  }
+  if (!finished) return finished;  // the server's failure first: it says why the rows stopped
+  if (broken) return error(what);
+  return status;
+}
+
+Result<std::string> Connection::literal(std::string_view bytes) const {
+  const std::string text = encode_text(bytes, NulBytes::encoded);
+  char* quoted = libpq().PQescapeLiteral(conn_, text.data(), text.size());
+  if (!quoted) return error("cannot quote a value", libpq().PQerrorMessage(conn_));
+  std::string out(quoted);
+  libpq().PQfreemem(quoted);
+  return out;
 }
 
 void Connection::copy_abort() {

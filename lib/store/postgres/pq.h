@@ -1,23 +1,22 @@
 #pragma once
 // Internal to the PostgreSQL engine: the one wrapper over libpq that its modules share. A
 // connection that names its store in every error, statements run with PQexecParams (values
-// always travel as parameters, never inside SQL text), results read as text (the hourly
-// rollups in binary: half the bytes of a histogram's hex, and no number parsed from text),
-// cursors for reads of any size, COPY in binary for bulk writes, and transactions.
+// travel as parameters; only COPY, which takes none, has them written into its SQL text, by
+// Connection::literal), results read as text or binary, cursors for reads of any size, COPY in
+// binary for bulk writes and for reads of many rows, and transactions.
 //
-// Strings are bytes (a repository path, a branch, a label may hold bytes that are not UTF-8,
-// or a NUL), but the database's TEXT takes only UTF-8 without NUL. So every string value
-// goes into a TEXT column through perfguard's one text encoding (core/text_encoding.h,
-// "TEXT ENCODING" in perfguard(7), with a NUL written `%00`), and every text read back comes
-// out decoded: here, in
-// Params::add, Params::add_array, CopyRow::text and Rows::text, and nowhere else. The round
-// trip is exact, byte for byte, and the encoded text is what the public views show, as the
-// machine formats write it. A filter value is a parameter like any other, so it is encoded
-// the same way and matches. The encoding leaves valid UTF-8 without `%XX` as it is: SQL text
-// is never touched, and numbers, hex ids, names of tables and the program's own words pass
-// through unchanged. The one column whose text is encoded already is the labels' JSON, as the
-// machine formats write it (each key and value encoded): CopyRow::encoded writes it and
-// Rows::encoded reads it as they are.
+// Strings are bytes (a repository path, a branch, a label may hold bytes that are not UTF-8, or a
+// NUL), but the database's TEXT takes only UTF-8 without NUL. So every string value goes into a
+// TEXT column through perfguard's one text encoding (core/text_encoding.h, "TEXT ENCODING" in
+// perfguard(7), with a NUL written `%00`), and every text read back comes out decoded: here, in
+// Params::add, Params::add_array, Connection::literal, CopyRow::text, Rows::text and
+// CopiedRow::text, and nowhere else. The round trip is exact, byte for byte, and the encoded text
+// is what the public views show, as the machine formats write it. A filter value is a parameter
+// like any other, so it is encoded the same way and matches. The encoding leaves valid UTF-8
+// without `%XX` as it is: SQL text is never touched, and numbers, hex ids, names of tables and the
+// program's own words pass through unchanged. The one column whose text is encoded already is the
+// labels' JSON, as the machine formats write it (each key and value encoded): CopyRow::encoded
+// writes it and Rows::encoded reads it as they are.
 
 #include <libpq-fe.h>
 
@@ -100,6 +99,29 @@ class Rows {
   mutable std::forward_list<std::string> decoded_;
 };
 
+// A row of COPY's binary format as the server sent it (Connection::copy_out): its fields read
+// as Rows reads binary ones. What it returns is valid until the next row.
+class CopiedRow {
+ public:
+  int size() const { return static_cast<int>(fields_.size()); }
+  bool null(int col) const { return fields_[static_cast<std::size_t>(col)].data() == nullptr; }
+  // The bytes a text column stands for (decoded).
+  std::string_view text(int col) const;
+  std::int64_t int64(int col) const;  // bigint, integer or smallint; 0 when NULL
+  double real(int col) const;         // NaN when NULL
+  std::string_view bytes(int col) const { return fields_[static_cast<std::size_t>(col)]; }
+
+ private:
+  friend class Connection;
+  // Reads the row `data` starts with, or COPY's trailer (a field count of -1): the bytes it
+  // takes, or 0 when they are not a whole row.
+  std::size_t read(std::string_view data);
+
+  std::vector<std::string_view> fields_;  // a NULL's has no data()
+  bool trailer_ = false;
+  mutable std::forward_list<std::string> decoded_;
+};
+
 // One connection to the shared store. Every failure is an Error (ExitCode::store) that reads
 // `<store name>: <what>: <cause>` on one line, with the password never in it.
 class Connection {
@@ -143,6 +165,19 @@ class Connection {
   Status copy_end(std::string_view what);
   void copy_abort();
   bool copying() const { return copying_; }
+
+  // Streams the rows of one query through COPY (query) TO STDOUT in binary: one round trip,
+  // memory flat, and a row costs a few loads (a result's rows cost libpq an allocation a field
+  // and a page fault every few rows; the reads of thousands of rollups are twice as fast this
+  // way). `visit` sees each row as it arrives and must not use the connection; an error it
+  // returns ends the read (the rest is received and dropped). COPY takes no parameters: the
+  // query's values are written into it, numbers as decimal text and strings through
+  // literal().
+  Status copy_out(std::string_view what, const std::string& query,
+                  const std::function<Status(const CopiedRow&)>& visit);
+  // A string value as an SQL literal, encoded and escaped by libpq for this connection: for
+  // copy_out's queries, the one place a value is written into SQL text.
+  Result<std::string> literal(std::string_view bytes) const;
 
   bool in_transaction() const;
   // The SQLSTATE of the last statement that failed ("23505": a unique key taken).

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "core/clock.h"
 #include "store/postgres/postgres_engine.h"
 #include "store/postgres/rollups.h"
 
@@ -34,6 +35,25 @@ Result<std::vector<std::string>> steps_to_read(pq::Connection& c, const std::str
   return out;
 }
 
+// " AND column IN ('a', 'b')" for the step names a read covers (steps_to_read), written as
+// literals for a read through COPY; "" when a read from `since_us` on covers none.
+Result<std::string> step_condition(pq::Connection& c, std::string_view column,
+                                   const std::string& step, std::int64_t since_us) {
+  auto steps = steps_to_read(c, step, since_us);
+  if (!steps) return steps.error();
+  if (steps->empty()) return std::string();
+  std::string out = " AND ";
+  out += column;
+  out += " IN (";
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    auto quoted = c.literal((*steps)[i]);
+    if (!quoted) return quoted.error();
+    if (i) out += ", ";
+    out += *quoted;
+  }
+  return out + ")";
+}
+
 }  // namespace
 
 Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
@@ -43,54 +63,61 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
   // hours, and the steps of the first hour when the window's start cuts it (always, but for a
   // start on the hour). A second only for stale hours after the first, read from their steps;
   // a step committed in between can only be a real one, counted in the hours read second.
+  // Thousands of rollups for a month: read through COPY (Connection::copy_out says why), the
+  // values written into the statement.
   const std::int64_t first_hour = hour_of(since_us);
   const bool cut = since_us != first_hour * kHourUs;
+  const std::string first = std::to_string(first_hour);
+  std::string only_step;
+  if (!step.empty()) {
+    auto quoted = c.literal(step);
+    if (!quoted) return quoted.error();
+    only_step = " AND step = " + *quoted;
+  }
   enum Kind : std::int64_t { rollup = 0, stale = 1, first_hour_step = 2 };
-  auto rows = c.exec(
-      kReadWhat,
+  std::string sql =
       "SELECT 0::bigint, step, hour, n_ok, n_breach, n_failed, n_timeout, n_interrupted,"
       " sum_us, m2, min_us, max_us, histogram, NULL::bigint, NULL::bigint, NULL::bigint"
-      " FROM step_hours WHERE hour >= $1 AND (step = $2 OR $2 = '') AND NOT ($3 AND hour = $1)"
+      " FROM step_hours WHERE hour " +
+      std::string(cut ? "> " : ">= ") + first + only_step +
       " UNION ALL SELECT 1, step, hour, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL"
-      " FROM stale_hours WHERE hour >= $1 AND (step = $2 OR $2 = '')"
-      // Every committed step's hour has a rollup or a stale mark: the first hour's step names
-      // are those, and each is read through the identity index (step, start).
-      " UNION ALL SELECT 2, t.step, $1, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, s.id, s.status::bigint,"
-      " s.duration_us FROM (SELECT step FROM step_hours WHERE hour = $1 AND (step = $2 OR $2 = '')"
-      " UNION SELECT step FROM stale_hours WHERE hour = $1 AND (step = $2 OR $2 = '')) AS t"
-      " CROSS JOIN LATERAL (SELECT s.id, s.status, s.duration_us FROM step_rows AS s"
-      " WHERE s.step = t.step AND s.started_us >= $4 AND s.started_us < ($1 + 1) * 3600000000"
-      " OFFSET 0) AS s WHERE $3",
-      pq::Params().add(first_hour).add(step).add(cut).add(since_us), pq::Results::binary);
-  if (!rows) return rows.error();
-  // How many rollups each step has, so that each step's vector is made once at its size: one
-  // that grew as they came moved every rollup held so far at each growth, which was most of
-  // the time of reading them.
-  std::map<std::string_view, std::size_t> rollups_of;
-  {
-    std::string_view name;
-    std::size_t* count = nullptr;
-    for (int i = 0; i < rows->size(); ++i) {
-      if (rows->int64(i, 0) != rollup) continue;
-      if (std::string_view row_step = rows->text(i, 1); !count || row_step != name) {
-        name = row_step;
-        count = &rollups_of[name];
-      }
-      ++*count;
-    }
+      " FROM stale_hours WHERE hour >= " +
+      first + only_step;
+  if (cut) {
+    // Every committed step's hour has a rollup or a stale mark: the first hour's step names
+    // are those, and each is read through the identity index (step, start).
+    sql += " UNION ALL SELECT 2, t.step, " + first +
+           ", 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, s.id, s.status::bigint, s.duration_us"
+           " FROM (SELECT step FROM step_hours WHERE hour = " +
+           first + only_step + " UNION SELECT step FROM stale_hours WHERE hour = " + first +
+           only_step +
+           ") AS t CROSS JOIN LATERAL (SELECT s.id, s.status, s.duration_us FROM step_rows AS s"
+           " WHERE s.step = t.step AND s.started_us >= " +
+           std::to_string(since_us) + " AND s.started_us < " +
+           std::to_string((first_hour + 1) * kHourUs) + " OFFSET 0) AS s";
   }
   // Each step's hours, in byte order of the steps; a step's rows come by hour (the index by
   // hour gives them so) and are put in order at the end whatever the order they came in.
   std::map<std::string, std::vector<StepHour>, std::less<>> by_step;
+  // Each step's vector gets room for every hour from the window's start to now (and the
+  // first, read from its steps) when it is made: growing as the rows came, it moved every
+  // rollup held so far at each growth, into pages the kernel had to clear (a month's read took
+  // a quarter longer). Room not used is address space, never touched; a budget keeps a read
+  // over many step names and years from reserving much of it.
+  const std::size_t room =
+      static_cast<std::size_t>(std::max<std::int64_t>(hour_of(now_unix_us()) - first_hour, 0) + 2);
+  std::size_t room_left = std::size_t{1} << 18;
   std::vector<StepHour>* current = nullptr;
   std::string_view current_step;
   auto hours_of = [&](std::string_view name) -> std::vector<StepHour>& {
     if (!current || name != current_step) {
-      auto [it, added] = by_step.try_emplace(std::string(name));
-      if (added) {
-        auto counted = rollups_of.find(name);
-        // And the first hour, read from its steps.
-        it->second.reserve((counted != rollups_of.end() ? counted->second : 0) + 1);
+      auto it = by_step.find(name);
+      if (it == by_step.end()) {
+        it = by_step.try_emplace(std::string(name)).first;
+        if (room <= room_left) {
+          it->second.reserve(room);
+          room_left -= room;
+        }
       }
       current = &it->second;
       current_step = it->first;
@@ -99,41 +126,44 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
   };
   std::vector<HourKey> from_steps;  // stale hours after the first: read from their steps
   struct FirstHourStep {
-    std::string_view step;
+    std::string step;
     std::int64_t id;
     StepStatus status;
     std::int64_t duration_us;
   };
   std::vector<FirstHourStep> first_hour_steps;
-  for (int i = 0; i < rows->size(); ++i) {
-    const auto kind = static_cast<Kind>(rows->int64(i, 0));
+  std::size_t rows = 0;
+  Status copied = c.copy_out(kReadWhat, sql, [&](const pq::CopiedRow& row) -> Status {
+    ++rows;
+    const auto kind = static_cast<Kind>(row.int64(0));
     if (kind == first_hour_step) {
-      first_hour_steps.push_back({rows->text(i, 1), rows->int64(i, 13),
-                                  status_from_code(rows->int64(i, 14)), rows->int64(i, 15)});
-      continue;
+      first_hour_steps.push_back({std::string(row.text(1)), row.int64(13),
+                                  status_from_code(row.int64(14)), row.int64(15)});
+      return {};
     }
-    const std::int64_t hour = rows->int64(i, 2);
+    const std::int64_t hour = row.int64(2);
     if (kind == stale) {
       // The cut first hour is read from its steps already, in this statement.
-      if (!(cut && hour == first_hour)) from_steps.push_back({std::string(rows->text(i, 1)), hour});
-      continue;
+      if (!(cut && hour == first_hour)) from_steps.push_back({std::string(row.text(1)), hour});
+      return {};
     }
-    StepHour h;
-    h.step = rows->text(i, 1);
+    std::vector<StepHour>& hours = hours_of(row.text(1));
+    StepHour& h = hours.emplace_back();
+    h.step = current_step;
     h.hour = hour;
-    h.counts = {rows->int64(i, 3), rows->int64(i, 4), rows->int64(i, 5), rows->int64(i, 6),
-                rows->int64(i, 7)};
+    h.counts = {row.int64(3), row.int64(4), row.int64(5), row.int64(6), row.int64(7)};
     h.timing.n = h.counts.completed();
-    h.timing.sum = static_cast<double>(rows->int64(i, 8));
-    h.timing.m2 = rows->real(i, 9);
-    h.timing.min = rows->int64(i, 10);
-    h.timing.max = rows->int64(i, 11);
-    h.histogram = rows->bytes(i, 12);
+    h.timing.sum = static_cast<double>(row.int64(8));
+    h.timing.m2 = row.real(9);
+    h.timing.min = row.int64(10);
+    h.timing.max = row.int64(11);
+    h.histogram = row.bytes(12);
     if (h.timing.n > 0 && h.histogram.empty()) {
       return c.error(kReadWhat, "a damaged rollup row for " + h.step);
     }
-    hours_of(h.step).push_back(std::move(h));
-  }
+    return {};
+  });
+  if (!copied) return copied.error();
   // A stale hour's rollup is not read: its steps are.
   std::sort(from_steps.begin(), from_steps.end());
   for (const HourKey& key : from_steps) {
@@ -157,14 +187,14 @@ Result<std::vector<StepHour>> PostgresStore::step_hours(const std::string& step,
     hours_of(h.step).push_back(std::move(h));
     at = next;
   }
-  Status read = read_hours_from_steps(c, from_steps, since_us, /*streamed=*/true,
-                                      [&](std::size_t, StepHour& h) {
-                                        hours_of(h.step).push_back(std::move(h));
-                                        return Status{};
-                                      });
-  if (!read) return read.error();
+  Status stale_read = read_hours_from_steps(c, from_steps, since_us, /*streamed=*/true,
+                                            [&](std::size_t, StepHour& h) {
+                                              hours_of(h.step).push_back(std::move(h));
+                                              return Status{};
+                                            });
+  if (!stale_read) return stale_read.error();
   std::vector<StepHour> out;
-  out.reserve(static_cast<std::size_t>(rows->size()));
+  out.reserve(rows);
   auto by_hour = [](const StepHour& a, const StepHour& b) { return a.hour < b.hour; };
   for (auto& [name, hours] : by_step) {
     if (!std::is_sorted(hours.begin(), hours.end(), by_hour)) {
@@ -195,32 +225,32 @@ Status PostgresStore::for_each_sample(const std::string& step, std::int64_t sinc
                        std::pair{std::string(rows->text(i, 1)), std::string(rows->text(i, 2))});
     }
   }
-  auto steps = steps_to_read(c, step, since_us);
+  auto steps = step_condition(c, "step", step, since_us);
   if (!steps) return steps.error();
+  if (steps->empty()) return {};
   StepSample sample;
   std::int64_t rows = 0;
-  return c.stream(
+  return c.copy_out(
       kReadWhat,
       "SELECT step, started_us, duration_us, status, context_id FROM step_rows"
-      " WHERE step = ANY($2::text[]) AND started_us >= $1" +
-          places->condition("context_id") + " ORDER BY id",
-      pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
-        for (int i = 0; i < r.size(); ++i) {
-          if (std::string_view name = r.text(i, 0); name != sample.step) sample.step = name;
-          sample.started_us = r.int64(i, 1);
-          sample.duration_us = r.int64(i, 2);
-          sample.status = status_from_code(r.int64(i, 3));
-          if (with_context) {
-            if (std::int64_t id = r.int64(i, 4); id != sample.context_id) {
-              sample.context_id = id;
-              auto context = contexts.find(id);
-              sample.repo = context != contexts.end() ? context->second.first : std::string();
-              sample.branch = context != contexts.end() ? context->second.second : std::string();
-            }
+      " WHERE started_us >= " +
+          std::to_string(since_us) + *steps + places->condition("context_id") + " ORDER BY id",
+      [&](const pq::CopiedRow& r) -> Status {
+        if (std::string_view name = r.text(0); name != sample.step) sample.step = name;
+        sample.started_us = r.int64(1);
+        sample.duration_us = r.int64(2);
+        sample.status = status_from_code(r.int64(3));
+        if (with_context) {
+          if (std::int64_t id = r.int64(4); id != sample.context_id) {
+            sample.context_id = id;
+            auto context = contexts.find(id);
+            sample.repo = context != contexts.end() ? context->second.first : std::string();
+            sample.branch = context != contexts.end() ? context->second.second : std::string();
           }
-          visit(sample);
         }
+        visit(sample);
         if (++rows % 50000 == 0) tick();
+        return {};
       });
 }
 
@@ -228,24 +258,25 @@ Status PostgresStore::for_each_child_span(
     const std::string& step, std::int64_t since_us,
     const std::function<void(const ChildSpanSample&)>& visit) {
   pq::Connection& c = *connection_;
-  auto steps = steps_to_read(c, step, since_us);
+  auto steps = step_condition(c, "s.step", step, since_us);
   if (!steps) return steps.error();
+  if (steps->empty()) return {};
   ChildSpanSample span;
   std::int64_t rows = 0;
-  return c.stream(kReadWhat,
-                  "SELECT s.step, s.status, p.name, p.duration_us FROM step_rows AS s"
-                  " JOIN span_rows AS p ON p.step_id = s.id AND p.parent_seq IS NULL"
-                  " WHERE s.step = ANY($2::text[]) AND s.started_us >= $1 ORDER BY s.id, p.seq",
-                  pq::Params().add(since_us).add_array(*steps), [&](const pq::Rows& r) {
-                    for (int i = 0; i < r.size(); ++i) {
-                      if (std::string_view name = r.text(i, 0); name != span.step) span.step = name;
-                      span.status = status_from_code(r.int64(i, 1));
-                      if (std::string_view name = r.text(i, 2); name != span.span) span.span = name;
-                      span.duration_us = r.int64(i, 3);
+  return c.copy_out(kReadWhat,
+                    "SELECT s.step, s.status, p.name, p.duration_us FROM step_rows AS s"
+                    " JOIN span_rows AS p ON p.step_id = s.id AND p.parent_seq IS NULL"
+                    " WHERE s.started_us >= " +
+                        std::to_string(since_us) + *steps + " ORDER BY s.id, p.seq",
+                    [&](const pq::CopiedRow& r) -> Status {
+                      if (std::string_view name = r.text(0); name != span.step) span.step = name;
+                      span.status = status_from_code(r.int64(1));
+                      if (std::string_view name = r.text(2); name != span.span) span.span = name;
+                      span.duration_us = r.int64(3);
                       visit(span);
-                    }
-                    if (++rows % 50000 == 0) tick();
-                  });
+                      if (++rows % 50000 == 0) tick();
+                      return {};
+                    });
 }
 
 Result<std::vector<SlowStep>> PostgresStore::slowest_steps(std::int64_t since_us, int limit,
