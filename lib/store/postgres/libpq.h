@@ -26,7 +26,6 @@ namespace perfguard::pq {
   X(PQexec) \
   X(PQexecParams) \
   X(PQexitPipelineMode) \
-  X(PQfformat) \
   X(PQfinish) \
   X(PQfreemem) \
   X(PQgetCopyData) \
@@ -35,7 +34,6 @@ namespace perfguard::pq {
   X(PQgetlength) \
   X(PQgetvalue) \
   X(PQhost) \
-  X(PQnfields) \
   X(PQntuples) \
   X(PQpass) \
   X(PQpipelineSync) \

@@ -137,15 +137,6 @@ std::string_view Rows::text(int row, int col) const {
   return bytes;
 }
 
-bool Rows::binary(int col) const {
-  if (binary_.empty()) {
-    const int columns = libpq().PQnfields(result_.get());
-    binary_.resize(static_cast<std::size_t>(columns));
-    for (int c = 0; c < columns; ++c) binary_[c] = libpq().PQfformat(result_.get(), c) == 1;
-  }
-  return binary_[static_cast<std::size_t>(col)];
-}
-
 namespace {
 
 // Integers in network order (big-endian), as the binary formats have them: read from the
@@ -186,7 +177,6 @@ void append_be(std::string& out, Int v) {
 
 std::int64_t Rows::int64(int row, int col) const {
   std::string_view t = raw(row, col);
-  if (binary(col)) return read_be<std::int64_t>(t);
   std::int64_t v = 0;
   std::from_chars(t.data(), t.data() + t.size(), v);
   return v;
@@ -199,19 +189,16 @@ std::optional<std::int64_t> Rows::optional_int64(int row, int col) const {
 
 double Rows::real(int row, int col) const {
   if (null(row, col)) return std::numeric_limits<double>::quiet_NaN();
-  if (binary(col)) return std::bit_cast<double>(read_be<std::uint64_t>(raw(row, col)));
   return std::strtod(libpq().PQgetvalue(result_.get(), row, col), nullptr);
 }
 
 bool Rows::boolean(int row, int col) const {
   std::string_view t = raw(row, col);
-  if (binary(col)) return !t.empty() && t[0] != 0;
   return !t.empty() && t[0] == 't';
 }
 
 std::string Rows::bytes(int row, int col) const {
   if (null(row, col)) return {};
-  if (binary(col)) return std::string(raw(row, col));
   std::size_t size = 0;
   unsigned char* raw = libpq().PQunescapeBytea(
       reinterpret_cast<const unsigned char*>(libpq().PQgetvalue(result_.get(), row, col)), &size);
@@ -378,18 +365,17 @@ Status Connection::settle_session(std::string_view what) {
 }
 
 Result<Rows> Connection::exec_with_session(std::string_view what, const std::string& sql,
-                                           const Params& params, Results results) {
+                                           const Params& params) {
   const Libpq& pq = libpq();
   // The settings and the statement in one pipeline, each followed by a sync point (so each is
   // its own transaction: the statement's failure does not undo the settings): one round trip.
   if (pq.PQenterPipelineMode(conn_) != 1) return error(what);
-  const bool sent =
-      pq.PQsendQueryParams(conn_, kSessionSettings, 0, nullptr, nullptr, nullptr, nullptr, 0) ==
-          1 &&
-      pq.PQpipelineSync(conn_) == 1 &&
-      pq.PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
-                           nullptr, results == Results::binary ? 1 : 0) == 1 &&
-      pq.PQpipelineSync(conn_) == 1;
+  const bool sent = pq.PQsendQueryParams(conn_, kSessionSettings, 0, nullptr, nullptr, nullptr,
+                                         nullptr, 0) == 1 &&
+                    pq.PQpipelineSync(conn_) == 1 &&
+                    pq.PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr,
+                                         params.values(), nullptr, nullptr, 0) == 1 &&
+                    pq.PQpipelineSync(conn_) == 1;
   // Each statement's result, then the end of its results, then its sync point's. A connection
   // that fails on the way ends them early.
   ResultPtr answers[2];
@@ -451,11 +437,10 @@ Error Connection::error(std::string_view what, const PGresult* result) {
   return error(what, cause);
 }
 
-Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params,
-                              Results results) {
-  if (!session_set_) return exec_with_session(what, sql, params, results);
+Result<Rows> Connection::exec(std::string_view what, const std::string& sql, const Params& params) {
+  if (!session_set_) return exec_with_session(what, sql, params);
   ResultPtr r(libpq().PQexecParams(conn_, sql.c_str(), params.size(), nullptr, params.values(),
-                                   nullptr, nullptr, results == Results::binary ? 1 : 0));
+                                   nullptr, nullptr, 0));
   const ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error(what, r.get());
   return Rows(std::move(r));

@@ -65,11 +65,7 @@ class Params {
   mutable std::vector<const char*> pointers_;
 };
 
-// How a statement's results travel. Binary results are only for statements whose columns are
-// all text, bytea, boolean, bigint or double precision: what Rows reads in binary.
-enum class Results { text, binary };
-
-// A statement's result rows, read as text or binary: the accessors read either.
+// A statement's result rows, read as text.
 class Rows {
  public:
   Rows() = default;
@@ -89,18 +85,16 @@ class Rows {
 
  private:
   std::string_view raw(int row, int col) const;  // as the server sent it
-  bool binary(int col) const;
 
   ResultPtr result_;
-  // Whether each column came in binary, read from the result once, when first asked.
-  mutable std::vector<bool> binary_;
   // The texts that decoding changed, kept for the views text() returns (rarely any; a list,
   // so that none moves and none costs anything until one is needed).
   mutable std::forward_list<std::string> decoded_;
 };
 
 // A row of COPY's binary format as the server sent it (Connection::copy_out): its fields read
-// as Rows reads binary ones. What it returns is valid until the next row.
+// from their bytes (integers and doubles in network order). What it returns is valid until the
+// next row.
 class CopiedRow {
  public:
   int size() const { return static_cast<int>(fields_.size()); }
@@ -136,8 +130,7 @@ class Connection {
   const std::string& name() const { return name_; }
   PGconn* get() const { return conn_; }
 
-  Result<Rows> exec(std::string_view what, const std::string& sql, const Params& params = {},
-                    Results results = Results::text);
+  Result<Rows> exec(std::string_view what, const std::string& sql, const Params& params = {});
   // Runs statements without parameters (schema, transaction control).
   Status run(std::string_view what, const std::string& sql);
   // The same, in one round trip, and returns the last one's rows (as text): a lock and a read
@@ -193,7 +186,7 @@ class Connection {
   // its round trip when it is exec's (a pipeline), else just before it.
   Status settle_session(std::string_view what);
   Result<Rows> exec_with_session(std::string_view what, const std::string& sql,
-                                 const Params& params, Results results);
+                                 const Params& params);
 
   PGconn* conn_;
   std::string name_;
