@@ -1,5 +1,6 @@
 #include "sync/ship.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -19,6 +20,20 @@ namespace {
 bool same_step(const ShippedMark& mark, std::int64_t id, const StepRecord& r) {
   return mark.id == id && mark.trace_id == r.trace_id && mark.step == r.step &&
          mark.started_us == r.root.start_us;
+}
+
+// A ship of many batches frees each batch's records and buffers (megabytes in all) while the
+// next is made. glibc gives blocks that large back to the kernel (mapped on their own above
+// its threshold, the heap's top trimmed), and each batch faulted its memory in again: of the
+// client's 10 CPU seconds for a million records, 3 in the kernel and nearly as many in first
+// touches. Fixed thresholds (which also stop glibc raising them as it goes) keep the freed
+// memory for the next batch: a million records ship in about three quarters of the time, and
+// the process holds its peak (about 160 MB for a million, not 100) until it ends.
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 }
 
 // One batch: the records after a local id, in id order.
@@ -147,7 +162,9 @@ Status ship(Store& local, Store& shared, const ShipOptions& options, ShipSummary
   auto batch = read_batch(local, *mark ? (*mark)->id : 0, size);
   if (!batch) return batch.error();
 
-  auto more_lanes = open_lanes(shared, options, static_cast<int>(batch->size()) == size);
+  const bool more = static_cast<int>(batch->size()) == size;
+  if (more) keep_freed_memory();
+  auto more_lanes = open_lanes(shared, options, more);
   if (!more_lanes) return more_lanes.error();
   std::vector<Store*> lanes{&shared};
   for (Store& lane : *more_lanes) lanes.push_back(&lane);
