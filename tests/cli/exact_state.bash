@@ -8,9 +8,11 @@ exact_state() {
     cd "$1" || exit 1
     # Whole-tree passes (one find, one sha256sum), not a process per file: a tree of
     # thousands of files is read in a fraction of a second, not a minute.
-    find . -path ./.git -prune -o -mindepth 1 \( -type l -printf 'l %m %p -> %l\0' -o -printf '%y %m %p\0' \) |
+    find . -path ./.git -prune -o -mindepth 1 \
+      \( -type l -printf 'l %m %p -> %l\0' -o -printf '%y %m %p\0' \) |
       LC_ALL=C sort -z | tr '\0' '\n'
-    find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum -z | tr '\0' '\n'
+    find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z |
+      xargs -0 -r sha256sum -z | tr '\0' '\n'
     echo "HEAD $(git rev-parse HEAD) $(git symbolic-ref -q HEAD || echo detached)"
     git ls-files -s -v --debug | grep -v -E '^  (ctime|mtime|dev|ino|uid|size)'
     git ls-files -t -v | grep -E '^[a-zS] ' || true
