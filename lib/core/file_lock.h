@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/duration.h"
 #include "core/result.h"
 
 namespace perfguard {
@@ -22,6 +23,13 @@ class FileLock {
   // ExitCode::interrupted; any other goes on waiting.
   static Result<FileLock> take(const std::filesystem::path& path,
                                const std::function<bool()>& interrupted);
+  // Waits for the lock for at most `timeout`: nullopt when it is still held by then. Waiters
+  // are served in the order they came (the kernel queues them and hands the lock to the
+  // first when the holder lets go), and no signal ends the wait early. For locks taken many
+  // times a second, it writes no pid: truncating the file on every turn would make the file
+  // system write it out on close.
+  static Result<std::optional<FileLock>> take_within(const std::filesystem::path& path,
+                                                     Duration timeout);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;

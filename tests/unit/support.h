@@ -1,8 +1,14 @@
 #pragma once
 // Test support: temporary directories and real git repositories for the unit tests.
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "store/sqlite/schema.h"
 
@@ -130,5 +137,55 @@ inline void make_store_at_version(const std::filesystem::path& path, int version
   }
   sqlite3_close(db);
 }
+
+// Another process holding an flock on `path` from before the constructor returns: until
+// release() kills it, or for `hold`, after which it creates `path`.released and exits, so
+// that whoever has the lock next can tell that it waited for this holder.
+class FlockHolder {
+ public:
+  explicit FlockHolder(const std::filesystem::path& path,
+                       std::chrono::milliseconds hold = std::chrono::milliseconds::max()) {
+    int ready[2];
+    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork");
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+      char c = 'r';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(1);
+      if (hold == std::chrono::milliseconds::max()) {
+        for (;;) ::pause();
+      }
+      std::this_thread::sleep_for(hold);
+      std::ofstream(path.string() + ".released") << "released\n";
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c = 0;
+    const bool held = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    if (!held) {
+      release();
+      throw std::runtime_error("the holder could not lock " + path.string());
+    }
+  }
+  ~FlockHolder() { release(); }
+  FlockHolder(const FlockHolder&) = delete;
+  FlockHolder& operator=(const FlockHolder&) = delete;
+
+  // Ends the holder (if it has not ended by itself) and reaps it: its lock goes with it.
+  void release() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace perfguard::test
