@@ -341,7 +341,8 @@ TEST_CASE("a file a killed import left is taken, never renamed onto, whatever it
   Store s = open_store(store);
   ImportSummary summary = import_journal(s);
   CHECK(summary.imported == 2);
-  CHECK(names_in(tmp.path()) == std::vector<std::string>{"perf.db", "perf.db-shm", "perf.db-wal"});
+  CHECK(names_in(tmp.path()) ==
+        std::vector<std::string>{"perf.db", "perf.db-shm", "perf.db-wal", "perf.db.write.lock"});
 }
 
 TEST_CASE("a journal moved aside gets a name no other file has") {

@@ -489,6 +489,48 @@ TEST_CASE("a store locked past the busy timeout is a store error") {
   CHECK(waited < std::chrono::seconds(2));
 }
 
+TEST_CASE("a writer waits for its turn in <store>.write.lock, then writes") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  { open_store(path); }
+  // A writer ahead in the queue, which lets go of its turn by itself.
+  test::FlockHolder ahead(tmp / "perf.db.write.lock", std::chrono::milliseconds(300));
+  std::mt19937_64 rng(7);
+  auto store = Store::open(StoreOptions{path, Duration::seconds(600)});
+  REQUIRE(store.ok());
+  Status status = store->record({typical_record(rng, 1, 1000)});
+  REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().message));
+  CHECK(std::filesystem::exists(tmp / "perf.db.write.lock.released"));
+  CHECK(test::query_int(path, "SELECT count(*) FROM step_rows") == 1);
+}
+
+TEST_CASE("a turn not had within the busy timeout leaves the write to SQLite's lock") {
+  // A holder of the turn that never lets go (stopped, say) cannot stop the writes: after
+  // the busy timeout the writer tries SQLite's lock, which is free.
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  { open_store(path); }
+  test::FlockHolder stuck(tmp / "perf.db.write.lock");
+  std::mt19937_64 rng(8);
+  auto store = Store::open(StoreOptions{path, Duration::millis(50)});
+  REQUIRE(store.ok());
+  Status status = store->record({typical_record(rng, 1, 1000)});
+  REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().message));
+  CHECK_FALSE(std::filesystem::exists(tmp / "perf.db.write.lock.released"));
+  CHECK(test::query_int(path, "SELECT count(*) FROM step_rows") == 1);
+}
+
+TEST_CASE("a store whose lock file cannot be made is written without the queue") {
+  TempDir tmp;
+  auto path = tmp / "perf.db";
+  std::filesystem::create_directories(tmp / "perf.db.write.lock");
+  std::mt19937_64 rng(9);
+  Store store = open_store(path);
+  Status status = store.record({typical_record(rng, 1, 1000)});
+  REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().message));
+  CHECK(test::query_int(path, "SELECT count(*) FROM step_rows") == 1);
+}
+
 // The size of the store's write-ahead log file, 0 when there is none.
 std::uintmax_t wal_size(const std::filesystem::path& store) {
   std::error_code ec;

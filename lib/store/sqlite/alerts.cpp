@@ -224,7 +224,7 @@ Result<std::vector<AlertChange>> SqliteStore::apply_findings(
     const std::vector<AlertFinding>& findings, const AlertApplyOptions& options) {
   std::vector<AlertChange> changes;
   if (findings.empty()) return changes;
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWriteWhat);
   AlertWriter w(db_, path_);
   for (const AlertFinding& f : findings) {
@@ -439,7 +439,7 @@ Result<std::vector<AlertRun>> SqliteStore::alert_runs(std::int64_t id) {
 
 Result<std::vector<AlertChange>> SqliteStore::transition(const std::vector<std::int64_t>& ids,
                                                          const AlertTransition& t) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWriteWhat);
   AlertWriter w(db_, path_);
   std::vector<AlertChange> changes;
@@ -489,7 +489,7 @@ Result<std::vector<AlertChange>> SqliteStore::transition(const std::vector<std::
 
 Status SqliteStore::record_health(const std::string& repo, std::int64_t measured_us,
                                   const std::vector<HealthFigureRow>& figures) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, "cannot record the health figures");
   Statement s = sql::prepare(db_,
                              "INSERT OR REPLACE INTO health_figures (repo, name, measured_us,"

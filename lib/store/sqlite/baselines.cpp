@@ -104,7 +104,7 @@ Result<std::int64_t> SqliteBaselineUpdate::activate(const Baseline& b) {
 }  // namespace
 
 Status SqliteStore::update_baselines(const std::function<Status(BaselineUpdate&)>& update) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWriteWhat);
   SqliteBaselineUpdate baselines(db_, path_);
   if (Status s = update(baselines); !s) return s;

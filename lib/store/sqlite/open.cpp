@@ -155,8 +155,8 @@ Status check_store_file(const fs::path& path, bool& legacy) {
 
 // Brings the schema to kSchemaVersion, or refuses a newer one. Runs under the write lock
 // and reads the version again there: another process may have migrated the file meanwhile.
-Status migrate(sqlite3* db, const fs::path& path) {
-  WriteTransaction tx(db);
+Status migrate(sqlite3* db, const fs::path& path, const WriterQueue& writers) {
+  WriteTransaction tx(db, writers);
   if (!tx.begin()) return sql::error(db, path, "cannot create the schema");
   int version = read_user_version(db);
   if (version < 0) return sql::error(db, path, "cannot read the schema version");
@@ -237,8 +237,8 @@ Status create_store_file(const fs::path& path) {
     sqlite3_close(db);
     return e;
   }
-  Status made =
-      exec(db, "PRAGMA journal_mode=WAL") ? migrate(db, path) : Status(sql::error(db, path, kWhat));
+  Status made = exec(db, "PRAGMA journal_mode=WAL") ? migrate(db, path, WriterQueue{})
+                                                    : Status(sql::error(db, path, kWhat));
   if (made && !exec(db, "PRAGMA wal_checkpoint(TRUNCATE)")) made = sql::error(db, path, kWhat);
   if (sqlite3_close(db) != SQLITE_OK && made) made = sql::error(path, kWhat, "cannot close it");
   if (!made) return made;
@@ -284,9 +284,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
   auto store = std::make_unique<SqliteStore>(raw, path);  // closes the handle on every return
   if (rc != SQLITE_OK) return sql::error(raw, path, "cannot open the store");
 
-  std::int64_t timeout_ms = options.busy_timeout.us / 1000;
-  store->wal().busy_timeout_ms = static_cast<int>(std::min<std::int64_t>(timeout_ms, 1 << 30));
-  sqlite3_busy_timeout(raw, store->wal().busy_timeout_ms);
+  store->set_writers(WriterQueue(path, options.busy_timeout));
   // Each tool is a short-lived process: checkpointing the WAL whenever the last connection
   // closes would put two fsyncs on every run's path. The store empties the log every few
   // dozen steps instead (SqliteStore::fold_log).
@@ -305,7 +303,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     return sql::error(raw, path, "cannot configure the store");
   }
   if (version < kSchemaVersion) {
-    if (Status s = migrate(raw, path); !s) return s.error();
+    if (Status s = migrate(raw, path, store->writers()); !s) return s.error();
   } else if (legacy) {
     // Made before the id: marked now, or on a later open when this one cannot write.
     (void)exec(raw, kSetApplicationId.c_str());

@@ -22,7 +22,7 @@ Result<std::vector<PendingNotification>> SqliteStore::claim_notifications(std::i
                                                                           std::int64_t lease_us,
                                                                           int limit,
                                                                           bool ignore_backoff) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWhat);
   Statement s = sql::prepare(
       db_,

@@ -8,7 +8,7 @@ namespace perfguard {
 Result<PruneCounts> SqliteStore::prune_steps(std::int64_t before_us, bool dry_run) {
   constexpr std::string_view kWhat = "cannot prune the recorded steps";
   // Under the write lock even for a dry run, so the counts are those a real run would remove.
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWhat);
   // The row tables, not the views (which join every row to its name): a prune of half a
   // million steps is a few times faster. A step's spans are a key range (schema.h).

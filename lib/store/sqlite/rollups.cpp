@@ -335,7 +335,7 @@ Status SqliteStore::catch_up() {
     }
     if (sqlite3_column_int(check.get(), 0)) return {};
   }
-  sql::WriteTransaction tx(db);
+  sql::WriteTransaction tx(db, writers_);
   if (!tx.begin()) return sql::error(db, path_, kWhat);
   HourRollups rollups(db);
   if (!rollups.catch_up() || !rollups.refresh_stale() || !rollups.flush() || !tx.commit()) {

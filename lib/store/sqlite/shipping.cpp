@@ -116,7 +116,7 @@ Result<ShippingState> SqliteStore::shipping_state() {
 }
 
 Status SqliteStore::save_shipped(const std::string& target, const ShippedMark& mark) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin() ||
       !put_rows(db_, {{"ship.target", target}, {"ship.shipped", encode_mark(mark)}}) ||
       !tx.commit()) {
@@ -128,7 +128,7 @@ Status SqliteStore::save_shipped(const std::string& target, const ShippedMark& m
 
 Status SqliteStore::record_ship_outcome(std::int64_t at_us, std::int64_t shipped,
                                         const std::optional<ShipFailure>& failure) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kKeep);
   bool written;
   if (!failure) {
@@ -154,7 +154,7 @@ Status SqliteStore::record_ship_outcome(std::int64_t at_us, std::int64_t shipped
 }
 
 Result<std::optional<ShipFailure>> SqliteStore::claim_ship_failure() {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kKeep);
   auto rows = ship_rows(db_, path_);
   if (!rows) return rows.error();

@@ -12,7 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/file_lock.h"
 #include "core/result.h"
+#include "store/sqlite/writer_queue.h"
 
 namespace perfguard {
 class Store;
@@ -157,12 +159,13 @@ class ReadTransaction {
 };
 
 // A BEGIN IMMEDIATE transaction, rolled back unless committed: the write lock is taken up
-// front, so a concurrent writer waits in the busy handler instead of failing mid-way. Begun
-// inside a write transaction (alerts applied while a record is written), it is part of that
-// one, which commits or rolls back everything.
+// front, in the writers' queue's turn, so a concurrent writer waits instead of failing
+// mid-way. The turn is held until the transaction is gone, so the log's fold after a commit
+// is part of it. Begun inside a write transaction (alerts applied while a record is
+// written), it is part of that one, which commits or rolls back everything.
 class WriteTransaction {
  public:
-  explicit WriteTransaction(sqlite3* db) : db_(db) {}
+  WriteTransaction(sqlite3* db, const WriterQueue& queue) : db_(db), queue_(queue) {}
   ~WriteTransaction() {
     if (open_ && !nested_) exec(db_, "ROLLBACK");
   }
@@ -171,7 +174,7 @@ class WriteTransaction {
 
   bool begin() {
     nested_ = !sqlite3_get_autocommit(db_);
-    return open_ = nested_ || exec(db_, "BEGIN IMMEDIATE");
+    return open_ = nested_ || queue_.begin_immediate(db_, turn_);
   }
   bool commit() {
     if (!nested_ && !exec(db_, "COMMIT")) return false;
@@ -181,6 +184,8 @@ class WriteTransaction {
 
  private:
   sqlite3* db_;
+  const WriterQueue& queue_;
+  std::optional<FileLock> turn_;  // let go after the ROLLBACK, if any
   bool nested_ = false;
   bool open_ = false;
 };

@@ -33,11 +33,11 @@ constexpr int kFoldFrames = 128;
 // or writing, the fold is left to a later commit. After a bulk write it waits as for any
 // other lock (the busy timeout), so that no later run pays for what the bulk write left.
 // Best effort either way: the data is committed already.
-void fold_wal(sqlite3* db, WalState& wal, bool bulk) {
+void fold_wal(sqlite3* db, WalState& wal, int busy_timeout_ms, bool bulk) {
   if (!bulk && wal.frames < kFoldFrames) return;
   if (!bulk) sqlite3_busy_timeout(db, 0);
   int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-  if (!bulk) sqlite3_busy_timeout(db, wal.busy_timeout_ms);
+  if (!bulk) sqlite3_busy_timeout(db, busy_timeout_ms);
   if (rc == SQLITE_OK) wal.frames = 0;
 }
 
@@ -72,7 +72,12 @@ void SqliteStore::while_working(std::function<void()> tick) {
 }
 
 void SqliteStore::fold_log(bool bulk) {
-  fold_wal(db_, wal_, bulk);
+  fold_wal(db_, wal_, writers_.busy_timeout_ms(), bulk);
+}
+
+void SqliteStore::set_writers(WriterQueue writers) {
+  writers_ = std::move(writers);
+  sqlite3_busy_timeout(db_, writers_.busy_timeout_ms());
 }
 
 sqlite3* sql::connection(Store& store) {
@@ -91,7 +96,7 @@ std::optional<std::string> SqliteStore::cached_git_version(const std::string& ke
 
 Status SqliteStore::cache_git_version(const std::string& key, const std::string& version) {
   constexpr std::string_view kWhat = "cannot cache the git version";
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kWhat);
   Statement s = sql::prepare(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
   if (!s) return sql::error(db_, path_, kWhat);

@@ -4,8 +4,8 @@
 // records), read_steps.cpp (reading them back whole), rollups.cpp (the hourly rollups and
 // the id ranges reads go through), step_reads.cpp (the statistics' reads), baselines.cpp,
 // prune.cpp, alerts.cpp, outbox.cpp, recent_runs.cpp (what the alert rules read), shipping.cpp
-// (what the store keeps of its ships to a shared store), and this class's own small operations
-// (sqlite_store.cpp).
+// (what the store keeps of its ships to a shared store), writer_queue.cpp (the writers' turns),
+// and this class's own small operations (sqlite_store.cpp).
 
 #include <sqlite3.h>
 
@@ -21,7 +21,6 @@ namespace perfguard {
 // The write-ahead log as the last commit left it (sqlite_store.cpp says why it is kept).
 struct WalState {
   int frames = 0;  // pages in the log
-  int busy_timeout_ms = 0;
 };
 
 class SqliteStore final : public StoreEngine {
@@ -96,7 +95,9 @@ class SqliteStore final : public StoreEngine {
 
   sqlite3* db() const { return db_; }
   const std::filesystem::path& path() const { return path_; }
-  WalState& wal() { return wal_; }
+  // Where the connection's writers wait for their turn; set by open(), with the busy timeout.
+  const WriterQueue& writers() const { return writers_; }
+  void set_writers(WriterQueue writers);
 
   // After a commit: folds the write-ahead log back into the file when it has grown, or
   // after a bulk write (at least kBulkRecords records, or a prune of as many steps).
@@ -116,6 +117,7 @@ class SqliteStore final : public StoreEngine {
   sqlite3* db_;
   std::filesystem::path path_;
   WalState wal_;
+  WriterQueue writers_;
   std::function<void()> tick_;  // while_working's
   RecentRunStatements recent_run_statements_;
 };

@@ -274,7 +274,11 @@ Result<bool> insert_snapshot(SqliteStore& store, const SnapshotRow& row, bool re
 class SqliteRecordWriter final : public RecordWriter {
  public:
   explicit SqliteRecordWriter(SqliteStore& store)
-      : store_(store), db_(store.db()), foreign_keys_off_(db_), tx_(db_), rollups_(db_) {}
+      : store_(store),
+        db_(store.db()),
+        foreign_keys_off_(db_),
+        tx_(db_, store.writers()),
+        rollups_(db_) {}
 
   Status begin() {
     if (!tx_.begin() || !st_.prepare_all(db_) || !rollups_.catch_up()) {
@@ -393,7 +397,7 @@ Result<std::unique_ptr<RecordWriter>> SqliteStore::begin_import(std::size_t /*ex
 }
 
 Status SqliteStore::record_snapshot(const SnapshotRow& row) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   if (!tx.begin()) return sql::error(db_, path_, kSnapshotWhat);
   auto inserted = insert_snapshot(*this, row, /*replace=*/true);
   if (!inserted) return inserted.error();
@@ -403,7 +407,7 @@ Status SqliteStore::record_snapshot(const SnapshotRow& row) {
 }
 
 Status SqliteStore::forget_snapshots(const std::vector<std::string>& ids, std::int64_t now_us) {
-  sql::WriteTransaction tx(db_);
+  sql::WriteTransaction tx(db_, writers_);
   Statement pruned =
       sql::prepare(db_, "INSERT OR REPLACE INTO pruned_snapshots (id, pruned_us) VALUES (?1, ?2)");
   Statement row = sql::prepare(db_, "DELETE FROM snapshots WHERE id = ?1");
