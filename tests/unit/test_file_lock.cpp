@@ -35,9 +35,10 @@ int waiters(const std::filesystem::path& path) {
   return n;
 }
 
-// Until `n` processes wait for the lock (a few seconds at most: each only has to start).
+// Until `n` processes wait for the lock: each only has to start, but a loaded machine may
+// take its time, so the wait gives up only after two minutes.
 void wait_for_waiters(const std::filesystem::path& path, int n) {
-  for (int i = 0; i < 1000 && waiters(path) < n; ++i) {
+  for (int i = 0; i < 12000 && waiters(path) < n; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   REQUIRE(waiters(path) == n);

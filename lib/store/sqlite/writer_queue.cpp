@@ -15,16 +15,16 @@ int to_millis(Duration d) {
   return static_cast<int>(std::clamp<std::int64_t>(d.us / 1000, 0, 1 << 30));
 }
 
+fs::path lock_path(const fs::path& store) {
+  return fs::path(store.string() + ".write.lock");
+}
+
 }  // namespace
 
 WriterQueue::WriterQueue(const fs::path& store, Duration busy_timeout)
     : lock_path_(lock_path(store)),
       busy_timeout_(busy_timeout),
       busy_timeout_ms_(to_millis(busy_timeout)) {}
-
-fs::path WriterQueue::lock_path(const fs::path& store) {
-  return fs::path(store.string() + ".write.lock");
-}
 
 bool WriterQueue::begin_immediate(sqlite3* db, std::optional<FileLock>& turn) const {
   if (lock_path_.empty()) return sql::exec(db, "BEGIN IMMEDIATE");

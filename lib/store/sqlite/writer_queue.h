@@ -34,8 +34,6 @@ class WriterQueue {
   // The connection's busy timeout as SQLite takes it, in milliseconds.
   int busy_timeout_ms() const { return busy_timeout_ms_; }
 
-  static std::filesystem::path lock_path(const std::filesystem::path& store);
-
  private:
   std::filesystem::path lock_path_;
   Duration busy_timeout_{};
